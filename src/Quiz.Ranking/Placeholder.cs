@@ -1,0 +1,1 @@
+namespace Quiz.Ranking; internal static class Placeholder { }
