@@ -1,0 +1,65 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Quiz.Server.Storage;
+
+namespace Quiz.Server.Admin;
+
+/// <summary>Section "Admin". Until accounts exist, admin endpoints take a shared key in X-Admin-Key.</summary>
+public sealed record AdminOptions
+{
+    public const string Section = "Admin";
+
+    /// <summary>When empty, a random key is generated on first start and kept in the data folder.</summary>
+    public string? ApiKey { get; init; }
+}
+
+public sealed class AdminKey
+{
+    public const string Header = "X-Admin-Key";
+    private readonly byte[] _key;
+
+    public AdminKey(IOptions<AdminOptions> options, IOptions<StorageOptions> storage, ILogger<AdminKey> logger)
+    {
+        var key = options.Value.ApiKey;
+        if (string.IsNullOrWhiteSpace(key))
+        {
+            var file = Path.Combine(Path.GetFullPath(storage.Value.DataDir), "admin.key");
+            if (!File.Exists(file))
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+                File.WriteAllText(file, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
+            }
+            key = File.ReadAllText(file).Trim();
+            logger.LogInformation("Admin key (X-Admin-Key) is in {File}", file);
+        }
+        _key = Encoding.UTF8.GetBytes(key);
+    }
+
+    public bool Matches(string? candidate) =>
+        candidate is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(candidate), _key);
+}
+
+public static class AdminKeyExtensions
+{
+    /// <summary>Admin endpoints answer 401 unless the request carries the admin key.</summary>
+    public static TBuilder RequireAdminKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(async (context, next) =>
+        {
+            var key = context.HttpContext.RequestServices.GetRequiredService<AdminKey>();
+            return key.Matches(context.HttpContext.Request.Headers[AdminKey.Header])
+                ? await next(context)
+                : TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Admin key required",
+                    detail: $"Send the admin key in the {AdminKey.Header} header.");
+        });
+}
+
+public static class AdminExtensions
+{
+    public static IHostApplicationBuilder AddAdmin(this IHostApplicationBuilder builder)
+    {
+        builder.Services.Configure<AdminOptions>(builder.Configuration.GetSection(AdminOptions.Section));
+        builder.Services.AddSingleton<AdminKey>();
+        return builder;
+    }
+}

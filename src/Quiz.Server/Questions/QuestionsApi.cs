@@ -1,0 +1,72 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Quiz.Server.Admin;
+
+namespace Quiz.Server.Questions;
+
+public static class QuestionsApi
+{
+    public static IHostApplicationBuilder AddQuestions(this IHostApplicationBuilder builder)
+    {
+        builder.Services.Configure<ImportOptions>(builder.Configuration.GetSection(ImportOptions.Section));
+        builder.Services.AddSingleton<QuestionBank>();
+        builder.Services.AddSingleton<QuestionImporter>();
+        return builder;
+    }
+
+    public static RouteGroupBuilder MapQuestions(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/admin/questions").WithTags("Questions").RequireAdminKey();
+
+        group.MapPost("/import", Import)
+            .WithSummary("Import question sets (JSON, CSV, XLSX) from a multipart upload; all or nothing.");
+        group.MapGet("/templates/{format}", Template)
+            .WithSummary("A template to fill in: json, csv or xlsx.");
+        group.MapGet("/", List)
+            .WithSummary("The current version of every question, filtered by track, category or text.");
+        return group;
+    }
+
+    private static async Task<Results<Ok<ImportReport>, BadRequest<ImportReport>, ProblemHttpResult>> Import(
+        HttpRequest request, QuestionImporter importer, IOptions<ImportOptions> options, bool? dryRun, CancellationToken ct)
+    {
+        Uploads uploads;
+        try
+        {
+            uploads = await Uploads.ReadAsync(request, options.Value.MaxFileBytes, options.Value.MaxFiles, ct);
+        }
+        catch (Uploads.TooLargeException e)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Upload too large",
+                detail: $"{e.Message} (Import:MaxFileBytes)");
+        }
+        catch (Uploads.MalformedException e)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed upload", detail: e.Message);
+        }
+        await using (uploads)
+        {
+            var report = await importer.ImportAsync(uploads.Files, dryRun ?? false, ct);
+            return report.Ok ? TypedResults.Ok(report) : TypedResults.BadRequest(report);
+        }
+    }
+
+    private static Results<FileContentHttpResult, NotFound> Template(string format) =>
+        QuestionTemplates.Get(format) is { } t ? TypedResults.File(t.Content, t.ContentType, t.FileName) : TypedResults.NotFound();
+
+    private static async Task<Ok<List<QuestionView>>> List(QuestionBank bank, string? track, string? category, string? q, CancellationToken ct)
+    {
+        var questions = await bank.ListAsync(track, category, string.IsNullOrWhiteSpace(q) ? null : q.Trim(), ct);
+        return TypedResults.Ok(questions.Select(QuestionView.From).ToList());
+    }
+}
+
+/// <summary>A question as admins see it: everything, with the key.</summary>
+public sealed record QuestionView(
+    string Id, int Version, string Type, string Stem, IReadOnlyList<string> Options, string Answer, string Explanation,
+    string Source, IReadOnlyList<string> Tracks, string Category, int Difficulty, IReadOnlyList<string> Tags)
+{
+    public static QuestionView From(StoredQuestion s) => new(
+        s.Question.Id, s.Version, s.Question.Type, s.Question.Stem, s.Question.Options, s.Question.Answer,
+        s.Question.Explanation, s.Question.Source, s.Question.Tracks, s.Question.Category, s.Question.Difficulty, s.Question.Tags);
+}

@@ -1,0 +1,19 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Quiz.Server.Storage;
+
+public static class StorageExtensions
+{
+    public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
+    {
+        builder.Services.Configure<StorageOptions>(builder.Configuration.GetSection(StorageOptions.Section));
+        builder.Services.AddSingleton<Database>();
+        builder.Services.AddSingleton<Migrator>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        return builder;
+    }
+
+    /// <summary>Brings the store's schema up to date before anything reads it.</summary>
+    public static async Task MigrateStoreAsync(this IHost app) =>
+        await app.Services.GetRequiredService<Migrator>().MigrateAsync();
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test of the solution. Installs what the tests need when it is missing (Debian
+# packages through apt-get), then runs `dotnet test` and prints the totals as its last line:
+#   <N> passed, <M> failed
+# Exit status is non-zero when a test failed, the build failed, or no test ran.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+# Debian packages the tests talk to: a real redis-server (tests start their own on a free
+# loopback port, so nothing is left running).
+packages=()
+command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+if [ ${#packages[@]} -gt 0 ]; then
+  echo "Installing ${packages[*]} ..."
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" \
+    || { echo "could not install ${packages[*]}"; echo "0 passed, 1 failed"; exit 1; }
+fi
+
+results="$(pwd)/TestResults"
+rm -rf "$results"
+dotnet test Quiz.sln --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
+status=$?
+
+passed=0; failed=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+done
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi # the build or a test host failed
+echo "${passed} passed, ${failed} failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using Quiz.Server.Tests.Infrastructure;
+
+namespace Quiz.Server.Tests.Hosting;
+
+/// <summary>The command line as a user runs it: the real server binary as its own process.</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "quiz-tests", Guid.NewGuid().ToString("N"));
+    private readonly List<string> _files = [];
+
+    public void Dispose()
+    {
+        foreach (var file in _files) File.Delete(file);
+        if (Directory.Exists(_dataDir)) Directory.Delete(_dataDir, recursive: true);
+    }
+
+    public static async Task<(int ExitCode, string[] Lines, string Errors)> RunAsync(params string[] args)
+    {
+        var server = Path.Combine(AppContext.BaseDirectory, "Quiz.Server.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(server);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), await errors);
+    }
+
+    private string Temp(byte[] content, string extension)
+    {
+        var path = SampleQuestions.WriteTemp(content, extension);
+        _files.Add(path);
+        return path;
+    }
+
+    [Fact]
+    public async Task ImportPrintsTheSummaryLastAndExitsZero()
+    {
+        var file = Temp(SampleQuestions.Csv(SampleQuestions.Rows(4)), ".csv");
+
+        var (exit, lines, errors) = await RunAsync("import", "questions", file, $"--Storage:DataDir={_dataDir}");
+
+        Assert.True(exit == 0, errors);
+        Assert.Equal("4 questions valid, 0 errors", lines[^1]);
+        var again = await RunAsync("import", "questions", file, $"--Storage:DataDir={_dataDir}");
+        Assert.Contains("0 added, 0 new versions, 4 unchanged", again.Lines[^2]);
+    }
+
+    [Fact]
+    public async Task ErrorsArePrintedOneALineAndExitNonZero()
+    {
+        var rows = SampleQuestions.Rows(3);
+        rows[0]["answer"] = "X";
+        rows[2]["tracks"] = "nobody";
+        var file = Temp(SampleQuestions.Json(rows), ".json");
+
+        var (exit, lines, _) = await RunAsync("import", "questions", file, "--Storage:DataDir", _dataDir);
+
+        Assert.Equal(1, exit);
+        Assert.Equal("1 questions valid, 2 errors", lines[^1]);
+        Assert.Contains(lines, l => l.Contains("row 1, column answer"));
+        Assert.Contains(lines, l => l.Contains("row 3, column tracks"));
+    }
+
+    [Fact]
+    public async Task DryRunSavesNothing()
+    {
+        var file = Temp(SampleQuestions.Csv(SampleQuestions.Rows(2)), ".csv");
+
+        var dry = await RunAsync("import", "questions", file, "--dry-run", $"--Storage:DataDir={_dataDir}");
+        var real = await RunAsync("import", "questions", file, $"--Storage:DataDir={_dataDir}");
+
+        Assert.Equal((0, "2 questions valid, 0 errors"), (dry.ExitCode, dry.Lines[^1]));
+        Assert.Contains("2 added", real.Lines[^2]); // the dry run left the store empty
+    }
+
+    [Fact]
+    public async Task AFolderIsReadWholeFromItsQuestionsSubfolder()
+    {
+        var root = Path.Combine(_dataDir, "bank");
+        Directory.CreateDirectory(Path.Combine(root, "questions", "more"));
+        Directory.CreateDirectory(Path.Combine(root, "units"));
+        File.WriteAllBytes(Path.Combine(root, "questions", "a.csv"), SampleQuestions.Csv(SampleQuestions.Rows(2, "A")));
+        File.WriteAllBytes(Path.Combine(root, "questions", "more", "b.xlsx"), SampleQuestions.Xlsx(SampleQuestions.Rows(3, "B")));
+        File.WriteAllText(Path.Combine(root, "units", "regions.csv"), "code,name\n1,x\n");
+
+        var (exit, lines, _) = await RunAsync("import", "questions", root, "--dry-run", $"--Storage:DataDir={_dataDir}");
+
+        Assert.Equal((0, "5 questions valid, 0 errors"), (exit, lines[^1]));
+    }
+
+    [Fact]
+    public async Task AMissingPathOrAWrongCommandExitsNonZero()
+    {
+        var missing = await RunAsync("import", "questions", "/nonexistent/path", $"--Storage:DataDir={_dataDir}");
+        var wrong = await RunAsync("import", "everything", $"--Storage:DataDir={_dataDir}");
+
+        Assert.Equal((1, "0 questions valid, 1 errors"), (missing.ExitCode, missing.Lines[^1]));
+        Assert.Equal(2, wrong.ExitCode);
+        Assert.Contains("usage", wrong.Errors);
+    }
+}

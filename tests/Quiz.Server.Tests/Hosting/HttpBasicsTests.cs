@@ -1,0 +1,52 @@
+using System.Net;
+using System.Text.Json;
+using Quiz.Server.Tests.Infrastructure;
+
+namespace Quiz.Server.Tests.Hosting;
+
+public sealed class HttpBasicsTests : IDisposable
+{
+    private readonly QuizApplication _app = new();
+
+    public void Dispose() => _app.Dispose();
+
+    [Fact]
+    public async Task HealthzAnswersOk()
+    {
+        using var client = _app.CreateClient();
+        Assert.Equal("ok", await client.GetStringAsync("/healthz"));
+    }
+
+    [Fact]
+    public async Task TheApiIsDescribedByOpenApi()
+    {
+        using var client = _app.CreateClient();
+        using var document = JsonDocument.Parse(await client.GetStringAsync("/openapi/v1.json"));
+        var paths = document.RootElement.GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/api/admin/questions/import", out _));
+        Assert.True(paths.TryGetProperty("/api/admin/questions/templates/{format}", out _));
+    }
+
+    [Fact]
+    public async Task UnknownPathsGetProblemDetails()
+    {
+        using var client = _app.CreateClient();
+        using var response = await client.GetAsync("/no/such/thing");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task FirstStartLoadsTheBundledQuestionBank()
+    {
+        var bank = Path.Combine(_app.DataDir, "bank");
+        Directory.CreateDirectory(Path.Combine(bank, "questions"));
+        File.WriteAllBytes(Path.Combine(bank, "questions", "q.csv"), SampleQuestions.Csv(SampleQuestions.Rows(3)));
+        using var seeded = new QuizApplication().With("Seed:Enabled", "true").With("Seed:Path", bank);
+
+        using var client = seeded.CreateAdminClient();
+        var list = await client.GetStringAsync("/api/admin/questions/");
+
+        Assert.Equal(3, JsonDocument.Parse(list).RootElement.GetArrayLength());
+    }
+}

@@ -1,0 +1,68 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Quiz.Server.Admin;
+
+namespace Quiz.Server.Tests.Infrastructure;
+
+/// <summary>
+/// The server in memory over its own empty store in a temporary folder, with a fake clock. Each test
+/// class gets its own, so tests never see each other's data.
+/// </summary>
+public sealed class QuizApplication : WebApplicationFactory<Program>
+{
+    public const string AdminKeyValue = "test-admin-key";
+
+    public string DataDir { get; } = Path.Combine(Path.GetTempPath(), "quiz-tests", Guid.NewGuid().ToString("N"));
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2024, 6, 12, 2, 0, 0, TimeSpan.Zero));
+    private readonly Dictionary<string, string?> _settings = new();
+
+    public QuizApplication With(string key, string? value)
+    {
+        _settings[key] = value;
+        return this;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("Storage:DataDir", DataDir);
+        builder.UseSetting("Admin:ApiKey", AdminKeyValue);
+        builder.UseSetting("Seed:Enabled", "false");
+        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
+    }
+
+    public HttpClient CreateAdminClient()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add(AdminKey.Header, AdminKeyValue);
+        return client;
+    }
+
+    public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>Posts files as a multipart upload to the question import endpoint.</summary>
+    public async Task<HttpResponseMessage> UploadQuestionsAsync(bool dryRun = false, params (string Name, byte[] Content)[] files)
+    {
+        using var client = CreateAdminClient();
+        using var form = new MultipartFormDataContent();
+        foreach (var (name, content) in files)
+        {
+            var part = new ByteArrayContent(content);
+            part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            form.Add(part, "files", name);
+        }
+        return await client.PostAsync($"/api/admin/questions/import?dryRun={dryRun.ToString().ToLowerInvariant()}", form);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { }
+    }
+}
