@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+
+namespace Quiz.Ranking;
+
+/// <summary>
+/// The top-N lists and unit boards that dashboards read, refreshed about once a second instead
+/// of per request (a ZREVRANGE of 100 costs ~20× a rank lookup), and the subscription that pushes
+/// the boards that changed. A board joins the refresh when first read and leaves it when nobody
+/// has read it for <see cref="RankingOptions.CacheIdleExpiry"/>.
+/// </summary>
+public sealed class BoardCache(RankingOptions options, TimeProvider time)
+{
+    sealed class Entry<T>(T value, long fingerprint, long touched)
+    {
+        public T Value = value;
+        public long Fingerprint = fingerprint;
+        public long Touched = touched;
+    }
+
+    readonly ConcurrentDictionary<BoardKey, Entry<IReadOnlyList<BoardEntry>>> tops = new();
+    readonly ConcurrentDictionary<(string Campaign, DateOnly? Day), Entry<UnitBoards>> units = new();
+    readonly ConcurrentDictionary<Channel<RankingChange>, byte> subscribers = new();
+    readonly SemaphoreSlim refreshing = new(1, 1);
+
+    public async Task<IReadOnlyList<BoardEntry>> TopAsync(BoardKey board, int count, Func<BoardKey, int, Task<IReadOnlyList<BoardEntry>>> fetch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (count > options.TopCacheDepth) return await fetch(board, count);
+        if (!tops.TryGetValue(board, out var e))
+        {
+            var list = await fetch(board, options.TopCacheDepth);
+            e = tops.GetOrAdd(board, new Entry<IReadOnlyList<BoardEntry>>(list, Fingerprint(list), Now));
+        }
+        e.Touched = Now;
+        return count >= e.Value.Count ? e.Value : e.Value.Take(count).ToList();
+    }
+
+    public async Task<UnitBoards> UnitsAsync(string campaignId, DateOnly? day, Func<string, DateOnly?, Task<UnitBoards>> build)
+    {
+        if (!units.TryGetValue((campaignId, day), out var e))
+        {
+            var boards = await build(campaignId, day);
+            e = units.GetOrAdd((campaignId, day), new Entry<UnitBoards>(boards, boards.Fingerprint, Now));
+        }
+        e.Touched = Now;
+        return e.Value;
+    }
+
+    /// <summary>Re-reads every cached board and publishes the ones that changed.</summary>
+    public async Task RefreshAsync(Func<BoardKey, int, Task<IReadOnlyList<BoardEntry>>> fetchTop, Func<string, DateOnly?, Task<UnitBoards>> buildUnits)
+    {
+        if (!await refreshing.WaitAsync(0)) return; // a slow refresh is not stacked on itself
+        try
+        {
+            var idleBefore = Now - (long)options.CacheIdleExpiry.TotalMilliseconds;
+            foreach (var (key, e) in tops)
+            {
+                if (e.Touched < idleBefore) { tops.TryRemove(key, out _); continue; }
+                var list = await fetchTop(key, options.TopCacheDepth);
+                var fp = Fingerprint(list);
+                if (fp == e.Fingerprint) continue;
+                (e.Value, e.Fingerprint) = (list, fp);
+                Publish(new RankingChange(key.CampaignId, key, null));
+            }
+            foreach (var (key, e) in units)
+            {
+                if (e.Touched < idleBefore) { units.TryRemove(key, out _); continue; }
+                var boards = await buildUnits(key.Campaign, key.Day);
+                if (boards.Fingerprint == e.Fingerprint) { e.Value = boards; continue; }
+                (e.Value, e.Fingerprint) = (boards, boards.Fingerprint);
+                foreach (var level in Enum.GetValues<UnitLevel>())
+                    Publish(new RankingChange(key.Campaign, null, new UnitBoardKey(key.Campaign, level, UnitMetric.Participants, key.Day)));
+            }
+        }
+        finally { refreshing.Release(); }
+    }
+
+    /// <summary>Forgets a campaign's cached boards (after a rebuild), so the next read fetches afresh.</summary>
+    public void Invalidate(string campaignId)
+    {
+        foreach (var key in tops.Keys.Where(k => k.CampaignId == campaignId)) tops.TryRemove(key, out _);
+        foreach (var key in units.Keys.Where(k => k.Campaign == campaignId)) units.TryRemove(key, out _);
+    }
+
+    public async IAsyncEnumerable<RankingChange> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var channel = Channel.CreateBounded<RankingChange>(new BoundedChannelOptions(options.WatchBuffer)
+        { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        subscribers[channel] = 0;
+        try
+        {
+            await foreach (var change in channel.Reader.ReadAllAsync(cancellationToken)) yield return change;
+        }
+        finally { subscribers.TryRemove(channel, out _); }
+    }
+
+    void Publish(RankingChange change)
+    {
+        foreach (var channel in subscribers.Keys) channel.Writer.TryWrite(change);
+    }
+
+    long Now => time.GetTimestamp() * 1000 / time.TimestampFrequency;
+
+    static long Fingerprint(IReadOnlyList<BoardEntry> list)
+    {
+        var h = new HashCode();
+        foreach (var e in list) { h.Add(e.ParticipantId); h.Add(e.Value); }
+        h.Add(list.Count);
+        return h.ToHashCode();
+    }
+}

@@ -1,0 +1,65 @@
+namespace Quiz.Ranking;
+
+public enum BoardScope { National, Unit, Organisation }
+
+/// <summary>An individual board: persons ranked by their <see cref="RankScore"/> value within one campaign stage.</summary>
+/// <param name="Code">The unit code (lowest-level unit) or organisation id; null for the national board.</param>
+public sealed record BoardKey(string CampaignId, string StageId, BoardScope Scope, string? Code = null)
+{
+    public static BoardKey National(string campaignId, string stageId) => new(campaignId, stageId, BoardScope.National);
+    public static BoardKey Unit(string campaignId, string stageId, string unitCode) => new(campaignId, stageId, BoardScope.Unit, unitCode);
+    public static BoardKey Organisation(string campaignId, string stageId, string organisationId) => new(campaignId, stageId, BoardScope.Organisation, organisationId);
+
+    public override string ToString() => Code is null ? $"{CampaignId}/{StageId}/{Scope}" : $"{CampaignId}/{StageId}/{Scope}/{Code}";
+}
+
+/// <param name="Rank">1-based competition rank: 1 + the number of members with a greater value.</param>
+public sealed record BoardEntry(long ParticipantId, long Rank, long Value)
+{
+    public RankParts Parts => RankScore.Decode(Value);
+}
+
+/// <summary>Levels of the two unit hierarchies: regions (province → city → county) and organisations (type → organisation).</summary>
+public enum UnitLevel { Province, City, County, OrganisationType, Organisation }
+
+public enum UnitMetric { Participants, ParticipationRate, Rounds, Points, AveragePoints }
+
+/// <summary>
+/// A unit board: the units of one level ranked by one metric, for the whole campaign or one day,
+/// nationally or among the children of <paramref name="ParentCode"/>.
+/// </summary>
+public sealed record UnitBoardKey(string CampaignId, UnitLevel Level, UnitMetric Metric, DateOnly? Day = null, string? ParentCode = null)
+{
+    public override string ToString() => $"{CampaignId}/units/{Level}/{Metric}/{Day?.ToString("yyyyMMdd") ?? "all"}/{ParentCode ?? "*"}";
+}
+
+/// <summary>
+/// A unit's figures. Participants are distinct persons; the rate is participants ÷ headcount (0
+/// without a base); average points are total points ÷ participants. Parents hold the sums of their
+/// children's raw counts, never averages of averages.
+/// </summary>
+/// <param name="SiblingRank">Rank among the units with the same parent (for top-level units: among all of the level).</param>
+/// <param name="NationalRank">Rank among all units of the level.</param>
+public sealed record UnitStanding(
+    UnitLevel Level, string Code, string? ParentCode,
+    long Participants, long Headcount, double ParticipationRate,
+    long Rounds, long Points, double AveragePoints,
+    long SiblingRank, long NationalRank);
+
+/// <summary>
+/// A unit with its headcount base for the participation rate. A unit listed with headcount 0 gets
+/// the sum of its children's bases. <paramref name="ParentCode"/>: the province of a city, the city
+/// of a county, the organisation type of an organisation; null at the top.
+/// </summary>
+public sealed record UnitBase(UnitLevel Level, string Code, string? ParentCode, long Headcount);
+
+/// <summary>Pushed when a cached top list or a unit board changed (for dashboards).</summary>
+public sealed record RankingChange(string CampaignId, BoardKey? Board, UnitBoardKey? UnitBoard);
+
+public sealed record RebuildReport(string CampaignId, long Rounds, long Participants, TimeSpan Elapsed);
+
+/// <param name="Differences">The first differences found (at most 100), readable.</param>
+public sealed record ReconcileReport(string CampaignId, long BoardsChecked, long MembersChecked, long DifferenceCount, IReadOnlyList<string> Differences)
+{
+    public bool Matches => DifferenceCount == 0;
+}

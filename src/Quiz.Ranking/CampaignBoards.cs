@@ -1,0 +1,138 @@
+using System.Runtime.InteropServices;
+
+namespace Quiz.Ranking;
+
+/// <summary>
+/// Every board of one campaign in memory: the in-process engine's state, and the recomputation
+/// a reconcile compares the live boards with. The stage rules are applied here exactly as the
+/// Redis script applies them (see RedisScripts.Finish), so both engines agree to the bit.
+/// Not thread-safe: the in-process engine holds <see cref="Gate"/>.
+/// </summary>
+public sealed class CampaignBoards(string campaignId)
+{
+    public object Gate { get; } = new();
+    public string CampaignId { get; } = campaignId;
+    /// <summary>While a rebuild runs, live finishes answer Pending (their rounds are replayed later).</summary>
+    public bool Holding { get; set; }
+    public UnitCounters Counters { get; } = new();
+    public IReadOnlyList<UnitBase> Bases { get; set; } = [];
+
+    /// <summary>Per person and campaign: last applied round (duplicates change nothing) and the days played (distinct participants).</summary>
+    struct Person
+    {
+        public long LastRoundId;
+        public ulong Days;
+    }
+
+    public sealed class Stage
+    {
+        public readonly SortedBoard National = new();
+        public readonly Dictionary<string, SortedBoard> Units = new(StringComparer.Ordinal);
+        public readonly Dictionary<string, SortedBoard> Organisations = new(StringComparer.Ordinal);
+        public readonly Dictionary<long, long> Values = new();
+        /// <summary>Rule BestOfDaySummed: each person's best of each day.</summary>
+        public readonly Dictionary<(long, DateOnly), long> DayBest = new();
+    }
+
+    readonly Dictionary<long, Person> people = new();
+    readonly Dictionary<DateOnly, int> dayBits = new();
+    public Dictionary<string, Stage> Stages { get; } = new(StringComparer.Ordinal);
+    public long Participants => people.Count;
+
+    public FinishRanks Apply(RoundFinished round, long encoded, bool replay)
+    {
+        if (Holding && !replay) return FinishRanks.PendingRanks;
+        var stage = StageOf(round.StageId);
+        ref var person = ref CollectionsMarshal.GetValueRefOrAddDefault(people, round.ParticipantId, out _);
+        if (round.RoundId <= person.LastRoundId) return RanksOf(stage, round, stage.Values.TryGetValue(round.ParticipantId, out var v) ? v : null);
+
+        person.LastRoundId = round.RoundId;
+        var dayBit = 1UL << DayIndex(round.Day);
+        var firstEver = person.Days == 0;
+        var firstToday = (person.Days & dayBit) == 0;
+        person.Days |= dayBit;
+        Counters.Add(round, firstEver, firstToday);
+
+        long? old = stage.Values.TryGetValue(round.ParticipantId, out var o) ? o : null;
+        var value = round.Rule switch
+        {
+            AggregationRule.BestOfAll => Math.Max(old ?? -1, encoded),
+            AggregationRule.Sum => RankScore.AddRound(old, encoded),
+            AggregationRule.BestOfDaySummed => ImproveDay(stage, round, encoded, old),
+            _ => throw new ArgumentOutOfRangeException(nameof(round), round.Rule, "Unknown rule."),
+        };
+        if (value != old)
+        {
+            stage.Values[round.ParticipantId] = value;
+            stage.National.Set(round.ParticipantId, old, value);
+            BoardOf(stage.Units, round.UnitCode).Set(round.ParticipantId, old, value);
+            if (round.OrganisationId is { } org) BoardOf(stage.Organisations, org).Set(round.ParticipantId, old, value);
+        }
+        return RanksOf(stage, round, value);
+    }
+
+    static long ImproveDay(Stage stage, RoundFinished round, long encoded, long? total)
+    {
+        ref var best = ref CollectionsMarshal.GetValueRefOrAddDefault(stage.DayBest, (round.ParticipantId, round.Day), out var had);
+        if (had && encoded <= best) return total!.Value;
+        var value = RankScore.ReplaceDayBest(total, had ? best : null, encoded);
+        best = encoded;
+        return value;
+    }
+
+    static FinishRanks RanksOf(Stage stage, RoundFinished round, long? value)
+    {
+        if (value is not { } v) return new FinishRanks(null, null, null, 0, false);
+        return new FinishRanks(
+            stage.National.RankOf(v),
+            stage.Units.GetValueOrDefault(round.UnitCode)?.RankOf(v),
+            round.OrganisationId is { } org ? stage.Organisations.GetValueOrDefault(org)?.RankOf(v) : null,
+            v, false);
+    }
+
+    public Stage StageOf(string stageId)
+    {
+        ref var stage = ref CollectionsMarshal.GetValueRefOrAddDefault(Stages, stageId, out _);
+        return stage ??= new Stage();
+    }
+
+    public SortedBoard? Find(BoardKey key)
+    {
+        if (!Stages.TryGetValue(key.StageId, out var stage)) return null;
+        return key.Scope switch
+        {
+            BoardScope.National => stage.National,
+            BoardScope.Unit => stage.Units.GetValueOrDefault(key.Code ?? ""),
+            BoardScope.Organisation => stage.Organisations.GetValueOrDefault(key.Code ?? ""),
+            _ => null,
+        };
+    }
+
+    public IEnumerable<(BoardKey Key, SortedBoard Board)> AllBoards()
+    {
+        foreach (var (id, stage) in Stages)
+        {
+            yield return (BoardKey.National(CampaignId, id), stage.National);
+            foreach (var (code, b) in stage.Units) yield return (BoardKey.Unit(CampaignId, id, code), b);
+            foreach (var (code, b) in stage.Organisations) yield return (BoardKey.Organisation(CampaignId, id, code), b);
+        }
+    }
+
+    static SortedBoard BoardOf(Dictionary<string, SortedBoard> boards, string code)
+    {
+        ref var board = ref CollectionsMarshal.GetValueRefOrAddDefault(boards, code, out _);
+        return board ??= new SortedBoard();
+    }
+
+    int DayIndex(DateOnly day)
+    {
+        ref var index = ref CollectionsMarshal.GetValueRefOrAddDefault(dayBits, day, out var known);
+        if (known) return index;
+        if (dayBits.Count > 64)
+        {
+            dayBits.Remove(day);
+            throw new ArgumentOutOfRangeException(nameof(day), day, "A campaign may span at most 64 days.");
+        }
+        return index = dayBits.Count - 1;
+    }
+}

@@ -1,0 +1,53 @@
+namespace Quiz.Ranking;
+
+/// <summary>
+/// The ranking seam: <see cref="InProcessRankingEngine"/> (embedded default) or
+/// <see cref="RedisRankingEngine"/> (scale-out). Nothing outside it knows which one it has.
+/// No method throws because Redis is unreachable: writes answer Pending, reads answer empty.
+/// </summary>
+public interface IRankingEngine : IAsyncDisposable
+{
+    /// <summary>Puts a finished (already committed) round on its boards and returns the person's ranks.</summary>
+    Task<FinishRanks> RecordFinishAsync(RoundFinished round, CancellationToken cancellationToken = default);
+
+    /// <summary>True when a campaign's boards missed rounds (Redis was unreachable) and need <see cref="RebuildAsync"/>.</summary>
+    bool NeedsCatchUp(string campaignId);
+
+    /// <summary>Raised once per campaign when it starts needing catch-up.</summary>
+    event Action<string>? CatchUpNeeded;
+
+    /// <summary>Replaces the campaign's headcount bases (participation rate).</summary>
+    Task SetUnitBasesAsync(string campaignId, IEnumerable<UnitBase> bases, CancellationToken cancellationToken = default);
+
+    /// <summary>Top <paramref name="count"/>, from the cache refreshed about once a second.</summary>
+    Task<IReadOnlyList<BoardEntry>> GetTopAsync(BoardKey board, int count, CancellationToken cancellationToken = default);
+    /// <summary>A member's live rank and value; null when they are not on the board.</summary>
+    Task<BoardEntry?> GetMemberAsync(BoardKey board, long participantId, CancellationToken cancellationToken = default);
+    /// <summary>The member and up to <paramref name="k"/> members either side, best first.</summary>
+    Task<IReadOnlyList<BoardEntry>> GetAroundAsync(BoardKey board, long participantId, int k, CancellationToken cancellationToken = default);
+    Task<long> GetSizeAsync(BoardKey board, CancellationToken cancellationToken = default);
+
+    /// <summary>Units of a level ranked by a metric (from the cache refreshed about once a second).</summary>
+    Task<IReadOnlyList<UnitStanding>> GetUnitBoardAsync(UnitBoardKey board, int count, CancellationToken cancellationToken = default);
+    /// <summary>One unit's figures with its rank among its siblings and nationally, for the board's metric and day.</summary>
+    Task<UnitStanding?> GetUnitAsync(UnitBoardKey board, string unitCode, CancellationToken cancellationToken = default);
+
+    /// <summary>Writes unit counters summed in memory (runs by itself at least every 250 ms).</summary>
+    Task FlushAsync(CancellationToken cancellationToken = default);
+    /// <summary>Refreshes the cached top lists and unit boards and pushes changes (runs by itself about once a second).</summary>
+    Task RefreshAsync(CancellationToken cancellationToken = default);
+    /// <summary>Changed boards, for pushing to dashboards. Each subscriber has its own buffer; a slow one loses the oldest changes.</summary>
+    IAsyncEnumerable<RankingChange> WatchAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Rebuilds every board of a campaign from the store. <paramref name="roundsAfter"/>(id) must stream
+    /// the campaign's rounds with RoundId &gt; id in RoundId order. While it runs, finishes answer Pending;
+    /// rounds committed meanwhile are picked up by further passes, so nothing is lost. Memory is bounded
+    /// by the boards themselves, not by the number of rounds. Also the catch-up after a Redis outage,
+    /// and the in-process engine's start-up load.
+    /// </summary>
+    Task<RebuildReport> RebuildAsync(string campaignId, Func<long, IAsyncEnumerable<RoundFinished>> roundsAfter, CancellationToken cancellationToken = default);
+
+    /// <summary>Compares the live boards with a recomputation from <paramref name="rounds"/> (all the campaign's rounds in RoundId order).</summary>
+    Task<ReconcileReport> ReconcileAsync(string campaignId, IAsyncEnumerable<RoundFinished> rounds, CancellationToken cancellationToken = default);
+}

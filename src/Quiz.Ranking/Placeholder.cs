@@ -1,1 +1,0 @@
-namespace Quiz.Ranking; internal static class Placeholder { }

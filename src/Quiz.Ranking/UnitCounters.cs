@@ -1,0 +1,64 @@
+using System.Runtime.InteropServices;
+
+namespace Quiz.Ranking;
+
+/// <summary>Raw counts of one unit: the only figures stored; rates and averages are derived on read.</summary>
+public readonly record struct Tally(long Participants, long Rounds, long Points)
+{
+    public static Tally operator +(Tally a, Tally b) => new(a.Participants + b.Participants, a.Rounds + b.Rounds, a.Points + b.Points);
+    public bool IsZero => Participants == 0 && Rounds == 0 && Points == 0;
+}
+
+/// <summary>
+/// Unit counters of one campaign, for the whole campaign and per day, kept only for the units a
+/// person belongs to directly ("leaves"): the region path "r/province/city/county" and the
+/// organisation "o/type/organisation". Every person has exactly one of each, so a parent's
+/// distinct participants are exactly the sum of its children's: the roll-up happens on read
+/// (<see cref="UnitBoards"/>). Not thread-safe; the owner locks.
+/// </summary>
+public sealed class UnitCounters
+{
+    public Dictionary<string, Tally> All { get; } = new(StringComparer.Ordinal);
+    public Dictionary<DateOnly, Dictionary<string, Tally>> Days { get; } = new();
+    public bool IsEmpty => All.Count == 0 && Days.Count == 0;
+
+    public static string RegionLeaf(IReadOnlyList<string> regionPath) => "r/" + string.Join('/', regionPath);
+    public static string? OrganisationLeaf(string? organisationId, string? organisationType) =>
+        organisationId is null ? null : "o/" + organisationType + "/" + organisationId;
+
+    /// <summary>Counts one applied round; <paramref name="firstEver"/>/<paramref name="firstToday"/> say whether the person is new to the campaign/day.</summary>
+    public void Add(RoundFinished round, bool firstEver, bool firstToday)
+    {
+        var region = RegionLeaf(round.RegionPath);
+        var organisation = OrganisationLeaf(round.OrganisationId, round.OrganisationType);
+        ref var day = ref CollectionsMarshal.GetValueRefOrAddDefault(Days, round.Day, out _);
+        day ??= new Dictionary<string, Tally>(StringComparer.Ordinal);
+        var all = new Tally(firstEver ? 1 : 0, 1, round.Score);
+        var today = new Tally(firstToday ? 1 : 0, 1, round.Score);
+        Bump(All, region, all);
+        Bump(day, region, today);
+        if (organisation is null) return;
+        Bump(All, organisation, all);
+        Bump(day, organisation, today);
+    }
+
+    public void MergeFrom(UnitCounters other)
+    {
+        foreach (var (leaf, t) in other.All) Bump(All, leaf, t);
+        foreach (var (date, leaves) in other.Days)
+        {
+            ref var day = ref CollectionsMarshal.GetValueRefOrAddDefault(Days, date, out _);
+            day ??= new Dictionary<string, Tally>(StringComparer.Ordinal);
+            foreach (var (leaf, t) in leaves) Bump(day, leaf, t);
+        }
+    }
+
+    public IReadOnlyDictionary<string, Tally> For(DateOnly? day) =>
+        day is { } d ? Days.GetValueOrDefault(d) ?? (IReadOnlyDictionary<string, Tally>)new Dictionary<string, Tally>() : All;
+
+    static void Bump(Dictionary<string, Tally> tallies, string leaf, Tally delta)
+    {
+        ref var t = ref CollectionsMarshal.GetValueRefOrAddDefault(tallies, leaf, out _);
+        t += delta;
+    }
+}

@@ -1,0 +1,400 @@
+using Microsoft.Extensions.Time.Testing;
+
+namespace Quiz.Ranking.Tests;
+
+/// <summary>
+/// The behaviour both engines promise. Each engine's test class derives from this and says how to
+/// make the engine; every test uses a fresh campaign, so tests are independent of each other.
+/// </summary>
+public abstract class RankingContract
+{
+    protected readonly FakeTimeProvider Time = new(TestStore.Start);
+    protected abstract Task<IRankingEngine> CreateEngineAsync();
+
+    static BoardKey National(TestStore s, string stage = "main") => BoardKey.National(s.Campaign, stage);
+
+    [Fact]
+    public async Task RanksByScoreThenDurationThenFinishTime()
+    {
+        await using var engine = await CreateEngineAsync();
+        var s = new TestStore();
+        Assert.Equal(1, (await engine.RecordFinishAsync(s.Round(1, 4, 50_000, atSeconds: 100))).NationalRank);
+        Assert.Equal(1, (await engine.RecordFinishAsync(s.Round(2, 5, 90_000, atSeconds: 200))).NationalRank);
+        Assert.Equal(2, (await engine.RecordFinishAsync(s.Round(3, 5, 95_000, atSeconds: 150))).NationalRank);
+        Assert.Equal(3, (await engine.RecordFinishAsync(s.Round(4, 5, 95_000, atSeconds: 300))).NationalRank);
+        var top = await engine.GetTopAsync(National(s), 10);
+        Assert.Equal([2L, 3, 4, 1], top.Select(e => e.ParticipantId));
+        Assert.Equal([1L, 2, 3, 4], top.Select(e => e.Rank));
+        Assert.Equal(new RankParts(5, 9000, 100), top[0].Parts);
+    }
+
+    [Fact]
+    public async Task EqualValuesShareARank()
+    {
+        await using var engine = await CreateEngineAsync();
+        var s = new TestStore();
+        await engine.RecordFinishAsync(s.Round(10, 5, 60_000, atSeconds: 10));
+        var tie = await engine.RecordFinishAsync(s.Round(2, 5, 60_000, atSeconds: 10));
+        await engine.RecordFinishAsync(s.Round(30, 3));
+        Assert.Equal(1, tie.NationalRank);
+        Assert.Equal([1L, 1, 3], (await engine.GetTopAsync(National(s), 3)).Select(e => e.Rank));
+        Assert.Equal(1, (await engine.GetMemberAsync(National(s), 10))!.Rank);
+        Assert.Equal(3, (await engine.GetMemberAsync(National(s), 30))!.Rank);
+        Assert.Equal([1L, 1, 3], (await engine.GetAroundAsync(National(s), 30, 5)).Select(e => e.Rank));
+    }
+
+    [Fact]
+    public async Task ValuesAtTheEncodingsLimitsRankExactly()
+    {
+        await using var engine = await CreateEngineAsync();
+        var s = new TestStore();
+        var end = RankScore.MaxCampaignLength.TotalSeconds;
+        var best = await engine.RecordFinishAsync(s.Round(1, RankScore.MaxScore, 0, atSeconds: 0));
+        await engine.RecordFinishAsync(s.Round(2, RankScore.MaxScore, 0, atSeconds: 2));
+        var worst = await engine.RecordFinishAsync(s.Round(3, 0, 10_000_000, atSeconds: end));
+        Assert.Equal(RankScore.MaxValue, best.Value);
+        Assert.Equal(RankScore.MaxValue - 1, (await engine.GetMemberAsync(National(s), 2))!.Value);
+        Assert.Equal(0, worst.Value);
+        Assert.Equal(3, worst.NationalRank);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => engine.RecordFinishAsync(s.Round(4, RankScore.MaxScore + 1)));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => engine.RecordFinishAsync(s.Round(5, 1, atSeconds: end + 2)));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => engine.RecordFinishAsync(s.Round(RoundFinished.MaxParticipantId + 1, 1)));
+    }
+
+    [Fact]
+    public async Task BestOfAllKeepsTheBestRound()
+    {
+        await using var engine = await CreateEngineAsync();
+        var s = new TestStore();
+        await engine.RecordFinishAsync(s.Round(1, 3, 30_000));
+        var better = await engine.RecordFinishAsync(s.Round(1, 4, 90_000, atSeconds: 50));
+        var worse = await engine.RecordFinishAsync(s.Round(1, 2, 10_000, atSeconds: 90));
+        Assert.Equal(better.Value, worse.Value);
+        Assert.Equal(new RankParts(4, 9000, 25), RankScore.Decode(worse.Value));
+        Assert.Equal(1, await engine.GetSizeAsync(National(s)));
+    }
+
+    [Fact]
+    public async Task BestOfDaySummedAddsEachDaysBest()
+    {
+        await using var engine = await CreateEngineAsync();
+        var s = new TestStore();
+        const AggregationRule rule = AggregationRule.BestOfDaySummed;
+        await engine.RecordFinishAsync(s.Round(1, 3, 30_000, atSeconds: 10, rule: rule));
+        await engine.RecordFinishAsync(s.Round(1, 5, 40_000, atSeconds: 20, rule: rule));
+        await engine.RecordFinishAsync(s.Round(1, 4, 10_000, atSeconds: 30, rule: rule));
+        var r = await engine.RecordFinishAsync(s.Round(1, 2, 20_000, atSeconds: 40, rule: rule, day: 1));
+        Assert.Equal(new RankParts(7, 6000, (86_400 + 40) / 2), RankScore.Decode(r.Value));
+        r = await engine.RecordFinishAsync(s.Round(1, 1, 20_000, atSeconds: 50, rule: rule, day: 1));
+        Assert.Equal(new RankParts(7, 6000, (86_400 + 40) / 2), RankScore.Decode(r.Value));
+        r = await engine.RecordFinishAsync(s.Round(1, 4, 30_000, atSeconds: 60, rule: rule, day: 1));
+        Assert.Equal(new RankParts(9, 7000, (86_400 + 60) / 2), RankScore.Decode(r.Value));
+    }
+
+    [Fact]
+    public async Task SumAddsEveryRound()
+    {
+        await using var engine = await CreateEngineAsync();
+        var s = new TestStore();
+        await engine.RecordFinishAsync(s.Round(1, 3, 30_000, atSeconds: 10, rule: AggregationRule.Sum));
+        await engine.RecordFinishAsync(s.Round(1, 5, 40_000, atSeconds: 20, rule: AggregationRule.Sum));
+        var r = await engine.RecordFinishAsync(s.Round(1, 1, 10_000, atSeconds: 30, rule: AggregationRule.Sum, day: 1));
+        Assert.Equal(new RankParts(9, 8000, (86_400 + 30) / 2), RankScore.Decode(r.Value));
+        var other = await engine.RecordFinishAsync(s.Round(2, 5, 1_000, rule: AggregationRule.Sum));
+        Assert.Equal(2, other.NationalRank);
+    }
+
+    [Fact]
+    public async Task StagesHaveTheirOwnBoardsAndRules()
+    {
+        await using var engine = await CreateEngineAsync();
+        var s = new TestStore();
+        await engine.RecordFinishAsync(s.Round(1, 5, stage: "warmup"));
+        await engine.RecordFinishAsync(s.Round(2, 1, stage: "main", rule: AggregationRule.Sum));
+        await engine.RecordFinishAsync(s.Round(2, 1, stage: "main", rule: AggregationRule.Sum, atSeconds: 5));
+        Assert.Equal(1, await engine.GetSizeAsync(National(s, "warmup")));
+        Assert.Equal(2, RankScore.Decode((await engine.GetMemberAsync(National(s, "main"), 2))!.Value).Score);
+        Assert.Null(await engine.GetMemberAsync(National(s, "main"), 1));
+    }
+
+    [Fact]
+    public async Task UnitAndOrganisationBoardsRankWithinTheirMembers()
+    {
+        await using var engine = await CreateEngineAsync();
+        var s = new TestStore();
+        string[] east = ["11", "1101", "110101"], west = ["11", "1101", "110102"];
+        await engine.RecordFinishAsync(s.Round(1, 5, path: east, org: "a"));
+        await engine.RecordFinishAsync(s.Round(2, 4, path: west, org: "a"));
+        var r = await engine.RecordFinishAsync(s.Round(3, 3, path: west, org: "b"));
+        Assert.Equal((3L, 2L, 1L), (r.NationalRank!.Value, r.UnitRank!.Value, r.OrganisationRank!.Value));
+        var noOrg = await engine.RecordFinishAsync(s.Round(4, 1, path: ["12"], org: null));
+        Assert.Equal((4L, 1L, (long?)null), (noOrg.NationalRank!.Value, noOrg.UnitRank!.Value, noOrg.OrganisationRank));
+        Assert.Equal([2L, 3], (await engine.GetTopAsync(BoardKey.Unit(s.Campaign, "main", "110102"), 5)).Select(e => e.ParticipantId));
+        Assert.Equal(2, await engine.GetSizeAsync(BoardKey.Organisation(s.Campaign, "main", "a")));
+    }
+
+    [Fact]
+    public async Task AroundReturnsTheMembersEitherSide()
+    {
+        await using var engine = await CreateEngineAsync();
+        var s = new TestStore();
+        for (var p = 1; p <= 20; p++) await engine.RecordFinishAsync(s.Round(p, 100 - p));
+        var around = await engine.GetAroundAsync(National(s), 10, 2);
+        Assert.Equal([8L, 9, 10, 11, 12], around.Select(e => e.ParticipantId));
+        Assert.Equal([8L, 9, 10, 11, 12], around.Select(e => e.Rank));
+        Assert.Equal([1L, 2, 3], (await engine.GetAroundAsync(National(s), 1, 2)).Select(e => e.ParticipantId));
+        Assert.Equal([19L, 20], (await engine.GetAroundAsync(National(s), 20, 1)).Select(e => e.ParticipantId));
+        Assert.Empty(await engine.GetAroundAsync(National(s), 99, 2));
+        Assert.Null(await engine.GetMemberAsync(National(s), 99));
+        Assert.Equal(20, await engine.GetSizeAsync(National(s)));
+        Assert.Equal(0, await engine.GetSizeAsync(National(s, "nope")));
+    }
+
+    [Fact]
+    public async Task ARepeatedRoundChangesNothing()
+    {
+        await using var engine = await CreateEngineAsync();
+        var s = new TestStore();
+        var round = s.Round(1, 3, rule: AggregationRule.Sum);
+        var first = await engine.RecordFinishAsync(round);
+        var again = await engine.RecordFinishAsync(round);
+        Assert.Equal(first, again);
+        await engine.FlushAsync();
+        var unit = await engine.GetUnitAsync(new UnitBoardKey(s.Campaign, UnitLevel.County, UnitMetric.Rounds), "110101");
+        Assert.Equal(1, unit!.Rounds);
+    }
+
+    [Fact]
+    public async Task TopListsComeFromTheCacheAndChangesArePushed()
+    {
+        await using var engine = await CreateEngineAsync();
+        var s = new TestStore();
+        await engine.RecordFinishAsync(s.Round(1, 3));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await using var changes = engine.WatchAsync(cts.Token).GetAsyncEnumerator(cts.Token);
+        var next = changes.MoveNextAsync();
+        Assert.Single(await engine.GetTopAsync(National(s), 10));
+        await engine.RecordFinishAsync(s.Round(2, 4));
+        Assert.Single(await engine.GetTopAsync(National(s), 10)); // cached until the refresh
+        Assert.Equal(2, (await engine.GetMemberAsync(National(s), 1))!.Rank); // ranks are live
+        await engine.RefreshAsync();
+        Assert.True(await next);
+        Assert.Equal(National(s), changes.Current.Board);
+        Assert.Equal([2L, 1], (await engine.GetTopAsync(National(s), 10)).Select(e => e.ParticipantId));
+    }
+
+    [Fact]
+    public async Task UnitBoardsRollUpCountsAndRates()
+    {
+        await using var engine = await CreateEngineAsync();
+        var s = new TestStore();
+        await engine.SetUnitBasesAsync(s.Campaign, [
+            new UnitBase(UnitLevel.County, "110101", "1101", 10), new UnitBase(UnitLevel.County, "110102", "1101", 30),
+            new UnitBase(UnitLevel.City, "1101", "11", 0), new UnitBase(UnitLevel.Province, "11", null, 0),
+            new UnitBase(UnitLevel.County, "110103", "1101", 5)]);
+        await engine.RecordFinishAsync(s.Round(1, 4, path: ["11", "1101", "110101"]));
+        await engine.RecordFinishAsync(s.Round(1, 2, path: ["11", "1101", "110101"], atSeconds: 10));
+        await engine.RecordFinishAsync(s.Round(2, 5, path: ["11", "1101", "110102"], day: 1));
+        await engine.FlushAsync();
+        var county = new UnitBoardKey(s.Campaign, UnitLevel.County, UnitMetric.ParticipationRate);
+        var board = await engine.GetUnitBoardAsync(county, 10);
+        Assert.Equal(["110101", "110102", "110103"], board.Select(u => u.Code));
+        Assert.Equal([0.1, 1 / 30.0, 0], board.Select(u => u.ParticipationRate));
+        var city = await engine.GetUnitAsync(county with { Level = UnitLevel.City, Metric = UnitMetric.Points }, "1101");
+        Assert.Equal((2L, 45L, 3L, 11L, 5.5), (city!.Participants, city.Headcount, city.Rounds, city.Points, city.AveragePoints));
+        var day1 = await engine.GetUnitAsync(county with { Day = TestStore.Start.AddDays(1).ToDateOnly() }, "110102");
+        Assert.Equal((1L, 1L, 1L), (day1!.Participants, day1.SiblingRank, day1.NationalRank));
+        var org = await engine.GetUnitAsync(county with { Level = UnitLevel.OrganisationType, Metric = UnitMetric.Participants }, "bank");
+        Assert.Equal(2, org!.Participants);
+    }
+
+    [Fact]
+    public async Task RollUpsMatchABruteForceModelOnRandomData()
+    {
+        await using var engine = await CreateEngineAsync();
+        var s = new TestStore();
+        var random = new Random(20250615);
+        var rules = new[] { AggregationRule.BestOfAll, AggregationRule.BestOfDaySummed, AggregationRule.Sum };
+        var people = Enumerable.Range(1, 150).Select(p => (
+            Id: (long)p,
+            Path: new[] { $"p{random.Next(3)}", "" , "" },
+            Org: random.Next(4) == 0 ? null : $"o{random.Next(5)}")).Select(p =>
+            {
+                p.Path[1] = p.Path[0] + $"c{random.Next(2)}";
+                p.Path[2] = p.Path[1] + $"k{random.Next(3)}";
+                return p;
+            }).ToList();
+        var bases = people.Select(p => p.Path[2]).Distinct().Select(k => new UnitBase(UnitLevel.County, k, k[..^2], random.Next(1, 100))).ToList();
+        await engine.SetUnitBasesAsync(s.Campaign, bases);
+        var seconds = 0.0;
+        for (var i = 0; i < 600; i++)
+        {
+            var p = people[random.Next(people.Count)];
+            seconds += random.Next(1, 600);
+            var stage = random.Next(3);
+            await engine.RecordFinishAsync(s.Round(p.Id, random.Next(0, 101), random.Next(1_000, 180_000), seconds,
+                rules[stage], "s" + stage, p.Path, p.Org, p.Org is null ? null : "t" + p.Org[^1] % 2));
+        }
+        await engine.FlushAsync();
+
+        foreach (var stage in s.Rounds.GroupBy(r => r.StageId))
+        {
+            var expected = BruteForce.Values(stage);
+            var top = await engine.GetTopAsync(National(s, stage.Key), 1000);
+            Assert.Equal(expected.Count, top.Count);
+            foreach (var e in top) Assert.Equal(expected[e.ParticipantId], e.Value);
+            Assert.Equal(expected.Values.Select(v => 1 + expected.Values.Count(o => o > v)).Order(), top.Select(e => (int)e.Rank).Order());
+        }
+        var days = s.Rounds.Select(r => (DateOnly?)r.Day).Distinct().Prepend(null);
+        foreach (var day in days)
+            foreach (var level in Enum.GetValues<UnitLevel>())
+            {
+                var expected = BruteForce.Units(s.Rounds.Where(r => day is null || r.Day == day), level, bases);
+                var board = await engine.GetUnitBoardAsync(new UnitBoardKey(s.Campaign, level, UnitMetric.Participants, day), 1000);
+                foreach (var (code, e) in expected)
+                {
+                    var actual = board.Single(u => u.Code == code);
+                    Assert.Equal(e, (actual.Participants, actual.Rounds, actual.Points, actual.Headcount));
+                    Assert.Equal(e.Headcount > 0 ? (double)e.Participants / e.Headcount : 0, actual.ParticipationRate, 12);
+                }
+                Assert.Equal(expected.Count, board.Count(u => u.Rounds > 0));
+            }
+    }
+
+    [Fact]
+    public async Task ParallelFinishesLoseNoUpdate()
+    {
+        await using var engine = await CreateEngineAsync();
+        var s = new TestStore();
+        const int people = 400, roundsEach = 5;
+        var rounds = Enumerable.Range(1, people).Select(p => Enumerable.Range(0, roundsEach)
+            .Select(i => s.Round(p, 1 + (p * 7 + i) % 90, 60_000, p + i * 1000, AggregationRule.Sum, path: ["11", "1101", $"k{p % 7}"], org: $"o{p % 3}")).ToList()).ToList();
+        // Each person's rounds in order (as the server guarantees), all people at once.
+        await Task.WhenAll(rounds.Select(mine => Task.Run(async () =>
+        {
+            foreach (var r in mine) Assert.False((await engine.RecordFinishAsync(r)).Pending);
+        })));
+        await engine.FlushAsync();
+        Assert.Equal(people, await engine.GetSizeAsync(National(s)));
+        var expected = BruteForce.Values(s.Rounds);
+        foreach (var p in new long[] { 1, 77, 400 })
+            Assert.Equal(expected[p], (await engine.GetMemberAsync(National(s), p))!.Value);
+        var province = await engine.GetUnitAsync(new UnitBoardKey(s.Campaign, UnitLevel.Province, UnitMetric.Rounds), "11");
+        Assert.Equal((people, people * roundsEach), (province!.Participants, province.Rounds));
+        Assert.Equal(s.Rounds.Sum(r => (long)r.Score), province.Points);
+    }
+
+    [Fact]
+    public async Task RebuildEqualsTheLiveBoards()
+    {
+        await using var engine = await CreateEngineAsync();
+        var s = new TestStore();
+        var random = new Random(7);
+        for (var i = 0; i < 500; i++)
+        {
+            var p = random.Next(1, 120);
+            await engine.RecordFinishAsync(s.Round(p, random.Next(0, 50), random.Next(1000, 100_000), i * 60,
+                (AggregationRule)(i % 3 == 0 ? 0 : 1), "s" + (i % 3 == 0 ? 0 : 1), ["11", "1101", $"k{p % 4}"], $"o{p % 3}", day: i / 200));
+        }
+        await engine.FlushAsync();
+        var before = await engine.GetTopAsync(National(s, "s1"), 50);
+        var live = await engine.ReconcileAsync(s.Campaign, s.All);
+        Assert.True(live.Matches, string.Join('\n', live.Differences));
+
+        var report = await engine.RebuildAsync(s.Campaign, s.RoundsAfter);
+        Assert.Equal(500, report.Rounds);
+        Assert.Equal(s.Rounds.Select(r => r.ParticipantId).Distinct().Count(), report.Participants);
+        Assert.Equal(before, await engine.GetTopAsync(National(s, "s1"), 50));
+        var reconcile = await engine.ReconcileAsync(s.Campaign, s.All);
+        Assert.True(reconcile.Matches, string.Join('\n', reconcile.Differences));
+        Assert.True(reconcile.MembersChecked > 100);
+    }
+
+    [Fact]
+    public async Task ReconcileReportsBoardsThatDifferFromTheStore()
+    {
+        await using var engine = await CreateEngineAsync();
+        var s = new TestStore();
+        await engine.RecordFinishAsync(s.Round(1, 3));
+        await engine.RecordFinishAsync(s.Round(2, 4));
+        s.Round(3, 5); // committed to the store, never recorded
+        await engine.FlushAsync();
+        var report = await engine.ReconcileAsync(s.Campaign, s.All);
+        Assert.False(report.Matches);
+        Assert.Contains(report.Differences, d => d.Contains("participant 3"));
+    }
+
+    [Fact]
+    public async Task FinishesDuringARebuildArePendingAndNotLost()
+    {
+        await using var engine = await CreateEngineAsync();
+        var s = new TestStore();
+        for (var p = 1; p <= 50; p++) await engine.RecordFinishAsync(s.Round(p, p % 10));
+        var gate = new TaskCompletionSource();
+        var replayed = new TaskCompletionSource();
+        async IAsyncEnumerable<RoundFinished> Slow(long after)
+        {
+            var first = after == 0;
+            await foreach (var r in s.RoundsAfter(after))
+            {
+                yield return r;
+                if (first && r.RoundId == s.Rounds[10].RoundId) { replayed.TrySetResult(); await gate.Task; }
+            }
+        }
+        var rebuild = engine.RebuildAsync(s.Campaign, Slow);
+        await replayed.Task;
+        var during = await engine.RecordFinishAsync(s.Round(999, 50));
+        Assert.True(during.Pending);
+        gate.SetResult();
+        await rebuild;
+        Assert.Equal(1, (await engine.GetMemberAsync(National(s), 999))!.Rank);
+        await engine.FlushAsync();
+        Assert.True((await engine.ReconcileAsync(s.Campaign, s.All)).Matches);
+    }
+}
+
+static class DateExtensions
+{
+    public static DateOnly ToDateOnly(this DateTimeOffset t) => DateOnly.FromDateTime(t.DateTime);
+}
+
+/// <summary>The rules and roll-ups computed the obvious way, from all rounds at once.</summary>
+static class BruteForce
+{
+    public static Dictionary<long, long> Values(IEnumerable<RoundFinished> rounds) =>
+        rounds.GroupBy(r => r.ParticipantId).ToDictionary(g => g.Key, g =>
+        {
+            var list = g.OrderBy(r => r.RoundId).ToList();
+            var encoded = list.Select(r => (Round: r, Value: RankScore.Encode(r.Score, r.DurationMs, r.FinishedAt, r.CampaignStart))).ToList();
+            switch (list[0].Rule)
+            {
+                case AggregationRule.BestOfAll:
+                    return encoded.Max(e => e.Value);
+                case AggregationRule.Sum:
+                    return RankScore.Pack(list.Sum(r => r.Score), encoded.Sum(e => RankScore.Decode(e.Value).DurationUnits), RankScore.Decode(encoded[^1].Value).TimeUnits);
+                default:
+                    // each day's best is its first round with the day's maximal value
+                    var bests = encoded.GroupBy(e => e.Round.Day).Select(d => d.First(e => e.Value == d.Max(x => x.Value)).Value).Select(RankScore.Decode).ToList();
+                    return RankScore.Pack(bests.Sum(b => b.Score), bests.Sum(b => b.DurationUnits), bests.Max(b => b.TimeUnits));
+            }
+        });
+
+    public static Dictionary<string, (long Participants, long Rounds, long Points, long Headcount)> Units(IEnumerable<RoundFinished> rounds, UnitLevel level, IReadOnlyList<UnitBase> bases)
+    {
+        string? UnitOf(RoundFinished r) => level switch
+        {
+            UnitLevel.OrganisationType => r.OrganisationType,
+            UnitLevel.Organisation => r.OrganisationId,
+            _ => r.RegionPath.Count > (int)level ? r.RegionPath[(int)level] : null,
+        };
+        long Base(string code) => level switch
+        {
+            UnitLevel.County => bases.Where(b => b.Code == code).Sum(b => b.Headcount),
+            UnitLevel.City => bases.Where(b => b.ParentCode == code).Sum(b => b.Headcount),
+            UnitLevel.Province => bases.Where(b => b.ParentCode!.StartsWith(code)).Sum(b => b.Headcount),
+            _ => 0,
+        };
+        return rounds.Where(r => UnitOf(r) is not null).GroupBy(r => UnitOf(r)!)
+            .ToDictionary(g => g.Key, g => ((long)g.Select(r => r.ParticipantId).Distinct().Count(), (long)g.Count(), g.Sum(r => (long)r.Score), Base(g.Key)));
+    }
+}
