@@ -1,0 +1,56 @@
+using StackExchange.Redis;
+
+namespace Quiz.Ranking;
+
+/// <summary>
+/// The one place Redis keys are named. Every key of a campaign starts with the hash tag
+/// <c>{c:&lt;campaign&gt;}</c>, so a campaign lives on one Redis Cluster shard and one script may
+/// touch all its keys.
+/// <code>
+/// {c:X}:hold                 present while a rebuild/catch-up runs: live finishes answer Pending
+/// {c:X}:epoch                bumped by each rebuild; unit-counter flushes of an older epoch are dropped
+/// {c:X}:last                 hash participant → last applied round id (duplicates change nothing)
+/// {c:X}:seen, :seen:yyyyMMdd bitmaps by participant id: played in the campaign / that day (exact distinct counts)
+/// {c:X}:b:STAGE:n            individual boards (sorted sets, score = RankScore): national,
+/// {c:X}:b:STAGE:u:UNIT         lowest-level unit,
+/// {c:X}:b:STAGE:o:ORG          organisation,
+/// {c:X}:b:STAGE:d:yyyyMMdd     each person's best of that day (rule BestOfDaySummed)
+/// {c:X}:uc, :uc:yyyyMMdd     hash "leaf|p|r|s" → participants/rounds/points of leaf units (UnitCounters)
+/// {c:X}:days                 set of days with unit counters
+/// {c:X}:bases                hash "level|code" → "parent|headcount"
+/// </code>
+/// </summary>
+static class RedisKeys
+{
+    public static string Prefix(string campaignId) => "{c:" + campaignId + "}";
+    public static RedisKey Hold(string c) => Prefix(c) + ":hold";
+    public static RedisKey Epoch(string c) => Prefix(c) + ":epoch";
+    public static RedisKey Last(string c) => Prefix(c) + ":last";
+    public static RedisKey Seen(string c) => Prefix(c) + ":seen";
+    public static RedisKey Seen(string c, DateOnly day) => Prefix(c) + ":seen:" + Day(day);
+    public static RedisKey Units(string c) => Prefix(c) + ":uc";
+    public static RedisKey Units(string c, DateOnly day) => Prefix(c) + ":uc:" + Day(day);
+    public static RedisKey Days(string c) => Prefix(c) + ":days";
+    public static RedisKey Bases(string c) => Prefix(c) + ":bases";
+    public static RedisKey DayBest(string c, string stage, DateOnly day) => Prefix(c) + ":b:" + stage + ":d:" + Day(day);
+
+    public static RedisKey Board(BoardKey key) => Board(key.CampaignId, key.StageId, key.Scope, key.Code);
+
+    public static RedisKey Board(string c, string stage, BoardScope scope, string? code) => scope switch
+    {
+        BoardScope.National => Prefix(c) + ":b:" + stage + ":n",
+        BoardScope.Unit => Prefix(c) + ":b:" + stage + ":u:" + code,
+        BoardScope.Organisation => Prefix(c) + ":b:" + stage + ":o:" + code,
+        _ => throw new ArgumentOutOfRangeException(nameof(scope)),
+    };
+
+    /// <summary>A SCAN pattern for every key of a campaign (glob characters in the id escaped).</summary>
+    public static string Pattern(string c)
+    {
+        var escaped = string.Concat(c.Select(ch => ch is '*' or '?' or '[' or ']' or '\\' ? "\\" + ch : ch.ToString()));
+        return "{c:" + escaped + "}:*";
+    }
+
+    public static string Day(DateOnly day) => day.ToString("yyyyMMdd");
+    public static DateOnly ParseDay(string s) => DateOnly.ParseExact(s, "yyyyMMdd");
+}

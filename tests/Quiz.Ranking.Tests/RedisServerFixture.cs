@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Quiz.Ranking.Tests;
+
+/// <summary>
+/// A real redis-server of its own on a free loopback port, without persistence, killed on
+/// dispose. It can be stopped and started again on the same port (an outage: data is lost).
+/// </summary>
+public sealed class RedisServerFixture : IAsyncLifetime
+{
+    Process? process;
+    public int Port { get; } = FreePort();
+    public string Configuration => $"127.0.0.1:{Port},connectTimeout=2000";
+
+    public Task InitializeAsync() => StartAsync();
+    public Task DisposeAsync() => StopAsync();
+
+    public async Task StartAsync()
+    {
+        var start = new ProcessStartInfo("redis-server") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no" })
+            start.ArgumentList.Add(a);
+        try
+        {
+            process = Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException("redis-server is not installed (apt-get install -y redis-server).", e);
+        }
+        process.OutputDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var deadline = Stopwatch.StartNew();
+        while (!await PingAsync())
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(10) || process.HasExited)
+                throw new InvalidOperationException($"redis-server did not answer PING on port {Port}.");
+            await Task.Delay(20);
+        }
+    }
+
+    public async Task StopAsync()
+    {
+        if (process is null) return;
+        process.Kill();
+        await process.WaitForExitAsync();
+        process.Dispose();
+        process = null;
+    }
+
+    async Task<bool> PingAsync()
+    {
+        try
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, Port);
+            var stream = client.GetStream();
+            await stream.WriteAsync("PING\r\n"u8.ToArray());
+            var buffer = new byte[16];
+            var n = await stream.ReadAsync(buffer);
+            return Encoding.ASCII.GetString(buffer, 0, n).StartsWith("+PONG");
+        }
+        catch (SocketException) { return false; }
+        catch (IOException) { return false; }
+    }
+
+    static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}
