@@ -1,7 +1,13 @@
 using Quiz.Server.Admin;
+using Quiz.Server.Campaigns;
+using Quiz.Server.Events;
 using Quiz.Server.Hosting;
+using Quiz.Server.Participants;
+using Quiz.Server.Play;
 using Quiz.Server.Questions;
+using Quiz.Server.Rankings;
 using Quiz.Server.Storage;
+using Quiz.Server.Units;
 
 // Quiz: the real-time knowledge-quiz server. Each line below adds or maps one feature; the
 // feature's folder holds its endpoints, SQL and types. See ../README.md and docs/.
@@ -14,14 +20,29 @@ builder.AddHttpBasics();
 builder.AddStorage();
 builder.AddAdmin();
 builder.AddQuestions();
+builder.AddUnits();
+builder.AddCampaigns();
+builder.AddParticipants();
+builder.AddRankings();
+builder.AddPlay();
+builder.AddEvents();
 
 var app = builder.Build();
 await app.MigrateStoreAsync();
 if (command.Length > 0) return await Cli.RunAsync(app, command);
 await app.SeedAsync();
+await app.Services.GetRequiredService<RoundService>().VoidInterruptedRoundsAsync();
+await app.LoadRankingsAsync();
 
 app.UseHttpBasics();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRateLimiter();
 app.MapQuestions();
+app.MapUnits();
+app.MapCampaigns();
+app.MapParticipants();
+app.MapPlay();
 
 await app.RunAsync();
 return 0;

@@ -62,7 +62,7 @@ public static class Cli
         var files = QuestionImporter.FindFiles(path);
         if (files.Count == 0)
         {
-            Console.WriteLine($"{path}: no .json, .csv or .xlsx question files found");
+            Console.WriteLine($"{Path.GetFullPath(path)}: no .json, .csv or .xlsx question files found");
             Console.WriteLine("0 questions valid, 1 errors");
             return 1;
         }

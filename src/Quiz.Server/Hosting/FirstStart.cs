@@ -1,4 +1,6 @@
+using Quiz.Server.Campaigns;
 using Quiz.Server.Questions;
+using Quiz.Server.Units;
 
 namespace Quiz.Server.Hosting;
 
@@ -17,10 +19,13 @@ public sealed record SeedOptions
 /// </summary>
 public static class FirstStart
 {
+    /// <summary>Reads the store's units and campaigns into memory; then, on an empty store, seeds it.</summary>
     public static async Task SeedAsync(this IHost app)
     {
         var options = app.Services.GetRequiredService<IConfiguration>().GetSection(SeedOptions.Section).Get<SeedOptions>() ?? new();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FirstStart));
+        await app.Services.GetRequiredService<UnitDirectory>().LoadAsync();
+        await app.Services.GetRequiredService<CampaignCatalog>().LoadAsync();
         // Resolved now, not at the first admin request, so a generated key is on disk from the start.
         app.Services.GetRequiredService<Admin.AdminKey>();
         if (!options.Enabled) return;
@@ -29,6 +34,29 @@ public static class FirstStart
         {
             logger.LogWarning("No question-bank folder found; the store starts empty");
             return;
+        }
+
+        var units = app.Services.GetRequiredService<UnitDirectory>();
+        var unitFiles = Directory.Exists(Path.Combine(folder, "units"))
+            ? Directory.GetFiles(Path.Combine(folder, "units"), "*.csv").Order(StringComparer.Ordinal).Select(f => (f, Path.GetFileName(f))).ToList()
+            : [];
+        if (units.Regions.Count == 0 && unitFiles.Count > 0)
+        {
+            var result = await units.ImportAsync(unitFiles);
+            if (result.Ok) logger.LogInformation("Loaded {Regions} regions and {Organisations} organisations", result.Regions, result.Organisations);
+            else logger.LogError("The units in {Folder} have errors and were not loaded: {Errors}", folder, string.Join(Environment.NewLine, result.Errors.Take(20)));
+        }
+
+        var catalog = app.Services.GetRequiredService<CampaignCatalog>();
+        var campaignFolder = Path.Combine(folder, "campaigns");
+        if (catalog.All.Count == 0 && Directory.Exists(campaignFolder))
+        {
+            foreach (var file in Directory.GetFiles(campaignFolder, "*.json").Order(StringComparer.Ordinal))
+            {
+                var (campaign, errors) = CampaignCatalog.Parse(await File.ReadAllTextAsync(file));
+                if (campaign is null) logger.LogError("{File} is not loaded: {Errors}", file, string.Join("; ", errors));
+                else await catalog.SaveAsync(campaign);
+            }
         }
 
         var bank = app.Services.GetRequiredService<QuestionBank>();

@@ -10,6 +10,11 @@ public sealed class QuestionBank(Database database, TimeProvider clock)
 {
     public sealed record Saved(int Added, int Updated, int Unchanged);
 
+    private long _generation;
+
+    /// <summary>Changes whenever a save changed the bank, so readers with a cache know to reload.</summary>
+    public long Generation => Interlocked.Read(ref _generation);
+
     /// <summary>Current content hash per question id: what an import compares against.</summary>
     public async Task<Dictionary<string, (int Version, string Hash)>> CurrentHashesAsync(CancellationToken ct = default)
     {
@@ -65,6 +70,7 @@ public sealed class QuestionBank(Database database, TimeProvider clock)
             await InsertVersionAsync(connection, tx, id, version, hash, question, now);
         }
         await tx.CommitAsync(ct);
+        if (added + updated > 0) Interlocked.Increment(ref _generation);
         return new Saved(added, updated, unchanged);
     }
 

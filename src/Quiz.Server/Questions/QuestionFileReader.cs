@@ -136,7 +136,7 @@ public sealed class QuestionFileReader(ImportOptions limits)
     /// UTF-8 without one. A file whose first 64 KB are valid UTF-8 is taken as UTF-8, else GB18030;
     /// both decoders throw on invalid bytes so garbage is reported, never imported.
     /// </summary>
-    private static async Task<Encoding> DetectEncodingAsync(Stream stream, CancellationToken ct)
+    internal static async Task<Encoding> DetectEncodingAsync(Stream stream, CancellationToken ct)
     {
         var buffer = new byte[64 * 1024];
         var read = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct);

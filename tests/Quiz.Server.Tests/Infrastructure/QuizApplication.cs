@@ -20,6 +20,22 @@ public sealed class QuizApplication : WebApplicationFactory<Program>
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2024, 6, 12, 2, 0, 0, TimeSpan.Zero));
     private readonly Dictionary<string, string?> _settings = new();
 
+    /// <param name="kestrel">Serve on a real loopback socket (SignalR clients, raw HTTP) instead of in memory.</param>
+    public QuizApplication(bool kestrel = false)
+    {
+        if (kestrel) UseKestrel(0);
+    }
+
+    /// <summary>The server's base address (a real one when served by Kestrel).</summary>
+    public Uri ServerAddress
+    {
+        get
+        {
+            using var client = CreateClient();
+            return client.BaseAddress!;
+        }
+    }
+
     public QuizApplication With(string key, string? value)
     {
         _settings[key] = value;
@@ -32,6 +48,9 @@ public sealed class QuizApplication : WebApplicationFactory<Program>
         builder.UseSetting("Storage:DataDir", DataDir);
         builder.UseSetting("Admin:ApiKey", AdminKeyValue);
         builder.UseSetting("Seed:Enabled", "false");
+        builder.UseSetting("RateLimits:RegistrationsPerMinutePerAddress", "100000");
+        builder.UseSetting("RateLimits:RoundStartsPerMinutePerAddress", "100000");
+        builder.UseSetting("RateLimits:RoundStartsPerMinutePerParticipant", "100000");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
         builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
     }

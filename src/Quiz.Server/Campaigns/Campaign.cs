@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using Quiz.Ranking;
+using Quiz.Server.Questions;
+
+namespace Quiz.Server.Campaigns;
+
+/// <summary>
+/// A campaign and its rules, as admins write them (question-bank/campaigns/*.json or the admin
+/// API). Every season's rules are data here; nothing about a season is code.
+/// </summary>
+public sealed record Campaign
+{
+    public required string Id { get; init; }
+    public required string Name { get; init; }
+    public string? Description { get; init; }
+    /// <summary>Offset of the campaign's days from UTC: China Standard Time by default (no DST).</summary>
+    public string UtcOffset { get; init; } = "+08:00";
+    public required IReadOnlyList<Stage> Stages { get; init; }
+
+    [JsonIgnore] public TimeSpan Offset => TimeSpan.Parse(UtcOffset.TrimStart('+'), CultureInfo.InvariantCulture);
+
+    /// <summary>The campaign day an instant falls on.</summary>
+    public DateOnly DayOf(DateTimeOffset instant) => DateOnly.FromDateTime(instant.ToOffset(Offset).DateTime);
+
+    /// <summary>Midnight at the start of the first stage: the origin of the finish-time tie-break.</summary>
+    [JsonIgnore] public DateTimeOffset Start => new(Stages.Min(s => s.StartDay).ToDateTime(TimeOnly.MinValue), Offset);
+
+    public Stage? Stage(string id) => Stages.FirstOrDefault(s => s.Id == id);
+
+    /// <summary>The stage open on a day, if any.</summary>
+    public Stage? StageOn(DateOnly day) => Stages.FirstOrDefault(s => s.StartDay <= day && day <= s.EndDay);
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    /// <summary>Every problem with the definition, in words an admin can act on.</summary>
+    public List<string> Validate()
+    {
+        var errors = new List<string>();
+        if (!Regex.IsMatch(Id ?? "", "^[a-z0-9-]{1,40}$")) errors.Add("id: lower-case letters, digits and '-', at most 40");
+        if (string.IsNullOrWhiteSpace(Name) || Name.Length > 100) errors.Add("name: 1 to 100 characters");
+        if (!Regex.IsMatch(UtcOffset ?? "", @"^[+-]?\d{2}:\d{2}$")) errors.Add("utcOffset: like +08:00");
+        if (Stages is not { Count: > 0 }) errors.Add("stages: at least one stage");
+        else
+        {
+            foreach (var duplicate in Stages.GroupBy(s => s.Id).Where(g => g.Count() > 1)) errors.Add($"stages: id '{duplicate.Key}' is used twice");
+            var ordered = Stages.OrderBy(s => s.StartDay).ToList();
+            for (var i = 1; i < ordered.Count; i++)
+                if (ordered[i].StartDay <= ordered[i - 1].EndDay) errors.Add($"stages: '{ordered[i - 1].Id}' and '{ordered[i].Id}' overlap");
+            foreach (var stage in Stages) errors.AddRange(stage.Validate().Select(e => $"stages[{stage.Id}].{e}"));
+        }
+        return errors;
+    }
+}
+
+public enum Aggregation
+{
+    /// <summary>The best single round counts.</summary>
+    Best,
+    /// <summary>The best round of each day counts, summed over the days.</summary>
+    BestOfDaySummed,
+    /// <summary>Every round counts.</summary>
+    Sum,
+}
+
+public enum MultipleScoring
+{
+    /// <summary>All right options and no wrong one, or nothing.</summary>
+    AllOrNothing,
+    /// <summary>Only right options but not all of them: half the points, rounded down.</summary>
+    Partial,
+}
+
+public sealed record Points(int Single = 1, int Multiple = 1, int TrueFalse = 1)
+{
+    public int For(string type) => type switch
+    {
+        QuestionTypes.Single => Single,
+        QuestionTypes.Multiple => Multiple,
+        _ => TrueFalse,
+    };
+}

@@ -1,0 +1,84 @@
+using Quiz.Ranking;
+using Quiz.Server.Questions;
+
+namespace Quiz.Server.Campaigns;
+
+/// <summary>One stage of a campaign: its dates and every rule of play.</summary>
+public sealed record Stage
+{
+    public required string Id { get; init; }
+    public required string Name { get; init; }
+    /// <summary>First and last campaign day of the stage, both included.</summary>
+    public required DateOnly StartDay { get; init; }
+    public required DateOnly EndDay { get; init; }
+
+    public int QuestionsPerRound { get; init; } = 5;
+    /// <summary>Time for the whole round; with only <see cref="QuestionSeconds"/>, it is that times the count.</summary>
+    public int? RoundSeconds { get; init; }
+    /// <summary>Time for each answer, counted from the round's start or the previous answer; a late answer scores nothing.</summary>
+    public int? QuestionSeconds { get; init; }
+
+    public int AttemptsPerDay { get; init; } = 3;
+    public Points Points { get; init; } = new();
+    public MultipleScoring MultipleScoring { get; init; } = MultipleScoring.AllOrNothing;
+    public Aggregation Aggregation { get; init; } = Aggregation.Best;
+    /// <summary>The order after score. Only one is supported: shorter duration, then earlier finish.</summary>
+    public string TieBreak { get; init; } = "duration-then-finish";
+
+    /// <summary>
+    /// Which question tracks each participant track draws from. A track not listed draws from
+    /// its own questions and the general ones.
+    /// </summary>
+    public IReadOnlyDictionary<string, string[]> Pools { get; init; } = new Dictionary<string, string[]>();
+
+    /// <summary>How many questions of each difficulty (1, 2, 3) a round draws; empty = any mix.</summary>
+    public IReadOnlyDictionary<string, int> Difficulty { get; init; } = new Dictionary<string, int>();
+    /// <summary>Spread a round over as many categories as the pool allows.</summary>
+    public bool SpreadCategories { get; init; } = true;
+
+    /// <summary>Show the key and the explanation right after each answer.</summary>
+    public bool ShowAnswers { get; init; } = true;
+    /// <summary>Answers faster than this flag the round for admins (bots answer instantly).</summary>
+    public int MinAnswerMs { get; init; } = 800;
+
+    public TimeSpan RoundTime => TimeSpan.FromSeconds(RoundSeconds ?? QuestionSeconds!.Value * QuestionsPerRound);
+
+    public int MaxScore(IEnumerable<string> types) => types.Sum(Points.For);
+
+    public string[] PoolFor(string track) =>
+        Pools.TryGetValue(track, out var pool) ? pool : track == "general" ? ["general"] : [track, "general"];
+
+    public AggregationRule Rule => Aggregation switch
+    {
+        Aggregation.BestOfDaySummed => AggregationRule.BestOfDaySummed,
+        Aggregation.Sum => AggregationRule.Sum,
+        _ => AggregationRule.BestOfAll,
+    };
+
+    public IEnumerable<string> Validate()
+    {
+        if (!System.Text.RegularExpressions.Regex.IsMatch(Id ?? "", "^[a-z0-9-]{1,40}$")) yield return "id: lower-case letters, digits and '-'";
+        if (string.IsNullOrWhiteSpace(Name)) yield return "name: required";
+        if (EndDay < StartDay) yield return "endDay: before startDay";
+        if (QuestionsPerRound is < 1 or > 50) yield return "questionsPerRound: 1 to 50";
+        if (RoundSeconds is null && QuestionSeconds is null) yield return "roundSeconds or questionSeconds: at least one";
+        if (RoundSeconds is < 10 or > 3600) yield return "roundSeconds: 10 to 3600";
+        if (QuestionSeconds is < 3 or > 600) yield return "questionSeconds: 3 to 600";
+        if (AttemptsPerDay is < 1 or > 100) yield return "attemptsPerDay: 1 to 100";
+        if (Points is null || Points.Single < 0 || Points.Multiple < 0 || Points.TrueFalse < 0) yield return "points: whole numbers, 0 or more";
+        if (TieBreak != "duration-then-finish") yield return "tieBreak: only 'duration-then-finish' is supported";
+        foreach (var (track, pool) in Pools ?? new Dictionary<string, string[]>())
+        {
+            if (!Tracks.All.Contains(track)) yield return $"pools: '{track}' is not a track";
+            if (pool is not { Length: > 0 } || pool.Any(t => !Tracks.All.Contains(t))) yield return $"pools.{track}: one or more of {string.Join(", ", Tracks.All)}";
+        }
+        if (Difficulty is { Count: > 0 })
+        {
+            if (Difficulty.Keys.Any(k => k is not ("1" or "2" or "3")) || Difficulty.Values.Any(v => v < 0))
+                yield return "difficulty: counts for \"1\", \"2\", \"3\"";
+            else if (Difficulty.Values.Sum() != QuestionsPerRound)
+                yield return $"difficulty: the counts add up to {Difficulty.Values.Sum()}, not questionsPerRound ({QuestionsPerRound})";
+        }
+        if (MinAnswerMs is < 0 or > 60_000) yield return "minAnswerMs: 0 to 60000";
+    }
+}

@@ -1,0 +1,75 @@
+using System.Text.RegularExpressions;
+using Dapper;
+using Quiz.Server.Questions;
+using Quiz.Server.Storage;
+using Quiz.Server.Units;
+
+namespace Quiz.Server.Participants;
+
+public sealed record Participant(long Id, string Nickname, string MobileMasked, string RegionCode, string? OrganisationCode, string Track);
+
+/// <summary>Registration and lookup of participants. The mobile number is the identity.</summary>
+public sealed partial class ParticipantRegistry(Database database, ParticipantTokens tokens, UnitDirectory units, TimeProvider clock)
+{
+    public sealed record Registration(string? Nickname, string? Mobile, string? RegionCode, string? OrganisationCode, string? Track);
+
+    /// <summary>
+    /// The participant for this number: registered now, or the one registered before (the same
+    /// number is the same person; their units stay as first registered, so counts cannot be moved).
+    /// </summary>
+    public async Task<(Participant? Participant, Dictionary<string, string[]> Errors)> RegisterAsync(Registration r, CancellationToken ct = default)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var nickname = r.Nickname?.Trim();
+        if (string.IsNullOrEmpty(nickname) || nickname.Length > 20 || nickname.Any(char.IsControl))
+            errors["nickname"] = ["a nickname of 1 to 20 characters is required"];
+        var mobile = NormaliseMobile(r.Mobile);
+        if (mobile is null) errors["mobile"] = ["a mainland mobile number of 11 digits, starting with 1, is required"];
+        if (r.RegionCode is null || units.Region(r.RegionCode) is null) errors["regionCode"] = ["pick a region from the list"];
+        else if (!units.IsLowestLevel(r.RegionCode)) errors["regionCode"] = ["pick the lowest level (the county or district)"];
+        if (r.OrganisationCode is { Length: > 0 } org && units.Organisation(org) is null) errors["organisationCode"] = ["pick an organisation from the list"];
+        var track = r.Track?.Trim().ToLowerInvariant();
+        if (track is null || !Tracks.All.Contains(track)) errors["track"] = [$"one of {string.Join(", ", Tracks.All)}"];
+        if (errors.Count > 0) return (null, errors);
+
+        var hash = tokens.HashMobile(mobile!);
+        await using var connection = await database.OpenAsync(ct);
+        var id = await connection.ExecuteScalarAsync<long?>("""
+            INSERT INTO participants (mobile_hash, mobile_masked, nickname, region_code, organisation_code, track, registered_at)
+            VALUES (@hash, @masked, @nickname, @RegionCode, @organisation, @track, @now)
+            ON CONFLICT (mobile_hash) DO NOTHING
+            RETURNING id
+            """, new
+        {
+            hash, masked = Mask(mobile!), nickname, r.RegionCode, organisation = string.IsNullOrEmpty(r.OrganisationCode) ? null : r.OrganisationCode,
+            track, now = clock.GetUtcNow().ToString("O"),
+        });
+        id ??= await connection.ExecuteScalarAsync<long>("SELECT id FROM participants WHERE mobile_hash = @hash", new { hash });
+        return (await GetAsync(id.Value, ct), errors);
+    }
+
+    public async Task<Participant?> GetAsync(long id, CancellationToken ct = default)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<Participant>("""
+            SELECT id, nickname, mobile_masked AS MobileMasked, region_code AS RegionCode,
+                   organisation_code AS OrganisationCode, track
+            FROM participants WHERE id = @id
+            """, new { id });
+    }
+
+    /// <summary>"138 1234-5678", "+86 13812345678" → "13812345678"; null when not a mainland mobile number.</summary>
+    public static string? NormaliseMobile(string? raw)
+    {
+        if (raw is null || raw.Length > 30) return null;
+        var digits = NotDigits().Replace(raw, "");
+        if (raw.TrimStart().StartsWith('+') || digits.Length == 13 && digits.StartsWith("86")) digits = digits.StartsWith("86") ? digits[2..] : digits;
+        if (digits.Length == 15 && digits.StartsWith("0086")) digits = digits[4..];
+        return MobilePattern().IsMatch(digits) ? digits : null;
+    }
+
+    public static string Mask(string mobile) => $"{mobile[..3]}****{mobile[^4..]}";
+
+    [GeneratedRegex(@"[^\d]")] private static partial Regex NotDigits();
+    [GeneratedRegex(@"^1[3-9]\d{9}$")] private static partial Regex MobilePattern();
+}

@@ -1,0 +1,29 @@
+using Quiz.Server.Storage;
+
+namespace Quiz.Server.Play;
+
+public static class PlayExtensions
+{
+    public static IHostApplicationBuilder AddPlay(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(sp => new RoundWriter(sp.GetRequiredService<Database>(), sp.GetRequiredService<ILogger<RoundWriter>>()));
+        builder.Services.AddSingleton<QuestionDraw>();
+        builder.Services.AddSingleton<RoundService>();
+        builder.Services.AddSingleton<StartLimiter>();
+        builder.Services.AddSignalR(options =>
+        {
+            // Weak mobile networks: be patient before calling a client gone.
+            options.ClientTimeoutInterval = TimeSpan.FromSeconds(60);
+            options.KeepAliveInterval = TimeSpan.FromSeconds(15);
+            options.MaximumReceiveMessageSize = 16 * 1024;
+        });
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapPlay(this IEndpointRouteBuilder routes)
+    {
+        // Stateful reconnect replays messages lost while a phone's connection dropped.
+        routes.MapHub<PlayHub>("/hubs/play", options => options.AllowStatefulReconnects = true);
+        return routes;
+    }
+}

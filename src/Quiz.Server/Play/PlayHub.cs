@@ -1,0 +1,59 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+using Quiz.Server.Participants;
+
+namespace Quiz.Server.Play;
+
+/// <summary>
+/// /hubs/play: a thin, typed front of <see cref="RoundService"/>. Errors reach the client as
+/// HubException messages "code: text" (codes in <see cref="PlayErrors"/>); the connection stays open.
+/// </summary>
+[Authorize]
+public sealed class PlayHub(RoundService rounds, StartLimiter limiter) : Hub<IPlayClient>
+{
+    private long ParticipantId => Context.User!.ParticipantId();
+
+    public async Task<RoundView> StartRound(StartRoundRequest request)
+    {
+        var address = Context.GetHttpContext()?.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (!limiter.TryAcquire(ParticipantId, address))
+            throw new HubException($"{PlayErrors.RateLimited}: too many rounds started; wait a minute");
+        return await rounds.StartAsync(ParticipantId, request, Context.ConnectionAborted);
+    }
+
+    public AnswerResult Answer(AnswerRequest request) => rounds.Answer(ParticipantId, request);
+
+    public Task<RoundResult> Finish(FinishRequest request) => rounds.FinishAsync(ParticipantId, request);
+
+    /// <summary>The round in play in a campaign (after a reconnect or a page reload), or null.</summary>
+    public RoundView? CurrentRound(string campaignId) => rounds.Current(ParticipantId, campaignId);
+}
+
+/// <summary>Per-participant and per-address limits on starting rounds.</summary>
+public sealed class StartLimiter(IOptions<RateLimitOptions> options) : IDisposable
+{
+    private readonly PartitionedRateLimiter<long> _byParticipant = PartitionedRateLimiter.Create<long, long>(id =>
+        RateLimitPartition.GetFixedWindowLimiter(id, _ => Window(options.Value.RoundStartsPerMinutePerParticipant)));
+
+    private readonly PartitionedRateLimiter<string> _byAddress = PartitionedRateLimiter.Create<string, string>(address =>
+        RateLimitPartition.GetFixedWindowLimiter(address, _ => Window(options.Value.RoundStartsPerMinutePerAddress)));
+
+    private static FixedWindowRateLimiterOptions Window(int permits) =>
+        new() { PermitLimit = permits, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 };
+
+    public bool TryAcquire(long participantId, string address)
+    {
+        using var byParticipant = _byParticipant.AttemptAcquire(participantId);
+        if (!byParticipant.IsAcquired) return false;
+        using var byAddress = _byAddress.AttemptAcquire(address);
+        return byAddress.IsAcquired;
+    }
+
+    public void Dispose()
+    {
+        _byParticipant.Dispose();
+        _byAddress.Dispose();
+    }
+}

@@ -1,0 +1,60 @@
+namespace Quiz.Server.Play;
+
+// What travels over /hubs/play. docs/protocol.md describes each one for client writers.
+
+public sealed record StartRoundRequest(string CampaignId);
+
+/// <summary>A question as the player sees it: options in this player's order, no key.</summary>
+public sealed record QuestionView(int Position, string QuestionId, string Type, string Stem, IReadOnlyList<string> Options);
+
+/// <summary>An answer given so far, for a resumed round.</summary>
+public sealed record GivenAnswer(int Position, IReadOnlyList<int> Choices, AnswerResult? Result);
+
+public sealed record RoundView(
+    string RoundId, string CampaignId, string StageId, IReadOnlyList<QuestionView> Questions,
+    DateTimeOffset StartedAt, DateTimeOffset Deadline, DateTimeOffset ServerNow, int? QuestionSeconds,
+    bool ShowAnswers, int AttemptsLeft, IReadOnlyList<GivenAnswer> Answers);
+
+public sealed record AnswerRequest(string RoundId, int Position, int[] Choices);
+
+/// <summary>
+/// The outcome of one answer. <see cref="Key"/> and <see cref="Explanation"/> are null when the
+/// stage does not show answers during the round.
+/// </summary>
+public sealed record AnswerResult(int Position, bool Correct, bool Late, IReadOnlyList<int>? Key, string? Explanation);
+
+public sealed record FinishRequest(string RoundId);
+
+/// <summary>
+/// A finished round, sent only after it is committed to the store. Ranks are 1-based; when
+/// <see cref="RankPending"/> the ranking could not be reached and the ranks follow later.
+/// </summary>
+public sealed record RoundResult(
+    string RoundId, int Score, int MaxScore, int Correct, int QuestionCount, int DurationMs, bool AutoFinished,
+    long? NationalRank, long? UnitRank, long? OrganisationRank, bool RankPending, int AttemptsLeft,
+    IReadOnlyList<ReviewedQuestion> Review);
+
+/// <summary>Each question after the round: the key and explanation, whatever the stage shows during it.</summary>
+public sealed record ReviewedQuestion(int Position, IReadOnlyList<int> Chosen, IReadOnlyList<int> Key, bool Correct, string Explanation, string Source);
+
+/// <summary>Server-to-client calls.</summary>
+public interface IPlayClient
+{
+    /// <summary>A round finished by itself at its deadline (or on another connection).</summary>
+    Task RoundFinished(RoundResult result);
+}
+
+/// <summary>Error codes a hub call can fail with, sent as the HubException message "code: text".</summary>
+public static class PlayErrors
+{
+    public const string InvalidRequest = "invalid-request";
+    public const string UnknownCampaign = "unknown-campaign";
+    public const string StageClosed = "stage-closed";
+    public const string NoAttemptsLeft = "no-attempts-left";
+    public const string RoundNotFound = "round-not-found";
+    public const string RoundFinished = "round-finished";
+    public const string DeadlinePassed = "deadline-passed";
+    public const string RateLimited = "rate-limited";
+    public const string NotRegistered = "not-registered";
+    public const string NoQuestions = "no-questions";
+}

@@ -1,0 +1,53 @@
+using System.Runtime.CompilerServices;
+using Dapper;
+using Quiz.Ranking;
+using Quiz.Server.Campaigns;
+using Quiz.Server.Storage;
+using Quiz.Server.Units;
+
+namespace Quiz.Server.Rankings;
+
+/// <summary>What the ranking engine is rebuilt from: the store's results, streamed in commit order.</summary>
+public sealed class RankingStore(Database database, CampaignCatalog campaigns, UnitDirectory units)
+{
+    private sealed record Row(long Id, string StageId, long ParticipantId, long Score, long DurationMs, string FinishedAt, string Day,
+        string RegionCode, string? OrganisationCode);
+
+    /// <summary>The campaign's results with id above <paramref name="afterId"/>, in id order, unbuffered.</summary>
+    public async IAsyncEnumerable<RoundFinished> RoundsAfter(string campaignId, long afterId, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var campaign = campaigns.Get(campaignId);
+        if (campaign is null) yield break;
+        await using var connection = await database.OpenAsync(ct);
+        var rows = connection.QueryUnbufferedAsync<Row>("""
+            SELECT r.id, r.stage_id AS StageId, r.participant_id AS ParticipantId, r.score, r.duration_ms AS DurationMs,
+                   r.finished_at AS FinishedAt, r.day, p.region_code AS RegionCode, p.organisation_code AS OrganisationCode
+            FROM results r JOIN participants p ON p.id = r.participant_id
+            WHERE r.campaign_id = @campaignId AND r.id > @afterId
+            ORDER BY r.id
+            """, new { campaignId, afterId });
+        await foreach (var row in rows.WithCancellation(ct))
+        {
+            var stage = campaign.Stage(row.StageId);
+            if (stage is null) continue;
+            var organisation = row.OrganisationCode is { } code ? units.Organisation(code) : null;
+            yield return new RoundFinished(campaignId, row.StageId, stage.Rule, row.Id, row.ParticipantId, (int)row.Score, (int)row.DurationMs,
+                DateTimeOffset.Parse(row.FinishedAt, System.Globalization.CultureInfo.InvariantCulture), DateOnly.Parse(row.Day, System.Globalization.CultureInfo.InvariantCulture),
+                RegionPathOf(row.RegionCode), organisation?.Code, organisation?.Type, campaign.Start);
+        }
+    }
+
+    /// <summary>The ranking engine ranks the first three levels (province, city, county).</summary>
+    public IReadOnlyList<string> RegionPathOf(string regionCode) => units.PathOf(regionCode).Take(3).ToList();
+
+    /// <summary>Headcount bases for the participation rate: every region and organisation.</summary>
+    public IEnumerable<UnitBase> Bases()
+    {
+        foreach (var region in units.Regions.Where(r => r.Depth <= 3))
+            yield return new UnitBase((UnitLevel)(region.Depth - 1), region.Code, region.ParentCode, region.HeadcountBase);
+        foreach (var type in units.Organisations.Select(o => o.Type).Distinct())
+            yield return new UnitBase(UnitLevel.OrganisationType, type, null, 0);
+        foreach (var organisation in units.Organisations)
+            yield return new UnitBase(UnitLevel.Organisation, organisation.Code, organisation.Type, organisation.HeadcountBase);
+    }
+}
