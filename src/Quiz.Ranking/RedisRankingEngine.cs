@@ -131,20 +131,18 @@ public sealed class RedisRankingEngine : IRankingEngine
         if (r[0] == 1)
         {
             if (pending is not null) pending.Add(round, r[2] == 1, r[3] == 1);
-            else Buffer(round.CampaignId, r[1]).Add(round, r[2] == 1, r[3] == 1);
+            else lock (this.pending) Buffer(round.CampaignId, r[1]).Add(round, r[2] == 1, r[3] == 1);
         }
         if (r[4] < 0) return new FinishRanks(null, null, null, 0, false);
         return new FinishRanks(r[5], r[6], r[7] > 0 ? r[7] : null, r[4], false);
     }
 
+    /// <summary>This node's unflushed counters of a campaign; the caller holds the lock on <see cref="pending"/>.</summary>
     UnitCounters Buffer(string campaignId, long epoch)
     {
-        lock (pending)
-        {
-            // Deltas of an older epoch would be refused by the flush script: drop them here.
-            if (!pending.TryGetValue(campaignId, out var p) || p.Epoch < epoch) pending[campaignId] = p = (epoch, new UnitCounters());
-            return p.Epoch == epoch ? p.Counters : new UnitCounters();
-        }
+        // Deltas of an older epoch would be refused by the flush script: drop them here.
+        if (!pending.TryGetValue(campaignId, out var p) || p.Epoch < epoch) pending[campaignId] = p = (epoch, new UnitCounters());
+        return p.Epoch == epoch ? p.Counters : new UnitCounters();
     }
 
     async Task<RedisResult> Evaluate(RedisScripts.Script script, RedisKey[] keys, RedisValue[] args)
@@ -294,25 +292,43 @@ public sealed class RedisRankingEngine : IRankingEngine
         finally { flushing.Release(); }
     }
 
-    /// <summary>One script call per counters hash (the campaign's and each day's), all pipelined.</summary>
+    /// <summary>
+    /// Script calls of at most <see cref="FlushChunk"/> fields each, all pipelined: one call with
+    /// every unit of a busy campaign (~20,000 HINCRBYs) would block Redis for ~10 ms and show in
+    /// the finishes' p99.
+    /// </summary>
     Task WriteCountersAsync(string campaignId, long epoch, UnitCounters counters)
     {
         var calls = new List<Task>();
         void Write(RedisKey hash, string day, IReadOnlyDictionary<string, Tally> tallies)
         {
-            var args = new List<RedisValue>(2 + tallies.Count * 6) { epoch, day };
+            var args = new List<RedisValue>(2 + FlushChunk * 2) { epoch, day };
+            void Send()
+            {
+                calls.Add(Evaluate(RedisScripts.AddCounters, [RedisKeys.Epoch(campaignId), hash, RedisKeys.Days(campaignId)], args.ToArray()));
+                args.RemoveRange(2, args.Count - 2);
+            }
+            void Add(string field, long delta)
+            {
+                if (delta == 0) return;
+                args.Add(field);
+                args.Add(delta);
+                if (args.Count >= 2 + FlushChunk * 2) Send();
+            }
             foreach (var (leaf, t) in tallies)
             {
-                if (t.Participants != 0) { args.Add(leaf + "|p"); args.Add(t.Participants); }
-                if (t.Rounds != 0) { args.Add(leaf + "|r"); args.Add(t.Rounds); }
-                if (t.Points != 0) { args.Add(leaf + "|s"); args.Add(t.Points); }
+                Add(leaf + "|p", t.Participants);
+                Add(leaf + "|r", t.Rounds);
+                Add(leaf + "|s", t.Points);
             }
-            calls.Add(Evaluate(RedisScripts.AddCounters, [RedisKeys.Epoch(campaignId), hash, RedisKeys.Days(campaignId)], args.ToArray()));
+            if (args.Count > 2) Send();
         }
         Write(RedisKeys.Units(campaignId), "", counters.All);
         foreach (var (day, tallies) in counters.Days) Write(RedisKeys.Units(campaignId, day), RedisKeys.Day(day), tallies);
         return Task.WhenAll(calls);
     }
+
+    const int FlushChunk = 128;
 
     public Task RefreshAsync(CancellationToken cancellationToken = default) =>
         Guard(async () => { await cache.RefreshAsync(FetchTop, BuildUnits); return 0; }, 0);
@@ -352,7 +368,7 @@ public sealed class RedisRankingEngine : IRankingEngine
             // Rounds whose finish raced the release: one last pass (duplicates are skipped by round id).
             var tail = new UnitCounters();
             var (t, _) = await ReplayAsync(campaignId, roundsAfter(last), tail, cancellationToken);
-            if (t > 0) Buffer(campaignId, epoch).MergeFrom(tail);
+            if (t > 0) lock (pending) Buffer(campaignId, epoch).MergeFrom(tail);
             return new RebuildReport(campaignId, rounds + t, participants, Stopwatch.GetElapsedTime(started));
         }
         catch (RankingUnavailableException)

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using HdrHistogram;
+
+namespace Quiz.RankingBench;
+
+sealed record Figures(string Name, long Operations, double PerSecond, double P50Ms, double P99Ms)
+{
+    public override string ToString() => $"{Name,-34} {Operations,10:N0} ops  {PerSecond,10:N0}/s  p50 {P50Ms,7:F3} ms  p99 {P99Ms,7:F3} ms";
+}
+
+static class Measure
+{
+    /// <summary>As fast as it goes: <paramref name="workers"/> loops, each awaiting its own operations (so up to that many in flight).</summary>
+    public static async Task<Figures> SaturatedAsync(string name, long count, int workers, Func<long, Task> operation)
+    {
+        var histograms = new LongHistogram[workers];
+        long next = 0;
+        var started = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
+        {
+            var h = histograms[w] = new LongHistogram(TimeSpan.TicksPerMinute, 3);
+            long i;
+            while ((i = Interlocked.Increment(ref next)) <= count)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                await operation(i);
+                h.RecordValue(Ticks(Stopwatch.GetTimestamp() - t0));
+            }
+        })));
+        return Summarise(name, count, Stopwatch.GetElapsedTime(started), histograms);
+    }
+
+    /// <summary>
+    /// At a fixed rate: operations are started on schedule whether or not earlier ones finished,
+    /// and latency counts from the scheduled start (no coordinated omission).
+    /// </summary>
+    public static async Task<Figures> PacedAsync(string name, double perSecond, TimeSpan duration, Func<long, Task> operation)
+    {
+        var h = new LongHistogram(TimeSpan.TicksPerMinute, 3);
+        var inFlight = new List<Task>();
+        var total = (long)(perSecond * duration.TotalSeconds);
+        var started = Stopwatch.GetTimestamp();
+        long issued = 0;
+        while (issued < total)
+        {
+            var due = Math.Min(total, (long)(Stopwatch.GetElapsedTime(started).TotalSeconds * perSecond));
+            for (; issued < due; issued++)
+            {
+                var scheduled = started + (long)(issued / perSecond * Stopwatch.Frequency);
+                var i = issued + 1;
+                inFlight.Add(Task.Run(async () =>
+                {
+                    await operation(i);
+                    var latency = Ticks(Stopwatch.GetTimestamp() - scheduled);
+                    lock (h) h.RecordValue(Math.Max(0, latency));
+                }));
+            }
+            await Task.Delay(1);
+        }
+        await Task.WhenAll(inFlight);
+        return Summarise(name, total, Stopwatch.GetElapsedTime(started), [h]);
+    }
+
+    static long Ticks(long stopwatchTicks) => stopwatchTicks * TimeSpan.TicksPerSecond / Stopwatch.Frequency;
+
+    static Figures Summarise(string name, long count, TimeSpan elapsed, LongHistogram[] histograms)
+    {
+        var all = new LongHistogram(TimeSpan.TicksPerMinute, 3);
+        foreach (var h in histograms) if (h is not null) all.Add(h);
+        double Ms(double p) => all.GetValueAtPercentile(p) / (double)TimeSpan.TicksPerMillisecond;
+        var f = new Figures(name, count, count / elapsed.TotalSeconds, Ms(50), Ms(99));
+        Console.WriteLine(f);
+        return f;
+    }
+}
