@@ -56,6 +56,10 @@ public sealed record Campaign
             for (var i = 1; i < ordered.Count; i++)
                 if (ordered[i].StartDay <= ordered[i - 1].EndDay) errors.Add($"stages: '{ordered[i - 1].Id}' and '{ordered[i].Id}' overlap");
             foreach (var stage in Stages) errors.AddRange(stage.Validate().Select(e => $"stages[{stage.Id}].{e}"));
+            // Ranks encode the finish time since the campaign's start in a fixed number of bits.
+            var days = Stages.Max(s => s.EndDay).DayNumber - Stages.Min(s => s.StartDay).DayNumber + 1;
+            if (days > (int)RankScore.MaxCampaignLength.TotalDays)
+                errors.Add($"stages: the campaign spans {days} days; ranking allows at most {(int)RankScore.MaxCampaignLength.TotalDays}");
         }
         return errors;
     }

@@ -66,6 +66,8 @@ public sealed record Stage
         if (QuestionSeconds is < 3 or > 600) yield return "questionSeconds: 3 to 600";
         if (AttemptsPerDay is < 1 or > 100) yield return "attemptsPerDay: 1 to 100";
         if (Points is null || Points.Single < 0 || Points.Multiple < 0 || Points.TrueFalse < 0) yield return "points: whole numbers, 0 or more";
+        if (Points is not null && QuestionsPerRound * Math.Max(Points.Single, Math.Max(Points.Multiple, Points.TrueFalse)) > RankScore.MaxScore)
+            yield return $"points: a round may score at most {RankScore.MaxScore}";
         if (TieBreak != "duration-then-finish") yield return "tieBreak: only 'duration-then-finish' is supported";
         foreach (var (track, pool) in Pools ?? new Dictionary<string, string[]>())
         {

@@ -54,6 +54,8 @@ public static class FirstStart
             foreach (var file in Directory.GetFiles(campaignFolder, "*.json").Order(StringComparer.Ordinal))
             {
                 var (campaign, errors) = CampaignCatalog.Parse(await File.ReadAllTextAsync(file));
+                if (campaign is not null && Path.GetFileNameWithoutExtension(file) == "demo")
+                    campaign = OpenFromToday(campaign, app.Services.GetRequiredService<TimeProvider>());
                 if (campaign is null) logger.LogError("{File} is not loaded: {Errors}", file, string.Join("; ", errors));
                 else await catalog.SaveAsync(campaign);
             }
@@ -68,6 +70,19 @@ public static class FirstStart
             else logger.LogError("The question bank in {Folder} has errors and was not loaded: {Errors}", folder,
                 string.Join(Environment.NewLine, report.Errors.Take(20)));
         }
+    }
+
+    /// <summary>
+    /// The demo campaign opens on the day of the first start, whatever its file says, so a
+    /// newcomer can play at once; its stages keep their lengths and order.
+    /// </summary>
+    private static Campaign OpenFromToday(Campaign campaign, TimeProvider clock)
+    {
+        var shift = campaign.DayOf(clock.GetUtcNow()).DayNumber - campaign.Stages.Min(s => s.StartDay).DayNumber;
+        return campaign with
+        {
+            Stages = campaign.Stages.Select(s => s with { StartDay = s.StartDay.AddDays(shift), EndDay = s.EndDay.AddDays(shift) }).ToList(),
+        };
     }
 
     private static string? FindBank()

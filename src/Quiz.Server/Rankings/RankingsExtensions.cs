@@ -43,10 +43,18 @@ public static class RankingsExtensions
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RankingsExtensions));
         foreach (var campaign in app.Services.GetRequiredService<CampaignCatalog>().All)
         {
-            await engine.SetUnitBasesAsync(campaign.Id, store.Bases(), ct);
-            var report = await engine.RebuildAsync(campaign.Id, after => store.RoundsAfter(campaign.Id, after, ct), ct);
-            logger.LogInformation("Rankings of {Campaign}: {Rounds} rounds of {Participants} participants loaded in {Elapsed}",
-                campaign.Id, report.Rounds, report.Participants, report.Elapsed);
+            try
+            {
+                await engine.SetUnitBasesAsync(campaign.Id, store.Bases(), ct);
+                var report = await engine.RebuildAsync(campaign.Id, after => store.RoundsAfter(campaign.Id, after, ct), ct);
+                logger.LogInformation("Rankings of {Campaign}: {Rounds} rounds of {Participants} participants loaded in {Elapsed}",
+                    campaign.Id, report.Rounds, report.Participants, report.Elapsed);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One campaign's bad data must not keep the platform down; its ranks answer pending.
+                logger.LogError(e, "The rankings of {Campaign} could not be loaded", campaign.Id);
+            }
         }
     }
 }

@@ -1,0 +1,121 @@
+using System.Text.Json;
+using Dapper;
+using MassTransit;
+using Quiz.Server.Play;
+using Quiz.Server.Storage;
+using Quiz.Server.Tests.Infrastructure;
+
+namespace Quiz.Server.Tests.Events;
+
+/// <summary>RoundCompleted feeds the daily unit statistics and the question statistics, on the real in-memory bus.</summary>
+public sealed class ProjectionTests : IAsyncLifetime
+{
+    private readonly QuizApplication _app = new();
+    private RoundService Rounds => _app.Service<RoundService>();
+
+    public Task InitializeAsync() => PlayWorld.SeedAsync(_app);
+
+    public Task DisposeAsync()
+    {
+        _app.Dispose();
+        return Task.CompletedTask;
+    }
+
+    private async Task<RoundResult> PlayAsync(long participantId, Func<int, int[]> choose)
+    {
+        var round = await Rounds.StartAsync(participantId, new StartRoundRequest(PlayWorld.CampaignId));
+        for (var i = 0; i < round.Questions.Count; i++) Rounds.Answer(participantId, new AnswerRequest(round.RoundId, i, choose(i)));
+        return await Rounds.FinishAsync(participantId, new FinishRequest(round.RoundId));
+    }
+
+    private async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            var value = await read();
+            if (done(value) || DateTime.UtcNow > deadline) return value;
+            await Task.Delay(50);
+        }
+    }
+
+    private sealed record Stat(string UnitKind, string UnitCode, string Day, long NewParticipants, long Participants, long Rounds, long Points);
+
+    private async Task<Dictionary<(string, string, string), Stat>> StatsAsync()
+    {
+        await using var connection = await _app.Service<Database>().OpenAsync();
+        var rows = await connection.QueryAsync<Stat>("""
+            SELECT unit_kind AS UnitKind, unit_code AS UnitCode, day, new_participants AS NewParticipants, participants, rounds, points
+            FROM unit_daily_stats WHERE campaign_id = @CampaignId
+            """, new { PlayWorld.CampaignId });
+        return rows.ToDictionary(r => (r.UnitKind, r.UnitCode, r.Day));
+    }
+
+    [Fact]
+    public async Task DailyUnitStatisticsRollUpEveryLevelAndCountPeopleOnce()
+    {
+        var a = (await PlayWorld.RegisterAsync(_app, region: PlayWorld.County, organisation: PlayWorld.Bank)).Participant.ParticipantId;
+        var b = (await PlayWorld.RegisterAsync(_app, region: PlayWorld.OtherCounty, organisation: null)).Participant.ParticipantId;
+        var scores = new List<int>
+        {
+            (await PlayAsync(a, _ => [0])).Score,
+            (await PlayAsync(a, _ => [1])).Score,
+            (await PlayAsync(b, _ => [0])).Score,
+        };
+        _app.Clock.Advance(TimeSpan.FromDays(1));
+        var dayTwo = (await PlayAsync(a, _ => [0])).Score;
+
+        var stats = await EventuallyAsync(StatsAsync, s => s.TryGetValue(("region", PlayWorld.Province, "2024-06-13"), out var p) && p.Rounds == 1
+            && s.TryGetValue(("region", PlayWorld.Province, "2024-06-12"), out var q) && q.Rounds == 3);
+
+        Assert.Equal(new Stat("region", PlayWorld.Province, "2024-06-12", 2, 2, 3, scores.Sum()), stats[("region", PlayWorld.Province, "2024-06-12")]);
+        Assert.Equal(new Stat("region", PlayWorld.City, "2024-06-12", 2, 2, 3, scores.Sum()), stats[("region", PlayWorld.City, "2024-06-12")]);
+        Assert.Equal(new Stat("region", PlayWorld.County, "2024-06-12", 1, 1, 2, scores[0] + scores[1]), stats[("region", PlayWorld.County, "2024-06-12")]);
+        Assert.Equal(new Stat("region", PlayWorld.OtherCounty, "2024-06-12", 1, 1, 1, scores[2]), stats[("region", PlayWorld.OtherCounty, "2024-06-12")]);
+        Assert.Equal(new Stat("organisation", PlayWorld.Bank, "2024-06-12", 1, 1, 2, scores[0] + scores[1]), stats[("organisation", PlayWorld.Bank, "2024-06-12")]);
+        // The next day the same person is a participant of the day again, but not a new one.
+        Assert.Equal(new Stat("region", PlayWorld.Province, "2024-06-13", 0, 1, 1, dayTwo), stats[("region", PlayWorld.Province, "2024-06-13")]);
+    }
+
+    [Fact]
+    public async Task QuestionStatisticsCountRightAnswersAndChosenOptions()
+    {
+        var players = new List<long>();
+        for (var i = 0; i < 3; i++) players.Add((await PlayWorld.RegisterAsync(_app)).Participant.ParticipantId);
+        foreach (var player in players) await PlayAsync(player, _ => [0]);
+
+        await using var connection = await _app.Service<Database>().OpenAsync();
+        var expected = (await connection.QueryAsync<(string QuestionId, string Chosen, long Correct)>(
+            "SELECT question_id, chosen, correct FROM answers")).ToList();
+        var stats = await EventuallyAsync(async () => (await connection.QueryAsync<(string QuestionId, long Answered, long Correct, string OptionCounts)>(
+            "SELECT question_id, answered, correct, option_counts FROM question_stats")).ToList(), s => s.Sum(r => r.Answered) == 15);
+
+        Assert.Equal(15, stats.Sum(s => s.Answered));
+        foreach (var (questionId, answered, correct, optionCounts) in stats)
+        {
+            var answers = expected.Where(e => e.QuestionId == questionId).ToList();
+            Assert.Equal(answers.Count, answered);
+            Assert.Equal(answers.Sum(a => a.Correct), correct);
+            var counts = JsonSerializer.Deserialize<long[]>(optionCounts)!;
+            for (var option = 0; option < 8; option++)
+                Assert.Equal(answers.Count(a => a.Chosen.Contains((char)('A' + option))), counts[option]);
+        }
+    }
+
+    [Fact]
+    public async Task ARedeliveredEventChangesNothing()
+    {
+        var player = (await PlayWorld.RegisterAsync(_app)).Participant.ParticipantId;
+        await PlayAsync(player, _ => [0]);
+        var before = await EventuallyAsync(StatsAsync, s => s.Count == 4);
+
+        await using var connection = await _app.Service<Database>().OpenAsync();
+        var resultId = await connection.ExecuteScalarAsync<long>("SELECT id FROM results");
+        var again = new RoundCompleted(resultId, "r", PlayWorld.CampaignId, "main", player, new DateOnly(2024, 6, 12), 5, 5, 1000,
+            _app.Clock.GetUtcNow(), [PlayWorld.Province, PlayWorld.City, PlayWorld.County], PlayWorld.Bank, "bank", true, true, []);
+        await _app.Service<IBus>().Publish(again);
+        await Task.Delay(500);
+
+        Assert.Equal(before, await StatsAsync());
+    }
+}

@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Quiz.Server.Tests.Infrastructure;
+
+/// <summary>The real server as its own process on a free loopback port, for tests that kill it.</summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    public Uri Address { get; }
+
+    /// <summary>What the server printed, for failure messages.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Output { get; private init; } = new();
+
+    private ServerProcess(Process process, Uri address)
+    {
+        _process = process;
+        Address = address;
+    }
+
+    public static async Task<ServerProcess> StartAsync(string dataDir, string bankDir, params string[] settings)
+    {
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dataDir,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Quiz.Server.dll"));
+        foreach (var arg in new[]
+                 {
+                     $"--urls=http://127.0.0.1:{port}", $"--Storage:DataDir={dataDir}", $"--Seed:Path={bankDir}",
+                     "--Logging:LogLevel:Default=Warning",
+                 }.Concat(settings))
+            start.ArgumentList.Add(arg);
+        var process = Process.Start(start)!;
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}")) { Output = output };
+        using var client = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(2) };
+        for (var i = 0; i < 300; i++)
+        {
+            if (process.HasExited) throw new InvalidOperationException($"the server exited with {process.ExitCode}:\n{string.Join("\n", output)}");
+            try
+            {
+                if ((await client.GetAsync("/healthz")).IsSuccessStatusCode) return server;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("the server did not answer /healthz within 30 s");
+    }
+
+    /// <summary>SIGKILL: no shutdown, no flush, as a power cut or an OOM kill would do.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited) Kill();
+        _process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
