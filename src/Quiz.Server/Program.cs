@@ -1,5 +1,7 @@
+using Quiz.Server.Accounts;
 using Quiz.Server.Admin;
 using Quiz.Server.Campaigns;
+using Quiz.Server.Dashboard;
 using Quiz.Server.Events;
 using Quiz.Server.Hosting;
 using Quiz.Server.Participants;
@@ -19,6 +21,7 @@ if (command.Length > 0) Cli.QuietLogging(builder.Logging);
 builder.AddHttpBasics();
 builder.AddStorage();
 builder.AddAdmin();
+builder.AddAccounts();
 builder.AddQuestions();
 builder.AddUnits();
 builder.AddCampaigns();
@@ -26,6 +29,7 @@ builder.AddParticipants();
 builder.AddRankings();
 builder.AddPlay();
 builder.AddEvents();
+builder.AddDashboard();
 
 var app = builder.Build();
 await app.MigrateStoreAsync();
@@ -35,14 +39,20 @@ await app.Services.GetRequiredService<RoundService>().VoidInterruptedRoundsAsync
 await app.LoadRankingsAsync();
 
 app.UseHttpBasics();
+app.UsePages();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
+app.MapAccounts();
 app.MapQuestions();
 app.MapUnits();
 app.MapCampaigns();
 app.MapParticipants();
 app.MapPlay();
+app.MapPlayAdmin();
+app.MapRankings();
+app.MapDashboard();
+app.MapPages();
 
 await app.RunAsync();
 return 0;

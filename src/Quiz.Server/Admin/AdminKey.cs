@@ -5,7 +5,7 @@ using Quiz.Server.Storage;
 
 namespace Quiz.Server.Admin;
 
-/// <summary>Section "Admin". Until accounts exist, admin endpoints take a shared key in X-Admin-Key.</summary>
+/// <summary>Section "Admin": the key scripts send in X-Admin-Key to call admin endpoints.</summary>
 public sealed record AdminOptions
 {
     public const string Section = "Admin";
@@ -38,20 +38,6 @@ public sealed class AdminKey
 
     public bool Matches(string? candidate) =>
         candidate is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(candidate), _key);
-}
-
-public static class AdminKeyExtensions
-{
-    /// <summary>Admin endpoints answer 401 unless the request carries the admin key.</summary>
-    public static TBuilder RequireAdminKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(async (context, next) =>
-        {
-            var key = context.HttpContext.RequestServices.GetRequiredService<AdminKey>();
-            return key.Matches(context.HttpContext.Request.Headers[AdminKey.Header])
-                ? await next(context)
-                : TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Admin key required",
-                    detail: $"Send the admin key in the {AdminKey.Header} header.");
-        });
 }
 
 public static class AdminExtensions

@@ -1,5 +1,6 @@
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Quiz.Server.Accounts;
 using Quiz.Server.Admin;
 using Quiz.Server.Storage;
 
@@ -21,7 +22,7 @@ public static class CampaignsApi
         open.MapGet("/{id}", Results<Ok<Campaign>, NotFound> (CampaignCatalog catalog, string id) =>
             catalog.Get(id) is { } c ? TypedResults.Ok(c) : TypedResults.NotFound());
 
-        var admin = routes.MapGroup("/api/admin/campaigns").WithTags("Campaigns").RequireAdminKey();
+        var admin = routes.MapGroup("/api/admin/campaigns").WithTags("Campaigns").RequireAdmin();
         admin.MapPut("/{id}", Put).WithSummary("Create or replace a campaign definition.");
         admin.MapPost("/{id}/bonus-attempts", GrantBonus).WithSummary("Grant a participant extra attempts on one day of a stage.");
         return routes;

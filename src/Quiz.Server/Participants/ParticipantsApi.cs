@@ -1,5 +1,4 @@
 using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.RateLimiting;
 using Quiz.Server.Units;
@@ -25,9 +24,6 @@ public static class ParticipantsApi
         builder.Services.Configure<RateLimitOptions>(builder.Configuration.GetSection(RateLimitOptions.Section));
         builder.Services.AddSingleton<ParticipantTokens>();
         builder.Services.AddSingleton<ParticipantRegistry>();
-        builder.Services.AddAuthentication(ParticipantAuthentication.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ParticipantAuthentication>(ParticipantAuthentication.SchemeName, null);
-        builder.Services.AddAuthorization();
 
         builder.Services.AddRateLimiter(options =>
         {
@@ -48,7 +44,7 @@ public static class ParticipantsApi
         var group = routes.MapGroup("/api/participants").WithTags("Participants");
         group.MapPost("/register", Register).RequireRateLimiting(RegistrationPolicy)
             .WithSummary("Register once (or again with the same number) and get the participant token.");
-        group.MapGet("/me", Me).RequireAuthorization().WithSummary("The participant behind the token.");
+        group.MapGet("/me", Me).RequireAuthorization(Accounts.Authentication.ParticipantPolicy).WithSummary("The participant behind the token.");
         return routes;
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Quiz.Server.Accounts;
 using Quiz.Server.Admin;
 
 namespace Quiz.Server.Questions;
@@ -16,12 +17,14 @@ public static class QuestionsApi
 
     public static RouteGroupBuilder MapQuestions(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/admin/questions").WithTags("Questions").RequireAdminKey();
+        var group = routes.MapGroup("/api/admin/questions").WithTags("Questions").RequireAdmin();
 
         group.MapPost("/import", Import)
             .WithSummary("Import question sets (JSON, CSV, XLSX) from a multipart upload; all or nothing.");
         group.MapGet("/templates/{format}", Template)
             .WithSummary("A template to fill in: json, csv or xlsx.");
+        group.MapGet("/stats", Stats)
+            .WithSummary("Per question version: how often answered and right, and the most chosen wrong option; worst first.");
         group.MapGet("/", List)
             .WithSummary("The current version of every question, filtered by track, category or text.");
         return group;
@@ -54,12 +57,34 @@ public static class QuestionsApi
     private static Results<FileContentHttpResult, NotFound> Template(string format) =>
         QuestionTemplates.Get(format) is { } t ? TypedResults.File(t.Content, t.ContentType, t.FileName) : TypedResults.NotFound();
 
+    private static async Task<Ok<List<QuestionStats>>> Stats(Storage.Database database, QuestionBank bank, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        var rows = await Dapper.SqlMapper.QueryAsync<(string Id, long Version, long Answered, long Correct, string Counts)>(connection,
+            "SELECT question_id, question_version, answered, correct, option_counts FROM question_stats WHERE answered > 0");
+        var stats = new List<QuestionStats>();
+        foreach (var (id, version, answered, correct, counts) in rows)
+        {
+            if (await bank.GetVersionAsync(id, (int)version, ct) is not { } stored) continue;
+            var q = stored.Question;
+            var chosen = System.Text.Json.JsonSerializer.Deserialize<long[]>(counts)!;
+            var wrong = Enumerable.Range(0, q.Options.Count).Where(i => !q.Answer.Contains((char)('A' + i)) && chosen[i] > 0)
+                .OrderByDescending(i => chosen[i]).Select(i => new WrongOption(((char)('A' + i)).ToString(), q.Options[i], chosen[i])).FirstOrDefault();
+            stats.Add(new QuestionStats(id, (int)version, q.Stem, answered, correct, (double)correct / answered, wrong));
+        }
+        return TypedResults.Ok(stats.OrderBy(s => s.RightRate).ThenBy(s => s.QuestionId, StringComparer.Ordinal).ToList());
+    }
+
     private static async Task<Ok<List<QuestionView>>> List(QuestionBank bank, string? track, string? category, string? q, CancellationToken ct)
     {
         var questions = await bank.ListAsync(track, category, string.IsNullOrWhiteSpace(q) ? null : q.Trim(), ct);
         return TypedResults.Ok(questions.Select(QuestionView.From).ToList());
     }
 }
+
+public sealed record WrongOption(string Option, string Text, long Count);
+
+public sealed record QuestionStats(string QuestionId, int Version, string Stem, long Answered, long Correct, double RightRate, WrongOption? MostChosenWrong);
 
 /// <summary>A question as admins see it: everything, with the key.</summary>
 public sealed record QuestionView(

@@ -1,6 +1,5 @@
 using Quiz.Ranking;
 using Quiz.Server.Campaigns;
-using StackExchange.Redis;
 
 namespace Quiz.Server.Rankings;
 
@@ -16,47 +15,20 @@ public static class RankingsExtensions
             return options;
         });
         builder.Services.AddSingleton<RankingStore>();
+        builder.Services.AddSingleton<RankingService>();
         builder.Services.AddSingleton<IRankingEngine>(sp =>
         {
             var options = sp.GetRequiredService<RankingOptions>();
             var clock = sp.GetRequiredService<TimeProvider>();
-            if (options.Engine == "Redis")
-            {
-                var configuration = ConfigurationOptions.Parse(options.Redis);
-                configuration.AbortOnConnectFail = false; // start even while Redis is down; the boards catch up
-                return new RedisRankingEngine(ConnectionMultiplexer.Connect(configuration), options, clock);
-            }
+            // Redis: starts even while Redis is down and fails fast meanwhile (finishes answer pending).
+            if (options.Engine == "Redis") return RedisRankingEngine.ConnectAsync(options.Redis, options, clock).GetAwaiter().GetResult();
             return new InProcessRankingEngine(options, clock);
         });
         builder.Services.AddHostedService<RankingCatchUpService>();
         return builder;
     }
 
-    /// <summary>
-    /// Hands the engine every campaign's headcount bases and rebuilds its boards from the store:
-    /// the in-process engine starts empty, and Redis may have missed rounds while this node was down.
-    /// </summary>
-    public static async Task LoadRankingsAsync(this IHost app, CancellationToken ct = default)
-    {
-        var engine = app.Services.GetRequiredService<IRankingEngine>();
-        var store = app.Services.GetRequiredService<RankingStore>();
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RankingsExtensions));
-        foreach (var campaign in app.Services.GetRequiredService<CampaignCatalog>().All)
-        {
-            try
-            {
-                await engine.SetUnitBasesAsync(campaign.Id, store.Bases(), ct);
-                var report = await engine.RebuildAsync(campaign.Id, after => store.RoundsAfter(campaign.Id, after, ct), ct);
-                logger.LogInformation("Rankings of {Campaign}: {Rounds} rounds of {Participants} participants loaded in {Elapsed}",
-                    campaign.Id, report.Rounds, report.Participants, report.Elapsed);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // One campaign's bad data must not keep the platform down; its ranks answer pending.
-                logger.LogError(e, "The rankings of {Campaign} could not be loaded", campaign.Id);
-            }
-        }
-    }
+    public static Task LoadRankingsAsync(this IHost app) => app.Services.GetRequiredService<RankingService>().LoadAsync();
 }
 
 /// <summary>When the engine says a campaign missed rounds (Redis was unreachable), replays them from the store.</summary>

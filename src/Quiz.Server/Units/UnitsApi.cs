@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Quiz.Server.Accounts;
 using Quiz.Server.Admin;
 using Quiz.Server.Questions;
 
@@ -21,7 +22,7 @@ public static class UnitsApi
         lookup.MapGet("/regions/{code}", RegionByCode).WithSummary("One region with its path from the top.");
         lookup.MapGet("/organisations", Organisations).WithSummary("Organisations by name, region and type.");
 
-        var admin = routes.MapGroup("/api/admin/units").WithTags("Units").RequireAdminKey();
+        var admin = routes.MapGroup("/api/admin/units").WithTags("Units").RequireAdmin();
         admin.MapPost("/import", Import).WithSummary("Import regions.csv and/or organisations.csv (multipart); all or nothing.");
         return routes;
     }

@@ -1,0 +1,73 @@
+using System.Security.Claims;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.RateLimiting;
+using Quiz.Server.Units;
+
+namespace Quiz.Server.Accounts;
+
+public static class AccountsApi
+{
+    private const string LoginPolicy = "login";
+
+    public static IHostApplicationBuilder AddAccounts(this IHostApplicationBuilder builder)
+    {
+        builder.AddAuthSchemes();
+        builder.Services.AddSingleton<AccountStore>();
+        builder.Services.Configure<RateLimiterOptions>(options => options.AddPolicy(LoginPolicy, context =>
+            RateLimitPartition.GetFixedWindowLimiter(context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = 20, Window = TimeSpan.FromMinutes(1) })));
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/accounts").WithTags("Accounts");
+        group.MapGet("/antiforgery", (HttpContext context, IAntiforgery antiforgery) =>
+        {
+            var tokens = antiforgery.GetAndStoreTokens(context);
+            return TypedResults.Ok(new AntiforgeryToken(tokens.RequestToken!, tokens.HeaderName!));
+        }).WithSummary("A token to send in X-CSRF-TOKEN with every change made with the staff cookie.");
+        group.MapPost("/login", Login).RequireRateLimiting(LoginPolicy).WithSummary("Log in: sets the staff cookie.");
+        group.MapPost("/logout", async (HttpContext context) =>
+        {
+            await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            return TypedResults.NoContent();
+        });
+        group.MapGet("/me", Me).RequireStaff();
+
+        var admin = routes.MapGroup("/api/admin/accounts").WithTags("Accounts").RequireAdmin();
+        admin.MapPost("/", Create).WithSummary("Create an admin or a unit-staff account scoped to a unit.");
+        admin.MapGet("/", async (AccountStore store, CancellationToken ct) => TypedResults.Ok(await store.ListAsync(ct)));
+        return routes;
+    }
+
+    public sealed record AntiforgeryToken(string Token, string HeaderName);
+    public sealed record LoginRequest(string? Name, string? Password);
+    public sealed record StaffView(string Name, string Role, string? UnitCode, string? UnitName);
+    public sealed record CreateRequest(string? Name, string? Password, string? Role, string? UnitCode);
+
+    private static StaffView View(Account account, UnitDirectory units) => new StaffView(account.Name, account.Role, account.UnitCode,
+        account.UnitCode is null ? null : units.Region(account.UnitCode)?.Name ?? units.Organisation(account.UnitCode)?.Name);
+
+    private static async Task<Results<Ok<StaffView>, ProblemHttpResult>> Login(
+        LoginRequest request, AccountStore store, UnitDirectory units, HttpContext context, CancellationToken ct)
+    {
+        var account = await store.VerifyAsync(request.Name, request.Password, ct);
+        if (account is null) return TypedResults.Problem(statusCode: 401, title: "Wrong name or password");
+        await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, Authentication.Principal(account));
+        return TypedResults.Ok(View(account, units));
+    }
+
+    private static Ok<StaffView> Me(ClaimsPrincipal user, UnitDirectory units) =>
+        TypedResults.Ok(View(new Account(user.Identity!.Name!, user.FindFirstValue(ClaimTypes.Role)!, user.FindFirstValue(Authentication.UnitClaim)), units));
+
+    private static async Task<Results<Created, ValidationProblem>> Create(CreateRequest request, AccountStore store, CancellationToken ct)
+    {
+        var errors = await store.CreateAsync(request.Name, request.Password, request.Role, request.UnitCode, ct);
+        return errors.Count > 0 ? TypedResults.ValidationProblem(errors) : TypedResults.Created($"/api/admin/accounts/{request.Name}");
+    }
+}

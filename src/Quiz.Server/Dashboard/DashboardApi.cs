@@ -1,0 +1,130 @@
+using System.Security.Claims;
+using System.Text;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.SignalR;
+using MiniExcelLibs;
+using Quiz.Ranking;
+using Quiz.Server.Accounts;
+using Quiz.Server.Campaigns;
+using Quiz.Server.Questions;
+
+namespace Quiz.Server.Dashboard;
+
+public static class DashboardApi
+{
+    public static IHostApplicationBuilder AddDashboard(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<UnitScope>();
+        builder.Services.AddSingleton<DashboardService>();
+        builder.Services.AddHostedService<DashboardPusher>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/dashboard/{campaignId}").WithTags("Dashboard").RequireStaff();
+        group.MapGet("/units", Units).WithSummary("A unit and its children, cumulative and today (live).");
+        group.MapGet("/trend", Trend).WithSummary("A unit's figures per day.");
+        group.MapGet("/export", Export).WithSummary("The children table as CSV or XLSX.");
+        group.MapGet("/report", Report).WithSummary("One day's report for a unit and its children.");
+        routes.MapHub<DashboardHub>("/hubs/dashboard");
+        return routes;
+    }
+
+    /// <summary>The unit asked for, or the account's own; null means the country (admins only).</summary>
+    private static (string? Unit, bool Allowed) Resolve(ClaimsPrincipal user, string? unit, UnitScope scope)
+    {
+        var code = string.IsNullOrWhiteSpace(unit) ? UnitScope.UnitOf(user) : unit;
+        return (code, scope.Allows(user, code));
+    }
+
+    private static async Task<Results<Ok<DashboardService.UnitsView>, NotFound, ForbidHttpResult>> Units(
+        string campaignId, string? unit, ClaimsPrincipal user, UnitScope scope, CampaignCatalog campaigns, DashboardService dashboard, CancellationToken ct)
+    {
+        if (campaigns.Get(campaignId) is not { } campaign) return TypedResults.NotFound();
+        var (code, allowed) = Resolve(user, unit, scope);
+        if (!allowed) return TypedResults.Forbid();
+        return TypedResults.Ok(await dashboard.UnitsAsync(campaign, code, ct));
+    }
+
+    private static async Task<Results<Ok<List<DashboardService.DayStats>>, NotFound, ForbidHttpResult>> Trend(
+        string campaignId, string? unit, ClaimsPrincipal user, UnitScope scope, CampaignCatalog campaigns, DashboardService dashboard, CancellationToken ct)
+    {
+        if (campaigns.Get(campaignId) is null) return TypedResults.NotFound();
+        var (code, allowed) = Resolve(user, unit, scope);
+        if (!allowed) return TypedResults.Forbid();
+        return TypedResults.Ok(await dashboard.TrendAsync(campaignId, code, ct));
+    }
+
+    private static async Task<Results<Ok<DashboardService.DailyReport>, NotFound, ForbidHttpResult>> Report(
+        string campaignId, string? unit, DateOnly? day, ClaimsPrincipal user, UnitScope scope, CampaignCatalog campaigns,
+        DashboardService dashboard, TimeProvider clock, CancellationToken ct)
+    {
+        if (campaigns.Get(campaignId) is not { } campaign) return TypedResults.NotFound();
+        var (code, allowed) = Resolve(user, unit, scope);
+        if (!allowed) return TypedResults.Forbid();
+        return TypedResults.Ok(await dashboard.ReportAsync(campaignId, code, day ?? campaign.DayOf(clock.GetUtcNow()), ct));
+    }
+
+    private static async Task<Results<FileContentHttpResult, NotFound, ForbidHttpResult, BadRequest>> Export(
+        string campaignId, string? unit, string? format, ClaimsPrincipal user, UnitScope scope, CampaignCatalog campaigns,
+        DashboardService dashboard, CancellationToken ct)
+    {
+        if (campaigns.Get(campaignId) is not { } campaign) return TypedResults.NotFound();
+        var (code, allowed) = Resolve(user, unit, scope);
+        if (!allowed) return TypedResults.Forbid();
+        if (format is not ("csv" or "xlsx")) return TypedResults.BadRequest();
+        var view = await dashboard.UnitsAsync(campaign, code, ct);
+        // Headers in Chinese: the file goes to unit staff and into circulars.
+        var rows = view.Children.Select(c => new Dictionary<string, object>
+        {
+            ["单位代码"] = c.Code, ["单位"] = c.Name, ["参与人数"] = c.Participants, ["基数"] = c.Headcount,
+            ["参与率"] = Math.Round(c.ParticipationRate, 6), ["答题次数"] = c.Rounds, ["总分"] = c.Points,
+            ["平均分"] = Math.Round(c.AveragePoints, 2), ["排名"] = c.SiblingRank, ["今日参与人数"] = c.TodayParticipants,
+            ["今日答题次数"] = c.TodayRounds,
+        }).ToList();
+        var name = $"{campaignId}-{code ?? "national"}-{view.Today:yyyyMMdd}";
+        if (format == "xlsx")
+        {
+            using var stream = new MemoryStream();
+            await stream.SaveAsAsync(rows, excelType: ExcelType.XLSX, cancellationToken: ct);
+            return TypedResults.File(stream.ToArray(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name + ".xlsx");
+        }
+        var text = new StringBuilder();
+        IEnumerable<string> header = rows.Count > 0 ? rows[0].Keys : ["单位代码", "单位"];
+        text.AppendJoin(',', header).Append("\r\n");
+        foreach (var row in rows) text.AppendJoin(',', row.Values.Select(v => QuestionTemplates.Quote(Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)!))).Append("\r\n");
+        return TypedResults.File([.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(text.ToString())], "text/csv; charset=utf-8", name + ".csv");
+    }
+}
+
+public sealed record UnitsChanged(string CampaignId);
+
+public interface IDashboardClient
+{
+    Task UnitsChanged(UnitsChanged change);
+}
+
+/// <summary>Dashboards listen here; the server only pushes (what changed), pages refetch what they show.</summary>
+[Authorize(Policy = Authentication.StaffPolicy)]
+public sealed class DashboardHub : Hub<IDashboardClient>;
+
+/// <summary>Turns the ranking engine's change stream into one push per campaign per second at most.</summary>
+public sealed class DashboardPusher(IRankingEngine engine, IHubContext<DashboardHub, IDashboardClient> hub, TimeProvider clock,
+    ILogger<DashboardPusher> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var last = new Dictionary<string, DateTimeOffset>();
+        await foreach (var change in engine.WatchAsync(stoppingToken))
+        {
+            if (change.UnitBoard is null) continue;
+            var now = clock.GetUtcNow();
+            if (last.TryGetValue(change.CampaignId, out var at) && now - at < TimeSpan.FromSeconds(1)) continue;
+            last[change.CampaignId] = now;
+            try { await hub.Clients.All.UnitsChanged(new UnitsChanged(change.CampaignId)); }
+            catch (Exception e) { logger.LogWarning(e, "Dashboard push failed"); }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+using Dapper;
+using Quiz.Ranking;
+using Quiz.Server.Campaigns;
+using Quiz.Server.Rankings;
+using Quiz.Server.Storage;
+using Quiz.Server.Units;
+
+namespace Quiz.Server.Dashboard;
+
+/// <summary>
+/// The figures a unit's staff watch: live from the ranking engine (cumulative and today), and
+/// the daily history from the store's projection (unit_daily_stats).
+/// </summary>
+public sealed class DashboardService(RankingService rankings, UnitDirectory units, Database database, TimeProvider clock)
+{
+    public sealed record ChildRow(
+        string Code, string Name, string Level, long Participants, long Headcount, double ParticipationRate, long Rounds, long Points,
+        double AveragePoints, long SiblingRank, long TodayParticipants, long TodayRounds, long TodayPoints);
+
+    public sealed record UnitsView(ChildRow? Unit, IReadOnlyList<ChildRow> Children, DateOnly Today, DateTimeOffset UpdatedAt);
+
+    /// <summary>A unit (null: the country) with its children, cumulative and today.</summary>
+    public async Task<UnitsView> UnitsAsync(Campaign campaign, string? code, CancellationToken ct = default)
+    {
+        var today = campaign.DayOf(clock.GetUtcNow());
+        ChildRow? unit = null;
+        if (code is not null && rankings.LevelOf(code) is { } level)
+            unit = Merge(code, level, await Standing(campaign.Id, level, code, null, ct), await Standing(campaign.Id, level, code, today, ct));
+
+        var children = new List<ChildRow>();
+        var (childLevel, childCodes) = ChildrenOf(code);
+        if (childLevel is { } cl)
+        {
+            var all = await Board(campaign.Id, cl, null, code, ct);
+            var day = await Board(campaign.Id, cl, today, code, ct);
+            children.AddRange(childCodes.Select(c => Merge(c, cl, all.GetValueOrDefault(c), day.GetValueOrDefault(c))));
+        }
+        return new UnitsView(unit, children.OrderByDescending(c => c.Participants).ThenBy(c => c.Code, StringComparer.Ordinal).ToList(), today, clock.GetUtcNow());
+    }
+
+    private (UnitLevel? Level, IReadOnlyList<string> Codes) ChildrenOf(string? code)
+    {
+        if (code is null) return (UnitLevel.Province, units.Children(null).Select(r => r.Code).ToList());
+        if (units.Region(code) is { Depth: < 3 } region)
+            return ((UnitLevel)region.Depth, units.Children(code).Select(r => r.Code).ToList());
+        return (null, []);
+    }
+
+    private async Task<Dictionary<string, UnitStanding>> Board(string campaignId, UnitLevel level, DateOnly? day, string? parent, CancellationToken ct) =>
+        (await rankings.Engine.GetUnitBoardAsync(new UnitBoardKey(campaignId, level, UnitMetric.Participants, day, parent), 1000, ct))
+        .ToDictionary(s => s.Code);
+
+    private Task<UnitStanding?> Standing(string campaignId, UnitLevel level, string code, DateOnly? day, CancellationToken ct) =>
+        rankings.Engine.GetUnitAsync(new UnitBoardKey(campaignId, level, UnitMetric.Participants, day), code, ct);
+
+    private ChildRow Merge(string code, UnitLevel level, UnitStanding? all, UnitStanding? today)
+    {
+        var headcount = all?.Headcount ?? units.Region(code)?.HeadcountBase ?? units.Organisation(code)?.HeadcountBase ?? 0;
+        var name = units.Region(code)?.Name ?? units.Organisation(code)?.Name ?? code;
+        return new ChildRow(code, name, RankingService.LevelName(level), all?.Participants ?? 0, headcount, all?.ParticipationRate ?? 0,
+            all?.Rounds ?? 0, all?.Points ?? 0, all?.AveragePoints ?? 0, all?.SiblingRank ?? 0,
+            today?.Participants ?? 0, today?.Rounds ?? 0, today?.Points ?? 0);
+    }
+
+    // ---- history from the store -------------------------------------------------------------
+
+    public sealed record DayStats(string Day, long NewParticipants, long Participants, long Rounds, long Points);
+
+    /// <summary>Per day: a unit's own row, or for the country the sum of the provinces.</summary>
+    public async Task<List<DayStats>> TrendAsync(string campaignId, string? code, CancellationToken ct = default)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        var (kind, codes) = Members(code);
+        return (await connection.QueryAsync<DayStats>("""
+            SELECT day, SUM(new_participants) AS NewParticipants, SUM(participants) AS Participants, SUM(rounds) AS Rounds, SUM(points) AS Points
+            FROM unit_daily_stats WHERE campaign_id = @campaignId AND unit_kind = @kind AND unit_code IN @codes
+            GROUP BY day ORDER BY day
+            """, new { campaignId, kind, codes })).ToList();
+    }
+
+    private (string Kind, string[] Codes) Members(string? code) =>
+        code is null ? ("region", units.Children(null).Select(r => r.Code).ToArray())
+        : units.Organisation(code) is not null ? ("organisation", [code])
+        : ("region", [code]);
+
+    public sealed record ReportRow(string Code, string Name, long Headcount, long NewParticipants, long Participants, double ParticipationRate, long Rounds, long Points);
+
+    public sealed record DailyReport(string? Unit, string UnitName, DateOnly Day, ReportRow Totals, IReadOnlyList<ReportRow> Children, IReadOnlyList<ReportRow> TopMovers);
+
+    /// <summary>One day's figures for a unit and its children, from the store: what a circular quotes.</summary>
+    public async Task<DailyReport> ReportAsync(string campaignId, string? code, DateOnly day, CancellationToken ct = default)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        var childCodes = code is null ? units.Children(null).Select(r => r.Code).ToArray()
+            : units.Region(code) is not null ? units.Children(code).Select(r => r.Code).ToArray() : [];
+        var (kind, own) = Members(code);
+        var rows = (await connection.QueryAsync<(string Code, long New, long Participants, long Rounds, long Points)>("""
+            SELECT unit_code, new_participants, participants, rounds, points FROM unit_daily_stats
+            WHERE campaign_id = @campaignId AND day = @day AND unit_kind = @kind AND unit_code IN @codes
+            """, new { campaignId, day = day.ToString("yyyy-MM-dd"), kind, codes = own.Concat(childCodes).Distinct().ToArray() }))
+            .ToDictionary(r => r.Code);
+
+        ReportRow Row(string c)
+        {
+            var headcount = units.Region(c)?.HeadcountBase ?? units.Organisation(c)?.HeadcountBase ?? 0;
+            var r = rows.GetValueOrDefault(c);
+            return new ReportRow(c, units.Region(c)?.Name ?? units.Organisation(c)?.Name ?? c, headcount, r.New, r.Participants,
+                headcount == 0 ? 0 : (double)r.Participants / headcount, r.Rounds, r.Points);
+        }
+
+        var children = childCodes.Select(Row).OrderByDescending(r => r.Participants).ThenBy(r => r.Code, StringComparer.Ordinal).ToList();
+        var totals = code is null
+            ? new ReportRow("", "全国", children.Sum(c => c.Headcount), children.Sum(c => c.NewParticipants), children.Sum(c => c.Participants),
+                children.Sum(c => c.Headcount) == 0 ? 0 : (double)children.Sum(c => c.Participants) / children.Sum(c => c.Headcount),
+                children.Sum(c => c.Rounds), children.Sum(c => c.Points))
+            : Row(code);
+        return new DailyReport(code, totals.Name, day, totals, children,
+            children.Where(c => c.NewParticipants > 0).OrderByDescending(c => c.NewParticipants).Take(5).ToList());
+    }
+}

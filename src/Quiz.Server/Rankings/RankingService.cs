@@ -1,0 +1,143 @@
+using Dapper;
+using Quiz.Ranking;
+using Quiz.Server.Campaigns;
+using Quiz.Server.Storage;
+using Quiz.Server.Units;
+
+namespace Quiz.Server.Rankings;
+
+/// <summary>
+/// The server's side of ranking: loads and rebuilds the engine from the store, and turns boards
+/// into what pages show (names, scores, durations). The engine itself knows only ids and numbers.
+/// </summary>
+public sealed class RankingService(
+    IRankingEngine engine, RankingStore store, RankingOptions options, CampaignCatalog campaigns, UnitDirectory units,
+    Database database, ILogger<RankingService> logger)
+{
+    public IRankingEngine Engine => engine;
+
+    /// <summary>
+    /// At start-up: hands the engine every campaign's headcount bases and fills its boards from
+    /// the store. The in-process engine starts empty, so it always replays; a shared Redis keeps
+    /// its boards, so it replays only a campaign it says is behind or whose boards are missing.
+    /// </summary>
+    public async Task LoadAsync(CancellationToken ct = default)
+    {
+        foreach (var campaign in campaigns.All)
+        {
+            try
+            {
+                await engine.SetUnitBasesAsync(campaign.Id, store.Bases(), ct);
+                if (options.Engine == "Redis" && !engine.NeedsCatchUp(campaign.Id) && !await BoardsMissingAsync(campaign, ct)) continue;
+                var report = await engine.RebuildAsync(campaign.Id, after => store.RoundsAfter(campaign.Id, after, ct), ct);
+                logger.LogInformation("Rankings of {Campaign}: {Rounds} rounds of {Participants} participants loaded in {Elapsed}",
+                    campaign.Id, report.Rounds, report.Participants, report.Elapsed);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One campaign's trouble must not keep the platform down; its ranks answer pending.
+                logger.LogError(e, "The rankings of {Campaign} could not be loaded", campaign.Id);
+            }
+        }
+    }
+
+    private async Task<bool> BoardsMissingAsync(Campaign campaign, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        foreach (var stage in campaign.Stages)
+        {
+            var stored = await connection.ExecuteScalarAsync<long>(
+                "SELECT COUNT(DISTINCT participant_id) FROM results WHERE campaign_id = @Id AND stage_id = @stage", new { campaign.Id, stage = stage.Id });
+            if (stored != await engine.GetSizeAsync(BoardKey.National(campaign.Id, stage.Id), ct)) return true;
+        }
+        return false;
+    }
+
+    public async Task<(RebuildReport Rebuild, ReconcileReport Reconcile)> RebuildAsync(string campaignId, CancellationToken ct = default)
+    {
+        await engine.SetUnitBasesAsync(campaignId, store.Bases(), ct);
+        var rebuild = await engine.RebuildAsync(campaignId, after => store.RoundsAfter(campaignId, after, ct), ct);
+        return (rebuild, await ReconcileAsync(campaignId, ct));
+    }
+
+    public Task<ReconcileReport> ReconcileAsync(string campaignId, CancellationToken ct = default) =>
+        engine.ReconcileAsync(campaignId, store.RoundsAfter(campaignId, 0, ct), ct);
+
+    // ---- views ----------------------------------------------------------------------------
+
+    public sealed record Entry(long Rank, long ParticipantId, string Nickname, string? Region, int Score, int DurationMs);
+    public sealed record Standing(long Rank, int Score, int DurationMs, long BoardSize);
+
+    public sealed record UnitRow(
+        string Code, string Name, string Level, string? ParentCode, long Participants, long Headcount, double ParticipationRate,
+        long Rounds, long Points, double AveragePoints, long SiblingRank, long NationalRank);
+
+    public async Task<List<Entry>> NamedAsync(IReadOnlyList<BoardEntry> entries, CancellationToken ct = default)
+    {
+        if (entries.Count == 0) return [];
+        await using var connection = await database.OpenAsync(ct);
+        var people = (await connection.QueryAsync<(long Id, string Nickname, string RegionCode)>(
+                "SELECT id, nickname, region_code FROM participants WHERE id IN @ids", new { ids = entries.Select(e => e.ParticipantId).ToArray() }))
+            .ToDictionary(p => p.Id);
+        return entries.Select(e =>
+        {
+            var parts = e.Parts;
+            var person = people.GetValueOrDefault(e.ParticipantId);
+            return new Entry(e.Rank, e.ParticipantId, person.Nickname ?? "?", person.RegionCode is null ? null : units.Region(person.RegionCode)?.Name,
+                parts.Score, parts.DurationUnits * RankScore.DurationUnitMs);
+        }).ToList();
+    }
+
+    public async Task<Standing?> StandingAsync(BoardKey board, long participantId, CancellationToken ct = default)
+    {
+        var entry = await engine.GetMemberAsync(board, participantId, ct);
+        if (entry is null) return null;
+        var parts = entry.Parts;
+        return new Standing(entry.Rank, parts.Score, parts.DurationUnits * RankScore.DurationUnitMs, await engine.GetSizeAsync(board, ct));
+    }
+
+    public UnitRow Row(UnitStanding s) => new(s.Code, NameOf(s.Level, s.Code), LevelName(s.Level), s.ParentCode, s.Participants, s.Headcount,
+        s.ParticipationRate, s.Rounds, s.Points, s.AveragePoints, s.SiblingRank, s.NationalRank);
+
+    private string NameOf(UnitLevel level, string code) => level switch
+    {
+        UnitLevel.Organisation => units.Organisation(code)?.Name ?? code,
+        UnitLevel.OrganisationType => code,
+        _ => units.Region(code)?.Name ?? code,
+    };
+
+    public static string LevelName(UnitLevel level) => level switch
+    {
+        UnitLevel.Province => "province",
+        UnitLevel.City => "city",
+        UnitLevel.County => "county",
+        UnitLevel.OrganisationType => "organisation-type",
+        _ => "organisation",
+    };
+
+    public static UnitLevel? ParseLevel(string? level) => level switch
+    {
+        "province" or null => UnitLevel.Province,
+        "city" => UnitLevel.City,
+        "county" => UnitLevel.County,
+        "organisation-type" => UnitLevel.OrganisationType,
+        "organisation" => UnitLevel.Organisation,
+        _ => null,
+    };
+
+    public static UnitMetric? ParseMetric(string? metric) => metric switch
+    {
+        "participants" or null => UnitMetric.Participants,
+        "participation-rate" => UnitMetric.ParticipationRate,
+        "rounds" => UnitMetric.Rounds,
+        "points" => UnitMetric.Points,
+        "average-points" => UnitMetric.AveragePoints,
+        _ => null,
+    };
+
+    /// <summary>The ranking level of a region (depth 1..3) or an organisation.</summary>
+    public UnitLevel? LevelOf(string code) =>
+        units.Region(code) is { Depth: >= 1 and <= 3 } region ? (UnitLevel)(region.Depth - 1)
+        : units.Organisation(code) is not null ? UnitLevel.Organisation
+        : null;
+}

@@ -1,0 +1,80 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Quiz.Ranking;
+using Quiz.Server.Accounts;
+using Quiz.Server.Campaigns;
+using Quiz.Server.Participants;
+using Quiz.Server.Units;
+
+namespace Quiz.Server.Rankings;
+
+public static class RankingsApi
+{
+    public static IEndpointRouteBuilder MapRankings(this IEndpointRouteBuilder routes)
+    {
+        var open = routes.MapGroup("/api/rankings/{campaignId}").WithTags("Rankings");
+        open.MapGet("/{stageId}/top", Top).WithSummary("The national top n of a stage (cached about a second).");
+        open.MapGet("/{stageId}/me", Me).RequireAuthorization(Authentication.ParticipantPolicy)
+            .WithSummary("My ranks (national, unit, organisation), the people around me, and my unit's rank.");
+        open.MapGet("/units", Units).WithSummary("Units of a level ranked by a metric, for the campaign or one day.");
+
+        var admin = routes.MapGroup("/api/admin/rankings/{campaignId}").WithTags("Rankings").RequireAdmin();
+        admin.MapPost("/rebuild", async Task<Results<Ok<RebuildReport>, NotFound>> (string campaignId, CampaignCatalog campaigns, RankingService rankings, CancellationToken ct) =>
+            campaigns.Get(campaignId) is null ? TypedResults.NotFound() : TypedResults.Ok((await rankings.RebuildAsync(campaignId, ct)).Rebuild))
+            .WithSummary("Rebuild every board of the campaign from the store.");
+        admin.MapGet("/reconcile", async Task<Results<Ok<ReconcileReport>, NotFound>> (string campaignId, CampaignCatalog campaigns, RankingService rankings, CancellationToken ct) =>
+            campaigns.Get(campaignId) is null ? TypedResults.NotFound() : TypedResults.Ok(await rankings.ReconcileAsync(campaignId, ct)))
+            .WithSummary("Compare the boards with a recomputation from the store.");
+        return routes;
+    }
+
+    private static async Task<Results<Ok<List<RankingService.Entry>>, NotFound>> Top(
+        string campaignId, string stageId, int? n, CampaignCatalog campaigns, RankingService rankings, CancellationToken ct)
+    {
+        if (campaigns.Get(campaignId)?.Stage(stageId) is null) return TypedResults.NotFound();
+        var top = await rankings.Engine.GetTopAsync(BoardKey.National(campaignId, stageId), Math.Clamp(n ?? 100, 1, 100), ct);
+        return TypedResults.Ok(await rankings.NamedAsync(top, ct));
+    }
+
+    public sealed record MyRanks(
+        RankingService.Standing? National, RankingService.Standing? Unit, RankingService.Standing? Organisation,
+        IReadOnlyList<RankingService.Entry> Around, RankingService.UnitRow? MyUnit);
+
+    private static async Task<Results<Ok<MyRanks>, NotFound>> Me(
+        string campaignId, string stageId, int? around, ClaimsPrincipal user, CampaignCatalog campaigns, ParticipantRegistry participants,
+        RankingService rankings, UnitDirectory units, CancellationToken ct)
+    {
+        if (campaigns.Get(campaignId)?.Stage(stageId) is null) return TypedResults.NotFound();
+        var me = await participants.GetAsync(user.ParticipantId(), ct);
+        if (me is null) return TypedResults.NotFound();
+        var national = BoardKey.National(campaignId, stageId);
+        var path = units.PathOf(me.RegionCode).Take(3).ToList();
+        var aroundMe = await rankings.Engine.GetAroundAsync(national, me.Id, Math.Clamp(around ?? 5, 0, 20), ct);
+        var unitLevel = (UnitLevel)(path.Count - 1);
+        var myUnit = await rankings.Engine.GetUnitAsync(new UnitBoardKey(campaignId, unitLevel, UnitMetric.Participants), path[^1], ct);
+        return TypedResults.Ok(new MyRanks(
+            await rankings.StandingAsync(national, me.Id, ct),
+            await rankings.StandingAsync(BoardKey.Unit(campaignId, stageId, path[^1]), me.Id, ct),
+            me.OrganisationCode is { } org ? await rankings.StandingAsync(BoardKey.Organisation(campaignId, stageId, org), me.Id, ct) : null,
+            await rankings.NamedAsync(aroundMe, ct),
+            myUnit is null ? null : rankings.Row(myUnit)));
+    }
+
+    private static async Task<Results<Ok<List<RankingService.UnitRow>>, NotFound, ValidationProblem>> Units(
+        string campaignId, string? level, string? metric, DateOnly? day, string? parent, int? n, CampaignCatalog campaigns,
+        RankingService rankings, CancellationToken ct)
+    {
+        if (campaigns.Get(campaignId) is null) return TypedResults.NotFound();
+        var unitLevel = RankingService.ParseLevel(level);
+        var unitMetric = RankingService.ParseMetric(metric);
+        if (unitLevel is null || unitMetric is null)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["level"] = ["province, city, county, organisation-type or organisation"],
+                ["metric"] = ["participants, participation-rate, rounds, points or average-points"],
+            });
+        var board = await rankings.Engine.GetUnitBoardAsync(new UnitBoardKey(campaignId, unitLevel.Value, unitMetric.Value, day, parent),
+            Math.Clamp(n ?? 50, 1, 1000), ct);
+        return TypedResults.Ok(board.Select(rankings.Row).ToList());
+    }
+}
