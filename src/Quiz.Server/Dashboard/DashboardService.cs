@@ -64,7 +64,15 @@ public sealed class DashboardService(RankingService rankings, UnitDirectory unit
 
     // ---- history from the store -------------------------------------------------------------
 
-    public sealed record DayStats(string Day, long NewParticipants, long Participants, long Rounds, long Points);
+    /// <summary>A class, not a positional record: SQLite types an empty aggregate's columns as blobs, which only property mapping tolerates.</summary>
+    public sealed class DayStats
+    {
+        public required string Day { get; init; }
+        public long NewParticipants { get; init; }
+        public long Participants { get; init; }
+        public long Rounds { get; init; }
+        public long Points { get; init; }
+    }
 
     /// <summary>Per day: a unit's own row, or for the country the sum of the provinces.</summary>
     public async Task<List<DayStats>> TrendAsync(string campaignId, string? code, CancellationToken ct = default)

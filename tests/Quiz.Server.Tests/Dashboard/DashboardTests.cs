@@ -1,0 +1,186 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Microsoft.AspNetCore.SignalR.Client;
+using MiniExcelLibs;
+using Quiz.Server.Accounts;
+using Quiz.Server.Dashboard;
+using Quiz.Server.Tests.Infrastructure;
+using Quiz.Server.Units;
+
+namespace Quiz.Server.Tests.Dashboard;
+
+public sealed class DashboardTests : IAsyncLifetime
+{
+    private const string OtherProvince = "350000", OtherCity = "350100", OtherCounty = "350102", OtherOrganisation = "ORG-003";
+    private readonly QuizApplication _app = new(kestrel: true);
+
+    public async Task InitializeAsync()
+    {
+        await PlayWorld.SeedAsync(_app);
+        var regions = SampleQuestions.WriteTemp(Encoding.UTF8.GetBytes("""
+            code,name,parent_code,level,headcount_base
+            350000,福建省,,province,30000000
+            350100,福州市,350000,city,6000000
+            350102,鼓楼区,350100,county,500000
+            """), ".csv");
+        var organisations = SampleQuestions.WriteTemp(Encoding.UTF8.GetBytes("""
+            code,name,type,region_code,headcount_base,demo
+            ORG-003,闽江示范银行,bank,350102,800,true
+            """), ".csv");
+        Assert.True((await _app.Service<UnitDirectory>().ImportAsync([(regions, "regions.csv"), (organisations, "organisations.csv")])).Ok);
+        await _app.Service<Quiz.Ranking.IRankingEngine>().SetUnitBasesAsync(PlayWorld.CampaignId, _app.Service<Quiz.Server.Rankings.RankingStore>().Bases());
+    }
+
+    public Task DisposeAsync()
+    {
+        _app.Dispose();
+        return Task.CompletedTask;
+    }
+
+    private string Api(string path, string? unit = null, string? extra = null) =>
+        $"/api/dashboard/{PlayWorld.CampaignId}/{path}?{(unit is null ? "" : $"unit={unit}&")}{extra}";
+
+    [Fact]
+    public async Task UnitStaffSeeTheirSubtreeAndNothingElse()
+    {
+        using var city = await Staff.LoginAsync(_app, "hefei", Roles.UnitStaff, PlayWorld.City);
+        using var county = await Staff.LoginAsync(_app, "yaohai", Roles.UnitStaff, PlayWorld.County);
+        using var bank = await Staff.LoginAsync(_app, "bank", Roles.UnitStaff, PlayWorld.Bank);
+        using var anonymous = _app.CreateClient();
+
+        var allowed = new (HttpClient Client, string? Unit)[]
+        {
+            (city, null), (city, PlayWorld.City), (city, PlayWorld.County), (city, PlayWorld.OtherCounty), (city, PlayWorld.Bank),
+            (county, PlayWorld.County), (county, PlayWorld.Bank), (bank, PlayWorld.Bank),
+        };
+        var refused = new (HttpClient Client, string? Unit)[]
+        {
+            (city, PlayWorld.Province), (city, OtherProvince), (city, OtherCounty), (city, OtherOrganisation),
+            (county, PlayWorld.City), (county, PlayWorld.OtherCounty), (county, PlayWorld.University),
+            (bank, PlayWorld.County), (bank, PlayWorld.University), (bank, "no-such-unit"),
+        };
+        foreach (var path in new[] { "units", "trend", "report", "export" })
+        {
+            var extra = path == "export" ? "format=csv" : null;
+            foreach (var (client, unit) in allowed)
+            {
+                using var response = await client.GetAsync(Api(path, unit, extra));
+                Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path} {unit} should be allowed: {response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+            foreach (var (client, unit) in refused)
+                Assert.True((await client.GetAsync(Api(path, unit, extra))).StatusCode == HttpStatusCode.Forbidden, $"{path} {unit} should be refused");
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(Api(path, PlayWorld.County, extra))).StatusCode);
+        }
+        // A participant's token is no staff login either.
+        var player = await PlayWorld.RegisterAsync(_app);
+        anonymous.DefaultRequestHeaders.Authorization = new("Bearer", player.Token);
+        Assert.Equal(HttpStatusCode.Forbidden, (await anonymous.GetAsync(Api("units", PlayWorld.County))).StatusCode);
+    }
+
+    [Fact]
+    public async Task TheUnitsViewShowsChildrenCumulativeAndToday()
+    {
+        var scores = new List<int>
+        {
+            (await Staff.PlayRoundAsync(_app, PlayWorld.County, PlayWorld.Bank)).Score,
+            (await Staff.PlayRoundAsync(_app, PlayWorld.County)).Score,
+            (await Staff.PlayRoundAsync(_app, PlayWorld.OtherCounty)).Score,
+        };
+        _app.Clock.Advance(TimeSpan.FromDays(1));
+        var tomorrow = (await Staff.PlayRoundAsync(_app, PlayWorld.OtherCounty)).Score;
+        await Staff.FlushRankingsAsync(_app);
+        using var admin = await Staff.LoginAsync(_app, "root", Roles.Admin);
+
+        var view = await admin.GetFromJsonAsync<DashboardService.UnitsView>(Api("units", PlayWorld.City));
+
+        Assert.Equal(4, view!.Unit!.Participants);
+        Assert.Equal(4, view.Unit.Rounds);
+        Assert.Equal(scores.Sum() + tomorrow, view.Unit.Points);
+        Assert.Equal(1, view.Unit.TodayParticipants);
+        var counties = view.Children.ToDictionary(c => c.Code);
+        Assert.Equal([PlayWorld.County, PlayWorld.OtherCounty], counties.Keys.Order());
+        Assert.Equal((2L, 0L), (counties[PlayWorld.County].Participants, counties[PlayWorld.County].TodayParticipants));
+        Assert.Equal((2L, 1L), (counties[PlayWorld.OtherCounty].Participants, counties[PlayWorld.OtherCounty].TodayParticipants));
+        Assert.Equal(2.0 / 900_000, counties[PlayWorld.County].ParticipationRate, 12);
+
+        var national = await admin.GetFromJsonAsync<DashboardService.UnitsView>(Api("units"));
+        Assert.Null(national!.Unit);
+        Assert.Equal([PlayWorld.Province, OtherProvince], national.Children.Select(c => c.Code));
+        Assert.Equal(4, national.Children[0].Participants);
+    }
+
+    [Fact]
+    public async Task TheTrendAndTheDailyReportComeFromTheStore()
+    {
+        await Staff.PlayRoundAsync(_app, PlayWorld.County);
+        await Staff.PlayRoundAsync(_app, PlayWorld.OtherCounty);
+        _app.Clock.Advance(TimeSpan.FromDays(1));
+        await Staff.PlayRoundAsync(_app, PlayWorld.County);
+        using var staff = await Staff.LoginAsync(_app, "hefei", Roles.UnitStaff, PlayWorld.City);
+
+        List<DashboardService.DayStats>? trend = null;
+        for (var i = 0; i < 100 && trend?.Sum(d => d.Rounds) != 3; i++, await Task.Delay(50)) // projections are eventual
+            trend = await staff.GetFromJsonAsync<List<DashboardService.DayStats>>(Api("trend"));
+        var report = await staff.GetFromJsonAsync<DashboardService.DailyReport>(Api("report", extra: "day=2024-06-12"));
+
+        Assert.NotNull(trend);
+        Assert.Equal(["2024-06-12", "2024-06-13"], trend.Select(d => d.Day));
+        Assert.Equal((2L, 2L, 2L), (trend[0].NewParticipants, trend[0].Participants, trend[0].Rounds));
+        Assert.Equal((1L, 1L, 1L), (trend[1].NewParticipants, trend[1].Participants, trend[1].Rounds));
+        Assert.Equal("合肥市", report!.UnitName);
+        Assert.Equal(2, report.Totals.Participants);
+        Assert.Equal([1L, 1L], report.Children.Select(c => c.Participants));
+        Assert.Equal(2, report.TopMovers.Count);
+    }
+
+    [Fact]
+    public async Task TheTableExportsAsCsvAndXlsx()
+    {
+        await Staff.PlayRoundAsync(_app, PlayWorld.County);
+        await Staff.FlushRankingsAsync(_app);
+        using var staff = await Staff.LoginAsync(_app, "hefei", Roles.UnitStaff, PlayWorld.City);
+
+        var csv = await staff.GetByteArrayAsync(Api("export", extra: "format=csv"));
+        var xlsx = await staff.GetByteArrayAsync(Api("export", extra: "format=xlsx"));
+        using var bad = await staff.GetAsync(Api("export", extra: "format=pdf"));
+
+        Assert.Equal([0xEF, 0xBB, 0xBF], csv.Take(3));
+        var lines = Encoding.UTF8.GetString(csv, 3, csv.Length - 3).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("单位代码,单位,参与人数", lines[0]);
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith($"{PlayWorld.County},瑶海区,1,", lines[1]);
+        var rows = MiniExcel.Query(new MemoryStream(xlsx), useHeaderRow: true).Cast<IDictionary<string, object>>().ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.Equal("瑶海区", rows[0]["单位"]);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+    }
+
+    [Fact]
+    public async Task DashboardsArePushedAChangeAfterRoundsFinish()
+    {
+        using var staff = await Staff.LoginAsync(_app, "hefei", Roles.UnitStaff, PlayWorld.City);
+        var cookies = new System.Net.CookieContainer();
+        var login = await new HttpClient { BaseAddress = _app.ServerAddress }.PostAsJsonAsync("/api/accounts/login", new { name = "hefei", password = Staff.Password });
+        foreach (var header in login.Headers.GetValues("Set-Cookie")) cookies.SetCookies(_app.ServerAddress, header);
+        await using var hub = new HubConnectionBuilder()
+            .WithUrl(new Uri(_app.ServerAddress, "/hubs/dashboard"), o => o.Cookies = cookies)
+            .Build();
+        var changed = new TaskCompletionSource<UnitsChanged>();
+        hub.On<UnitsChanged>("UnitsChanged", c => changed.TrySetResult(c));
+        await hub.StartAsync();
+        (await staff.GetAsync(Api("units"))).EnsureSuccessStatusCode(); // the page shows the board: it is now watched
+
+        await Staff.PlayRoundAsync(_app, PlayWorld.County);
+        await Staff.FlushRankingsAsync(_app);
+
+        Assert.Equal(PlayWorld.CampaignId, (await changed.Task.WaitAsync(TimeSpan.FromSeconds(10))).CampaignId);
+    }
+
+    [Fact]
+    public async Task TheDashboardHubNeedsAStaffLogin()
+    {
+        await using var hub = new HubConnectionBuilder().WithUrl(new Uri(_app.ServerAddress, "/hubs/dashboard")).Build();
+        await Assert.ThrowsAnyAsync<Exception>(() => hub.StartAsync());
+    }
+}
