@@ -1,0 +1,67 @@
+using Quiz.Ranking;
+using Quiz.Ranking.Tests;
+using Quiz.Server.Play;
+using Quiz.Server.Tests.Infrastructure;
+
+namespace Quiz.Server.Tests.Rankings;
+
+/// <summary>The server on the scale-out ranking engine: a real redis-server of the test's own.</summary>
+public sealed class RedisEngineTests : IAsyncLifetime
+{
+    private readonly RedisServerFixture _redis = new();
+    private QuizApplication _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _redis.StartAsync();
+        _app = new QuizApplication().With("Ranking:Engine", "Redis").With("Ranking:Redis", _redis.Configuration);
+        await PlayWorld.SeedAsync(_app);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _app.Dispose();
+        await _redis.StopAsync();
+    }
+
+    [Fact]
+    public async Task TheFinishReplyCarriesRanksFromRedis()
+    {
+        Assert.IsType<RedisRankingEngine>(_app.Service<IRankingEngine>());
+        var first = await Staff.PlayRoundAsync(_app, PlayWorld.County, PlayWorld.Bank);
+        var second = await Staff.PlayRoundAsync(_app, PlayWorld.County, PlayWorld.Bank);
+
+        Assert.False(first.RankPending);
+        Assert.Equal((1L, 1L, 1L), (first.NationalRank, first.UnitRank, first.OrganisationRank));
+        var expected = second.Score >= first.Score ? 1L : 2L; // equal standings share a rank
+        Assert.Equal(expected, second.NationalRank);
+        Assert.Equal(2, await _app.Service<IRankingEngine>().GetSizeAsync(BoardKey.National(PlayWorld.CampaignId, "main")));
+    }
+
+    [Fact]
+    public async Task WhileRedisIsDownRoundsCommitWithRanksPendingAndTheBoardsCatchUpAfter()
+    {
+        await Staff.PlayRoundAsync(_app, PlayWorld.County);
+        await _redis.StopAsync();
+
+        var duringOutage = await Staff.PlayRoundAsync(_app, PlayWorld.OtherCounty);
+
+        Assert.True(duringOutage.RankPending);
+        Assert.Null(duringOutage.NationalRank);
+        await using (var connection = await _app.Service<Quiz.Server.Storage.Database>().OpenAsync())
+            Assert.Equal(2, await Dapper.SqlMapper.ExecuteScalarAsync<int>(connection, "SELECT COUNT(*) FROM results"));
+
+        await _redis.StartAsync(); // comes back empty: everything must be replayed from the store
+        var engine = _app.Service<IRankingEngine>();
+        var board = BoardKey.National(PlayWorld.CampaignId, "main");
+        long size = 0;
+        for (var i = 0; i < 300 && size < 2; i++) // the catch-up service replays by itself
+        {
+            await Task.Delay(100);
+            size = await engine.GetSizeAsync(board);
+        }
+        Assert.Equal(2, size);
+        var reconcile = await _app.Service<Quiz.Server.Rankings.RankingService>().ReconcileAsync(PlayWorld.CampaignId);
+        Assert.True(reconcile.Matches, string.Join("; ", reconcile.Differences));
+    }
+}
