@@ -1,0 +1,6 @@
+import { createApp } from "vue";
+import "../shared/base.css";
+import "./dashboard.css";
+import App from "./App.vue";
+
+createApp(App).mount("#app");

@@ -1,0 +1,266 @@
+import { reactive } from "vue";
+import { HubConnection, HubConnectionBuilder, HubConnectionState, LogLevel } from "@microsoft/signalr";
+import { http, HttpError } from "../shared/http";
+import { pickCampaign, currentStage } from "../shared/campaigns";
+import type { AnswerResult, Campaign, Participant, RoundResult, RoundView } from "../shared/types";
+import { t, type MessageKey } from "./messages";
+
+// The phone page's one piece of state: who plays, which campaign, the hub connection and the
+// round in play. The server decides everything; this keeps what it said and the clock offset.
+
+export type View = "loading" | "register" | "home" | "rules" | "round" | "result" | "boards" | "share";
+export type Link = "offline" | "connecting" | "connected" | "reconnecting";
+
+const TOKEN = "quiz.token";
+
+export const session = reactive({
+  view: "loading" as View,
+  token: localStorage.getItem(TOKEN) as string | null,
+  participant: null as Participant | null,
+  campaigns: [] as Campaign[],
+  campaign: null as Campaign | null,
+  link: "offline" as Link,
+  /** Shown briefly after a reconnect. */
+  justReconnected: false,
+  round: null as RoundView | null,
+  /** The answers of the round in play, by position. */
+  answers: {} as Record<number, { choices: number[]; result: AnswerResult | null }>,
+  /** The question on screen. */
+  position: 0,
+  /** Server time minus phone time, in ms: the countdown runs on the server's clock. */
+  clockOffset: 0,
+  result: null as RoundResult | null,
+  finishing: false,
+  error: null as string | null,
+});
+
+let hub: HubConnection | null = null;
+
+export function errorText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = /HubException: ([a-z-]+):/.exec(message)?.[1];
+  if (code) return t(`err_${code}` as MessageKey) ?? message;
+  if (error instanceof HttpError) return message;
+  return t("err_network");
+}
+
+function errorCode(error: unknown): string | null {
+  const message = error instanceof Error ? error.message : String(error);
+  return /HubException: ([a-z-]+):/.exec(message)?.[1] ?? null;
+}
+
+export async function boot() {
+  const wanted = new URLSearchParams(location.search).get("c");
+  try {
+    session.campaigns = await http<Campaign[]>("/api/campaigns");
+  } catch {
+    session.campaigns = [];
+  }
+  session.campaign = pickCampaign(session.campaigns, wanted);
+  if (!session.token) {
+    session.view = "register";
+    return;
+  }
+  try {
+    session.participant = await http<Participant>("/api/participants/me", { bearer: session.token });
+  } catch (error) {
+    if (error instanceof HttpError && (error.status === 401 || error.status === 404)) {
+      signOut();
+      return;
+    }
+  }
+  session.view = "home";
+  await connect();
+  await resume();
+}
+
+export function signedIn(token: string, participant: Participant) {
+  session.token = token;
+  session.participant = participant;
+  localStorage.setItem(TOKEN, token);
+  session.view = "home";
+  void connect();
+}
+
+export function signOut() {
+  localStorage.removeItem(TOKEN);
+  session.token = null;
+  session.participant = null;
+  session.round = null;
+  session.result = null;
+  session.view = "register";
+  void hub?.stop();
+  hub = null;
+  session.link = "offline";
+}
+
+// Phones drop their connection all the time: retry for ever, quickly at first.
+const retryDelays = [0, 1000, 2000, 3000, 5000];
+
+async function connect() {
+  if (hub || !session.token) return;
+  const connection = new HubConnectionBuilder()
+    .withUrl("/hubs/play", { accessTokenFactory: () => session.token ?? "" })
+    .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => retryDelays[ctx.previousRetryCount] ?? 5000 })
+    .withStatefulReconnect()
+    .configureLogging(LogLevel.Warning)
+    .build();
+  hub = connection;
+  connection.on("RoundFinished", (result: RoundResult) => showResult(result));
+  connection.onreconnecting(() => { session.link = "reconnecting"; });
+  connection.onreconnected(async () => {
+    session.link = "connected";
+    session.justReconnected = true;
+    setTimeout(() => { session.justReconnected = false; }, 3000);
+    await resume();
+  });
+  connection.onclose(() => {
+    // The automatic reconnect gave up (or the server refused it): start again from scratch.
+    if (hub !== connection) return;
+    session.link = "reconnecting";
+    setTimeout(() => void startConnection(connection, true), 3000);
+  });
+  await startConnection(connection, false);
+}
+
+async function startConnection(connection: HubConnection, resuming: boolean) {
+  if (hub !== connection) return;
+  session.link = resuming ? "reconnecting" : "connecting";
+  for (let attempt = 0; hub === connection; attempt++) {
+    try {
+      await connection.start();
+      session.link = "connected";
+      if (resuming) await resume();
+      return;
+    } catch (error) {
+      if (error instanceof Error && /401|Unauthorized/.test(error.message)) {
+        signOut();
+        return;
+      }
+      session.link = "reconnecting";
+      await new Promise(r => setTimeout(r, retryDelays[Math.min(attempt + 1, retryDelays.length - 1)]));
+    }
+  }
+}
+
+async function ready(): Promise<HubConnection> {
+  await connect();
+  for (let i = 0; i < 100 && hub && hub.state !== HubConnectionState.Connected; i++) await new Promise(r => setTimeout(r, 100));
+  if (!hub || hub.state !== HubConnectionState.Connected) throw new Error("not connected");
+  return hub;
+}
+
+function takeRound(view: RoundView) {
+  session.round = view;
+  session.clockOffset = Date.parse(view.serverNow) - Date.now();
+  session.answers = {};
+  for (const given of view.answers) session.answers[given.position] = { choices: given.choices, result: given.result };
+  const firstOpen = view.questions.findIndex(q => !session.answers[q.position]);
+  // With answers shown, stay on the last answered question until the player moves on.
+  session.position = firstOpen === -1 ? view.questions.length - 1 : firstOpen;
+  session.result = null;
+  session.finishing = false;
+  session.view = "round";
+}
+
+/** After a reconnect or a reload: take back the round in play, or its result if it finished meanwhile. */
+export async function resume() {
+  if (!hub || hub.state !== HubConnectionState.Connected || !session.campaign) return;
+  try {
+    const current = await hub.invoke<RoundView | null>("CurrentRound", session.campaign.id);
+    if (current) {
+      const sameRound = session.round?.roundId === current.roundId;
+      const position = session.position;
+      takeRound(current);
+      // Keep the question on screen when it is still this round.
+      if (sameRound && session.answers[position]) session.position = position;
+      return;
+    }
+    if (session.round && session.view === "round") {
+      const result = await hub.invoke<RoundResult>("Finish", { roundId: session.round.roundId });
+      showResult(result);
+    }
+  } catch (error) {
+    session.error = errorText(error);
+  }
+}
+
+export async function startRound() {
+  if (!session.campaign) return;
+  session.error = null;
+  try {
+    const connection = await ready();
+    takeRound(await connection.invoke<RoundView>("StartRound", { campaignId: session.campaign.id }));
+  } catch (error) {
+    session.error = errorText(error);
+  }
+}
+
+export async function answer(position: number, choices: number[]): Promise<void> {
+  if (!session.round) return;
+  session.error = null;
+  try {
+    const connection = await ready();
+    const result = await connection.invoke<AnswerResult>("Answer", { roundId: session.round.roundId, position, choices });
+    session.answers[position] = { choices, result };
+    // Without answers shown there is nothing to read: go straight on.
+    if (result.key === null) nextQuestion();
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === "deadline-passed" || code === "round-finished") await finish();
+    else session.error = errorText(error);
+  }
+}
+
+export function nextQuestion() {
+  if (!session.round) return;
+  const next = session.round.questions.findIndex(q => q.position > session.position && !session.answers[q.position]);
+  if (next !== -1) session.position = next;
+  else {
+    const open = session.round.questions.findIndex(q => !session.answers[q.position]);
+    if (open !== -1) session.position = open;
+  }
+}
+
+export async function finish() {
+  if (!session.round || session.finishing) return;
+  session.finishing = true;
+  session.error = null;
+  const roundId = session.round.roundId;
+  for (let attempt = 0; attempt < 30 && session.round?.roundId === roundId && !session.result; attempt++) {
+    try {
+      const connection = await ready();
+      showResult(await connection.invoke<RoundResult>("Finish", { roundId }));
+      return;
+    } catch (error) {
+      if (errorCode(error) === "round-not-found") {
+        session.error = errorText(error);
+        session.round = null;
+        session.finishing = false;
+        session.view = "home";
+        return;
+      }
+      await new Promise(r => setTimeout(r, 1000));
+    }
+  }
+  session.finishing = false;
+}
+
+function showResult(result: RoundResult) {
+  if (session.round && session.round.roundId !== result.roundId) return;
+  session.result = result;
+  session.finishing = false;
+  session.view = "result";
+}
+
+/** The stage the leaderboards show: the one of the last round, else the one open today. */
+export function boardStage(): string | null {
+  if (session.round) return session.round.stageId;
+  return session.campaign ? currentStage(session.campaign)?.id ?? null : null;
+}
+
+export function go(view: View) {
+  session.error = null;
+  session.view = view;
+  window.scrollTo(0, 0);
+}

@@ -1,0 +1,48 @@
+// Shapes of the server's JSON (docs/protocol.md and docs/web-api.md), camelCase.
+
+export interface Region { code: string; name: string; level: string; hasChildren: boolean; headcountBase: number }
+export interface Organisation { code: string; name: string; type: string; regionCode: string }
+
+export interface Stage {
+  id: string; name: string; startDay: string; endDay: string;
+  questionsPerRound: number; roundSeconds: number | null; questionSeconds: number | null;
+  attemptsPerDay: number; aggregation: "best" | "best-of-day-summed" | "sum"; showAnswers: boolean;
+  points?: { single: number; multiple: number; trueFalse: number };
+  multipleScoring?: string; pools?: Record<string, string[]>; difficulty?: Record<string, number>;
+}
+export interface Campaign { id: string; name: string; description: string | null; utcOffset: string; stages: Stage[] }
+
+export interface Participant {
+  participantId: number; nickname: string; mobileMasked: string; track: string;
+  region: { code: string; name: string }[]; organisation: { code: string; name: string; type: string } | null;
+}
+
+export interface QuestionView { position: number; questionId: string; type: "single" | "multiple" | "truefalse"; stem: string; options: string[] }
+export interface AnswerResult { position: number; correct: boolean; late: boolean; key: number[] | null; explanation: string | null }
+export interface GivenAnswer { position: number; choices: number[]; result: AnswerResult | null }
+export interface RoundView {
+  roundId: string; campaignId: string; stageId: string; questions: QuestionView[];
+  startedAt: string; deadline: string; serverNow: string; questionSeconds: number | null;
+  showAnswers: boolean; attemptsLeft: number; answers: GivenAnswer[];
+}
+export interface ReviewedQuestion { position: number; chosen: number[]; key: number[]; correct: boolean; explanation: string; source: string }
+export interface RoundResult {
+  roundId: string; score: number; maxScore: number; correct: number; questionCount: number; durationMs: number; autoFinished: boolean;
+  nationalRank: number | null; unitRank: number | null; organisationRank: number | null; rankPending: boolean; attemptsLeft: number;
+  review: ReviewedQuestion[];
+}
+
+export interface Standing { rank: number; score: number; durationMs: number; boardSize: number }
+export interface BoardEntry { rank: number; participantId: number; nickname: string; region: string | null; score: number; durationMs: number }
+export interface UnitRow {
+  code: string; name: string; level: string; parentCode: string | null;
+  participants: number; headcount: number; participationRate: number; rounds: number; points: number; averagePoints: number;
+  siblingRank: number | null; nationalRank: number | null;
+  todayParticipants?: number; todayRounds?: number; todayPoints?: number;
+}
+export interface MyStanding {
+  national: Standing | null; unit: Standing | null; organisation: Standing | null;
+  around: BoardEntry[]; myUnit: UnitRow | null; size: number;
+}
+
+export interface Account { name: string; role: "admin" | "unit-staff"; unitCode: string | null; unitName: string | null }

@@ -1,0 +1,32 @@
+import { defineConfig } from "vite";
+import vue from "@vitejs/plugin-vue";
+import { fileURLToPath } from "node:url";
+
+// One entry per audience: the phone page (index.html, served at /), the unit dashboard and the
+// admin console. The output goes straight into the server's wwwroot, which the server serves.
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+export default defineConfig({
+  plugins: [vue()],
+  base: "/",
+  build: {
+    outDir: here("../Quiz.Server/wwwroot"),
+    emptyOutDir: true,
+    target: "es2019", // WeChat's in-app browser on older Android phones
+    chunkSizeWarningLimit: 800,
+    rollupOptions: {
+      input: {
+        index: here("index.html"),
+        dashboard: here("dashboard.html"),
+        admin: here("admin.html"),
+      },
+    },
+  },
+  server: {
+    // npm run dev: the pages on Vite, the API and hubs on the .NET server.
+    proxy: {
+      "/api": "http://localhost:5000",
+      "/hubs": { target: "http://localhost:5000", ws: true },
+    },
+  },
+});
