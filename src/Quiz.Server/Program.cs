@@ -2,6 +2,7 @@ using Quiz.Server.Accounts;
 using Quiz.Server.Admin;
 using Quiz.Server.Campaigns;
 using Quiz.Server.Dashboard;
+using Quiz.Server.Diagnostics;
 using Quiz.Server.Events;
 using Quiz.Server.Hosting;
 using Quiz.Server.Participants;
@@ -19,6 +20,7 @@ var builder = WebApplication.CreateBuilder(settings);
 if (command.Length > 0) Cli.QuietLogging(builder.Logging);
 
 builder.AddHttpBasics();
+builder.AddDiagnostics();
 builder.AddStorage();
 builder.AddAdmin();
 builder.AddAccounts();
@@ -52,6 +54,7 @@ app.MapPlay();
 app.MapPlayAdmin();
 app.MapRankings();
 app.MapDashboard();
+app.MapDiagnostics();
 app.MapPages();
 
 await app.RunAsync();

@@ -1,12 +1,10 @@
-using Quiz.Server.Storage;
-
 namespace Quiz.Server.Play;
 
 public static class PlayExtensions
 {
     public static IHostApplicationBuilder AddPlay(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddSingleton(sp => new RoundWriter(sp.GetRequiredService<Database>(), sp.GetRequiredService<ILogger<RoundWriter>>()));
+        builder.Services.AddSingleton<RoundWriter>();
         builder.Services.AddSingleton<QuestionDraw>();
         builder.Services.AddSingleton<RoundService>();
         builder.Services.AddSingleton<StartLimiter>();

@@ -6,6 +6,7 @@ using MassTransit;
 using Microsoft.AspNetCore.SignalR;
 using Quiz.Ranking;
 using Quiz.Server.Campaigns;
+using Quiz.Server.Diagnostics;
 using Quiz.Server.Participants;
 using Quiz.Server.Questions;
 using Quiz.Server.Storage;
@@ -29,6 +30,7 @@ public sealed partial class RoundService(
     IRankingEngine ranking,
     IBus bus,
     IHubContext<PlayHub, IPlayClient> hub,
+    QuizMetrics metrics,
     TimeProvider clock,
     ILogger<RoundService> logger) : IDisposable
 {
@@ -115,6 +117,7 @@ public sealed partial class RoundService(
 
             _rounds[round.Id] = round;
             _current[(participantId, campaignId)] = round;
+            metrics.RoundsStarted.Add(1);
             round.Timer = clock.CreateTimer(_ => _ = FinishAsync(round, auto: true), null, round.Deadline - now, Timeout.InfiniteTimeSpan);
             return View(round, now);
         }
@@ -174,6 +177,7 @@ public sealed partial class RoundService(
                 round.Flag ??= $"question {request.Position + 1} answered in {elapsed} ms (minimum {round.Stage.MinAnswerMs} ms)";
             var result = new AnswerResult(request.Position, correct, late,
                 round.Stage.ShowAnswers ? question.ShownKey : null, round.Stage.ShowAnswers ? question.Question.Explanation : null);
+            metrics.Answers.Add(1);
             round.Answers[request.Position] = new GivenChoice([.. choices.Order()], letters, correct, late, points, elapsed, result);
             round.LastAnswerAt = now;
             return result;
@@ -204,6 +208,7 @@ public sealed partial class RoundService(
     private async Task<RoundResult> CommitAsync(ActiveRound round, bool auto)
     {
         await Task.Yield(); // leave the caller's lock before doing I/O
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         round.Timer?.Dispose();
         var now = clock.GetUtcNow();
         var finishedAt = now < round.Deadline ? now : round.Deadline;
@@ -229,6 +234,7 @@ public sealed partial class RoundService(
             round.Day.ToString("yyyy-MM-dd"), score, maxScore, correctCount, duration, finishedAt, auto, flag, rows));
 
         var ranks = FinishRanks.PendingRanks;
+        var rankingStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             ranks = await ranking.RecordFinishAsync(new RoundFinished(round.Campaign.Id, round.Stage.Id, round.Stage.Rule, committed.ResultId,
@@ -239,6 +245,8 @@ public sealed partial class RoundService(
             // The round is safe in the store; the boards catch up from it.
             logger.LogError(e, "Ranking failed for round {Round}; its rank is pending", round.Id);
         }
+        metrics.RankingUpdate.Record(System.Diagnostics.Stopwatch.GetElapsedTime(rankingStarted).TotalMilliseconds);
+        if (ranks.Pending) metrics.RankPending.Add(1);
 
         try
         {
@@ -257,6 +265,8 @@ public sealed partial class RoundService(
             round.Questions.Select((q, i) => new ReviewedQuestion(i, answers[i]?.Choices ?? [], q.ShownKey,
                 answers[i]?.Correct ?? false, q.Question.Explanation, q.Question.Source)).ToList());
 
+        metrics.Finishes.Add(1);
+        metrics.FinishDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         _current.TryRemove(KeyValuePair.Create((round.Participant.Id, round.Campaign.Id), round));
         clock.CreateTimer(_ => _rounds.TryRemove(round.Id, out ActiveRound? _), null, KeepFinished, Timeout.InfiniteTimeSpan);
         if (auto)

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Threading.Channels;
 using Dapper;
+using Quiz.Server.Diagnostics;
 using Quiz.Server.Storage;
 
 namespace Quiz.Server.Play;
@@ -31,17 +32,16 @@ public sealed class RoundWriter : IAsyncDisposable
     private readonly ILogger<RoundWriter> _logger;
     private readonly Task _loop;
     private readonly int _maxBatch;
+    private readonly QuizMetrics _metrics;
 
-    public RoundWriter(Database database, ILogger<RoundWriter> logger, int maxBatch = 512)
+    public RoundWriter(Database database, QuizMetrics metrics, ILogger<RoundWriter> logger, int maxBatch = 512)
     {
         _database = database;
+        _metrics = metrics;
         _logger = logger;
         _maxBatch = maxBatch;
         _loop = Task.Run(RunAsync);
     }
-
-    /// <summary>Batch sizes, for metrics and tests.</summary>
-    public event Action<int>? BatchCommitted;
 
     public async Task StartAsync(StartedRound round, CancellationToken ct = default)
     {
@@ -67,9 +67,11 @@ public sealed class RoundWriter : IAsyncDisposable
             while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var more)) batch.Add(more);
             try
             {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var results = await CommitAsync(batch);
+                _metrics.StoreCommit.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                _metrics.StoreBatchSize.Record(batch.Count);
                 for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(results[i]);
-                BatchCommitted?.Invoke(batch.Count);
             }
             catch (Exception batchError) when (batch.Count > 1)
             {

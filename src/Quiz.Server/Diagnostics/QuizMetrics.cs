@@ -1,0 +1,55 @@
+using System.Diagnostics.Metrics;
+using Microsoft.AspNetCore.SignalR;
+
+namespace Quiz.Server.Diagnostics;
+
+/// <summary>
+/// The platform's own instruments (meter "Quiz.Server"), exported at /metrics in Prometheus format:
+/// what the opening burst loads, and where a finish spends its time.
+/// </summary>
+public sealed class QuizMetrics : IDisposable
+{
+    public const string MeterName = "Quiz.Server";
+    private readonly Meter _meter = new(MeterName);
+
+    public QuizMetrics()
+    {
+        Connections = _meter.CreateUpDownCounter<long>("quiz.connections", description: "Open SignalR connections, all hubs.");
+        RoundsStarted = _meter.CreateCounter<long>("quiz.rounds.started");
+        Answers = _meter.CreateCounter<long>("quiz.answers");
+        Finishes = _meter.CreateCounter<long>("quiz.finishes");
+        FinishDuration = _meter.CreateHistogram<double>("quiz.finish.duration", "ms", "Finish: commit, ranking and publish, as the player waits for it.");
+        StoreCommit = _meter.CreateHistogram<double>("quiz.store.commit.duration", "ms", "One group commit of rounds.");
+        StoreBatchSize = _meter.CreateHistogram<long>("quiz.store.batch_size", description: "Rounds committed together in one transaction.");
+        RankingUpdate = _meter.CreateHistogram<double>("quiz.ranking.update.duration", "ms", "A finish's ranking update with its rank returned.");
+        RankPending = _meter.CreateCounter<long>("quiz.ranking.pending", description: "Finishes answered with the rank pending (ranking unreachable).");
+    }
+
+    public UpDownCounter<long> Connections { get; }
+    public Counter<long> RoundsStarted { get; }
+    public Counter<long> Answers { get; }
+    public Counter<long> Finishes { get; }
+    public Histogram<double> FinishDuration { get; }
+    public Histogram<double> StoreCommit { get; }
+    public Histogram<long> StoreBatchSize { get; }
+    public Histogram<double> RankingUpdate { get; }
+    public Counter<long> RankPending { get; }
+
+    public void Dispose() => _meter.Dispose();
+}
+
+/// <summary>Counts connections on every hub, so the figure includes dashboards and the echo baseline.</summary>
+public sealed class ConnectionCounter(QuizMetrics metrics) : IHubFilter
+{
+    public async Task OnConnectedAsync(HubLifetimeContext context, Func<HubLifetimeContext, Task> next)
+    {
+        await next(context);
+        metrics.Connections.Add(1);
+    }
+
+    public async Task OnDisconnectedAsync(HubLifetimeContext context, Exception? exception, Func<HubLifetimeContext, Exception?, Task> next)
+    {
+        metrics.Connections.Add(-1);
+        await next(context, exception);
+    }
+}

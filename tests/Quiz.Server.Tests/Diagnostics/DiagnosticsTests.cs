@@ -1,0 +1,50 @@
+using Microsoft.AspNetCore.SignalR.Client;
+using Quiz.Server.Tests.Infrastructure;
+
+namespace Quiz.Server.Tests.Diagnostics;
+
+public sealed class DiagnosticsTests : IAsyncLifetime
+{
+    private readonly QuizApplication _app = new(kestrel: true);
+
+    public Task InitializeAsync() => PlayWorld.SeedAsync(_app);
+
+    public Task DisposeAsync()
+    {
+        _app.Dispose();
+        return Task.CompletedTask;
+    }
+
+    private static double Value(string metrics, string name) =>
+        metrics.Split('\n').Where(l => l.StartsWith(name + " ", StringComparison.Ordinal) || l.StartsWith(name + "{", StringComparison.Ordinal))
+            .Select(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture)).Sum();
+
+    [Fact]
+    public async Task MetricsCountRoundsAnswersFinishesCommitsAndConnections()
+    {
+        await using var player = await PlayWorld.ConnectPlayerAsync(_app);
+        await Staff.PlayRoundAsync(_app, PlayWorld.County);
+        await Staff.PlayRoundAsync(_app, PlayWorld.County);
+        using var client = _app.CreateClient();
+
+        string metrics = "";
+        for (var i = 0; i < 50 && Value(metrics, "quiz_finishes_total") < 2; i++, await Task.Delay(100)) // exported on collection
+            metrics = await client.GetStringAsync("/metrics");
+
+        Assert.Equal(2, Value(metrics, "quiz_finishes_total"));
+        Assert.Equal(2, Value(metrics, "quiz_rounds_started_total"));
+        Assert.Equal(10, Value(metrics, "quiz_answers_total"));
+        Assert.Equal(1, Value(metrics, "quiz_connections"));
+        Assert.True(Value(metrics, "quiz_store_batch_size_count") >= 2); // starts and finishes are committed in batches
+        Assert.Equal(2, Value(metrics, "quiz_finish_duration_milliseconds_count"));
+        Assert.Equal(2, Value(metrics, "quiz_ranking_update_duration_milliseconds_count"));
+    }
+
+    [Fact]
+    public async Task TheEchoHubAnswersWhatItIsSent()
+    {
+        await using var echo = new HubConnectionBuilder().WithUrl(new Uri(_app.ServerAddress, "/hubs/echo")).Build();
+        await echo.StartAsync();
+        Assert.Equal("你好", await echo.InvokeAsync<string>("Echo", "你好"));
+    }
+}
