@@ -22,6 +22,25 @@ public sealed class Uploads : IAsyncDisposable
 
     public List<(string Path, string Name)> Files { get; } = [];
 
+    /// <summary>The upload, or the problem to answer with (413 too large, 400 malformed).</summary>
+    public static async Task<(Uploads? Uploads, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? Problem)> ReceiveAsync(
+        HttpRequest request, long maxBytes, int maxFiles, CancellationToken ct)
+    {
+        try
+        {
+            return (await ReadAsync(request, maxBytes, maxFiles, ct), null);
+        }
+        catch (TooLargeException e)
+        {
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Upload too large",
+                detail: $"{e.Message} (Import:MaxFileBytes)"));
+        }
+        catch (MalformedException e)
+        {
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed upload", detail: e.Message));
+        }
+    }
+
     public static async Task<Uploads> ReadAsync(HttpRequest request, long maxBytes, int maxFiles, CancellationToken ct)
     {
         if (request.ContentLength > maxBytes) throw new TooLargeException(maxBytes);

@@ -16,10 +16,7 @@ public sealed class QuestionStatsConsumer(Database database) : IConsumer<RoundCo
         var round = context.Message;
         await using var connection = await database.OpenAsync(context.CancellationToken);
         await using var tx = await connection.BeginTransactionAsync(context.CancellationToken);
-        if (await connection.ExecuteAsync(
-                "INSERT INTO projection_applied (projection, result_id) VALUES (@Name, @ResultId) ON CONFLICT DO NOTHING",
-                new { Name, round.ResultId }, tx) == 0)
-            return;
+        if (!await ProjectionGuard.ClaimAsync(connection, tx, Name, round.ResultId)) return;
 
         foreach (var answer in round.Answers)
         {

@@ -19,11 +19,7 @@ public sealed class UnitDailyStatsConsumer(Database database) : IConsumer<RoundC
         var round = context.Message;
         await using var connection = await database.OpenAsync(context.CancellationToken);
         await using var tx = await connection.BeginTransactionAsync(context.CancellationToken);
-        // Idempotent: a redelivered event finds its result id already applied.
-        if (await connection.ExecuteAsync(
-                "INSERT INTO projection_applied (projection, result_id) VALUES (@Name, @ResultId) ON CONFLICT DO NOTHING",
-                new { Name, round.ResultId }, tx) == 0)
-            return;
+        if (!await ProjectionGuard.ClaimAsync(connection, tx, Name, round.ResultId)) return;
 
         var units = round.RegionPath.Select(code => ("region", code)).ToList();
         if (round.OrganisationCode is { } organisation) units.Add(("organisation", organisation));

@@ -33,20 +33,8 @@ public static class QuestionsApi
     private static async Task<Results<Ok<ImportReport>, BadRequest<ImportReport>, ProblemHttpResult>> Import(
         HttpRequest request, QuestionImporter importer, IOptions<ImportOptions> options, bool? dryRun, CancellationToken ct)
     {
-        Uploads uploads;
-        try
-        {
-            uploads = await Uploads.ReadAsync(request, options.Value.MaxFileBytes, options.Value.MaxFiles, ct);
-        }
-        catch (Uploads.TooLargeException e)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Upload too large",
-                detail: $"{e.Message} (Import:MaxFileBytes)");
-        }
-        catch (Uploads.MalformedException e)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed upload", detail: e.Message);
-        }
+        var (uploads, problem) = await Uploads.ReceiveAsync(request, options.Value.MaxFileBytes, options.Value.MaxFiles, ct);
+        if (uploads is null) return problem!;
         await using (uploads)
         {
             var report = await importer.ImportAsync(uploads.Files, dryRun ?? false, ct);

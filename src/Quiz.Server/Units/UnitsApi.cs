@@ -52,19 +52,8 @@ public static class UnitsApi
     private static async Task<Results<Ok<UnitDirectory.ImportResult>, BadRequest<UnitDirectory.ImportResult>, ProblemHttpResult>> Import(
         HttpRequest request, UnitDirectory units, IOptions<ImportOptions> options, CancellationToken ct)
     {
-        Uploads uploads;
-        try
-        {
-            uploads = await Uploads.ReadAsync(request, options.Value.MaxFileBytes, 10, ct);
-        }
-        catch (Uploads.TooLargeException e)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Upload too large", detail: e.Message);
-        }
-        catch (Uploads.MalformedException e)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed upload", detail: e.Message);
-        }
+        var (uploads, problem) = await Uploads.ReceiveAsync(request, options.Value.MaxFileBytes, 10, ct);
+        if (uploads is null) return problem!;
         await using (uploads)
         {
             var result = await units.ImportAsync(uploads.Files, ct);
