@@ -102,4 +102,24 @@ public sealed class CliTests : IDisposable
         Assert.Equal(2, wrong.ExitCode);
         Assert.Contains("usage", wrong.Errors);
     }
+
+    [Fact]
+    public async Task RankingsRebuildReplaysTheStoreAndReconciles()
+    {
+        using (var app = new QuizApplication().With("Storage:DataDir", _dataDir))
+        {
+            await PlayWorld.SeedAsync(app);
+            await Staff.PlayRoundAsync(app, PlayWorld.County);
+            await Staff.PlayRoundAsync(app, PlayWorld.OtherCounty);
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+
+        var rebuilt = await RunAsync("rankings", "rebuild", PlayWorld.CampaignId, $"--Storage:DataDir={_dataDir}");
+        var missing = await RunAsync("rankings", "rebuild", "no-such-campaign", $"--Storage:DataDir={_dataDir}");
+
+        Assert.True(rebuilt.ExitCode == 0, string.Join("\n", rebuilt.Lines) + rebuilt.Errors);
+        Assert.StartsWith($"{PlayWorld.CampaignId}: 2 rounds of 2 participants rebuilt", rebuilt.Lines[^1]);
+        Assert.EndsWith("the boards match the store", rebuilt.Lines[^1]);
+        Assert.Equal((1, "no-such-campaign: no such campaign"), (missing.ExitCode, missing.Lines[^1]));
+    }
 }

@@ -22,14 +22,18 @@ public sealed class RankingsApiTests : IAsyncLifetime
     }
 
     /// <summary>Plays a round answering the first <paramref name="right"/> questions right, taking <paramref name="seconds"/>.</summary>
-    private async Task<(long Id, string Token, RoundResult Result)> PlayAsync(int right, int seconds, string region = PlayWorld.County, string? organisation = PlayWorld.Bank)
+    private Task<(long Id, string Token, RoundResult Result)> PlayAsync(int right, int seconds, string region = PlayWorld.County, string? organisation = PlayWorld.Bank) =>
+        PlayAsync(_app, right, seconds, region, organisation);
+
+    private static async Task<(long Id, string Token, RoundResult Result)> PlayAsync(QuizApplication app, int right, int seconds,
+        string region = PlayWorld.County, string? organisation = PlayWorld.Bank, string? mobile = null)
     {
-        var registered = await PlayWorld.RegisterAsync(_app, region: region, organisation: organisation);
+        var registered = await PlayWorld.RegisterAsync(app, mobile: mobile, region: region, organisation: organisation);
         var id = registered.Participant.ParticipantId;
-        var rounds = _app.Service<RoundService>();
-        var bank = (await _app.Service<QuestionBank>().ListAsync()).ToDictionary(q => q.Question.Id, q => q.Question);
+        var rounds = app.Service<RoundService>();
+        var bank = (await app.Service<QuestionBank>().ListAsync()).ToDictionary(q => q.Question.Id, q => q.Question);
         var round = await rounds.StartAsync(id, new StartRoundRequest(PlayWorld.CampaignId));
-        _app.Clock.Advance(TimeSpan.FromSeconds(seconds));
+        app.Clock.Advance(TimeSpan.FromSeconds(seconds));
         for (var i = 0; i < round.Questions.Count; i++)
         {
             var shown = round.Questions[i];
@@ -99,6 +103,29 @@ public sealed class RankingsApiTests : IAsyncLifetime
         Assert.Equal([PlayWorld.County, PlayWorld.OtherCounty], byAverage!.Take(2).Select(r => r.Code));
         Assert.Equal(5.0, byAverage![0].AveragePoints);
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("best", 4)]                 // the best round: 4
+    [InlineData("best-of-day-summed", 6)]   // day one's best (4) + day two's (2)
+    [InlineData("sum", 9)]                  // 3 + 4 + 2
+    public async Task TheStageRuleDecidesWhatAPersonIsRankedBy(string rule, int expected)
+    {
+        var aggregation = System.Text.Json.JsonSerializer.Deserialize<Quiz.Server.Campaigns.Aggregation>($"\"{rule}\"", Quiz.Server.Campaigns.Campaign.Json);
+        using var app = new QuizApplication();
+        await PlayWorld.SeedAsync(app, PlayWorld.Campaign(s => s with { Aggregation = aggregation }));
+        var mobile = PlayWorld.NextMobile();
+        await PlayAsync(app, 3, 5, mobile: mobile);
+        await PlayAsync(app, 4, 5, mobile: mobile);
+        app.Clock.Advance(TimeSpan.FromDays(1));
+        var (_, token, last) = await PlayAsync(app, 2, 5, mobile: mobile);
+        using var client = app.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
+        var ranks = await client.GetFromJsonAsync<RankingsApi.MyRanks>($"/api/rankings/{PlayWorld.CampaignId}/main/me");
+
+        Assert.Equal(expected, ranks!.National!.Score);
+        Assert.Equal(1, last.NationalRank);
     }
 
     [Fact]
