@@ -9,7 +9,12 @@ public static class DiagnosticsExtensions
     {
         builder.Services.AddSingleton<QuizMetrics>();
         builder.Services.AddSingleton<ConnectionCounter>();
-        builder.Services.Configure<HubOptions>(options => options.AddFilter<ConnectionCounter>());
+        builder.Services.AddSingleton<HubErrorLog>();
+        builder.Services.Configure<HubOptions>(options =>
+        {
+            options.AddFilter<ConnectionCounter>();
+            options.AddFilter<HubErrorLog>();
+        });
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(QuizMetrics.MeterName)
             .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Http.Connections")

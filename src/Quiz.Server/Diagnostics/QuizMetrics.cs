@@ -53,3 +53,25 @@ public sealed class ConnectionCounter(QuizMetrics metrics) : IHubFilter
         await next(context, exception);
     }
 }
+
+/// <summary>
+/// Hub errors that are part of the protocol (HubException: no attempts left, deadline passed…)
+/// are answers, not failures: under a burst they must not flood the log with stack traces. Only
+/// unexpected exceptions are logged, here, since SignalR's own dispatcher log is turned off in
+/// appsettings.json ("Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher": "None").
+/// </summary>
+public sealed class HubErrorLog(ILogger<HubErrorLog> logger) : IHubFilter
+{
+    public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (Exception e) when (e is not HubException && !context.Context.ConnectionAborted.IsCancellationRequested)
+        {
+            logger.LogError(e, "Hub method {Hub}.{Method} failed", context.Hub.GetType().Name, context.HubMethodName);
+            throw;
+        }
+    }
+}
