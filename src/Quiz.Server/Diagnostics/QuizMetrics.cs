@@ -7,13 +7,15 @@ namespace Quiz.Server.Diagnostics;
 /// The platform's own instruments (meter "Quiz.Server"), exported at /metrics in Prometheus format:
 /// what the opening burst loads, and where a finish spends its time.
 /// </summary>
-public sealed class QuizMetrics : IDisposable
+public sealed class QuizMetrics
 {
     public const string MeterName = "Quiz.Server";
-    private readonly Meter _meter = new(MeterName);
+    private readonly Meter _meter;
 
-    public QuizMetrics()
+    /// <summary>From the host's meter factory, so two servers in one process (tests) never mix their counts.</summary>
+    public QuizMetrics(IMeterFactory meters)
     {
+        _meter = meters.Create(MeterName);
         Connections = _meter.CreateUpDownCounter<long>("quiz.connections", description: "Open SignalR connections, all hubs.");
         RoundsStarted = _meter.CreateCounter<long>("quiz.rounds.started");
         Answers = _meter.CreateCounter<long>("quiz.answers");
@@ -34,8 +36,6 @@ public sealed class QuizMetrics : IDisposable
     public Histogram<long> StoreBatchSize { get; }
     public Histogram<double> RankingUpdate { get; }
     public Counter<long> RankPending { get; }
-
-    public void Dispose() => _meter.Dispose();
 }
 
 /// <summary>Counts connections on every hub, so the figure includes dashboards and the echo baseline.</summary>

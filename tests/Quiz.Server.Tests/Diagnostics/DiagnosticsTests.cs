@@ -3,6 +3,14 @@ using Quiz.Server.Tests.Infrastructure;
 
 namespace Quiz.Server.Tests.Diagnostics;
 
+/// <summary>
+/// Metrics are exported by meter name, and every server in this test process names its meter
+/// "Quiz.Server": these tests run alone so no other server's rounds are counted.
+/// </summary>
+[CollectionDefinition(nameof(DiagnosticsTests), DisableParallelization = true)]
+public sealed class DiagnosticsCollection;
+
+[Collection(nameof(DiagnosticsTests))]
 public sealed class DiagnosticsTests : IAsyncLifetime
 {
     private readonly QuizApplication _app = new(kestrel: true);
