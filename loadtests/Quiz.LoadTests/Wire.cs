@@ -1,0 +1,148 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace Quiz.LoadTests;
+
+// The few messages of docs/protocol.md this client reads, copied so the load generator builds
+// without the server. Only the fields it uses: the JSON protocol ignores the rest.
+
+public sealed record Registration(string Nickname, string Mobile, string RegionCode, string? OrganisationCode, string Track);
+public sealed record Registered(string Token, RegisteredParticipant Participant);
+public sealed record RegisteredParticipant(long ParticipantId);
+public sealed record Region(string Code, bool HasChildren);
+
+public sealed record StartRoundRequest(string CampaignId);
+public sealed record QuestionView(int Position, string Type, IReadOnlyList<string> Options);
+public sealed record RoundView(string RoundId, IReadOnlyList<QuestionView> Questions, DateTimeOffset Deadline, int AttemptsLeft);
+public sealed record AnswerRequest(string RoundId, int Position, int[] Choices);
+public sealed record AnswerResult(int Position, bool Correct, bool Late);
+public sealed record FinishRequest(string RoundId);
+public sealed record RoundResult(string RoundId, int Score, bool AutoFinished, long? NationalRank, bool RankPending);
+
+/// <summary>A registered participant: the token that logs them into the hub.</summary>
+public sealed record Participant(long Id, string Token);
+
+/// <summary>The server as the load generator sees it: HTTP calls and hub connections.</summary>
+public sealed class QuizServer : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly HttpClient _http;
+
+    public QuizServer(Uri baseUri, bool skipNegotiation)
+    {
+        BaseUri = baseUri;
+        SkipNegotiation = skipNegotiation;
+        _http = new HttpClient(new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = 256,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(20),
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+        }) { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public Uri BaseUri { get; }
+    public bool SkipNegotiation { get; }
+
+    public async Task<Participant> RegisterAsync(Registration registration, CancellationToken ct)
+    {
+        using var response = await _http.PostAsJsonAsync("/api/participants/register", registration, Json, ct);
+        if (!response.IsSuccessStatusCode) throw new HttpStatusException(response.StatusCode, await response.Content.ReadAsStringAsync(ct));
+        var registered = (await response.Content.ReadFromJsonAsync<Registered>(Json, ct))!;
+        return new Participant(registered.Participant.ParticipantId, registered.Token);
+    }
+
+    /// <summary>Lowest-level regions to register people in: provinces without children, and counties (bounded look-ups).</summary>
+    public async Task<IReadOnlyList<string>> LeafRegionsAsync(int wanted, CancellationToken ct)
+    {
+        var leaves = new List<string>();
+        var pending = new Queue<string?>([null]);
+        for (var lookups = 0; lookups < 60 && pending.Count > 0 && leaves.Count < wanted; lookups++)
+        {
+            var parent = pending.Dequeue();
+            var regions = await _http.GetFromJsonAsync<List<Region>>(parent is null ? "/api/units/regions" : $"/api/units/regions?parent={parent}", Json, ct) ?? [];
+            foreach (var region in regions)
+                if (!region.HasChildren) leaves.Add(region.Code);
+                else pending.Enqueue(region.Code);
+        }
+        if (leaves.Count == 0) throw new InvalidOperationException("no lowest-level region found at /api/units/regions");
+        return leaves;
+    }
+
+    /// <summary>
+    /// Creates (or replaces) the campaign the long scenarios play: the demo's rules with 100
+    /// attempts a day (the most a stage allows) and no minimum answer time, open from yesterday
+    /// for 20 days, so a participant can play many rounds in one run.
+    /// </summary>
+    public async Task PutLoadCampaignAsync(string id, string adminKey, CancellationToken ct)
+    {
+        var today = DateOnly.FromDateTime(DateTime.UtcNow.AddHours(8));
+        var campaign = new
+        {
+            id,
+            name = "压力测试（load test）",
+            description = "Created by loadtests/Quiz.LoadTests.",
+            utcOffset = "+08:00",
+            stages = new[]
+            {
+                new
+                {
+                    id = "load", name = "压力测试", startDay = today.AddDays(-1).ToString("yyyy-MM-dd"), endDay = today.AddDays(20).ToString("yyyy-MM-dd"),
+                    questionsPerRound = 5, roundSeconds = 120, attemptsPerDay = 100, aggregation = "best",
+                    difficulty = new Dictionary<string, int> { ["1"] = 2, ["2"] = 2, ["3"] = 1 }, showAnswers = true, minAnswerMs = 0,
+                },
+            },
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"/api/admin/campaigns/{id}")
+        {
+            Content = new StringContent(JsonSerializer.Serialize(campaign, Json), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("X-Admin-Key", adminKey);
+        using var response = await _http.SendAsync(request, ct);
+        if (!response.IsSuccessStatusCode)
+            throw new HttpStatusException(response.StatusCode, $"PUT campaign {id}: {await response.Content.ReadAsStringAsync(ct)}");
+    }
+
+    /// <summary>The Prometheus text at /metrics, or null when the server has none.</summary>
+    public async Task<string?> MetricsAsync(CancellationToken ct)
+    {
+        try
+        {
+            using var response = await _http.GetAsync("/metrics", ct);
+            return response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadAsStringAsync(ct) : null;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException) { return null; }
+    }
+
+    /// <summary>True when the server maps /hubs/echo (a negotiate that is not 404).</summary>
+    public async Task<bool> HasEchoHubAsync(CancellationToken ct)
+    {
+        using var response = await _http.PostAsync("/hubs/echo/negotiate?negotiateVersion=1", null, ct);
+        return response.StatusCode != HttpStatusCode.NotFound;
+    }
+
+    /// <summary>
+    /// A hub connection over WebSockets. Without negotiation by default: a negotiate through the
+    /// .NET client keeps one more pooled HTTP socket per connection on both sides, which at
+    /// 10,000 connections eats half the 20,000 file descriptors a process has here.
+    /// </summary>
+    public HubConnection Connection(string path, string? token)
+    {
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(BaseUri, path), HttpTransportType.WebSockets, options =>
+            {
+                options.SkipNegotiation = SkipNegotiation;
+                if (token is not null) options.AccessTokenProvider = () => Task.FromResult<string?>(token);
+            })
+            .Build();
+        connection.ServerTimeout = TimeSpan.FromSeconds(60);
+        connection.KeepAliveInterval = TimeSpan.FromSeconds(15);
+        connection.HandshakeTimeout = TimeSpan.FromSeconds(30);
+        return connection;
+    }
+
+    public void Dispose() => _http.Dispose();
+}

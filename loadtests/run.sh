@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Load tests: loadtests/run.sh <burst|sustained|soak|baseline|smoke> [options]
+#
+# Self-contained: publishes the server in Release (into loadtests/results/server, with its own
+# obj/ so it does not collide with other builds), builds the generator (loadtests/Quiz.LoadTests),
+# starts the server on a free loopback port with a fresh data folder (and its own redis-server
+# with --redis), runs the scenario, stops everything it started, and ends with one line:
+#   errors=<n> answers/s=<x> p99_ms=<y> echo_ratio=<r> connections=<c>
+# The exit code is non-zero when any request failed: `loadtests/run.sh smoke` is the CI check
+# (200 participants, full rounds, ~15 s).
+#
+# Options of this script (the others go to the generator: `--help` lists them):
+#   --redis        rank on Redis (--Ranking:Engine=Redis) instead of in-process
+#   --no-build     use the server and generator built by an earlier run
+#   --counters     record dotnet-counters (System.Runtime, Kestrel, SignalR) of the server to a CSV
+#   --trace S      record a dotnet-trace CPU sample of the server for S seconds, 20 s into the run
+# The report (Markdown and JSON), the server log and any counters or trace go to loadtests/results/.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+results="$root/loadtests/results"
+scenario="${1:-}"
+if [ -z "$scenario" ] || [[ "$scenario" == -* ]]; then
+  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+  exit 2
+fi
+shift
+
+redis=false; build=true; counters=false; trace=0; pass=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --redis) redis=true ;;
+    --no-build) build=false ;;
+    --counters) counters=true ;;
+    --trace) trace="$2"; shift ;;
+    *) pass+=("$1") ;;
+  esac
+  shift
+done
+
+# 10,000 connections need 10,000 descriptors on each side; the hard limit here is 20,000.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge 20000 ] || ulimit -n 20000 2>/dev/null || true
+
+mkdir -p "$results"
+log() { echo "[run.sh] $*" >&2; }
+
+# Builds retry: other builds in the same checkout may hold a file for a moment.
+retry() {
+  local attempt
+  for attempt in 1 2 3; do
+    "$@" && return 0
+    log "attempt $attempt of: $* failed; retrying in 5 s"
+    sleep 5
+  done
+  return 1
+}
+
+if $build; then
+  log "publishing the server (Release) and building the generator"
+  retry dotnet publish "$root/src/Quiz.Server" -c Release -p:SkipQuizWeb=true -nologo -v q \
+    --artifacts-path "$results/artifacts" -o "$results/server" >&2
+  retry dotnet build "$root/loadtests/Quiz.LoadTests" -c Release -nologo -v q >&2
+fi
+server_dll="$results/server/Quiz.Server.dll"
+generator_dll="$root/loadtests/Quiz.LoadTests/bin/Release/net10.0/Quiz.LoadTests.dll"
+[ -f "$server_dll" ] && [ -f "$generator_dll" ] || { log "not built: run without --no-build"; exit 1; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+work="$(mktemp -d)"
+stamp="$(date +%Y%m%d-%H%M%S)"
+server_pid=""; redis_pid=""; counters_pid=""; trace_pid=""
+
+stop_pid() { # stop_pid PID: TERM, then KILL after 20 s; only processes this script started
+  local pid="$1" i
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  stop_pid "$trace_pid"; stop_pid "$counters_pid"; stop_pid "$server_pid"; stop_pid "$redis_pid"
+  [ -f "$work/server.log" ] && cp "$work/server.log" "$results/$scenario-$stamp.server.log"
+  rm -rf "$work"
+  trace_pid=""; counters_pid=""; server_pid=""; redis_pid=""
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+engine=()
+if $redis; then
+  command -v redis-server >/dev/null || { log "redis-server is needed for --redis: apt-get install -y redis-server"; exit 1; }
+  redis_port="$(free_port)"
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" \
+    --logfile "$work/redis.log" --daemonize no &
+  redis_pid=$!
+  for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  redis-cli -p "$redis_port" ping >/dev/null
+  engine=(--Ranking:Engine=Redis "--Ranking:Redis=127.0.0.1:$redis_port")
+fi
+
+port="$(free_port)"
+admin_key="load-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+url="http://127.0.0.1:$port"
+# All load comes from 127.0.0.1: the per-address limits are raised; per participant, the
+# load campaign allows 100 rounds a day and this allows as many starts a minute.
+(cd "$root" && exec dotnet "$server_dll" --urls "$url" "--Storage:DataDir=$work/data" "--Admin:ApiKey=$admin_key" \
+  --RateLimits:RegistrationsPerMinutePerAddress=1000000 --RateLimits:RoundStartsPerMinutePerAddress=1000000 \
+  --RateLimits:RoundStartsPerMinutePerParticipant=1000 --Logging:LogLevel:Default=Warning "${engine[@]}" \
+  >"$work/server.log" 2>&1) &
+server_pid=$!
+up=false
+for _ in $(seq 600); do
+  curl -fs "$url/healthz" >/dev/null 2>&1 && { up=true; break; }
+  kill -0 "$server_pid" 2>/dev/null || break
+  sleep 0.1
+done
+$up || { log "the server did not come up within 60 s:"; tail -n 30 "$work/server.log" >&2; exit 1; }
+log "server $server_pid on $url$($redis && echo ", ranking on redis-server $redis_pid :$redis_port")"
+
+if $counters; then
+  if command -v dotnet-counters >/dev/null || [ -x "$HOME/.dotnet/tools/dotnet-counters" ]; then
+    "$(command -v dotnet-counters || echo "$HOME/.dotnet/tools/dotnet-counters")" collect -p "$server_pid" --format csv \
+      -o "$results/$scenario-$stamp.counters.csv" --refresh-interval 1 \
+      --counters System.Runtime,Microsoft.AspNetCore.Server.Kestrel,Microsoft.AspNetCore.Http.Connections >/dev/null 2>&1 &
+    counters_pid=$!
+  else
+    log "--counters: dotnet-counters is not installed (dotnet tool install -g dotnet-counters)"
+  fi
+fi
+if [ "$trace" != 0 ]; then
+  tracer="$(command -v dotnet-trace || echo "$HOME/.dotnet/tools/dotnet-trace")"
+  if [ -x "$tracer" ]; then
+    (sleep 20; exec "$tracer" collect -p "$server_pid" --profile cpu-sampling --duration "00:00:$(printf %02d "$trace")" \
+      -o "$results/$scenario-$stamp.nettrace" >/dev/null 2>&1) &
+    trace_pid=$!
+  else
+    log "--trace: dotnet-trace is not installed (dotnet tool install -g dotnet-trace)"
+  fi
+fi
+
+generator=(dotnet "$generator_dll" "$scenario" --url "$url" --server-pid "$server_pid" --admin-key "$admin_key"
+  --out "$results" --command "loadtests/run.sh $scenario ${pass[*]:-}")
+[ -n "$redis_pid" ] && generator+=(--redis-pid "$redis_pid")
+set +e
+# The generator stops itself (--max-seconds); timeout is the backstop.
+summary="$(timeout --kill-after=15 6h "${generator[@]}" "${pass[@]}")"
+status=$?
+set -e
+cleanup
+[ $status -eq 0 ] || log "the generator exited with $status"
+echo "${summary##*$'\n'}"
+exit $status
