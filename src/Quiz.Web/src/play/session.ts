@@ -262,5 +262,4 @@ export function boardStage(): string | null {
 export function go(view: View) {
   session.error = null;
   session.view = view;
-  window.scrollTo(0, 0);
 }

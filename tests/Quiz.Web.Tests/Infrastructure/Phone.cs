@@ -1,0 +1,59 @@
+using Microsoft.Playwright;
+
+namespace Quiz.Web.Tests.Infrastructure;
+
+/// <summary>What a player does on the phone page, in the page's own terms (data-test hooks).</summary>
+public static class Phone
+{
+    /// <summary>
+    /// Records every WebSocket the page opens, so a test can cut the hub's connection the way a
+    /// flaky mobile network does; and stubs speech synthesis, recording what would be read aloud.
+    /// </summary>
+    public const string InitScript = """
+        (() => {
+          const Native = window.WebSocket;
+          window.__sockets = [];
+          window.WebSocket = class extends Native {
+            constructor(...args) { super(...args); window.__sockets.push(this); }
+          };
+          window.__spoken = [];
+          if (window.speechSynthesis) {
+            window.speechSynthesis.speak = utterance => window.__spoken.push({ text: utterance.text, lang: utterance.lang });
+            window.speechSynthesis.cancel = () => {};
+          }
+        })();
+        """;
+
+    public static async Task<IPage> OpenAsync(IBrowserContext context)
+    {
+        await context.AddInitScriptAsync(InitScript);
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(10_000);
+        await page.GotoAsync($"/?c={QuizSite.CampaignId}");
+        return page;
+    }
+
+    /// <summary>Fills the form: the region through the cascading picker, province → city → county.</summary>
+    public static async Task FillRegistrationAsync(IPage page, string nickname, string mobile, params string[] regions)
+    {
+        await page.FillAsync("[data-test=nickname]", nickname);
+        await page.FillAsync("[data-test=mobile]", mobile);
+        for (var depth = 0; depth < regions.Length; depth++)
+            await page.Locator($"[data-test=region-{depth}]").SelectOptionAsync(regions[depth]); // each level appears when the one above is chosen
+    }
+
+    public static async Task RegisterAsync(IPage page, string nickname, params string[] regions)
+    {
+        await FillRegistrationAsync(page, nickname, QuizSite.NextMobile(), regions);
+        await page.ClickAsync("[data-test=register]");
+        await page.Locator("[data-test=start]").WaitForAsync();
+    }
+
+    /// <summary>Chooses the first option and submits; waits for the server's verdict on screen.</summary>
+    public static async Task AnswerAsync(IPage page)
+    {
+        await page.ClickAsync("[data-test=option-0]");
+        await page.ClickAsync("[data-test=submit]");
+        await page.Locator("[data-test=feedback]").WaitForAsync();
+    }
+}

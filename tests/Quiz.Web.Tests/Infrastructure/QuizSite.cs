@@ -1,0 +1,131 @@
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using Quiz.Server.Accounts;
+using Quiz.Server.Participants;
+using Quiz.Server.Play;
+
+namespace Quiz.Web.Tests.Infrastructure;
+
+/// <summary>
+/// The real server on a loopback port, over its own store in a temporary folder, loaded with the
+/// repository's question bank (units, 330 questions, and the demo campaign, open from today), and
+/// one headless Debian chromium to drive its pages. One per test run: each test makes its own
+/// players and accounts, so none depends on another's data.
+/// </summary>
+public sealed class QuizSite : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string CampaignId = "demo";
+    public const string AdminName = "web-admin";
+    public const string Password = "correct horse battery";
+    private const string Chromium = "/usr/bin/chromium";
+
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "quiz-web-tests", Guid.NewGuid().ToString("N"));
+    private IPlaywright? _playwright;
+    private static int _mobiles;
+
+    public Uri Address { get; private set; } = null!;
+    public IBrowser Browser { get; private set; } = null!;
+
+    /// <summary>Screenshots of every page, for people to look at: TestResults/screenshots at the repository root.</summary>
+    public static string Screenshots { get; } = Path.Combine(Repository.Root, "TestResults", "screenshots");
+
+    public QuizSite() => UseKestrel(0);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("Storage:DataDir", _dataDir);
+        builder.UseSetting("Seed:Enabled", "true");
+        builder.UseSetting("Seed:Path", Path.Combine(Repository.Root, "question-bank"));
+        builder.UseSetting("RateLimits:RegistrationsPerMinutePerAddress", "100000");
+        builder.UseSetting("RateLimits:RoundStartsPerMinutePerAddress", "100000");
+        builder.UseSetting("RateLimits:RoundStartsPerMinutePerParticipant", "100000");
+    }
+
+    public async Task InitializeAsync()
+    {
+        if (!File.Exists(Chromium))
+            throw new InvalidOperationException($"{Chromium} is missing: run ./test.sh, or `apt-get install chromium fonts-wqy-microhei`.");
+        using (var client = CreateClient()) Address = client.BaseAddress!;
+        var errors = await Services.GetRequiredService<AccountStore>().CreateAsync(AdminName, Password, Roles.Admin, null);
+        Assert.Empty(errors);
+        Directory.CreateDirectory(Screenshots);
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+    }
+
+    /// <summary>A browser context on this server: a phone (360×640, touch) or a desktop.</summary>
+    public Task<IBrowserContext> NewContextAsync(bool phone) => Browser.NewContextAsync(new BrowserNewContextOptions
+    {
+        BaseURL = Address.ToString(),
+        Locale = "zh-CN",
+        TimezoneId = "Asia/Shanghai",
+        ViewportSize = phone ? new ViewportSize { Width = 360, Height = 640 } : new ViewportSize { Width = 1280, Height = 900 },
+        IsMobile = phone,
+        HasTouch = phone,
+        DeviceScaleFactor = 1,
+    });
+
+    public static Task ScreenshotAsync(IPage page, string name) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, $"{name}.png"), FullPage = true });
+
+    public static string NextMobile() => $"137{Environment.ProcessId % 1000:000}{Interlocked.Increment(ref _mobiles):00000}";
+
+    public async Task<string> CreateStaffAsync(string name, string role, string? unit)
+    {
+        var errors = await Services.GetRequiredService<AccountStore>().CreateAsync(name, Password, role, unit);
+        Assert.Empty(errors);
+        return name;
+    }
+
+    /// <summary>Registers a player in a county and plays one whole round through the server's own services.</summary>
+    public async Task<RoundResult> PlayRoundAsync(string county)
+    {
+        using var client = CreateClient();
+        using var response = await client.PostAsJsonAsync("/api/participants/register",
+            new { nickname = "邻居", mobile = NextMobile(), regionCode = county, track = "general" });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        var registered = (await response.Content.ReadFromJsonAsync<ParticipantsApi.Registered>())!;
+        var rounds = Services.GetRequiredService<RoundService>();
+        var id = registered.Participant.ParticipantId;
+        var round = await rounds.StartAsync(id, new StartRoundRequest(CampaignId));
+        for (var i = 0; i < round.Questions.Count; i++) rounds.Answer(id, new AnswerRequest(round.RoundId, i, [0]));
+        return await rounds.FinishAsync(id, new FinishRequest(round.RoundId));
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        if (Browser is not null) await Browser.CloseAsync();
+        _playwright?.Dispose();
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SiteCollection : ICollectionFixture<QuizSite>
+{
+    public const string Name = "site";
+}
+
+public static class Repository
+{
+    /// <summary>The folder holding Quiz.sln, above the test's binaries.</summary>
+    public static string Root { get; } = Find();
+
+    private static string Find()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Quiz.sln"))) return dir.FullName;
+        throw new InvalidOperationException("Quiz.sln not found above " + AppContext.BaseDirectory);
+    }
+}
