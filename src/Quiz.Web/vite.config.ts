@@ -20,6 +20,15 @@ export default defineConfig({
         dashboard: here("dashboard.html"),
         admin: here("admin.html"),
       },
+      output: {
+        // Shared libraries under their own names, so a look at the output says what each page loads.
+        manualChunks(id: string) {
+          if (id.includes("node_modules/@microsoft/signalr")) return "signalr";
+          if (id.includes("node_modules/@vue/") || id.includes("node_modules/vue/")) return "vue";
+          if (id.includes("node_modules/echarts") || id.includes("node_modules/zrender")) return "echarts";
+          return undefined;
+        },
+      },
     },
   },
   server: {

@@ -35,7 +35,10 @@ export function formatNumber(value: number | null | undefined, digits = 0): stri
 
 export function formatPercent(value: number | null | undefined, digits = 2): string {
   if (value === null || value === undefined || Number.isNaN(value)) return "—";
-  return `${(value * 100).toFixed(digits)}%`;
+  const percent = value * 100;
+  // A county's first few players are a tiny share of its base: show them rather than 0.000%.
+  if (percent > 0 && percent < 10 ** -digits) return `${percent.toPrecision(2)}%`;
+  return `${percent.toFixed(digits)}%`;
 }
 
 export function formatDuration(ms: number | null | undefined): string {
