@@ -110,21 +110,36 @@ public interface IDashboardClient
 [Authorize(Policy = Authentication.StaffPolicy)]
 public sealed class DashboardHub : Hub<IDashboardClient>;
 
-/// <summary>Turns the ranking engine's change stream into one push per campaign per second at most.</summary>
-public sealed class DashboardPusher(IRankingEngine engine, IHubContext<DashboardHub, IDashboardClient> hub, TimeProvider clock,
-    ILogger<DashboardPusher> logger) : BackgroundService
+/// <summary>
+/// Turns the ranking engine's change stream into at most one push per campaign every half second,
+/// and always a last one after the final change, so a dashboard never misses where things ended.
+/// Paced by the real clock: this is delivery, not campaign time.
+/// </summary>
+public sealed class DashboardPusher(IRankingEngine engine, IHubContext<DashboardHub, IDashboardClient> hub, ILogger<DashboardPusher> logger)
+    : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var last = new Dictionary<string, DateTimeOffset>();
-        await foreach (var change in engine.WatchAsync(stoppingToken))
+        var changed = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>();
+        var watch = Task.Run(async () =>
         {
-            if (change.UnitBoard is null) continue;
-            var now = clock.GetUtcNow();
-            if (last.TryGetValue(change.CampaignId, out var at) && now - at < TimeSpan.FromSeconds(1)) continue;
-            last[change.CampaignId] = now;
-            try { await hub.Clients.All.UnitsChanged(new UnitsChanged(change.CampaignId)); }
-            catch (Exception e) { logger.LogWarning(e, "Dashboard push failed"); }
+            await foreach (var change in engine.WatchAsync(stoppingToken))
+                if (change.UnitBoard is not null) changed[change.CampaignId] = true;
+        }, stoppingToken);
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                foreach (var campaign in changed.Keys)
+                {
+                    if (!changed.TryRemove(campaign, out _)) continue;
+                    try { await hub.Clients.All.UnitsChanged(new UnitsChanged(campaign)); }
+                    catch (Exception e) { logger.LogWarning(e, "Dashboard push failed"); }
+                }
+            }
         }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
+        await watch.ContinueWith(_ => { }, TaskScheduler.Default);
     }
 }

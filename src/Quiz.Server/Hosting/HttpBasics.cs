@@ -3,8 +3,15 @@ namespace Quiz.Server.Hosting;
 public static class HttpBasics
 {
     /// <summary>Problem details for every error, and the OpenAPI document.</summary>
-    public static IHostApplicationBuilder AddHttpBasics(this IHostApplicationBuilder builder)
+    public static WebApplicationBuilder AddHttpBasics(this WebApplicationBuilder builder)
     {
+        // The pages live in src/Quiz.Server/wwwroot, but `dotnet run` runs where it is typed: the
+        // build's static-web-assets manifest points there from any working directory. A published
+        // copy carries wwwroot beside its binaries instead.
+        builder.WebHost.UseStaticWebAssets();
+        var published = Path.Combine(AppContext.BaseDirectory, "wwwroot");
+        if (!Directory.Exists(Path.Combine(builder.Environment.ContentRootPath, "wwwroot")) && Directory.Exists(published))
+            builder.WebHost.UseWebRoot(published);
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         return builder;
