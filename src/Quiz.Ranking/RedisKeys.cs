@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using StackExchange.Redis;
 
 namespace Quiz.Ranking;
@@ -9,8 +10,9 @@ namespace Quiz.Ranking;
 /// <code>
 /// {c:X}:hold                 present while a rebuild/catch-up runs: live finishes answer Pending
 /// {c:X}:epoch                bumped by each rebuild; unit-counter flushes of an older epoch are dropped
-/// {c:X}:last                 hash participant → last applied round id (duplicates change nothing)
-/// {c:X}:seen, :seen:yyyyMMdd bitmaps by participant id: played in the campaign / that day (exact distinct counts)
+/// {c:X}:last                 hash participant → last applied round id (duplicates change nothing);
+///                            its fields are exactly the campaign's participants (first-ever, and the count)
+/// {c:X}:seen:yyyyMMdd        bitmap by participant id: played that day (exact distinct counts)
 /// {c:X}:b:STAGE:n            individual boards (sorted sets, score = RankScore): national,
 /// {c:X}:b:STAGE:u:UNIT         lowest-level unit,
 /// {c:X}:b:STAGE:o:ORG          organisation,
@@ -26,7 +28,6 @@ static class RedisKeys
     public static RedisKey Hold(string c) => Prefix(c) + ":hold";
     public static RedisKey Epoch(string c) => Prefix(c) + ":epoch";
     public static RedisKey Last(string c) => Prefix(c) + ":last";
-    public static RedisKey Seen(string c) => Prefix(c) + ":seen";
     public static RedisKey Seen(string c, DateOnly day) => Prefix(c) + ":seen:" + Day(day);
     public static RedisKey Units(string c) => Prefix(c) + ":uc";
     public static RedisKey Units(string c, DateOnly day) => Prefix(c) + ":uc:" + Day(day);
@@ -49,6 +50,24 @@ static class RedisKeys
     {
         var escaped = string.Concat(c.Select(ch => ch is '*' or '?' or '[' or ']' or '\\' ? "\\" + ch : ch.ToString()));
         return "{c:" + escaped + "}:*";
+    }
+
+    /// <summary>
+    /// The keys a finish names, built once per engine rather than concatenated per finish.
+    /// </summary>
+    public sealed class Cache
+    {
+        readonly ConcurrentDictionary<(string Campaign, string Stage, BoardScope Scope, string? Code), RedisKey> boards = new();
+        readonly ConcurrentDictionary<(string Campaign, DateOnly Day), RedisKey> seen = new();
+        readonly ConcurrentDictionary<(string Campaign, string Stage, DateOnly Day), RedisKey> dayBest = new();
+        readonly ConcurrentDictionary<string, (RedisKey Hold, RedisKey Epoch, RedisKey Last)> campaigns = new(StringComparer.Ordinal);
+
+        public RedisKey Board(string c, string stage, BoardScope scope, string? code) =>
+            boards.GetOrAdd((c, stage, scope, code), static k => RedisKeys.Board(k.Campaign, k.Stage, k.Scope, k.Code));
+        public RedisKey Seen(string c, DateOnly day) => seen.GetOrAdd((c, day), static k => RedisKeys.Seen(k.Campaign, k.Day));
+        public RedisKey DayBest(string c, string stage, DateOnly day) => dayBest.GetOrAdd((c, stage, day), static k => RedisKeys.DayBest(k.Campaign, k.Stage, k.Day));
+        public (RedisKey Hold, RedisKey Epoch, RedisKey Last) Campaign(string c) => campaigns.GetOrAdd(c, static c => (Hold(c), Epoch(c), Last(c)));
+
     }
 
     public static string Day(DateOnly day) => day.ToString("yyyyMMdd");

@@ -285,6 +285,29 @@ public abstract class RankingContract
     }
 
     [Fact]
+    public async Task ConcurrentRankQueriesAnswerEachCaller()
+    {
+        // The Redis engine coalesces concurrent lookups (of several boards) into one call: each caller must get its own answer.
+        await using var engine = await CreateEngineAsync();
+        var s = new TestStore();
+        for (var p = 1; p <= 60; p++) await engine.RecordFinishAsync(s.Round(p, p % 20, path: ["11", "1101", $"k{p % 2}"], org: $"o{p % 3}"));
+        var expected = BruteForce.Values(s.Rounds);
+        long RankAmong(Func<long, bool> member, long p) => 1 + expected.Count(e => member(e.Key) && e.Value > expected[p]);
+        var queries = Enumerable.Range(1, 61).SelectMany(p => new (BoardKey Board, long P, long? Rank)[]
+        {
+            (National(s), p, p > 60 ? null : RankAmong(_ => true, p)),
+            (BoardKey.Unit(s.Campaign, "main", $"k{p % 2}"), p, p > 60 ? null : RankAmong(o => o % 2 == p % 2, p)),
+            (BoardKey.Organisation(s.Campaign, "main", $"o{p % 3}"), p, p > 60 ? null : RankAmong(o => o % 3 == p % 3, p)),
+        }).ToList();
+        var answers = await Task.WhenAll(queries.Select(q => Task.Run(() => engine.GetMemberAsync(q.Board, q.P))));
+        for (var i = 0; i < queries.Count; i++)
+        {
+            Assert.Equal(queries[i].Rank, answers[i]?.Rank);
+            if (queries[i].Rank is not null) Assert.Equal(expected[queries[i].P], answers[i]!.Value);
+        }
+    }
+
+    [Fact]
     public async Task RebuildEqualsTheLiveBoards()
     {
         await using var engine = await CreateEngineAsync();
