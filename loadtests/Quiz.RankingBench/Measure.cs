@@ -5,6 +5,7 @@ namespace Quiz.RankingBench;
 
 sealed record Figures(string Name, long Operations, double PerSecond, double P50Ms, double P99Ms)
 {
+    public static readonly Figures None = new("none", 0, double.NaN, double.NaN, double.NaN);
     public override string ToString() => $"{Name,-34} {Operations,10:N0} ops  {PerSecond,10:N0}/s  p50 {P50Ms,7:F3} ms  p99 {P99Ms,7:F3} ms";
 }
 

@@ -7,85 +7,117 @@ using StackExchange.Redis;
 // Fills one campaign per engine with a first round for every participant (the finish rate, rank
 // returned), plays a second round for a fifth of them on the full boards, measures finish latency
 // at half the saturated rate, rank queries, Redis memory a member, and a rebuild from the "store".
+// BENCH_PARTS (to iterate on one engine): any of redis, inproc, rebuild; default all.
+// BENCH_WORKERS: concurrent Redis callers (default 64).
 var participants = args.Length > 0 ? int.Parse(args[0]) : 1_000_000;
 var redisAddress = args.Length > 1 ? args[1] : "127.0.0.1:6379";
 var zaddPerSecond = args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : double.NaN;
 var updates = participants / 5;
 var queries = Math.Min(500_000, participants);
 var workers = int.TryParse(Environment.GetEnvironmentVariable("BENCH_WORKERS"), out var w) ? w : 64;
+var parts = (Environment.GetEnvironmentVariable("BENCH_PARTS") ?? "redis,inproc,rebuild").Split(',');
+bool Runs(string part) => parts.Contains(part);
 
-Console.WriteLine($"participants={participants:N0} second rounds={updates:N0} queries={queries:N0} cores={Environment.ProcessorCount}");
+Console.WriteLine($"participants={participants:N0} second rounds={updates:N0} queries={queries:N0} cores={Environment.ProcessorCount} load average: {LoadAverage()}");
+
+var options = new RankingOptions { Engine = "Redis" };
+Figures redisFill = Figures.None, redisPaced = Figures.None, redisQueries = Figures.None, inprocFill = Figures.None;
+double bytesPerMember = double.NaN;
+TimeSpan redisRebuild = TimeSpan.Zero;
 
 // --- Redis engine -------------------------------------------------------------------------
-var options = new RankingOptions { Engine = "Redis" };
-var redisCampaign = new Campaign("bench-redis", participants);
-Figures redisFill, redisUpdate, redisPaced, redisQueries;
-double bytesPerMember;
-TimeSpan redisRebuild;
-await using (var engine = await RedisRankingEngine.ConnectAsync(redisAddress + ",syncTimeout=20000,asyncTimeout=20000", options))
+if (Runs("redis"))
 {
-    var mux = await ConnectionMultiplexer.ConnectAsync(redisAddress + ",allowAdmin=true");
-    await mux.GetDatabase().KeyDeleteAsync(await mux.GetServer(mux.GetEndPoints()[0]).KeysAsync(pattern: "{c:bench-redis}:*").ToArrayAsync());
+    var campaign = new Campaign("bench-redis", participants);
+    await using var engine = await RedisRankingEngine.ConnectAsync(redisAddress + ",syncTimeout=20000,asyncTimeout=20000", options);
+    await using var mux = await ConnectionMultiplexer.ConnectAsync(redisAddress + ",allowAdmin=true");
+    var admin = mux.GetServer(mux.GetEndPoints()[0]);
+    async Task DeleteKeys() => await mux.GetDatabase().KeyDeleteAsync(await admin.KeysAsync(pattern: "{c:bench-redis}:*").ToArrayAsync());
+    await DeleteKeys();
     var total = (long)participants + updates;
-    await engine.SetUnitBasesAsync(redisCampaign.Id, Bases(redisCampaign));
+    await engine.SetUnitBasesAsync(campaign.Id, Bases(campaign));
     var pendingSeen = 0L;
     async Task Finish(long id)
     {
-        var r = await engine.RecordFinishAsync(redisCampaign.Round(id, total));
+        var r = await engine.RecordFinishAsync(campaign.Round(id, total));
         if (r.Pending) Interlocked.Increment(ref pendingSeen);
     }
-    var admin = mux.GetServer(mux.GetEndPoints()[0]);
+    // CPU an operation of the Redis server and of this process (client and engine): which side limits.
+    async Task<Figures> WithCpu(Task<Figures> run)
+    {
+        var (redis0, client0) = (await RedisCpuSeconds(admin), Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
+        var f = await run;
+        var (redis1, client1) = (await RedisCpuSeconds(admin), Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
+        Console.WriteLine(FormattableString.Invariant($"  cpu an operation: redis-server {(redis1 - redis0) / f.Operations * 1e6:F1} µs, bench process {(client1 - client0) / f.Operations * 1e6:F1} µs"));
+        return f;
+    }
+
     await admin.ExecuteAsync("CONFIG", "RESETSTAT");
-    redisFill = await Measure.SaturatedAsync("redis finish (fill, rank returned)", participants, workers, Finish);
-    var evalsha = (await admin.InfoAsync("commandstats")).SelectMany(g => g).FirstOrDefault(kv => kv.Key == "cmdstat_evalsha").Value;
-    Console.WriteLine($"redis server time a finish script (fill): {evalsha}");
-    redisUpdate = await Measure.SaturatedAsync("redis finish (full board)", updates / 2, workers, i => Finish(participants + i));
+    redisFill = await WithCpu(Measure.SaturatedAsync("redis finish (fill, rank returned)", participants, workers, Finish));
+    // Server time per command; evalsha is a script call, which applies a batch of finishes.
+    foreach (var (command, stats) in (await admin.InfoAsync("commandstats")).SelectMany(g => g).Select(kv => (kv.Key, kv.Value)))
+        if (command is "cmdstat_evalsha" or "cmdstat_zadd" or "cmdstat_zcount" or "cmdstat_hget" or "cmdstat_hset" or "cmdstat_setbit" or "cmdstat_hincrby")
+            Console.WriteLine($"  redis {command}: {stats[..stats.IndexOf(",rejected", StringComparison.Ordinal)]}");
+    await WithCpu(Measure.SaturatedAsync("redis finish (full board)", updates / 2, workers, i => Finish(participants + i)));
     redisPaced = await Measure.PacedAsync($"redis finish at {redisFill.PerSecond / 2:N0}/s", redisFill.PerSecond / 2, TimeSpan.FromSeconds(5),
         i => Finish(participants + updates / 2 + Math.Min(i, updates - updates / 2)));
     await engine.FlushAsync();
-    var national = BoardKey.National(redisCampaign.Id, "main");
-    redisQueries = await Measure.SaturatedAsync("redis rank query", queries, workers,
-        i => engine.GetMemberAsync(national, (i * 7919) % participants + 1));
+    var national = BoardKey.National(campaign.Id, "main");
+    redisQueries = await WithCpu(Measure.SaturatedAsync("redis rank query", queries, workers,
+        i => engine.GetMemberAsync(national, (i * 7919) % participants + 1)));
     var usage = (long)await mux.GetDatabase().ExecuteAsync("MEMORY", "USAGE", "{c:bench-redis}:b:main:n", "SAMPLES", "0");
     bytesPerMember = (double)usage / await engine.GetSizeAsync(national);
     Console.WriteLine($"redis national board: {await engine.GetSizeAsync(national):N0} members, {usage:N0} bytes, {bytesPerMember:F1} bytes a member; pending replies: {pendingSeen}");
     var info = await admin.InfoAsync("memory");
     Console.WriteLine("redis " + string.Join(' ', info.SelectMany(g => g).Where(kv => kv.Key is "used_memory_human" or "used_memory_dataset")));
 
-    var sw = Stopwatch.StartNew();
-    var report = await engine.RebuildAsync(redisCampaign.Id, after => redisCampaign.RoundsAfter(after, total));
-    redisRebuild = sw.Elapsed;
-    Console.WriteLine($"redis rebuild: {report.Rounds:N0} rounds, {report.Participants:N0} participants in {redisRebuild.TotalSeconds:F1} s ({report.Rounds / redisRebuild.TotalSeconds:N0} rounds/s)");
-    var top = await engine.GetTopAsync(national, 3);
-    Console.WriteLine("redis top 3 after rebuild: " + string.Join(", ", top.Select(e => $"#{e.Rank} {e.ParticipantId} {e.Parts}")));
-    var province = await engine.GetUnitBoardAsync(new UnitBoardKey(redisCampaign.Id, UnitLevel.Province, UnitMetric.ParticipationRate), 1);
-    Console.WriteLine($"redis top province by rate: {province.FirstOrDefault()}");
-    await mux.GetDatabase().KeyDeleteAsync(await mux.GetServer(mux.GetEndPoints()[0]).KeysAsync(pattern: "{c:bench-redis}:*").ToArrayAsync());
-    await mux.DisposeAsync();
+    if (Runs("rebuild"))
+    {
+        var sw = Stopwatch.StartNew();
+        var report = await engine.RebuildAsync(campaign.Id, after => campaign.RoundsAfter(after, total));
+        redisRebuild = sw.Elapsed;
+        Console.WriteLine($"redis rebuild: {report.Rounds:N0} rounds, {report.Participants:N0} participants in {redisRebuild.TotalSeconds:F1} s ({report.Rounds / redisRebuild.TotalSeconds:N0} rounds/s)");
+        var top = await engine.GetTopAsync(national, 3);
+        Console.WriteLine("redis top 3 after rebuild: " + string.Join(", ", top.Select(e => $"#{e.Rank} {e.ParticipantId} {e.Parts}")));
+        var province = await engine.GetUnitBoardAsync(new UnitBoardKey(campaign.Id, UnitLevel.Province, UnitMetric.ParticipationRate), 1);
+        Console.WriteLine($"redis top province by rate: {province.FirstOrDefault()}");
+    }
+    await DeleteKeys();
 }
 
 // --- In-process engine -----------------------------------------------------------------------
-var inprocCampaign = new Campaign("bench-inproc", participants);
-Figures inprocFill, inprocUpdate, inprocQueries;
-TimeSpan inprocRebuild;
-await using (var engine = new InProcessRankingEngine(options))
+if (Runs("inproc"))
 {
+    var campaign = new Campaign("bench-inproc", participants);
+    await using var engine = new InProcessRankingEngine(options);
     var total = (long)participants + updates;
-    Task Finish(long id) => engine.RecordFinishAsync(inprocCampaign.Round(id, total));
+    Task Finish(long id) => engine.RecordFinishAsync(campaign.Round(id, total));
     inprocFill = await Measure.SaturatedAsync("in-process finish (fill)", participants, Environment.ProcessorCount, Finish);
-    inprocUpdate = await Measure.SaturatedAsync("in-process finish (full board)", updates, Environment.ProcessorCount, i => Finish(participants + i));
-    var national = BoardKey.National(inprocCampaign.Id, "main");
-    inprocQueries = await Measure.SaturatedAsync("in-process rank query", queries, Environment.ProcessorCount,
+    await Measure.SaturatedAsync("in-process finish (full board)", updates, Environment.ProcessorCount, i => Finish(participants + i));
+    var national = BoardKey.National(campaign.Id, "main");
+    await Measure.SaturatedAsync("in-process rank query", queries, Environment.ProcessorCount,
         i => engine.GetMemberAsync(national, (i * 7919) % participants + 1));
-    var sw = Stopwatch.StartNew();
-    var report = await engine.RebuildAsync(inprocCampaign.Id, after => inprocCampaign.RoundsAfter(after, total));
-    inprocRebuild = sw.Elapsed;
-    Console.WriteLine($"in-process rebuild: {report.Rounds:N0} rounds in {inprocRebuild.TotalSeconds:F1} s; managed heap {GC.GetTotalMemory(true) / 1024 / 1024:N0} MiB");
+    if (Runs("rebuild"))
+    {
+        var sw = Stopwatch.StartNew();
+        var report = await engine.RebuildAsync(campaign.Id, after => campaign.RoundsAfter(after, total));
+        Console.WriteLine($"in-process rebuild: {report.Rounds:N0} rounds in {sw.Elapsed.TotalSeconds:F1} s; managed heap {GC.GetTotalMemory(true) / 1024 / 1024:N0} MiB");
+    }
 }
 
-Console.WriteLine($"zadd/s (redis-benchmark -P 16) = {zaddPerSecond:F0}");
+Console.WriteLine($"zadd/s (redis-benchmark -P 16) = {zaddPerSecond:F0}; load average: {LoadAverage()}");
 Console.WriteLine(FormattableString.Invariant(
-    $"ratio={redisFill.PerSecond / zaddPerSecond:F3} finishes/s={redisFill.PerSecond:F0} zadd/s={zaddPerSecond:F0} inproc_finishes/s={inprocFill.PerSecond:F0} bytes_per_member={bytesPerMember:F1}"));
+    $"ratio={redisFill.PerSecond / zaddPerSecond:F3} finishes/s={redisFill.PerSecond:F0} zadd/s={zaddPerSecond:F0} paced_p99_ms={redisPaced.P99Ms:F1} redis_queries/s={redisQueries.PerSecond:F0} inproc_finishes/s={inprocFill.PerSecond:F0} bytes_per_member={bytesPerMember:F1} redis_rebuild_s={redisRebuild.TotalSeconds:F1}"));
+
+static async Task<double> RedisCpuSeconds(IServer server)
+{
+    var cpu = (await server.InfoAsync("cpu")).SelectMany(g => g).ToDictionary(kv => kv.Key, kv => kv.Value);
+    return double.Parse(cpu["used_cpu_user"], System.Globalization.CultureInfo.InvariantCulture)
+        + double.Parse(cpu["used_cpu_sys"], System.Globalization.CultureInfo.InvariantCulture);
+}
+
+// Other work on the machine (the bench shares it) shows here; the figures are only comparable at a low load.
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
 static IEnumerable<UnitBase> Bases(Campaign c) =>
     c.Counties.Select(k => new UnitBase(UnitLevel.County, k[2], k[1], 3_000 + int.Parse(k[2]) % 4_000))
