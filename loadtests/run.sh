@@ -13,25 +13,27 @@
 #   --redis        rank on Redis (--Ranking:Engine=Redis) instead of in-process
 #   --no-build     use the server and generator built by an earlier run
 #   --counters     record dotnet-counters (System.Runtime, Kestrel, SignalR) of the server to a CSV
-#   --trace S      record a dotnet-trace CPU sample of the server for S seconds, 20 s into the run
+#   --trace S      record a dotnet-trace CPU sample of the server for S seconds, --trace-after D
+#                  seconds (default 20) after the server is up
 # The report (Markdown and JSON), the server log and any counters or trace go to loadtests/results/.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 results="$root/loadtests/results"
 scenario="${1:-}"
 if [ -z "$scenario" ] || [[ "$scenario" == -* ]]; then
-  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 shift
 
-redis=false; build=true; counters=false; trace=0; pass=()
+redis=false; build=true; counters=false; trace=0; trace_after=20; pass=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --redis) redis=true ;;
     --no-build) build=false ;;
     --counters) counters=true ;;
     --trace) trace="$2"; shift ;;
+    --trace-after) trace_after="$2"; shift ;;
     *) pass+=("$1") ;;
   esac
   shift
@@ -131,8 +133,8 @@ fi
 if [ "$trace" != 0 ]; then
   tracer="$(command -v dotnet-trace || echo "$HOME/.dotnet/tools/dotnet-trace")"
   if [ -x "$tracer" ]; then
-    (sleep 20; exec "$tracer" collect -p "$server_pid" --profile cpu-sampling --duration "00:00:$(printf %02d "$trace")" \
-      -o "$results/$scenario-$stamp.nettrace" >/dev/null 2>&1) &
+    (sleep "$trace_after"; exec "$tracer" collect -p "$server_pid" --profile dotnet-sampled-thread-time --duration "00:00:$(printf %02d "$trace")" \
+      -o "$results/$scenario-$stamp.nettrace" >"$results/$scenario-$stamp.trace.log" 2>&1) &
     trace_pid=$!
   else
     log "--trace: dotnet-trace is not installed (dotnet tool install -g dotnet-trace)"

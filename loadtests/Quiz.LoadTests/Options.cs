@@ -12,9 +12,12 @@ public sealed record Options
     public Uri Url { get; init; } = new("http://127.0.0.1:5000");
     /// <summary>Participants (burst, smoke) or connections held (sustained, soak, baseline).</summary>
     public int Participants { get; init; } = 10_000;
-    /// <summary>Burst: the window in which all participants arrive. Others: the warm-up's registrations a second.</summary>
+    /// <summary>Burst: the window in which all participants arrive.</summary>
     public double RampSeconds { get; init; } = 10;
-    public int WarmupRate { get; init; } = 1000;
+    /// <summary>Warm-up (sustained, soak, baseline, burst --preregistered): registrations and connections at once.</summary>
+    public int WarmupConcurrency { get; init; } = 64;
+    /// <summary>Burst: register everyone before the burst, so the burst measures connect, start and play alone.</summary>
+    public bool Preregistered { get; init; }
     public int ThinkMs { get; init; } = 2000;
     /// <summary>Sustained, soak, baseline: how long the measured phase lasts.</summary>
     public double DurationSeconds { get; init; } = 60;
@@ -46,7 +49,7 @@ public sealed record Options
         {
             if (!args[i].StartsWith("--")) throw new ArgumentException($"unexpected '{args[i]}'\n{Usage}");
             var key = args[i][2..];
-            if (key == "negotiate") { values[key] = "true"; continue; }
+            if (key is "negotiate" or "preregistered") { values[key] = "true"; continue; }
             if (i + 1 >= args.Length) throw new ArgumentException($"--{key} needs a value");
             values[key] = args[++i];
         }
@@ -63,7 +66,8 @@ public sealed record Options
             Url = S("url") is { } url ? new Uri(url) : o.Url,
             Participants = I("participants") ?? o.Participants,
             RampSeconds = D("ramp") ?? o.RampSeconds,
-            WarmupRate = I("warmup-rate") ?? o.WarmupRate,
+            WarmupConcurrency = I("warmup-concurrency") ?? o.WarmupConcurrency,
+            Preregistered = S("preregistered") is not null,
             ThinkMs = I("think-ms") ?? o.ThinkMs,
             DurationSeconds = D("duration") ?? o.DurationSeconds,
             Rate = D("rate") ?? o.Rate,
@@ -103,15 +107,16 @@ public sealed record Options
     /// <summary>A generous bound on the whole run: every phase at its longest, plus closing.</summary>
     private double Budget() => Scenario switch
     {
-        "burst" or "smoke" => RampSeconds + QuestionsPerRound * ThinkMs / 1000.0 + 180,
-        _ => Participants / (double)WarmupRate + DurationSeconds + 240,
+        "burst" or "smoke" => RampSeconds + QuestionsPerRound * ThinkMs / 1000.0 + 180 + (Preregistered ? 960 : 0),
+        _ => 960 + DurationSeconds + 240,
     } + (EchoSeconds > 0 ? EchoSeconds + 90 : 0);
 
     public const string Usage = """
         usage: Quiz.LoadTests <burst|sustained|soak|baseline|smoke> --url http://127.0.0.1:PORT [options]
           --participants N     participants (burst, smoke) or connections held (others)   [10000; smoke 200]
           --ramp S             burst: all participants arrive within S seconds            [10; smoke 2]
-          --warmup-rate R      others: registrations and connections a second            [1000]
+          --preregistered      burst: register everyone first; the burst is connect, start, play
+          --warmup-concurrency C  warm-up: registrations (and connections) at once         [64]
           --think-ms MS        think time before each answer                              [2000; baseline 0; smoke 200]
           --duration S         sustained, soak, baseline: the measured phase              [120, 600, 30]
           --rate R             sustained, soak: rounds started a second                   [participants ÷ round length; soak: ÷ round-every]

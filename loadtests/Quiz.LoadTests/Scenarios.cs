@@ -76,6 +76,7 @@ public sealed class Scenarios(Options options, QuizServer server, CancellationTo
     //    open until every round is over, so the peak is the number held.
     private async Task<List<Player>> BurstAsync()
     {
+        var registered = options.Preregistered ? new ConcurrentQueue<Participant>((await WarmupAsync(connect: false)).Select(p => p.Participant)) : null;
         var players = new ConcurrentBag<Player>();
         long lastStart = 0, lastFinish = 0, origin = Stopwatch.GetTimestamp();
         const int ticksPerSecond = 10;
@@ -83,7 +84,9 @@ public sealed class Scenarios(Options options, QuizServer server, CancellationTo
         var ticks = (int)Math.Ceiling(options.Participants / (double)perTick);
         var scenario = Scenario.Create("opening-burst", async context =>
             {
-                var player = await JoinAsync(context);
+                Participant? participant = null;
+                if (registered is not null && !registered.TryDequeue(out participant)) return Response.Fail("scenario:no-registered-participant");
+                var player = await JoinAsync(context, participant);
                 players.Add(player);
                 var round = await StartAsync(context, player);
                 ScenarioRunner.InterlockedMax(ref lastStart, Stopwatch.GetTimestamp());
@@ -93,7 +96,7 @@ public sealed class Scenarios(Options options, QuizServer server, CancellationTo
             })
             .WithLoadSimulations(Simulation.Inject(perTick, TimeSpan.FromSeconds(1.0 / ticksPerSecond), TimeSpan.FromSeconds(ticks / (double)ticksPerSecond)))
             .WithDrain(TimeSpan.FromSeconds(150));
-        var phase = await MeasureAsync(scenario, $"{options.Participants} participants arrive within {options.RampSeconds} s; each registers, connects, starts a round of {options.Campaign}, answers every question after {options.ThinkMs} ms and finishes");
+        var phase = await MeasureAsync(scenario, $"{options.Participants} participants arrive within {options.RampSeconds} s; each {(registered is null ? "registers, " : "(registered beforehand) ")}connects, starts a round of {options.Campaign}, answers every question after {options.ThinkMs} ms and finishes");
         phase.Extra["all_started_within_s"] = lastStart == 0 ? 0 : Math.Round(Stopwatch.GetElapsedTime(origin, lastStart).TotalSeconds, 2);
         phase.Extra["all_finished_within_s"] = lastFinish == 0 ? 0 : Math.Round(Stopwatch.GetElapsedTime(origin, lastFinish).TotalSeconds, 2);
         phase.Extra["peak_connections"] = PeakConnections;
@@ -101,22 +104,21 @@ public sealed class Scenarios(Options options, QuizServer server, CancellationTo
         return [.. players];
     }
 
-    // Sustained and soak need their connections first: registered and connected at the warm-up rate.
-    private async Task<List<Player>> WarmupAsync()
+    // Sustained, soak and baseline need their connections first (and a burst with
+    // --preregistered its registrations): a closed loop of --warmup-concurrency virtual users
+    // registers (and connects) everyone as fast as the server takes it.
+    private async Task<List<Player>> WarmupAsync(bool connect = true)
     {
         var players = new ConcurrentBag<Player>();
-        var perTick = Math.Max(1, options.WarmupRate / 10);
-        var ticks = (int)Math.Ceiling(options.Participants / (double)perTick);
-        var remaining = (long)options.Participants;
+        var copies = Math.Min(options.WarmupConcurrency, options.Participants);
         var scenario = Scenario.Create("warm-up", async context =>
             {
-                if (Interlocked.Decrement(ref remaining) < 0) return Response.Ok();
-                players.Add(await JoinAsync(context));
+                players.Add(connect ? await JoinAsync(context) : new Player(await RegisterAsync(context), null!));
                 return Response.Ok();
             })
-            .WithLoadSimulations(Simulation.Inject(perTick, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100 * ticks)))
-            .WithDrain(TimeSpan.FromSeconds(90));
-        await MeasureAsync(scenario, $"{options.Participants} participants register and connect, {options.WarmupRate} a second");
+            .WithLoadSimulations(Simulation.IterationsForConstant(copies, options.Participants, TimeSpan.FromSeconds(900)))
+            .WithDrain(TimeSpan.FromSeconds(60));
+        await MeasureAsync(scenario, $"{options.Participants} participants register{(connect ? " and connect" : "")}, {copies} at a time");
         return [.. players];
     }
 
@@ -229,14 +231,19 @@ public sealed class Scenarios(Options options, QuizServer server, CancellationTo
         return phase;
     }
 
-    private async Task<Player> JoinAsync(ScenarioContext context)
+    private async Task<Player> JoinAsync(ScenarioContext context, Participant? registered = null)
+    {
+        var participant = registered ?? await RegisterAsync(context);
+        var hub = await ConnectAsync(context, "/hubs/play", participant.Token, "connect");
+        return new Player(participant, hub);
+    }
+
+    private Task<Participant> RegisterAsync(ScenarioContext context)
     {
         var n = Interlocked.Increment(ref _mobiles);
         var mobile = $"139{(_mobileBase + n) % 100_000_000:D8}";
         var registration = new Registration($"压测{n}", mobile, _regions[(int)(n % _regions.Count)], null, Tracks[n % Tracks.Length]);
-        var participant = await Step.Run("register", context, () => Bounded(context, ct => server.RegisterAsync(registration, ct)));
-        var hub = await ConnectAsync(context, "/hubs/play", participant.Token, "connect");
-        return new Player(participant, hub);
+        return Step.Run("register", context, () => Bounded(context, ct => server.RegisterAsync(registration, ct)));
     }
 
     private static readonly string[] Tracks = ["general", "elderly", "student", "workplace", "countryside"];
