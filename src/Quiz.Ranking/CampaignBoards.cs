@@ -6,7 +6,8 @@ namespace Quiz.Ranking;
 /// Every board of one campaign in memory: the in-process engine's state, and the recomputation
 /// a reconcile compares the live boards with. The stage rules are applied here exactly as the
 /// Redis script applies them (see RedisScripts.Finish), so both engines agree to the bit.
-/// Not thread-safe: the in-process engine holds <see cref="Gate"/>.
+/// Not thread-safe: the in-process engine holds <see cref="Gate"/> for the boards and locks
+/// <see cref="Counters"/> itself for the counters.
 /// </summary>
 public sealed class CampaignBoards(string campaignId)
 {
@@ -39,8 +40,22 @@ public sealed class CampaignBoards(string campaignId)
     public Dictionary<string, Stage> Stages { get; } = new(StringComparer.Ordinal);
     public long Participants => people.Count;
 
+    /// <summary>Applies a round: boards, person state and unit counters.</summary>
     public FinishRanks Apply(RoundFinished round, long encoded, bool replay)
     {
+        var ranks = ApplyBoards(round, encoded, replay, out var count);
+        if (count is { } c) Counters.Add(round, c.FirstEver, c.FirstToday);
+        return ranks;
+    }
+
+    /// <summary>
+    /// Applies a round to the boards and person state, and says how to count it in
+    /// <see cref="Counters"/> (null: not counted, a duplicate or held), so the in-process engine
+    /// can count under a lock of its own, off the boards' lock.
+    /// </summary>
+    public FinishRanks ApplyBoards(RoundFinished round, long encoded, bool replay, out (bool FirstEver, bool FirstToday)? count)
+    {
+        count = null;
         if (Holding && !replay) return FinishRanks.PendingRanks;
         var stage = StageOf(round.StageId);
         ref var person = ref CollectionsMarshal.GetValueRefOrAddDefault(people, round.ParticipantId, out _);
@@ -48,10 +63,8 @@ public sealed class CampaignBoards(string campaignId)
 
         person.LastRoundId = round.RoundId;
         var dayBit = 1UL << DayIndex(round.Day);
-        var firstEver = person.Days == 0;
-        var firstToday = (person.Days & dayBit) == 0;
+        count = (person.Days == 0, (person.Days & dayBit) == 0);
         person.Days |= dayBit;
-        Counters.Add(round, firstEver, firstToday);
 
         long? old = stage.Values.TryGetValue(round.ParticipantId, out var o) ? o : null;
         var value = round.Rule switch

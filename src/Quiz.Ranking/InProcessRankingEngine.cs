@@ -32,8 +32,21 @@ public sealed class InProcessRankingEngine : IRankingEngine
     public Task<FinishRanks> RecordFinishAsync(RoundFinished round, CancellationToken cancellationToken = default)
     {
         var encoded = round.Validate();
-        var campaign = Campaign(round.CampaignId);
-        lock (campaign.Gate) return Task.FromResult(campaign.Apply(round, encoded, replay: false));
+        return Task.FromResult(ApplyLive(Campaign(round.CampaignId), round, encoded, replay: false));
+    }
+
+    /// <summary>
+    /// Boards under the campaign's lock, counters under their own: the two cores overlap one
+    /// finish's counting with the next one's board updates.
+    /// </summary>
+    static FinishRanks ApplyLive(CampaignBoards campaign, RoundFinished round, long encoded, bool replay)
+    {
+        FinishRanks ranks;
+        (bool FirstEver, bool FirstToday)? count;
+        lock (campaign.Gate) ranks = campaign.ApplyBoards(round, encoded, replay, out count);
+        if (count is { } c)
+            lock (campaign.Counters) campaign.Counters.Add(round, c.FirstEver, c.FirstToday);
+        return ranks;
     }
 
     public bool NeedsCatchUp(string campaignId) => false;
@@ -90,7 +103,7 @@ public sealed class InProcessRankingEngine : IRankingEngine
     Task<UnitBoards> BuildUnits(string campaignId, DateOnly? day)
     {
         var campaign = Campaign(campaignId);
-        lock (campaign.Gate) return Task.FromResult(new UnitBoards(campaign.Counters.For(day), campaign.Bases));
+        lock (campaign.Counters) return Task.FromResult(new UnitBoards(campaign.Counters.For(day), campaign.Bases));
     }
 
     // Counters are summed under the campaign's lock as rounds arrive: nothing to flush.
@@ -142,7 +155,7 @@ public sealed class InProcessRankingEngine : IRankingEngine
         {
             if (round.CampaignId != target.CampaignId) throw new ArgumentException($"Round {round.RoundId} belongs to campaign {round.CampaignId}, not {target.CampaignId}.");
             var encoded = round.Validate();
-            if (locked) { lock (target.Gate) target.Apply(round, encoded, replay: true); }
+            if (locked) ApplyLive(target, round, encoded, replay: true);
             else target.Apply(round, encoded, replay: true);
             n++;
             max = Math.Max(max, round.RoundId);
@@ -159,14 +172,16 @@ public sealed class InProcessRankingEngine : IRankingEngine
             key => Task.FromResult(Locked(live, () => (long)(live.Find(key)?.Count ?? 0))),
             (key, ids) => Task.FromResult(Locked(live, () =>
                 live.Find(key) is { } board ? ids.Select(id => ValueOn(live, key, board, id)).ToArray() : new long?[ids.Count])),
-            day => Task.FromResult(Locked(live, () => (IReadOnlyDictionary<string, Tally>)new Dictionary<string, Tally>(live.Counters.For(day)))),
-            () => Task.FromResult(Locked(live, () => (IReadOnlyCollection<DateOnly>)live.Counters.Days.Keys.ToList()))),
+            day => Task.FromResult(Locked(live.Counters, () => (IReadOnlyDictionary<string, Tally>)new Dictionary<string, Tally>(live.Counters.For(day)))),
+            () => Task.FromResult(Locked(live.Counters, () => (IReadOnlyCollection<DateOnly>)live.Counters.Days.Keys.ToList()))),
             cancellationToken);
     }
 
-    static T Locked<T>(CampaignBoards campaign, Func<T> read)
+    static T Locked<T>(CampaignBoards campaign, Func<T> read) => Locked(campaign.Gate, read);
+
+    static T Locked<T>(object gate, Func<T> read)
     {
-        lock (campaign.Gate) return read();
+        lock (gate) return read();
     }
 
     public ValueTask DisposeAsync()

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
 namespace Quiz.Ranking;
@@ -22,9 +23,20 @@ public sealed class UnitCounters
     public Dictionary<DateOnly, Dictionary<string, Tally>> Days { get; } = new();
     public bool IsEmpty => All.Count == 0 && Days.Count == 0;
 
-    public static string RegionLeaf(IReadOnlyList<string> regionPath) => "r/" + string.Join('/', regionPath);
+    public static string RegionLeaf(IReadOnlyList<string> regionPath) => regionPath.Count switch
+    {
+        // Memoised: every finish names its leaves, and there are only as many as units.
+        1 => regionLeaves.GetOrAdd((regionPath[0], null, null), static k => "r/" + k.Item1),
+        2 => regionLeaves.GetOrAdd((regionPath[0], regionPath[1], null), static k => "r/" + k.Item1 + "/" + k.Item2),
+        3 => regionLeaves.GetOrAdd((regionPath[0], regionPath[1], regionPath[2]), static k => "r/" + k.Item1 + "/" + k.Item2 + "/" + k.Item3),
+        _ => "r/" + string.Join('/', regionPath),
+    };
+
     public static string? OrganisationLeaf(string? organisationId, string? organisationType) =>
-        organisationId is null ? null : "o/" + organisationType + "/" + organisationId;
+        organisationId is null ? null : organisationLeaves.GetOrAdd((organisationId, organisationType), static k => "o/" + k.Item2 + "/" + k.Item1);
+
+    static readonly ConcurrentDictionary<(string, string?, string?), string> regionLeaves = new();
+    static readonly ConcurrentDictionary<(string, string?), string> organisationLeaves = new();
 
     /// <summary>Counts one applied round; <paramref name="firstEver"/>/<paramref name="firstToday"/> say whether the person is new to the campaign/day.</summary>
     public void Add(RoundFinished round, bool firstEver, bool firstToday)
