@@ -92,8 +92,15 @@ if (Runs("inproc"))
     await using var engine = new InProcessRankingEngine(options);
     var total = (long)participants + updates;
     Task Finish(long id) => engine.RecordFinishAsync(campaign.Round(id, total));
-    inprocFill = await Measure.SaturatedAsync("in-process finish (fill)", participants, Environment.ProcessorCount, Finish);
-    await Measure.SaturatedAsync("in-process finish (full board)", updates, Environment.ProcessorCount, i => Finish(participants + i));
+    async Task<Figures> WithCpu(Task<Figures> run)
+    {
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+        var f = await run;
+        Console.WriteLine(FormattableString.Invariant($"  cpu an operation: {(Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cpu0) / f.Operations * 1e6:F1} µs"));
+        return f;
+    }
+    inprocFill = await WithCpu(Measure.SaturatedAsync("in-process finish (fill)", participants, Environment.ProcessorCount, Finish));
+    await WithCpu(Measure.SaturatedAsync("in-process finish (full board)", updates, Environment.ProcessorCount, i => Finish(participants + i)));
     var national = BoardKey.National(campaign.Id, "main");
     await Measure.SaturatedAsync("in-process rank query", queries, Environment.ProcessorCount,
         i => engine.GetMemberAsync(national, (i * 7919) % participants + 1));

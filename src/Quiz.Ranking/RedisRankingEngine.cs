@@ -131,8 +131,12 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// only when Redis is saturated and the previous ones are still on their way.
     /// </summary>
     const int FinishBatch = 64;
-    /// <summary>Batches on their way at once: enough to keep Redis busy while replies travel back.</summary>
-    const int BatchesInFlight = 4;
+    /// <summary>
+    /// Batches on their way at once: two keep Redis busy (one runs while the next waits), and
+    /// fewer slots mean larger batches at the same load. Redis time a finish, script alone, at
+    /// 1 M members by batch size: 1 → 36 µs, 4 → 32, 16 → 28, 64 → 25.
+    /// </summary>
+    const int BatchesInFlight = 2;
 
     /// <summary>Sends one batch of live finishes of one campaign and completes them; never throws.</summary>
     async Task SendFinishesAsync(List<PendingFinish> batch)
