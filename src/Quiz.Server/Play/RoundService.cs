@@ -118,7 +118,7 @@ public sealed partial class RoundService(
             _rounds[round.Id] = round;
             _current[(participantId, campaignId)] = round;
             metrics.RoundsStarted.Add(1);
-            round.Timer = clock.CreateTimer(_ => _ = FinishAsync(round, auto: true), null, round.Deadline - now, Timeout.InfiniteTimeSpan);
+            round.Timer = clock.CreateTimer(_ => _ = FinishAtDeadlineAsync(round), null, round.Deadline - now, Timeout.InfiniteTimeSpan);
             return View(round, now);
         }
         finally { gate.Release(); }
@@ -202,7 +202,17 @@ public sealed partial class RoundService(
     private Task<RoundResult> FinishAsync(ActiveRound round, bool auto)
     {
         lock (round.Gate)
+        {
+            // A commit that failed (the store was unreachable) is tried again by the next Finish.
+            if (round.Finishing is { IsFaulted: true }) round.Finishing = null;
             return round.Finishing ??= CommitAsync(round, auto);
+        }
+    }
+
+    private async Task FinishAtDeadlineAsync(ActiveRound round)
+    {
+        try { await FinishAsync(round, auto: true); }
+        catch (Exception e) { logger.LogError(e, "Round {Round} could not finish at its deadline; the next Finish retries", round.Id); }
     }
 
     private async Task<RoundResult> CommitAsync(ActiveRound round, bool auto)
