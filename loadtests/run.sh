@@ -106,7 +106,9 @@ admin_key="load-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 url="http://127.0.0.1:$port"
 # All load comes from 127.0.0.1: the per-address limits are raised; per participant, the
 # load campaign allows 100 rounds a day and this allows as many starts a minute.
-(cd "$root" && exec dotnet "$server_dll" --urls "$url" "--Storage:DataDir=$work/data" "--Admin:ApiKey=$admin_key" \
+# Run from the published folder (its content root holds its wwwroot); the bank comes from the checkout.
+(cd "$results/server" && exec dotnet "$server_dll" --urls "$url" "--Storage:DataDir=$work/data" "--Admin:ApiKey=$admin_key" \
+  "--Seed:Path=$root/question-bank" \
   --RateLimits:RegistrationsPerMinutePerAddress=1000000 --RateLimits:RoundStartsPerMinutePerAddress=1000000 \
   --RateLimits:RoundStartsPerMinutePerParticipant=1000 --Logging:LogLevel:Default=Warning "${engine[@]}" \
   >"$work/server.log" 2>&1) &

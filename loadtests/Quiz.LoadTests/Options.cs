@@ -8,6 +8,9 @@ namespace Quiz.LoadTests;
 /// </summary>
 public sealed record Options
 {
+    /// <summary>The campaign the generator creates (100 attempts a day); any other id is played as the server has it.</summary>
+    public const string LoadCampaign = "load";
+
     public required string Scenario { get; init; }
     public Uri Url { get; init; } = new("http://127.0.0.1:5000");
     /// <summary>Participants (burst, smoke) or connections held (sustained, soak, baseline).</summary>
@@ -29,8 +32,8 @@ public sealed record Options
     public int InFlight { get; init; } = 500;
     public double EchoSeconds { get; init; } = 15;
     public int EchoInFlight { get; init; } = 500;
-    /// <summary>The demo campaign (3 attempts a day) or "load": one the generator creates with 100 attempts (needs the admin key).</summary>
-    public string Campaign { get; init; } = "load";
+    /// <summary>The demo campaign (3 attempts a day), "load" (created by the generator, needs the admin key), or any other campaign of the server.</summary>
+    public string Campaign { get; init; } = LoadCampaign;
     public string? AdminKey { get; init; }
     public int QuestionsPerRound { get; init; } = 5;
     public int? ServerPid { get; init; }
@@ -90,7 +93,7 @@ public sealed record Options
         if (o.Participants is < 1 or > 19_000) throw new ArgumentException("--participants: 1 to 19,000 (the file-descriptor limit is 20,000 a process)");
         if (o.ThinkMs is < 0 or > 20_000) throw new ArgumentException("--think-ms: 0 to 20,000 (a round lasts 120 s)");
         if (o.DurationSeconds is <= 0 or > 6 * 3600) throw new ArgumentException("--duration: up to 6 hours");
-        if (o.Campaign != "demo" && o.AdminKey is null) throw new ArgumentException($"--campaign {o.Campaign} is created by the generator: give --admin-key");
+        if (o.Campaign == LoadCampaign && o.AdminKey is null) throw new ArgumentException($"--campaign {LoadCampaign} is created by the generator: give --admin-key");
         return o.MaxSeconds > 0 ? o : o with { MaxSeconds = o.Budget() };
     }
 
@@ -124,7 +127,7 @@ public sealed record Options
           --in-flight K        baseline: virtual users in a closed loop                   [500]
           --echo-seconds S     the echo phase at the end (0: none)                        [15; smoke 3]
           --echo-in-flight K   echo calls in flight                                       [500; baseline: --in-flight]
-          --campaign ID        demo (3 attempts a day) or a campaign the run creates     [burst, smoke: demo; others: load]
+          --campaign ID        demo (3 attempts a day), load (created by the run, 100 a day) or any other  [burst, smoke: demo; others: load]
           --admin-key KEY      X-Admin-Key, to create the load campaign
           --server-pid P --redis-pid P   processes whose CPU and memory to sample
           --out DIR            where the report goes                                      [loadtests/results]

@@ -44,7 +44,7 @@ public sealed class Scenarios(Options options, QuizServer server, CancellationTo
     public async Task RunAsync()
     {
         _regions = await server.LeafRegionsAsync(200, stop);
-        if (options.Campaign != "demo") await server.PutLoadCampaignAsync(options.Campaign, options.AdminKey!, stop);
+        if (options.Campaign == Options.LoadCampaign) await server.PutLoadCampaignAsync(options.Campaign, options.AdminKey!, stop);
 
         List<Player> players;
         switch (options.Scenario)
