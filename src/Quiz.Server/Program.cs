@@ -16,7 +16,7 @@ using Quiz.Server.Units;
 // feature's folder holds its endpoints, SQL and types. See ../README.md and docs/.
 
 var (command, settings) = Cli.Split(args);
-var builder = WebApplication.CreateBuilder(settings);
+var builder = WebApplication.CreateBuilder(HttpBasics.Options(settings));
 if (command.Length > 0) Cli.QuietLogging(builder.Logging);
 
 builder.AddHttpBasics();

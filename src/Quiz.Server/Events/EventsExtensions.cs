@@ -9,8 +9,9 @@ public static class EventsExtensions
     {
         builder.Services.AddMassTransit(bus =>
         {
-            bus.AddConsumer<UnitDailyStatsConsumer>();
-            bus.AddConsumer<QuestionStatsConsumer>();
+            // Projections take finished rounds in batches: up to 500, or what came within 100 ms.
+            bus.AddConsumer<UnitDailyStatsConsumer>(c => c.Options<BatchOptions>(Batches));
+            bus.AddConsumer<QuestionStatsConsumer>(c => c.Options<BatchOptions>(Batches));
             bus.UsingInMemory((context, transport) =>
             {
                 transport.UseMessageRetry(retry => retry.Intervals(100, 500, 2000));
@@ -19,4 +20,7 @@ public static class EventsExtensions
         });
         return builder;
     }
+
+    private static void Batches(BatchOptions options) =>
+        options.SetMessageLimit(500).SetTimeLimit(TimeSpan.FromMilliseconds(100)).SetConcurrencyLimit(1);
 }

@@ -6,34 +6,43 @@ using Quiz.Server.Storage;
 
 namespace Quiz.Server.Events;
 
-/// <summary>Per question version: how often it was answered, how often right, how often each option was chosen.</summary>
-public sealed class QuestionStatsConsumer(Database database) : IConsumer<RoundCompleted>
+/// <summary>
+/// Per question version: how often it was answered, how often right, how often each option was
+/// chosen. Batched like <see cref="UnitDailyStatsConsumer"/>.
+/// </summary>
+public sealed class QuestionStatsConsumer(Database database) : IConsumer<Batch<RoundCompleted>>
 {
     public const string Name = "question-stats";
 
-    public async Task Consume(ConsumeContext<RoundCompleted> context)
+    public async Task Consume(ConsumeContext<Batch<RoundCompleted>> context)
     {
-        var round = context.Message;
-        await using var connection = await database.OpenAsync(context.CancellationToken);
+        await using var connection = await database.OpenAsync(context.CancellationToken, durable: false);
         await using var tx = await connection.BeginTransactionAsync(context.CancellationToken);
-        if (!await ProjectionGuard.ClaimAsync(connection, tx, Name, round.ResultId)) return;
-
-        foreach (var answer in round.Answers)
+        var sums = new Dictionary<(string Id, int Version), (long Answered, long Correct, long[] Chosen)>();
+        foreach (var message in context.Message)
         {
-            var counts = JsonSerializer.Deserialize<long[]>(await connection.ExecuteScalarAsync<string?>("""
-                SELECT option_counts FROM question_stats WHERE question_id = @QuestionId AND question_version = @QuestionVersion
-                """, answer, tx) ?? "[0,0,0,0,0,0,0,0]")!;
-            foreach (var letter in answer.Chosen) counts[letter - 'A']++;
+            var round = message.Message;
+            if (!await ProjectionGuard.ClaimAsync(connection, tx, Name, round.ResultId)) continue;
+            foreach (var answer in round.Answers)
+            {
+                var key = (answer.QuestionId, answer.QuestionVersion);
+                var s = sums.TryGetValue(key, out var found) ? found : (0L, 0L, new long[8]);
+                foreach (var letter in answer.Chosen) s.Item3[letter - 'A']++;
+                sums[key] = (s.Item1 + (answer.Chosen.Length > 0 ? 1 : 0), s.Item2 + (answer.Correct ? 1 : 0), s.Item3);
+            }
+        }
+        foreach (var ((id, version), s) in sums)
+        {
+            var counts = JsonSerializer.Deserialize<long[]>(await connection.ExecuteScalarAsync<string?>(
+                "SELECT option_counts FROM question_stats WHERE question_id = @id AND question_version = @version", new { id, version }, tx)
+                ?? "[0,0,0,0,0,0,0,0]")!;
+            for (var i = 0; i < counts.Length; i++) counts[i] += s.Chosen[i];
             await connection.ExecuteAsync("""
                 INSERT INTO question_stats (question_id, question_version, answered, correct, option_counts)
-                VALUES (@QuestionId, @QuestionVersion, @Answered, @Correct, @Counts)
+                VALUES (@id, @version, @Answered, @Correct, @Counts)
                 ON CONFLICT (question_id, question_version) DO UPDATE SET
                     answered = answered + excluded.answered, correct = correct + excluded.correct, option_counts = excluded.option_counts
-                """, new
-            {
-                answer.QuestionId, answer.QuestionVersion, Answered = answer.Chosen.Length > 0 ? 1 : 0,
-                Correct = answer.Correct ? 1 : 0, Counts = JsonSerializer.Serialize(counts),
-            }, tx);
+                """, new { id, version, s.Answered, s.Correct, Counts = JsonSerializer.Serialize(counts) }, tx);
         }
         await tx.CommitAsync(context.CancellationToken);
     }

@@ -2,6 +2,21 @@ namespace Quiz.Server.Hosting;
 
 public static class HttpBasics
 {
+    /// <summary>
+    /// A published copy carries its pages in wwwroot beside its binaries; when it runs from another
+    /// directory, that is the web root (it can only be chosen before the builder exists).
+    /// </summary>
+    public static WebApplicationOptions Options(string[] args)
+    {
+        var published = Path.Combine(AppContext.BaseDirectory, "wwwroot");
+        var here = Path.Combine(Directory.GetCurrentDirectory(), "wwwroot");
+        return new WebApplicationOptions
+        {
+            Args = args,
+            WebRootPath = !Directory.Exists(here) && Directory.Exists(published) ? published : null,
+        };
+    }
+
     /// <summary>Problem details for every error, and the OpenAPI document.</summary>
     public static WebApplicationBuilder AddHttpBasics(this WebApplicationBuilder builder)
     {
@@ -9,9 +24,6 @@ public static class HttpBasics
         // build's static-web-assets manifest points there from any working directory. A published
         // copy carries wwwroot beside its binaries instead.
         builder.WebHost.UseStaticWebAssets();
-        var published = Path.Combine(AppContext.BaseDirectory, "wwwroot");
-        if (!Directory.Exists(Path.Combine(builder.Environment.ContentRootPath, "wwwroot")) && Directory.Exists(published))
-            builder.WebHost.UseWebRoot(published);
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         return builder;

@@ -34,8 +34,12 @@ public sealed partial class RoundService(
     TimeProvider clock,
     ILogger<RoundService> logger) : IDisposable
 {
-    /// <summary>How long a finished round stays in memory, so a repeated Finish gets the same reply cheaply.</summary>
-    private static readonly TimeSpan KeepFinished = TimeSpan.FromMinutes(30);
+    /// <summary>
+    /// How long a finished round stays in memory, so a repeated Finish (a retry on a flaky network)
+    /// gets the same reply cheaply; later ones are answered from the store. Short, since a round
+    /// in memory costs a few KB and the opening burst finishes tens of thousands a minute.
+    /// </summary>
+    private static readonly TimeSpan KeepFinished = TimeSpan.FromMinutes(2);
 
     private readonly ConcurrentDictionary<string, ActiveRound> _rounds = new();
     private readonly ConcurrentDictionary<(long, string), ActiveRound> _current = new();

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Threading.Channels;
 using Dapper;
 using Quiz.Server.Diagnostics;
 using Quiz.Server.Storage;
@@ -8,7 +7,7 @@ namespace Quiz.Server.Play;
 
 /// <summary>
 /// The one writer of rounds (rule 2): starts and finishes that arrive together are committed in
-/// one transaction, and each caller awaits its own item. One fsync serves a whole burst.
+/// one transaction (<see cref="GroupCommit{TItem,TResult}"/>), and each caller awaits its own.
 /// </summary>
 public sealed class RoundWriter : IAsyncDisposable
 {
@@ -23,90 +22,27 @@ public sealed class RoundWriter : IAsyncDisposable
     /// <summary>The committed result: its id follows commit order.</summary>
     public sealed record Committed(long ResultId, bool FirstInCampaign, bool FirstOfDay, bool AlreadyFinished);
 
-    private abstract record Item(TaskCompletionSource<Committed?> Done);
-    private sealed record StartItem(StartedRound Round, TaskCompletionSource<Committed?> Done) : Item(Done);
-    private sealed record FinishItem(FinishedRound Round, TaskCompletionSource<Committed?> Done) : Item(Done);
+    private readonly GroupCommit<object, Committed?> _commits;
 
-    private readonly Channel<Item> _queue = Channel.CreateBounded<Item>(new BoundedChannelOptions(100_000) { SingleReader = true });
-    private readonly Database _database;
-    private readonly ILogger<RoundWriter> _logger;
-    private readonly Task _loop;
-    private readonly int _maxBatch;
-    private readonly QuizMetrics _metrics;
-
-    public RoundWriter(Database database, QuizMetrics metrics, ILogger<RoundWriter> logger, int maxBatch = 512)
+    public RoundWriter(Database database, QuizMetrics metrics, ILogger<RoundWriter> logger)
     {
-        _database = database;
-        _metrics = metrics;
-        _logger = logger;
-        _maxBatch = maxBatch;
-        _loop = Task.Run(RunAsync);
-    }
-
-    public async Task StartAsync(StartedRound round, CancellationToken ct = default)
-    {
-        var done = new TaskCompletionSource<Committed?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await _queue.Writer.WriteAsync(new StartItem(round, done), ct);
-        await done.Task;
-    }
-
-    public async Task<Committed> FinishAsync(FinishedRound round, CancellationToken ct = default)
-    {
-        var done = new TaskCompletionSource<Committed?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await _queue.Writer.WriteAsync(new FinishItem(round, done), ct);
-        return (await done.Task)!;
-    }
-
-    private async Task RunAsync()
-    {
-        var batch = new List<Item>(_maxBatch);
-        await foreach (var first in _queue.Reader.ReadAllAsync())
+        _commits = new GroupCommit<object, Committed?>(database, ApplyAsync, logger, (count, took) =>
         {
-            batch.Clear();
-            batch.Add(first);
-            while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var more)) batch.Add(more);
-            try
-            {
-                var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                var results = await CommitAsync(batch);
-                _metrics.StoreCommit.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                _metrics.StoreBatchSize.Record(batch.Count);
-                for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(results[i]);
-            }
-            catch (Exception batchError) when (batch.Count > 1)
-            {
-                // One bad item must not fail its neighbours: retry each alone.
-                _logger.LogWarning(batchError, "A batch of {Count} rounds failed; committing them one by one", batch.Count);
-                foreach (var item in batch)
-                {
-                    try { item.Done.TrySetResult((await CommitAsync([item]))[0]); }
-                    catch (Exception e) { item.Done.TrySetException(e); }
-                }
-            }
-            catch (Exception e)
-            {
-                batch[0].Done.TrySetException(e);
-            }
-        }
+            metrics.StoreBatchSize.Record(count);
+            metrics.StoreCommit.Record(took.TotalMilliseconds);
+        });
     }
 
-    private async Task<Committed?[]> CommitAsync(List<Item> batch)
+    public Task StartAsync(StartedRound round, CancellationToken ct = default) => _commits.CommitAsync(round, ct);
+
+    public async Task<Committed> FinishAsync(FinishedRound round, CancellationToken ct = default) => (await _commits.CommitAsync(round, ct))!;
+
+    private static Task<Committed?> ApplyAsync(DbConnection connection, DbTransaction tx, object item) => item switch
     {
-        await using var connection = await _database.OpenAsync();
-        await using var tx = await connection.BeginTransactionAsync();
-        var results = new Committed?[batch.Count];
-        for (var i = 0; i < batch.Count; i++)
-        {
-            results[i] = batch[i] switch
-            {
-                StartItem s => await InsertStartAsync(connection, tx, s.Round),
-                FinishItem f => await InsertFinishAsync(connection, tx, f.Round),
-                _ => null,
-            };
-        }
-        await tx.CommitAsync();
-        return results;
-    }
+        StartedRound start => InsertStartAsync(connection, tx, start),
+        FinishedRound finish => InsertFinishAsync(connection, tx, finish)!,
+        _ => throw new ArgumentException($"Not a round write: {item.GetType().Name}"),
+    };
 
     private static async Task<Committed?> InsertStartAsync(DbConnection connection, DbTransaction tx, StartedRound r)
     {
@@ -117,7 +53,7 @@ public sealed class RoundWriter : IAsyncDisposable
         return null;
     }
 
-    private static async Task<Committed> InsertFinishAsync(DbConnection connection, DbTransaction tx, FinishedRound r)
+    private static async Task<Committed?> InsertFinishAsync(DbConnection connection, DbTransaction tx, FinishedRound r)
     {
         var existing = await connection.ExecuteScalarAsync<long?>("SELECT id FROM results WHERE round_id = @RoundId", new { r.RoundId }, tx);
         if (existing is { } id) return new Committed(id, false, false, AlreadyFinished: true);
@@ -145,9 +81,5 @@ public sealed class RoundWriter : IAsyncDisposable
         return new Committed(resultId, played.InCampaign == 0, played.OnDay == 0, AlreadyFinished: false);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        _queue.Writer.TryComplete();
-        await _loop;
-    }
+    public ValueTask DisposeAsync() => _commits.DisposeAsync();
 }

@@ -115,6 +115,23 @@ public sealed class PlayHubTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARepeatedFinishLongAfterwardsIsAnsweredFromTheStore()
+    {
+        var round = await StartAsync();
+        var key = await KeyOf(round.Questions[0]);
+        await AnswerAsync(round.RoundId, 0, key);
+        var first = await FinishAsync(round.RoundId);
+
+        _app.Clock.Advance(TimeSpan.FromMinutes(5)); // the round has left memory
+        var later = await FinishAsync(round.RoundId);
+
+        Assert.Equal((first.Score, first.MaxScore, first.Correct, first.DurationMs), (later.Score, later.MaxScore, later.Correct, later.DurationMs));
+        Assert.Equal(first.NationalRank, later.NationalRank);
+        Assert.Equal(first.Review.Select(r => (r.Position, r.Correct, string.Join(",", r.Key), string.Join(",", r.Chosen))),
+            later.Review.Select(r => (r.Position, r.Correct, string.Join(",", r.Key), string.Join(",", r.Chosen))));
+    }
+
+    [Fact]
     public async Task TheSecondPlayerWithTheBetterScoreRanksFirst()
     {
         var slow = await StartAsync();

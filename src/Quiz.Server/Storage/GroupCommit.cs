@@ -1,0 +1,91 @@
+using System.Data.Common;
+using System.Threading.Channels;
+
+namespace Quiz.Server.Storage;
+
+/// <summary>
+/// Group commit (rule 2): writes that arrive together are applied in one transaction by one
+/// writer, and each caller awaits its own result. One fsync then serves a whole burst, and the
+/// single writer never fights other writers of its kind for SQLite's write lock.
+/// </summary>
+public sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
+{
+    private sealed record Pending(TItem Item, TaskCompletionSource<TResult> Done);
+
+    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(100_000) { SingleReader = true });
+    private readonly Database _database;
+    private readonly Func<DbConnection, DbTransaction, TItem, Task<TResult>> _apply;
+    private readonly Action<int, TimeSpan>? _committed;
+    private readonly ILogger _logger;
+    private readonly int _maxBatch;
+    private readonly Task _loop;
+
+    /// <param name="apply">Writes one item inside the batch's transaction.</param>
+    /// <param name="committed">Told each batch's size and commit time (metrics).</param>
+    public GroupCommit(Database database, Func<DbConnection, DbTransaction, TItem, Task<TResult>> apply, ILogger logger,
+        Action<int, TimeSpan>? committed = null, int maxBatch = 512)
+    {
+        _database = database;
+        _apply = apply;
+        _logger = logger;
+        _committed = committed;
+        _maxBatch = maxBatch;
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Completes once the item is committed (or throws why it could not be).</summary>
+    public async Task<TResult> CommitAsync(TItem item, CancellationToken ct = default)
+    {
+        var done = new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _queue.Writer.WriteAsync(new Pending(item, done), ct);
+        return await done.Task;
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<Pending>(_maxBatch);
+        await foreach (var first in _queue.Reader.ReadAllAsync())
+        {
+            batch.Clear();
+            batch.Add(first);
+            while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var more)) batch.Add(more);
+            try
+            {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var results = await ApplyAsync(batch);
+                _committed?.Invoke(batch.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(results[i]);
+            }
+            catch (Exception batchError) when (batch.Count > 1)
+            {
+                // One bad item must not fail its neighbours: retry each alone.
+                _logger.LogWarning(batchError, "A batch of {Count} writes failed; committing them one by one", batch.Count);
+                foreach (var pending in batch)
+                {
+                    try { pending.Done.TrySetResult((await ApplyAsync([pending]))[0]); }
+                    catch (Exception e) { pending.Done.TrySetException(e); }
+                }
+            }
+            catch (Exception e)
+            {
+                batch[0].Done.TrySetException(e);
+            }
+        }
+    }
+
+    private async Task<TResult[]> ApplyAsync(List<Pending> batch)
+    {
+        await using var connection = await _database.OpenAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        var results = new TResult[batch.Count];
+        for (var i = 0; i < batch.Count; i++) results[i] = await _apply(connection, tx, batch[i].Item);
+        await tx.CommitAsync();
+        return results;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop;
+    }
+}
