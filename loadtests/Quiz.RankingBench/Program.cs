@@ -59,8 +59,11 @@ if (Runs("redis"))
         if (command is "cmdstat_evalsha" or "cmdstat_zadd" or "cmdstat_zcount" or "cmdstat_hget" or "cmdstat_hset" or "cmdstat_setbit" or "cmdstat_hincrby")
             Console.WriteLine($"  redis {command}: {stats[..stats.IndexOf(",rejected", StringComparison.Ordinal)]}");
     await WithCpu(Measure.SaturatedAsync("redis finish (full board)", updates / 2, workers, i => Finish(participants + i)));
+    var (pause0, gcs0) = (GC.GetTotalPauseDuration(), GC.CollectionCount(0));
     redisPaced = await Measure.PacedAsync($"redis finish at {redisFill.PerSecond / 2:N0}/s", redisFill.PerSecond / 2, TimeSpan.FromSeconds(5),
         i => Finish(participants + updates / 2 + Math.Min(i, updates - updates / 2)));
+    // Causes of the tail: this process's GC pauses, and other work on the machine (load average).
+    Console.WriteLine($"  during it: {GC.CollectionCount(0) - gcs0} GCs pausing {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds:F0} ms in all; load average {LoadAverage()}");
     await engine.FlushAsync();
     var national = BoardKey.National(campaign.Id, "main");
     redisQueries = await WithCpu(Measure.SaturatedAsync("redis rank query", queries, workers,
