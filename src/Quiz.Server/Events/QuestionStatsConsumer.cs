@@ -10,16 +10,17 @@ namespace Quiz.Server.Events;
 /// Per question version: how often it was answered, how often right, how often each option was
 /// chosen. Batched like <see cref="UnitDailyStatsConsumer"/>.
 /// </summary>
-public sealed class QuestionStatsConsumer(Database database) : IConsumer<Batch<RoundCompleted>>
+public sealed class QuestionStatsConsumer(StoreWriter writer) : IConsumer<Batch<RoundCompleted>>
 {
     public const string Name = "question-stats";
 
-    public async Task Consume(ConsumeContext<Batch<RoundCompleted>> context)
+    public Task Consume(ConsumeContext<Batch<RoundCompleted>> context) =>
+        writer.WriteAsync((connection, tx) => ApplyAsync(connection, tx, context.Message), context.CancellationToken);
+
+    private static async Task<bool> ApplyAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction tx, Batch<RoundCompleted> batch)
     {
-        await using var connection = await database.OpenAsync(context.CancellationToken, durable: false);
-        await using var tx = await connection.BeginTransactionAsync(context.CancellationToken);
         var sums = new Dictionary<(string Id, int Version), (long Answered, long Correct, long[] Chosen)>();
-        foreach (var message in context.Message)
+        foreach (var message in batch)
         {
             var round = message.Message;
             if (!await ProjectionGuard.ClaimAsync(connection, tx, Name, round.ResultId)) continue;
@@ -44,6 +45,6 @@ public sealed class QuestionStatsConsumer(Database database) : IConsumer<Batch<R
                     answered = answered + excluded.answered, correct = correct + excluded.correct, option_counts = excluded.option_counts
                 """, new { id, version, s.Answered, s.Correct, Counts = JsonSerializer.Serialize(counts) }, tx);
         }
-        await tx.CommitAsync(context.CancellationToken);
+        return true;
     }
 }

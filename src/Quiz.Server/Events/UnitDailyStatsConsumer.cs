@@ -11,18 +11,19 @@ namespace Quiz.Server.Events;
 /// the same increments, so a parent is the sum of its children. Rounds arrive in batches, summed
 /// in memory and written in one transaction: a burst of finishes costs a few commits, not one each.
 /// </summary>
-public sealed class UnitDailyStatsConsumer(Database database) : IConsumer<Batch<RoundCompleted>>
+public sealed class UnitDailyStatsConsumer(StoreWriter writer) : IConsumer<Batch<RoundCompleted>>
 {
     public const string Name = "unit-daily-stats";
 
     private sealed record Key(string CampaignId, string Kind, string Code, string Day);
 
-    public async Task Consume(ConsumeContext<Batch<RoundCompleted>> context)
+    public Task Consume(ConsumeContext<Batch<RoundCompleted>> context) =>
+        writer.WriteAsync((connection, tx) => ApplyAsync(connection, tx, context.Message), context.CancellationToken);
+
+    private static async Task<bool> ApplyAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction tx, Batch<RoundCompleted> batch)
     {
-        await using var connection = await database.OpenAsync(context.CancellationToken, durable: false);
-        await using var tx = await connection.BeginTransactionAsync(context.CancellationToken);
         var sums = new Dictionary<Key, (long New, long Distinct, long Rounds, long Points)>();
-        foreach (var message in context.Message)
+        foreach (var message in batch)
         {
             var round = message.Message;
             if (!await ProjectionGuard.ClaimAsync(connection, tx, Name, round.ResultId)) continue;
@@ -45,6 +46,6 @@ public sealed class UnitDailyStatsConsumer(Database database) : IConsumer<Batch<
                     rounds = rounds + excluded.rounds,
                     points = points + excluded.points
                 """, new { key.CampaignId, key.Kind, key.Code, key.Day, s.New, s.Distinct, s.Rounds, s.Points }, tx);
-        await tx.CommitAsync(context.CancellationToken);
+        return true;
     }
 }

@@ -12,21 +12,21 @@ public sealed record Participant(long Id, string Nickname, string MobileMasked, 
 /// Registration and lookup of participants. The mobile number is the identity. Registrations are
 /// group-committed: the opening burst registers thousands a second, which one fsync each could not carry.
 /// </summary>
-public sealed partial class ParticipantRegistry : IAsyncDisposable
+public sealed partial class ParticipantRegistry
 {
     private readonly Database database;
     private readonly ParticipantTokens tokens;
     private readonly UnitDirectory units;
     private readonly TimeProvider clock;
-    private readonly GroupCommit<NewParticipant, (long Id, bool Created)> _inserts;
+    private readonly StoreWriter writer;
 
-    public ParticipantRegistry(Database database, ParticipantTokens tokens, UnitDirectory units, TimeProvider clock, ILogger<ParticipantRegistry> logger)
+    public ParticipantRegistry(Database database, StoreWriter writer, ParticipantTokens tokens, UnitDirectory units, TimeProvider clock)
     {
         this.database = database;
+        this.writer = writer;
         this.tokens = tokens;
         this.units = units;
         this.clock = clock;
-        _inserts = new GroupCommit<NewParticipant, (long, bool)>(database, InsertAsync, logger);
     }
 
     private sealed record NewParticipant(string Hash, string Masked, string Nickname, string RegionCode, string? Organisation, string Track, string Now);
@@ -43,8 +43,6 @@ public sealed partial class ParticipantRegistry : IAsyncDisposable
             ? (created, true)
             : (await connection.ExecuteScalarAsync<long>("SELECT id FROM participants WHERE mobile_hash = @Hash", p, tx), false);
     }
-
-    public ValueTask DisposeAsync() => _inserts.DisposeAsync();
 
     public sealed record Registration(string? Nickname, string? Mobile, string? RegionCode, string? OrganisationCode, string? Track);
 
@@ -68,8 +66,8 @@ public sealed partial class ParticipantRegistry : IAsyncDisposable
         if (errors.Count > 0) return (null, errors);
 
         var organisation = string.IsNullOrEmpty(r.OrganisationCode) ? null : r.OrganisationCode;
-        var (id, created) = await _inserts.CommitAsync(new NewParticipant(tokens.HashMobile(mobile!), Mask(mobile!), nickname!, r.RegionCode!,
-            organisation, track!, clock.GetUtcNow().ToString("O")), ct);
+        var row = new NewParticipant(tokens.HashMobile(mobile!), Mask(mobile!), nickname!, r.RegionCode!, organisation, track!, clock.GetUtcNow().ToString("O"));
+        var (id, created) = await writer.WriteAsync((connection, tx) => InsertAsync(connection, tx, row), ct);
         return (created ? new Participant(id, nickname!, Mask(mobile!), r.RegionCode!, organisation, track!) : await GetAsync(id, ct), errors);
     }
 

@@ -1,15 +1,14 @@
 using System.Data.Common;
 using Dapper;
-using Quiz.Server.Diagnostics;
 using Quiz.Server.Storage;
 
 namespace Quiz.Server.Play;
 
 /// <summary>
-/// The one writer of rounds (rule 2): starts and finishes that arrive together are committed in
-/// one transaction (<see cref="GroupCommit{TItem,TResult}"/>), and each caller awaits its own.
+/// Rounds in the store: a start (it counts against the day's attempts) and a finish with every
+/// answer, each committed through the <see cref="StoreWriter"/> before the caller goes on.
 /// </summary>
-public sealed class RoundWriter : IAsyncDisposable
+public sealed class RoundWriter
 {
     public sealed record StartedRound(string Id, string CampaignId, string StageId, long ParticipantId, string Day,
         DateTimeOffset StartedAt, DateTimeOffset Deadline, string QuestionsJson);
@@ -22,27 +21,15 @@ public sealed class RoundWriter : IAsyncDisposable
     /// <summary>The committed result: its id follows commit order.</summary>
     public sealed record Committed(long ResultId, bool FirstInCampaign, bool FirstOfDay, bool AlreadyFinished);
 
-    private readonly GroupCommit<object, Committed?> _commits;
+    private readonly StoreWriter _writer;
 
-    public RoundWriter(Database database, QuizMetrics metrics, ILogger<RoundWriter> logger)
-    {
-        _commits = new GroupCommit<object, Committed?>(database, ApplyAsync, logger, (count, took) =>
-        {
-            metrics.StoreBatchSize.Record(count);
-            metrics.StoreCommit.Record(took.TotalMilliseconds);
-        });
-    }
+    public RoundWriter(StoreWriter writer) => _writer = writer;
 
-    public Task StartAsync(StartedRound round, CancellationToken ct = default) => _commits.CommitAsync(round, ct);
+    public Task StartAsync(StartedRound round, CancellationToken ct = default) =>
+        _writer.WriteAsync((connection, tx) => InsertStartAsync(connection, tx, round), ct);
 
-    public async Task<Committed> FinishAsync(FinishedRound round, CancellationToken ct = default) => (await _commits.CommitAsync(round, ct))!;
-
-    private static Task<Committed?> ApplyAsync(DbConnection connection, DbTransaction tx, object item) => item switch
-    {
-        StartedRound start => InsertStartAsync(connection, tx, start),
-        FinishedRound finish => InsertFinishAsync(connection, tx, finish)!,
-        _ => throw new ArgumentException($"Not a round write: {item.GetType().Name}"),
-    };
+    public async Task<Committed> FinishAsync(FinishedRound round, CancellationToken ct = default) =>
+        (await _writer.WriteAsync((connection, tx) => InsertFinishAsync(connection, tx, round), ct))!;
 
     private static async Task<Committed?> InsertStartAsync(DbConnection connection, DbTransaction tx, StartedRound r)
     {
@@ -81,5 +68,4 @@ public sealed class RoundWriter : IAsyncDisposable
         return new Committed(resultId, played.InCampaign == 0, played.OnDay == 0, AlreadyFinished: false);
     }
 
-    public ValueTask DisposeAsync() => _commits.DisposeAsync();
 }

@@ -28,12 +28,7 @@ public sealed class Database
 
     public string FilePath { get; }
 
-    /// <param name="durable">
-    /// True: a commit is on disk before it returns (synchronous=FULL), for what players were told.
-    /// False: WAL's NORMAL, safe against a killed process but not a power cut, for projections
-    /// that can be rebuilt from the store: half the fsyncs.
-    /// </param>
-    public async Task<DbConnection> OpenAsync(CancellationToken ct = default, bool durable = true)
+    public async Task<DbConnection> OpenAsync(CancellationToken ct = default)
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(ct);
@@ -41,7 +36,7 @@ public sealed class Database
         // synchronous=FULL: a commit is on disk before we tell anyone it happened (rule 2);
         // group commit keeps the fsync count low.
         await using var pragma = connection.CreateCommand();
-        pragma.CommandText = $"PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; PRAGMA synchronous = {(durable ? "FULL" : "NORMAL")};";
+        pragma.CommandText = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; PRAGMA synchronous = FULL;";
         await pragma.ExecuteNonQueryAsync(ct);
         return connection;
     }

@@ -9,6 +9,7 @@ public static class StorageExtensions
         builder.Services.Configure<StorageOptions>(builder.Configuration.GetSection(StorageOptions.Section));
         builder.Services.AddSingleton<Database>();
         builder.Services.AddSingleton<Migrator>();
+        builder.Services.AddSingleton<StoreWriter>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         return builder;
     }
