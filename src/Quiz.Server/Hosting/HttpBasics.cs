@@ -24,6 +24,12 @@ public static class HttpBasics
         // build's static-web-assets manifest points there from any working directory. A published
         // copy carries wwwroot beside its binaries instead.
         builder.WebHost.UseStaticWebAssets();
+        // SQLite's ADO.NET provider does its I/O synchronously even behind async calls, so a burst
+        // holds pool threads; start with enough of them instead of waiting for the pool to grow
+        // (it adds about one a second). Setting Server:MinThreads (default 128).
+        var minThreads = builder.Configuration.GetValue("Server:MinThreads", 128);
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, minThreads), io);
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         return builder;

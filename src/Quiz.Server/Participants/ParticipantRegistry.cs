@@ -68,10 +68,25 @@ public sealed partial class ParticipantRegistry
         var organisation = string.IsNullOrEmpty(r.OrganisationCode) ? null : r.OrganisationCode;
         var row = new NewParticipant(tokens.HashMobile(mobile!), Mask(mobile!), nickname!, r.RegionCode!, organisation, track!, clock.GetUtcNow().ToString("O"));
         var (id, created) = await writer.WriteAsync((connection, tx) => InsertAsync(connection, tx, row), ct);
-        return (created ? new Participant(id, nickname!, Mask(mobile!), r.RegionCode!, organisation, track!) : await GetAsync(id, ct), errors);
+        if (!created) return (await GetAsync(id, ct), errors);
+        var participant = new Participant(id, nickname!, Mask(mobile!), r.RegionCode!, organisation, track!);
+        if (_known.Count < MaxKnown) _known[id] = participant;
+        return (participant, errors);
     }
 
+    /// <summary>Participants never change once registered, so lookups on the play path are served from memory.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, Participant> _known = new();
+    private const int MaxKnown = 2_000_000;
+
     public async Task<Participant?> GetAsync(long id, CancellationToken ct = default)
+    {
+        if (_known.TryGetValue(id, out var known)) return known;
+        var participant = await LoadAsync(id, ct);
+        if (participant is not null && _known.Count < MaxKnown) _known[id] = participant;
+        return participant;
+    }
+
+    private async Task<Participant?> LoadAsync(long id, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
         return await connection.QuerySingleOrDefaultAsync<Participant>("""
