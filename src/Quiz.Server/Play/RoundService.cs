@@ -116,8 +116,12 @@ public sealed partial class RoundService(
                 StartedAt = now, Deadline = now + stage.RoundTime, Questions = questions,
                 AttemptsLeft = left - 1, Answers = new GivenChoice?[questions.Count], LastAnswerAt = now,
             };
-            await writer.StartAsync(new RoundWriter.StartedRound(round.Id, campaignId, stage.Id, participantId, dayText, now, round.Deadline,
-                JsonSerializer.Serialize(questions.Select(q => new StoredRef(q.Question.Id, q.Stored.Version, q.Order)))), ct);
+            // Not awaited: only a finish must be durable before the reply. The store writer keeps
+            // order, so this start is committed before the round's finish, and a start lost in a
+            // crash is a round that would have been voided anyway. Until then the round in memory
+            // answers a second start, so the attempt cap holds.
+            _ = RecordStartAsync(new RoundWriter.StartedRound(round.Id, campaignId, stage.Id, participantId, dayText, now, round.Deadline,
+                JsonSerializer.Serialize(questions.Select(q => new StoredRef(q.Question.Id, q.Stored.Version, q.Order)))));
 
             _rounds[round.Id] = round;
             _current[(participantId, campaignId)] = round;
@@ -129,6 +133,12 @@ public sealed partial class RoundService(
     }
 
     private sealed record StoredRef(string Id, int Version, int[] Order);
+
+    private async Task RecordStartAsync(RoundWriter.StartedRound start)
+    {
+        try { await writer.StartAsync(start); }
+        catch (Exception e) { logger.LogError(e, "Round {Round} could not be recorded as started", start.Id); }
+    }
 
     /// <summary>The round this participant has in play in a campaign, to carry on after a reconnect.</summary>
     public RoundView? Current(long participantId, string campaignId)
