@@ -63,6 +63,8 @@ public sealed partial class RoundService(
         public DateTimeOffset LastAnswerAt { get; set; }
         public string? Flag { get; set; }
         public Task<RoundResult>? Finishing { get; set; }
+        /// <summary>Completes when the start is committed (never throws).</summary>
+        public Task Recorded { get; set; } = Task.CompletedTask;
         public ITimer? Timer { get; set; }
         public object Gate { get; } = new();
     }
@@ -87,8 +89,12 @@ public sealed partial class RoundService(
         try
         {
             // One round at a time per campaign: a second start resumes the first.
-            if (_current.TryGetValue((participantId, campaignId), out var running) && running.Finishing is null && now < running.Deadline)
-                return View(running, now);
+            if (_current.TryGetValue((participantId, campaignId), out var running))
+            {
+                if (running.Finishing is null && now < running.Deadline) return View(running, now);
+                // It is finishing: its start must be in the store before the attempts are counted.
+                await running.Recorded;
+            }
 
             await using var connection = await database.OpenAsync(ct);
             var dayText = day.ToString("yyyy-MM-dd");
@@ -119,8 +125,8 @@ public sealed partial class RoundService(
             // Not awaited: only a finish must be durable before the reply. The store writer keeps
             // order, so this start is committed before the round's finish, and a start lost in a
             // crash is a round that would have been voided anyway. Until then the round in memory
-            // answers a second start, so the attempt cap holds.
-            _ = RecordStartAsync(new RoundWriter.StartedRound(round.Id, campaignId, stage.Id, participantId, dayText, now, round.Deadline,
+            // answers a second start, and a start after it waits for it (above): the cap holds.
+            round.Recorded = RecordStartAsync(new RoundWriter.StartedRound(round.Id, campaignId, stage.Id, participantId, dayText, now, round.Deadline,
                 JsonSerializer.Serialize(questions.Select(q => new StoredRef(q.Question.Id, q.Stored.Version, q.Order)))));
 
             _rounds[round.Id] = round;
