@@ -22,7 +22,8 @@ public sealed class QuizMetrics
         Finishes = _meter.CreateCounter<long>("quiz.finishes");
         FinishDuration = _meter.CreateHistogram<double>("quiz.finish.duration", "ms", "Finish: commit, ranking and publish, as the player waits for it.");
         StoreCommit = _meter.CreateHistogram<double>("quiz.store.commit.duration", "ms", "One group commit of rounds.");
-        StoreBatchSize = _meter.CreateHistogram<long>("quiz.store.batch_size", description: "Rounds committed together in one transaction.");
+        StoreBatchSize = _meter.CreateHistogram<long>("quiz.store.batch_size", description: "Writes committed together in one transaction.");
+        StoreFlush = _meter.CreateHistogram<double>("quiz.store.commit.flush.duration", "ms", "The COMMIT of a group transaction alone: the WAL's fsync.");
         RankingUpdate = _meter.CreateHistogram<double>("quiz.ranking.update.duration", "ms", "A finish's ranking update with its rank returned.");
         RankPending = _meter.CreateCounter<long>("quiz.ranking.pending", description: "Finishes answered with the rank pending (ranking unreachable).");
     }
@@ -34,6 +35,7 @@ public sealed class QuizMetrics
     public Histogram<double> FinishDuration { get; }
     public Histogram<double> StoreCommit { get; }
     public Histogram<long> StoreBatchSize { get; }
+    public Histogram<double> StoreFlush { get; }
     public Histogram<double> RankingUpdate { get; }
     public Counter<long> RankPending { get; }
 }

@@ -14,10 +14,11 @@ public sealed class StoreWriter : IAsyncDisposable
 
     public StoreWriter(Database database, QuizMetrics metrics, ILogger<StoreWriter> logger)
     {
-        _commits = new(database, (connection, tx, write) => write(connection, tx), logger, (count, took) =>
+        _commits = new(database, (connection, tx, write) => write(connection, tx), logger, (count, took, flush) =>
         {
             metrics.StoreBatchSize.Record(count);
             metrics.StoreCommit.Record(took.TotalMilliseconds);
+            metrics.StoreFlush.Record(flush.TotalMilliseconds);
         });
     }
 
