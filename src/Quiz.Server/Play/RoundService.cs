@@ -8,6 +8,7 @@ using Quiz.Ranking;
 using Quiz.Server.Campaigns;
 using Quiz.Server.Diagnostics;
 using Quiz.Server.Participants;
+using Quiz.Server.Rankings;
 using Quiz.Server.Questions;
 using Quiz.Server.Storage;
 using Quiz.Server.Units;
@@ -28,6 +29,7 @@ public sealed partial class RoundService(
     RoundWriter writer,
     Database database,
     IRankingEngine ranking,
+    RankingStore rankingStore,
     IBus bus,
     IHubContext<PlayHub, IPlayClient> hub,
     QuizMetrics metrics,
@@ -45,9 +47,6 @@ public sealed partial class RoundService(
     private readonly ConcurrentDictionary<string, ActiveRound> _rounds = new();
     private readonly ConcurrentDictionary<(long, string), ActiveRound> _current = new();
     private readonly SemaphoreSlim[] _participantLocks = Enumerable.Range(0, 256).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
-
-    /// <summary>Rounds in play now (for metrics).</summary>
-    public int ActiveCount => _current.Count;
 
     private sealed class ActiveRound
     {
@@ -257,7 +256,7 @@ public sealed partial class RoundService(
         var score = rows.Sum(r => r.Points);
         var maxScore = round.Stage.MaxScore(round.Questions.Select(q => q.Question.Type));
         var correctCount = rows.Count(r => r.Correct);
-        var regionPath = units.PathOf(round.Participant.RegionCode);
+        var regionPath = units.PathOf(round.Participant.RegionCode); // projections count every level
         var organisation = round.Participant.OrganisationCode is { } code ? units.Organisation(code) : null;
 
         // Rule 2: committed before anyone is told.
@@ -269,7 +268,7 @@ public sealed partial class RoundService(
         try
         {
             ranks = await ranking.RecordFinishAsync(new RoundFinished(round.Campaign.Id, round.Stage.Id, round.Stage.Rule, committed.ResultId,
-                round.Participant.Id, score, duration, finishedAt, round.Day, regionPath, organisation?.Code, organisation?.Type, round.Campaign.Start));
+                round.Participant.Id, score, duration, finishedAt, round.Day, rankingStore.RegionPathOf(round.Participant.RegionCode), organisation?.Code, organisation?.Type, round.Campaign.Start));
         }
         catch (Exception e)
         {

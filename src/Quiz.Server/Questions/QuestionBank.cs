@@ -15,14 +15,16 @@ public sealed class QuestionBank(Database database, TimeProvider clock)
     /// <summary>Changes whenever a save changed the bank, so readers with a cache know to reload.</summary>
     public long Generation => Interlocked.Read(ref _generation);
 
+    private const string CurrentHashes = """
+        SELECT q.id, q.current_version, v.content_hash
+        FROM questions q JOIN question_versions v ON v.question_id = q.id AND v.version = q.current_version
+        """;
+
     /// <summary>Current content hash per question id: what an import compares against.</summary>
     public async Task<Dictionary<string, (int Version, string Hash)>> CurrentHashesAsync(CancellationToken ct = default)
     {
         await using var connection = await database.OpenAsync(ct);
-        var rows = await connection.QueryAsync<(string Id, int Version, string Hash)>("""
-            SELECT q.id, q.current_version, v.content_hash
-            FROM questions q JOIN question_versions v ON v.question_id = q.id AND v.version = q.current_version
-            """);
+        var rows = await connection.QueryAsync<(string Id, int Version, string Hash)>(CurrentHashes);
         return rows.ToDictionary(r => r.Id, r => (r.Version, r.Hash), StringComparer.OrdinalIgnoreCase);
     }
 
@@ -34,10 +36,7 @@ public sealed class QuestionBank(Database database, TimeProvider clock)
     {
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var current = (await connection.QueryAsync<(string Id, int Version, string Hash)>("""
-            SELECT q.id, q.current_version, v.content_hash
-            FROM questions q JOIN question_versions v ON v.question_id = q.id AND v.version = q.current_version
-            """, transaction: tx)).ToDictionary(r => r.Id, StringComparer.OrdinalIgnoreCase);
+        var current = (await connection.QueryAsync<(string Id, int Version, string Hash)>(CurrentHashes, transaction: tx)).ToDictionary(r => r.Id, StringComparer.OrdinalIgnoreCase);
         var now = clock.GetUtcNow().ToString("O");
         int added = 0, updated = 0, unchanged = 0;
         foreach (var question in questions)

@@ -42,13 +42,13 @@ public static class RankingsApi
 
     private static async Task<Results<Ok<MyRanks>, NotFound>> Me(
         string campaignId, string stageId, int? around, ClaimsPrincipal user, CampaignCatalog campaigns, ParticipantRegistry participants,
-        RankingService rankings, UnitDirectory units, CancellationToken ct)
+        RankingService rankings, RankingStore store, CancellationToken ct)
     {
         if (campaigns.Get(campaignId)?.Stage(stageId) is null) return TypedResults.NotFound();
         var me = await participants.GetAsync(user.ParticipantId(), ct);
         if (me is null) return TypedResults.NotFound();
         var national = BoardKey.National(campaignId, stageId);
-        var path = units.PathOf(me.RegionCode).Take(3).ToList();
+        var path = store.RegionPathOf(me.RegionCode);
         var aroundMe = await rankings.Engine.GetAroundAsync(national, me.Id, Math.Clamp(around ?? 5, 0, 20), ct);
         var unitLevel = (UnitLevel)(path.Count - 1);
         var myUnit = await rankings.Engine.GetUnitAsync(new UnitBoardKey(campaignId, unitLevel, UnitMetric.Participants), path[^1], ct);
