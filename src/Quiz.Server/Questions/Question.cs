@@ -14,7 +14,7 @@ public static class QuestionTypes
 
 public static class Tracks
 {
-    public static readonly string[] All = ["elderly", "student", "workplace", "countryside", "general"];
+    public static readonly string[] All = ["elderly", "student", "workplace", "countryside", "city", "general"];
 }
 
 /// <summary>One question's content as authored; the store keeps every version of it.</summary>
