@@ -16,6 +16,19 @@ public interface IRankingEngine : IAsyncDisposable
     /// <summary>Raised once per campaign when it starts needing catch-up.</summary>
     event Action<string>? CatchUpNeeded;
 
+    /// <summary>
+    /// What a watchdog needs to tell whether a campaign's boards are whole: the engine answers,
+    /// the campaign's keys and bases are there, and how many rounds it has applied (compared with
+    /// the store's count of results committed a while ago).
+    /// </summary>
+    Task<CampaignHealth> CheckAsync(string campaignId, CancellationToken cancellationToken = default);
+
+    /// <summary>Raised when the engine's backing store comes back after an outage (never for the in-process engine).</summary>
+    event Action? Reconnected;
+
+    /// <summary>The campaign's headcount bases as the engine holds them (reconcile compares them with the store).</summary>
+    Task<IReadOnlyList<UnitBase>> GetUnitBasesAsync(string campaignId, CancellationToken cancellationToken = default);
+
     /// <summary>Replaces the campaign's headcount bases (participation rate).</summary>
     Task SetUnitBasesAsync(string campaignId, IEnumerable<UnitBase> bases, CancellationToken cancellationToken = default);
 
@@ -51,3 +64,6 @@ public interface IRankingEngine : IAsyncDisposable
     /// <summary>Compares the live boards with a recomputation from <paramref name="rounds"/> (all the campaign's rounds in RoundId order).</summary>
     Task<ReconcileReport> ReconcileAsync(string campaignId, IAsyncEnumerable<RoundFinished> rounds, CancellationToken cancellationToken = default);
 }
+
+/// <summary>See <see cref="IRankingEngine.CheckAsync"/>.</summary>
+public sealed record CampaignHealth(bool Reachable, bool KeysPresent, bool BasesPresent, long AppliedRounds);

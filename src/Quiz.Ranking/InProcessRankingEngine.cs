@@ -54,6 +54,14 @@ public sealed class InProcessRankingEngine : IRankingEngine
     // The in-process engine never misses a round, so it never asks for catch-up.
     public event Action<string>? CatchUpNeeded { add { } remove { } }
 
+    public event Action? Reconnected { add { } remove { } }
+
+    public Task<IReadOnlyList<UnitBase>> GetUnitBasesAsync(string campaignId, CancellationToken cancellationToken = default)
+    {
+        var campaign = Campaign(campaignId);
+        lock (campaign.Gate) return Task.FromResult(campaign.Bases);
+    }
+
     public Task SetUnitBasesAsync(string campaignId, IEnumerable<UnitBase> bases, CancellationToken cancellationToken = default)
     {
         var list = bases.ToList();
@@ -108,6 +116,15 @@ public sealed class InProcessRankingEngine : IRankingEngine
 
     // Counters are summed under the campaign's lock as rounds arrive: nothing to flush.
     public Task FlushAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+    /// <summary>Every round counts once on its region leaf, so their rounds add up to the rounds applied.</summary>
+    public Task<CampaignHealth> CheckAsync(string campaignId, CancellationToken cancellationToken = default)
+    {
+        var campaign = Campaign(campaignId);
+        long applied;
+        lock (campaign.Counters) applied = campaign.Counters.All.Where(t => t.Key.StartsWith("r/", StringComparison.Ordinal)).Sum(t => t.Value.Rounds);
+        return Task.FromResult(new CampaignHealth(true, true, true, applied));
+    }
 
     public Task RefreshAsync(CancellationToken cancellationToken = default) => cache.RefreshAsync(FetchTop, BuildUnits);
 

@@ -15,12 +15,17 @@ public sealed record RankingOptions
     public int WatchBuffer { get; init; } = 1024;
     /// <summary>Rebuild: how many replayed rounds may be in flight to Redis at once (bounds memory).</summary>
     public int RebuildWindow { get; init; } = 4096;
+    /// <summary>Longest a finish waits for the ranking before it answers Pending (the round is already durable).</summary>
+    public TimeSpan FinishTimeout { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>Longest a read waits before it answers from the cache, or nothing.</summary>
+    public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
 
     public void Validate()
     {
         if (Engine is not ("InProcess" or "Redis")) throw new ArgumentException($"Ranking:Engine must be InProcess or Redis, not '{Engine}'.");
         if (FlushInterval <= TimeSpan.Zero || FlushInterval > TimeSpan.FromMilliseconds(250)) throw new ArgumentException("Ranking:FlushInterval must be in (0, 250 ms].");
         if (RefreshInterval <= TimeSpan.Zero) throw new ArgumentException("Ranking:RefreshInterval must be positive.");
+        if (FinishTimeout <= TimeSpan.Zero || ReadTimeout <= TimeSpan.Zero) throw new ArgumentException("Ranking:FinishTimeout and ReadTimeout must be positive.");
         if (TopCacheDepth < 1 || RebuildWindow < 1 || WatchBuffer < 1) throw new ArgumentException("Ranking: depths and windows must be positive.");
     }
 }

@@ -9,7 +9,7 @@ namespace Quiz.Ranking;
 /// touch all its keys.
 /// <code>
 /// {c:X}:hold                 present while a rebuild/catch-up runs: live finishes answer Pending
-/// {c:X}:epoch                bumped by each rebuild; unit-counter flushes of an older epoch are dropped
+/// {c:X}:epoch                present while the campaign's keys are; bumped by each rebuild
 /// {c:X}:last                 hash participant → last applied round id (duplicates change nothing);
 ///                            its fields are exactly the campaign's participants (first-ever, and the count)
 /// {c:X}:seen:yyyyMMdd        bitmap by participant id: played that day (exact distinct counts)
@@ -19,6 +19,7 @@ namespace Quiz.Ranking;
 /// {c:X}:b:STAGE:d:yyyyMMdd     each person's best of that day (rule BestOfDaySummed)
 /// {c:X}:uc, :uc:yyyyMMdd     hash "leaf|p|r|s" → participants/rounds/points of leaf units (UnitCounters)
 /// {c:X}:days                 set of days with unit counters
+/// {c:X}:applied              rounds applied (the store's count of results, once caught up)
 /// {c:X}:bases                hash "level|code" → "parent|headcount"
 /// </code>
 /// </summary>
@@ -32,6 +33,7 @@ static class RedisKeys
     public static RedisKey Units(string c) => Prefix(c) + ":uc";
     public static RedisKey Units(string c, DateOnly day) => Prefix(c) + ":uc:" + Day(day);
     public static RedisKey Days(string c) => Prefix(c) + ":days";
+    public static RedisKey Applied(string c) => Prefix(c) + ":applied";
     public static RedisKey Bases(string c) => Prefix(c) + ":bases";
     public static RedisKey DayBest(string c, string stage, DateOnly day) => Prefix(c) + ":b:" + stage + ":d:" + Day(day);
 
@@ -60,15 +62,21 @@ static class RedisKeys
         readonly ConcurrentDictionary<(string Campaign, string Stage, BoardScope Scope, string? Code), RedisKey> boards = new();
         readonly ConcurrentDictionary<(string Campaign, DateOnly Day), RedisKey> seen = new();
         readonly ConcurrentDictionary<(string Campaign, string Stage, DateOnly Day), RedisKey> dayBest = new();
-        readonly ConcurrentDictionary<string, (RedisKey Hold, RedisKey Epoch, RedisKey Last)> campaigns = new(StringComparer.Ordinal);
+        readonly ConcurrentDictionary<(string Campaign, DateOnly Day), RedisKey> dayUnits = new();
+        readonly ConcurrentDictionary<(string Campaign, DateOnly Day), string> dayNames = new();
+        readonly ConcurrentDictionary<string, CampaignKeys> campaigns = new(StringComparer.Ordinal);
 
         public RedisKey Board(string c, string stage, BoardScope scope, string? code) =>
             boards.GetOrAdd((c, stage, scope, code), static k => RedisKeys.Board(k.Campaign, k.Stage, k.Scope, k.Code));
         public RedisKey Seen(string c, DateOnly day) => seen.GetOrAdd((c, day), static k => RedisKeys.Seen(k.Campaign, k.Day));
         public RedisKey DayBest(string c, string stage, DateOnly day) => dayBest.GetOrAdd((c, stage, day), static k => RedisKeys.DayBest(k.Campaign, k.Stage, k.Day));
-        public (RedisKey Hold, RedisKey Epoch, RedisKey Last) Campaign(string c) => campaigns.GetOrAdd(c, static c => (Hold(c), Epoch(c), Last(c)));
+        public RedisKey DayUnits(string c, DateOnly day) => dayUnits.GetOrAdd((c, day), static k => Units(k.Campaign, k.Day));
+        public string DayName(string c, DateOnly day) => dayNames.GetOrAdd((c, day), static k => Day(k.Day));
+        public CampaignKeys Campaign(string c) => campaigns.GetOrAdd(c, static c => new CampaignKeys(Hold(c), Epoch(c), Last(c), Units(c), Days(c), Applied(c)));
 
     }
+
+    public sealed record CampaignKeys(RedisKey Hold, RedisKey Epoch, RedisKey Last, RedisKey Units, RedisKey Days, RedisKey Applied);
 
     public static string Day(DateOnly day) => day.ToString("yyyyMMdd");
     public static DateOnly ParseDay(string s) => DateOnly.ParseExact(s, "yyyyMMdd");

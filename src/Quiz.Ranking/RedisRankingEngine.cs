@@ -8,10 +8,12 @@ namespace Quiz.Ranking;
 /// The scale-out engine: boards in Redis sorted sets shared by every node (keys in
 /// <see cref="RedisKeys"/>, scripts in <see cref="RedisScripts"/>). A finish is one round trip:
 /// concurrent finishes of a campaign are coalesced into one EVALSHA (see <see cref="Coalescer{T}"/>),
-/// and so are concurrent rank lookups. Unit counters are summed in this node's memory and flushed
-/// in pipelined script calls at least every 250 ms. When Redis is unreachable nothing throws: finishes answer Pending, the campaign is
-/// marked for catch-up, and <see cref="RebuildAsync"/> replays it from the store once Redis is back.
-/// Redis exceptions are caught here, at the seam, and nowhere else.
+/// and so are concurrent rank lookups. Unit counters are counted by the same script, under the
+/// same once-per-round guard as the boards. When Redis is unreachable or slow nothing throws and
+/// nothing waits long: a finish waits at most <see cref="RankingOptions.FinishTimeout"/> and then
+/// answers Pending, the campaign is marked for catch-up, and <see cref="RebuildAsync"/> replays it
+/// from the store once Redis answers again; reads wait at most <see cref="RankingOptions.ReadTimeout"/>
+/// and answer from the cache (or nothing). Redis exceptions are caught here, at the seam, and nowhere else.
 /// </summary>
 public sealed class RedisRankingEngine : IRankingEngine
 {
@@ -20,20 +22,17 @@ public sealed class RedisRankingEngine : IRankingEngine
     readonly IDatabase db;
     readonly RankingOptions options;
     readonly BoardCache cache;
-    readonly ITimer flushTimer, refreshTimer;
+    readonly ITimer refreshTimer;
     readonly ConcurrentDictionary<string, byte> needsCatchUp = new(StringComparer.Ordinal);
     /// <summary>Campaigns whose epoch key this process has made sure of.</summary>
     readonly ConcurrentDictionary<string, byte> knownCampaigns = new(StringComparer.Ordinal);
     readonly ConcurrentDictionary<string, byte> rebuilding = new(StringComparer.Ordinal);
-    readonly SemaphoreSlim flushing = new(1, 1);
     readonly RedisKeys.Cache keyCache = new();
     /// <summary>Live finishes per campaign, coalesced into batched script calls (one campaign's keys share a shard).</summary>
     readonly ConcurrentDictionary<string, Coalescer<PendingFinish>> finishQueues = new(StringComparer.Ordinal);
     /// <summary>Rank lookups of concurrent callers per campaign, coalesced the same way.</summary>
     readonly ConcurrentDictionary<string, Coalescer<PendingMember>> memberQueues = new(StringComparer.Ordinal);
 
-    /// <summary>Unit-counter deltas not yet flushed, per campaign, with the epoch they were counted in.</summary>
-    readonly Dictionary<string, (long Epoch, UnitCounters Counters)> pending = new(StringComparer.Ordinal);
 
     public RedisRankingEngine(IConnectionMultiplexer redis, RankingOptions? options = null, TimeProvider? time = null)
         : this(redis, ownsConnection: false, options, time) { }
@@ -46,7 +45,6 @@ public sealed class RedisRankingEngine : IRankingEngine
         time ??= TimeProvider.System;
         db = redis.GetDatabase();
         cache = new BoardCache(this.options, time);
-        flushTimer = time.CreateTimer(_ => _ = FlushAsync(), null, this.options.FlushInterval, this.options.FlushInterval);
         refreshTimer = time.CreateTimer(_ => _ = RefreshAsync(), null, this.options.RefreshInterval, this.options.RefreshInterval);
     }
 
@@ -61,14 +59,24 @@ public sealed class RedisRankingEngine : IRankingEngine
         config.AbortOnConnectFail = false;
         config.BacklogPolicy = BacklogPolicy.FailFast;
         config.ReconnectRetryPolicy ??= new LinearRetry(500);
+        // A frozen Redis must not hold callers for the client's default 5 s: the engine bounds its
+        // own waits (FinishTimeout, ReadTimeout), and this bounds what is left queued behind them.
+        config.AsyncTimeout = Math.Min(config.AsyncTimeout, 2000);
         var redis = await ConnectionMultiplexer.ConnectAsync(config);
         var engine = new RedisRankingEngine(redis, ownsConnection: true, options, time);
+        redis.ConnectionRestored += (_, _) => engine.Reconnected?.Invoke();
         try { await engine.LoadScriptsAsync(); }
         catch (RedisException) { } // loaded on first use once Redis is reachable
         return engine;
     }
 
     public event Action<string>? CatchUpNeeded;
+
+    /// <summary>Raised when the connection to Redis comes back, so every campaign is checked, not only the next one played.</summary>
+    public event Action? Reconnected;
+
+    /// <summary>Redis could not be reached or did not answer in time (RedisTimeoutException is a TimeoutException, not a RedisException).</summary>
+    static bool Unreachable(Exception e) => e is RedisException or TimeoutException;
 
     public bool NeedsCatchUp(string campaignId) => needsCatchUp.ContainsKey(campaignId);
 
@@ -83,7 +91,26 @@ public sealed class RedisRankingEngine : IRankingEngine
         var campaign = round.CampaignId;
         // Until the catch-up, a live write could overtake a missed earlier round of the same person.
         if (needsCatchUp.ContainsKey(campaign) || rebuilding.ContainsKey(campaign)) return Task.FromResult(FinishRanks.PendingRanks);
-        return knownCampaigns.ContainsKey(campaign) ? Enqueue(round, encoded) : FirstFinishAsync(round, encoded);
+        return Bounded(campaign, knownCampaigns.ContainsKey(campaign) ? Enqueue(round, encoded) : FirstFinishAsync(round, encoded));
+    }
+
+    /// <summary>
+    /// A finish waits for Redis at most <see cref="RankingOptions.FinishTimeout"/>: past that it
+    /// answers Pending (the round is already in the store) and the campaign is caught up from the
+    /// store. The script may still run later; the catch-up replays after it, and a round applied
+    /// twice changes nothing.
+    /// </summary>
+    async Task<FinishRanks> Bounded(string campaign, Task<FinishRanks> finish)
+    {
+        try
+        {
+            return await finish.WaitAsync(options.FinishTimeout);
+        }
+        catch (TimeoutException)
+        {
+            MarkForCatchUp(campaign);
+            return FinishRanks.PendingRanks;
+        }
     }
 
     /// <summary>
@@ -98,7 +125,7 @@ public sealed class RedisRankingEngine : IRankingEngine
             await db.StringSetAsync(RedisKeys.Epoch(campaign), 1, when: When.NotExists);
             knownCampaigns.TryAdd(campaign, 0);
         }
-        catch (RedisException)
+        catch (Exception e) when (Unreachable(e))
         {
             MarkForCatchUp(campaign);
             return FinishRanks.PendingRanks;
@@ -146,14 +173,14 @@ public sealed class RedisRankingEngine : IRankingEngine
         {
             var call = Finishes(campaign, batch.Count, i => (batch[i].Round, batch[i].Encoded), replay: false);
             var reply = (long[])(await call)!;
-            var ranks = Count(campaign, batch.Count, i => batch[i].Round, reply, pending: null);
+            var ranks = Ranks(campaign, batch.Count, reply, replay: false);
             for (var i = 0; i < batch.Count; i++) batch[i].TrySetResult(ranks[i]);
         }
         catch (Exception e)
         {
-            if (e is RedisException) MarkForCatchUp(campaign);
+            if (Unreachable(e)) MarkForCatchUp(campaign);
             foreach (var f in batch)
-                if (e is RedisException) f.TrySetResult(FinishRanks.PendingRanks);
+                if (Unreachable(e)) f.TrySetResult(FinishRanks.PendingRanks);
                 else f.TrySetException(e);
         }
     }
@@ -161,8 +188,8 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// <summary>One finish script call for <paramref name="count"/> rounds of one campaign, in order (see <see cref="RedisScripts.Finish"/>).</summary>
     Task<RedisResult> Finishes(string campaign, int count, Func<int, (RoundFinished Round, long Encoded)> at, bool replay)
     {
-        var (hold, epoch, last) = keyCache.Campaign(campaign);
-        var keys = new List<RedisKey>(8) { hold, epoch, last };
+        var ck = keyCache.Campaign(campaign);
+        var keys = new List<RedisKey>(12) { ck.Hold, ck.Epoch, ck.Last, ck.Units, ck.Days, ck.Applied };
         var index = new Dictionary<RedisKey, int>();
         int Key(RedisKey key)
         {
@@ -185,15 +212,17 @@ public sealed class RedisRankingEngine : IRankingEngine
             args[a + 6] = Key(keyCache.Board(campaign, r.StageId, BoardScope.Unit, r.UnitCode));
             args[a + 7] = r.OrganisationId is { } org ? Key(keyCache.Board(campaign, r.StageId, BoardScope.Organisation, org)) : 0;
             args[a + 8] = r.Rule == AggregationRule.BestOfDaySummed ? Key(keyCache.DayBest(campaign, r.StageId, r.Day)) : 0;
+            args[a + 9] = UnitCounters.RegionLeaf(r.RegionPath);
+            args[a + 10] = UnitCounters.OrganisationLeaf(r.OrganisationId, r.OrganisationType) ?? "";
+            args[a + 11] = keyCache.DayName(campaign, r.Day);
+            args[a + 12] = Key(keyCache.DayUnits(campaign, r.Day));
+            args[a + 13] = r.Score;
         }
         return Evaluate(RedisScripts.Finish, keys.ToArray(), args);
     }
 
-    /// <summary>
-    /// Reads a finish script's reply: counts the applied rounds into <paramref name="pending"/> (a
-    /// rebuild's) or this node's flush buffer, and returns each round's ranks.
-    /// </summary>
-    FinishRanks[] Count(string campaign, int count, Func<int, RoundFinished> at, long[] reply, UnitCounters? pending)
+    /// <summary>Reads a finish script's reply: each round's ranks (the script has counted the applied ones).</summary>
+    FinishRanks[] Ranks(string campaign, int count, long[] reply, bool replay)
     {
         var ranks = new FinishRanks[count];
         if (reply[0] < 0)
@@ -202,31 +231,17 @@ public sealed class RedisRankingEngine : IRankingEngine
             {
                 MarkForCatchUp(campaign);
                 // Redis lost the campaign under a running rebuild: that rebuild must start over.
-                if (pending is not null) throw new RankingUnavailableException($"Campaign {campaign}'s keys vanished during a rebuild.", null);
+                if (replay) throw new RankingUnavailableException($"Campaign {campaign}'s keys vanished during a rebuild.", null);
             }
             Array.Fill(ranks, FinishRanks.PendingRanks);
             return ranks;
         }
-        var epoch = reply[0];
-        lock (this.pending)
+        for (var i = 0; i < count; i++)
         {
-            var counters = pending ?? Buffer(campaign, epoch);
-            for (var i = 0; i < count; i++)
-            {
-                var r = reply.AsSpan(1 + i * RedisScripts.FinishReplyStride, RedisScripts.FinishReplyStride);
-                if (r[0] == 1) counters.Add(at(i), r[1] == 1, r[2] == 1);
-                ranks[i] = r[3] < 0 ? new FinishRanks(null, null, null, 0, false) : new FinishRanks(r[4], r[5], r[6] > 0 ? r[6] : null, r[3], false);
-            }
+            var r = reply.AsSpan(1 + i * RedisScripts.FinishReplyStride, RedisScripts.FinishReplyStride);
+            ranks[i] = r[3] < 0 ? new FinishRanks(null, null, null, 0, false) : new FinishRanks(r[4], r[5], r[6] > 0 ? r[6] : null, r[3], false);
         }
         return ranks;
-    }
-
-    /// <summary>This node's unflushed counters of a campaign; the caller holds the lock on <see cref="pending"/>.</summary>
-    UnitCounters Buffer(string campaignId, long epoch)
-    {
-        // Deltas of an older epoch would be refused by the flush script: drop them here.
-        if (!pending.TryGetValue(campaignId, out var p) || p.Epoch < epoch) pending[campaignId] = p = (epoch, new UnitCounters());
-        return p.Epoch == epoch ? p.Counters : new UnitCounters();
     }
 
     async Task<RedisResult> Evaluate(RedisScripts.Script script, RedisKey[] keys, RedisValue[] args)
@@ -261,7 +276,7 @@ public sealed class RedisRankingEngine : IRankingEngine
         {
             await tx.ExecuteAsync();
         }
-        catch (RedisException e)
+        catch (Exception e) when (Unreachable(e))
         {
             throw new RankingUnavailableException("Could not store the unit bases: Redis is unreachable.", e);
         }
@@ -294,7 +309,7 @@ public sealed class RedisRankingEngine : IRankingEngine
     {
         var lookup = new PendingMember(keyCache.Board(board.CampaignId, board.StageId, board.Scope, board.Code), participantId);
         memberQueues.GetOrAdd(board.CampaignId, static (_, self) => new Coalescer<PendingMember>(MemberBatch, BatchesInFlight, self.SendMembersAsync), this).Add(lookup);
-        return lookup.Task;
+        return Guard(() => lookup.Task, null);
     }
 
     /// <summary>A rank lookup waiting for its batch's reply (continuations inline, as <see cref="PendingFinish"/>).</summary>
@@ -329,7 +344,7 @@ public sealed class RedisRankingEngine : IRankingEngine
         {
             // Reads answer "nothing" rather than fail while Redis is unreachable.
             foreach (var m in batch)
-                if (e is RedisException) m.TrySetResult(null);
+                if (Unreachable(e)) m.TrySetResult(null);
                 else m.TrySetException(e);
         }
     }
@@ -356,13 +371,22 @@ public sealed class RedisRankingEngine : IRankingEngine
     async Task<UnitBoards> BuildUnits(string campaignId, DateOnly? day)
     {
         var tallies = ReadTallies(campaignId, day);
-        var bases = db.HashGetAllAsync(RedisKeys.Bases(campaignId));
-        return new UnitBoards(await tallies, (await bases).Select(e =>
+        var bases = ReadBases(campaignId);
+        return new UnitBoards(await tallies, await bases);
+    }
+
+    async Task<IReadOnlyList<UnitBase>> ReadBases(string campaignId) =>
+        (await db.HashGetAllAsync(RedisKeys.Bases(campaignId))).Select(e =>
         {
             var (level, code) = Split(e.Name!);
             var (parent, headcount) = Split(e.Value!);
             return new UnitBase(Enum.Parse<UnitLevel>(level), code, parent.Length == 0 ? null : parent, long.Parse(headcount));
-        }).ToList());
+        }).ToList();
+
+    public async Task<IReadOnlyList<UnitBase>> GetUnitBasesAsync(string campaignId, CancellationToken cancellationToken = default)
+    {
+        try { return await ReadBases(campaignId).WaitAsync(options.ReadTimeout, cancellationToken); }
+        catch (Exception e) when (Unreachable(e)) { throw new RankingUnavailableException("Could not read the unit bases: Redis is unreachable.", e); }
     }
 
     async Task<IReadOnlyDictionary<string, Tally>> ReadTallies(string campaignId, DateOnly? day)
@@ -385,64 +409,25 @@ public sealed class RedisRankingEngine : IRankingEngine
         return (s[..i], s[(i + 1)..]);
     }
 
-    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    /// <summary>Nothing to flush: the finish script counts units itself.</summary>
+    public Task FlushAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+    public async Task<CampaignHealth> CheckAsync(string campaignId, CancellationToken cancellationToken = default)
     {
-        await flushing.WaitAsync(cancellationToken);
+        var ck = keyCache.Campaign(campaignId);
+        var values = db.StringGetAsync([ck.Epoch, ck.Applied]);
+        var bases = db.KeyExistsAsync(RedisKeys.Bases(campaignId));
         try
         {
-            List<(string Campaign, long Epoch, UnitCounters Counters)> batch;
-            lock (pending)
-            {
-                batch = pending.Where(p => !p.Value.Counters.IsEmpty).Select(p => (p.Key, p.Value.Epoch, p.Value.Counters)).ToList();
-                foreach (var (c, epoch, _) in batch) pending[c] = (epoch, new UnitCounters());
-            }
-            var failed = new List<(string, long, UnitCounters)>();
-            await Task.WhenAll(batch.Select(async b =>
-            {
-                try { await WriteCountersAsync(b.Campaign, b.Epoch, b.Counters); }
-                catch (RedisException)
-                {
-                    MarkForCatchUp(b.Campaign);
-                    lock (failed) failed.Add(b);
-                }
-            }));
-            lock (pending)
-                foreach (var (c, epoch, counters) in failed)
-                    if (pending.TryGetValue(c, out var p) && p.Epoch == epoch) p.Counters.MergeFrom(counters);
+            var v = await values.WaitAsync(options.ReadTimeout, cancellationToken);
+            return new CampaignHealth(Reachable: true, KeysPresent: v[0].HasValue, BasesPresent: await bases.WaitAsync(options.ReadTimeout, cancellationToken),
+                AppliedRounds: v[1].HasValue ? (long)v[1] : 0);
         }
-        finally { flushing.Release(); }
-    }
-
-    /// <summary>
-    /// Script calls of at most <see cref="FlushChunk"/> fields each, one at a time. A flush of a
-    /// busy campaign holds ~10,000 fields (~1.4 µs of Redis each): sent in one call, or all
-    /// pipelined at once, they queue ~14 ms of work in front of the finishes every 250 ms, which
-    /// was the finishes' p99. One at a time, a finish waits for one chunk (~0.1 ms) at most.
-    /// </summary>
-    async Task WriteCountersAsync(string campaignId, long epoch, UnitCounters counters)
-    {
-        RedisKey[] Keys(RedisKey hash) => [RedisKeys.Epoch(campaignId), hash, RedisKeys.Days(campaignId)];
-        await Write(Keys(RedisKeys.Units(campaignId)), "", counters.All);
-        foreach (var (day, tallies) in counters.Days) await Write(Keys(RedisKeys.Units(campaignId, day)), RedisKeys.Day(day), tallies);
-
-        async Task Write(RedisKey[] keys, string day, IReadOnlyDictionary<string, Tally> tallies)
+        catch (Exception e) when (Unreachable(e))
         {
-            var args = new List<RedisValue>(2 + FlushChunk * 2) { epoch, day };
-            foreach (var (leaf, t) in tallies)
-                foreach (var (field, delta) in new[] { ("|p", t.Participants), ("|r", t.Rounds), ("|s", t.Points) })
-                {
-                    if (delta == 0) continue;
-                    args.Add(leaf + field);
-                    args.Add(delta);
-                    if (args.Count < 2 + FlushChunk * 2) continue;
-                    await Evaluate(RedisScripts.AddCounters, keys, args.ToArray());
-                    args.RemoveRange(2, args.Count - 2);
-                }
-            if (args.Count > 2) await Evaluate(RedisScripts.AddCounters, keys, args.ToArray());
+            return new CampaignHealth(Reachable: false, false, false, 0);
         }
     }
-
-    const int FlushChunk = 64;
 
     public Task RefreshAsync(CancellationToken cancellationToken = default) =>
         Guard(async () => { await cache.RefreshAsync(FetchTop, BuildUnits); return 0; }, 0);
@@ -460,29 +445,24 @@ public sealed class RedisRankingEngine : IRankingEngine
             await HoldAsync(campaignId);
             // Loaded up front: a NOSCRIPT retry would resend replayed rounds out of order.
             await LoadScriptsAsync();
-            var epoch = await db.StringIncrementAsync(RedisKeys.Epoch(campaignId));
-            lock (pending) pending.Remove(campaignId);
+            await db.StringIncrementAsync(RedisKeys.Epoch(campaignId));
             await DeleteCampaignKeysAsync(campaignId);
 
-            var counters = new UnitCounters();
             long rounds = 0, last = 0;
             for (var pass = 0; pass < 5; pass++)
             {
-                var (n, max) = await ReplayAsync(campaignId, roundsAfter(last), counters, cancellationToken);
+                var (n, max) = await ReplayAsync(campaignId, roundsAfter(last), cancellationToken);
                 rounds += n;
                 last = Math.Max(last, max);
                 if (n < 100) break;
             }
-            await WriteCountersAsync(campaignId, epoch, counters);
             var participants = await db.HashLengthAsync(RedisKeys.Last(campaignId));
             needsCatchUp.TryRemove(campaignId, out _);
             await db.KeyDeleteAsync(RedisKeys.Hold(campaignId));
             rebuilding.TryRemove(campaignId, out _);
             cache.Invalidate(campaignId);
             // Rounds whose finish raced the release: one last pass (duplicates are skipped by round id).
-            var tail = new UnitCounters();
-            var (t, _) = await ReplayAsync(campaignId, roundsAfter(last), tail, cancellationToken);
-            if (t > 0) lock (pending) Buffer(campaignId, epoch).MergeFrom(tail);
+            var (t, _) = await ReplayAsync(campaignId, roundsAfter(last), cancellationToken);
             return new RebuildReport(campaignId, rounds + t, participants, Stopwatch.GetElapsedTime(started));
         }
         catch (RankingUnavailableException)
@@ -490,7 +470,7 @@ public sealed class RedisRankingEngine : IRankingEngine
             MarkForCatchUp(campaignId);
             throw;
         }
-        catch (RedisException e)
+        catch (Exception e) when (Unreachable(e))
         {
             MarkForCatchUp(campaignId);
             throw new RankingUnavailableException($"Rebuilding campaign {campaignId} failed: Redis is unreachable.", e);
@@ -529,7 +509,7 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// the order sent, so a person's rounds apply in order, and memory stays bounded whatever the
     /// number of rounds.
     /// </summary>
-    async Task<(long Count, long MaxRoundId)> ReplayAsync(string campaignId, IAsyncEnumerable<RoundFinished> rounds, UnitCounters counters, CancellationToken cancellationToken)
+    async Task<(long Count, long MaxRoundId)> ReplayAsync(string campaignId, IAsyncEnumerable<RoundFinished> rounds, CancellationToken cancellationToken)
     {
         var window = new Queue<((RoundFinished Round, long Encoded)[] Rounds, Task<RedisResult> Reply)>();
         var batch = new List<(RoundFinished Round, long Encoded)>(ReplayBatch);
@@ -539,7 +519,7 @@ public sealed class RedisRankingEngine : IRankingEngine
             while (inFlight > keep)
             {
                 var (sent, reply) = window.Dequeue();
-                Count(campaignId, sent.Length, i => sent[i].Round, (long[])(await reply)!, counters);
+                Ranks(campaignId, sent.Length, (long[])(await reply)!, replay: true);
                 inFlight -= sent.Length;
             }
         }
@@ -585,25 +565,25 @@ public sealed class RedisRankingEngine : IRankingEngine
                 async () => (await db.SetMembersAsync(RedisKeys.Days(campaignId))).Select(d => RedisKeys.ParseDay(d!)).ToList()),
                 cancellationToken);
         }
-        catch (RedisException e)
+        catch (Exception e) when (Unreachable(e))
         {
             throw new RankingUnavailableException($"Reconciling campaign {campaignId} failed: Redis is unreachable.", e);
         }
     }
 
-    /// <summary>Reads answer "nothing" rather than fail while Redis is unreachable.</summary>
-    static async Task<T> Guard<T>(Func<Task<T>> read, T unavailable)
+    /// <summary>
+    /// Reads wait at most <see cref="RankingOptions.ReadTimeout"/> and answer "nothing" rather than
+    /// fail while Redis is unreachable or frozen (cached boards keep answering from the cache).
+    /// </summary>
+    async Task<T> Guard<T>(Func<Task<T>> read, T unavailable)
     {
-        try { return await read(); }
-        catch (RedisException) { return unavailable; }
+        try { return await read().WaitAsync(options.ReadTimeout); }
+        catch (Exception e) when (Unreachable(e)) { return unavailable; }
     }
 
     public async ValueTask DisposeAsync()
     {
-        flushTimer.Dispose();
         refreshTimer.Dispose();
-        try { await FlushAsync(); }
-        catch (RedisException) { }
         if (ownsConnection) await redis.DisposeAsync();
     }
 }

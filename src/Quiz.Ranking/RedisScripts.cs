@@ -39,16 +39,22 @@ sealed class RedisScripts
     /// <summary>Values a finish reply holds per round.</summary>
     public const int FinishReplyStride = 7;
     /// <summary>Arguments a finish call takes per round.</summary>
-    public const int FinishArgStride = 9;
+    public const int FinishArgStride = 14;
 
     /// <summary>
     /// Applies a batch of rounds of one campaign, in order: mirrors <see cref="CampaignBoards.Apply"/>
     /// step for step. The hold and epoch are read once a batch.
-    /// KEYS: hold, epoch, last (hash participant → last applied round id), then every board and
-    /// day bitmap of the batch once; rounds name them by index into KEYS.
+    /// KEYS: hold, epoch, last (hash participant → last applied round id), unit counters of the
+    /// whole campaign, the days set, the applied-rounds counter, then every board, day bitmap and
+    /// day counter hash of the batch once; rounds name them by index into KEYS.
     /// ARGV: replay (1 ignores hold), then <see cref="FinishArgStride"/> per round: participant, round id,
     /// rule (b|d|s), encoded round, and the KEYS indexes of: seen-day bitmap, national board, unit
-    /// board, organisation board (0 none), day-best board (0 unless rule d).
+    /// board, organisation board (0 none), day-best board (0 unless rule d); then the region leaf,
+    /// the organisation leaf ('' none), the day (yyyyMMdd), the KEYS index of that day's counter
+    /// hash, and the round's points.
+    /// Unit counters are counted here, under the same "last applied round" guard as the boards, so
+    /// a round is counted exactly once or not at all: a node that dies holds no unflushed counts
+    /// (they used to be summed in memory and flushed every 250 ms, and a SIGKILL lost them).
     /// Returns {-1} when held, {-2} when the campaign's keys are gone (Redis lost its data), else
     /// {epoch, then <see cref="FinishReplyStride"/> per round: status (1 applied, 0 duplicate), first
     /// ever, first today, value (-1 none), national rank, unit rank, organisation rank (0 none)}.
@@ -59,8 +65,13 @@ sealed class RedisScripts
         local state = redis.call('MGET', KEYS[1], KEYS[2])
         if ARGV[1] ~= '1' and state[1] then return {-1} end
         if not state[2] then return {-2} end
-        local out, n = {tonumber(state[2])}, 1
-        for i = 2, #ARGV, 9 do
+        local out, n, applied = {tonumber(state[2])}, 1, 0
+        local function tally(hash, leaf, p, points)
+          if p == 1 then redis.call('HINCRBY', hash, leaf .. '|p', 1) end
+          redis.call('HINCRBY', hash, leaf .. '|r', 1)
+          if points ~= '0' then redis.call('HINCRBY', hash, leaf .. '|s', points) end
+        end
+        for i = 2, #ARGV, 14 do
           local pid, id, v = ARGV[i], ARGV[i + 1], ARGV[i + 3]
           local nat, unit = KEYS[tonumber(ARGV[i + 5])], KEYS[tonumber(ARGV[i + 6])]
           local oi = tonumber(ARGV[i + 7])
@@ -77,6 +88,15 @@ sealed class RedisScripts
             if not last then first = 1 end
             redis.call('HSET', KEYS[3], pid, id)
             firstDay = 1 - redis.call('SETBIT', KEYS[tonumber(ARGV[i + 4])], pid, 1)
+            applied = applied + 1
+            local dayHash, points, rl, ol = KEYS[tonumber(ARGV[i + 12])], ARGV[i + 13], ARGV[i + 9], ARGV[i + 10]
+            tally(KEYS[4], rl, first, points)
+            tally(dayHash, rl, firstDay, points)
+            if ol ~= '' then
+              tally(KEYS[4], ol, first, points)
+              tally(dayHash, ol, firstDay, points)
+            end
+            redis.call('SADD', KEYS[5], ARGV[i + 11])
             local rule = ARGV[i + 2]
             if rule == 'b' then
               -- GT CH adds or raises in one step and says whether it did
@@ -129,6 +149,7 @@ sealed class RedisScripts
           end
           n = n + 7
         end
+        if applied > 0 then redis.call('INCRBY', KEYS[6], applied) end
         return out
         """);
 
@@ -163,16 +184,5 @@ sealed class RedisScripts
         return out
         """);
 
-    /// <summary>
-    /// Adds unit-counter deltas unless a rebuild has started since they were counted.
-    /// KEYS: epoch, counters hash, days set. ARGV: epoch, day ('' for the whole campaign), field, delta, field, delta, ...
-    /// </summary>
-    public static readonly Script AddCounters = new("""
-        if tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[1]) then return 0 end
-        for i = 3, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
-        if ARGV[2] ~= '' then redis.call('SADD', KEYS[3], ARGV[2]) end
-        return 1
-        """);
-
-    public static readonly IReadOnlyList<Script> All = [Finish, Members, Around, AddCounters];
+    public static readonly IReadOnlyList<Script> All = [Finish, Members, Around];
 }

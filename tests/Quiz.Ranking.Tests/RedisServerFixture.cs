@@ -52,6 +52,19 @@ public sealed class RedisServerFixture : IAsyncLifetime
         process = null;
     }
 
+    /// <summary>SIGSTOP: Redis stays connected but answers nothing, as a stalled or swapping server would.</summary>
+    public Task FreezeAsync() => SignalAsync("STOP");
+
+    /// <summary>SIGCONT after <see cref="FreezeAsync"/>: Redis answers everything queued meanwhile.</summary>
+    public Task ThawAsync() => SignalAsync("CONT");
+
+    async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", $"-{signal} {process!.Id}");
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -{signal} failed");
+    }
+
     async Task<bool> PingAsync()
     {
         try

@@ -39,18 +39,56 @@ public sealed class AccountStore(Database database, UnitDirectory units, TimePro
         return errors;
     }
 
-    /// <summary>The account, when the password is right.</summary>
-    public async Task<Account?> VerifyAsync(string? name, string? password, CancellationToken ct = default)
+    /// <summary>Failures of one name before it is locked, and the first lock; each further failure doubles it.</summary>
+    public const int FreeFailures = 5;
+    public static readonly TimeSpan FirstLock = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan LongestLock = TimeSpan.FromMinutes(15);
+
+    public sealed record LoginOutcome(Account? Account, TimeSpan? LockedFor);
+
+    /// <summary>
+    /// The account when the password is right. Failures are counted per name, whether or not an
+    /// account has it (so a lock says nothing about which names exist); after
+    /// <see cref="FreeFailures"/> the name is locked with a doubling back-off, and while locked no
+    /// password is even checked. Per name, not per address: 60 addresses with one guess each are
+    /// still 60 guesses at one account.
+    /// </summary>
+    public async Task<LoginOutcome> VerifyAsync(string? name, string? password, CancellationToken ct = default)
     {
-        if (string.IsNullOrEmpty(name) || string.IsNullOrEmpty(password) || name.Length > 40 || password.Length > 200) return null;
+        if (string.IsNullOrEmpty(name) || string.IsNullOrEmpty(password) || name.Length > 40 || password.Length > 200) return new(null, null);
+        var now = clock.GetUtcNow();
         await using var connection = await database.OpenAsync(ct);
+        var locked = await connection.ExecuteScalarAsync<string?>("SELECT locked_until FROM login_failures WHERE name = @name", new { name });
+        if (locked is not null && DateTimeOffset.Parse(locked) is var until && until > now) return new(null, until - now);
+
         var row = await connection.QuerySingleOrDefaultAsync<(string Name, string Hash, string Role, string? Unit)>(
             "SELECT name, password_hash, role, unit_code FROM accounts WHERE name = @name", new { name });
-        if (row.Name is null) return null;
-        return Hasher.VerifyHashedPassword(row.Name, row.Hash, password) == PasswordVerificationResult.Failed
-            ? null
-            : new Account(row.Name, row.Role, row.Unit);
+        // An unknown name costs a hash check too, so timing does not tell which names exist.
+        bool ok;
+        if (row.Name is null)
+        {
+            Hasher.VerifyHashedPassword(name, UnknownHash, password);
+            ok = false;
+        }
+        else ok = Hasher.VerifyHashedPassword(row.Name, row.Hash, password) != PasswordVerificationResult.Failed;
+        if (ok)
+        {
+            await connection.ExecuteAsync("DELETE FROM login_failures WHERE name = @name", new { name });
+            return new(new Account(row.Name!, row.Role, row.Unit), null);
+        }
+        var failures = await connection.ExecuteScalarAsync<int>("""
+            INSERT INTO login_failures (name, failures) VALUES (@name, 1)
+            ON CONFLICT (name) DO UPDATE SET failures = failures + 1
+            RETURNING failures
+            """, new { name });
+        if (failures < FreeFailures) return new(null, null);
+        var lockFor = TimeSpan.FromTicks(Math.Min(LongestLock.Ticks, FirstLock.Ticks << Math.Min(failures - FreeFailures, 20)));
+        await connection.ExecuteAsync("UPDATE login_failures SET locked_until = @until WHERE name = @name",
+            new { name, until = (now + lockFor).ToString("O") });
+        return new(null, lockFor);
     }
+
+    private static readonly string UnknownHash = Hasher.HashPassword("", Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)));
 
     public async Task<List<Account>> ListAsync(CancellationToken ct = default)
     {

@@ -17,6 +17,7 @@ public static class AccountsApi
     {
         builder.AddAuthSchemes();
         builder.Services.AddSingleton<AccountStore>();
+        builder.Services.AddSingleton<StaffSessions>();
         builder.Services.Configure<RateLimiterOptions>(options => options.AddPolicy(LoginPolicy, context =>
             RateLimitPartition.GetFixedWindowLimiter(context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = 20, Window = TimeSpan.FromMinutes(1) })));
@@ -32,11 +33,14 @@ public static class AccountsApi
             return TypedResults.Ok(new AntiforgeryToken(tokens.RequestToken!, tokens.HeaderName!));
         }).WithSummary("A token to send in X-CSRF-TOKEN with every change made with the staff cookie.");
         group.MapPost("/login", Login).RequireRateLimiting(LoginPolicy).WithSummary("Log in: sets the staff cookie.");
-        group.MapPost("/logout", async (HttpContext context) =>
+        group.MapPost("/logout", async (HttpContext context, StaffSessions sessions, CancellationToken ct) =>
         {
+            // The session row ends, not just the browser's cookie: a copy of the cookie is dead too.
+            var result = await context.AuthenticateAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            if (result.Principal is { } principal) await sessions.EndAsync(principal, ct);
             await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
             return TypedResults.NoContent();
-        });
+        }).WithSummary("Log out: ends the session in the store (every copy of the cookie stops working).");
         group.MapGet("/me", Me).RequireStaff();
 
         var admin = routes.MapGroup("/api/admin/accounts").WithTags("Accounts").RequireAdmin();
@@ -54,11 +58,18 @@ public static class AccountsApi
         account.UnitCode is null ? null : units.Region(account.UnitCode)?.Name ?? units.Organisation(account.UnitCode)?.Name);
 
     private static async Task<Results<Ok<StaffView>, ProblemHttpResult>> Login(
-        LoginRequest request, AccountStore store, UnitDirectory units, HttpContext context, CancellationToken ct)
+        LoginRequest request, AccountStore store, StaffSessions sessions, UnitDirectory units, HttpContext context, CancellationToken ct)
     {
-        var account = await store.VerifyAsync(request.Name, request.Password, ct);
+        var (account, lockedFor) = await store.VerifyAsync(request.Name, request.Password, ct);
+        if (lockedFor is { } wait)
+        {
+            var seconds = (int)Math.Ceiling(wait.TotalSeconds);
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many failed logins",
+                detail: $"This name is locked for {seconds} s after repeated wrong passwords.");
+        }
         if (account is null) return TypedResults.Problem(statusCode: 401, title: "Wrong name or password");
-        await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, Authentication.Principal(account));
+        await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, await sessions.OpenAsync(account, ct));
         return TypedResults.Ok(View(account, units));
     }
 

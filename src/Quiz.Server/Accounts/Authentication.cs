@@ -3,6 +3,10 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
+using Quiz.Server.Storage;
 using Microsoft.Extensions.Options;
 using Quiz.Server.Admin;
 using Quiz.Server.Participants;
@@ -36,8 +40,10 @@ public static class Authentication
                 options.Cookie.Name = "quiz.staff";
                 options.Cookie.HttpOnly = true;
                 options.Cookie.SameSite = SameSiteMode.Strict;
-                options.ExpireTimeSpan = TimeSpan.FromHours(12);
-                options.SlidingExpiration = true;
+                // The session row in the store decides (StaffSessions); the cookie's own expiry matches it.
+                options.ExpireTimeSpan = StaffSessions.Lifetime;
+                options.SlidingExpiration = false;
+                options.Events.OnValidatePrincipal = StaffSessions.ValidateAsync;
                 // An API answers with status codes, not redirects to a login page.
                 options.Events.OnRedirectToLogin = context => { context.Response.StatusCode = 401; return Task.CompletedTask; };
                 options.Events.OnRedirectToAccessDenied = context => { context.Response.StatusCode = 403; return Task.CompletedTask; };
@@ -47,6 +53,7 @@ public static class Authentication
             .AddPolicy(StaffPolicy, p => p.RequireRole(Roles.Admin, Roles.UnitStaff))
             .AddPolicy(ParticipantPolicy, p => p.AddAuthenticationSchemes(ParticipantAuthentication.SchemeName).RequireAuthenticatedUser());
         builder.Services.AddAntiforgery(options => options.HeaderName = "X-CSRF-TOKEN");
+        builder.AddKeyRing();
         return builder;
     }
 
@@ -71,8 +78,29 @@ public static class Authentication
         return await next(context);
     }
 
-    public static ClaimsPrincipal Principal(Account account) => new(new ClaimsIdentity(
+    /// <summary>
+    /// The Data Protection key ring (it signs and encrypts the staff cookie and the antiforgery
+    /// tokens) belongs to the deployment, not to the OS user: it lives in the data folder, readable
+    /// by the server's user alone (folder 0700), instead of the user profile that every instance of
+    /// that user would share. Sessions are checked against the store anyway, so a cookie minted with
+    /// a copied key ring still names no session here.
+    /// </summary>
+    private static void AddKeyRing(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddDataProtection().SetApplicationName("Quiz");
+        builder.Services.AddOptions<KeyManagementOptions>().Configure<IOptions<StorageOptions>, ILoggerFactory>((options, storage, logs) =>
+        {
+            var folder = Path.Combine(Path.GetFullPath(storage.Value.DataDir), "keys");
+            Directory.CreateDirectory(folder);
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            options.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(folder), logs);
+        });
+    }
+
+    public static ClaimsPrincipal Principal(Account account, string sessionId) => new(new ClaimsIdentity(
         [
+            new Claim(StaffSessions.SessionClaim, sessionId),
             new Claim(ClaimTypes.Name, account.Name),
             new Claim(ClaimTypes.Role, account.Role),
             .. account.UnitCode is { } unit ? [new Claim(UnitClaim, unit)] : Array.Empty<Claim>(),

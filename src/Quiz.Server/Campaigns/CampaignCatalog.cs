@@ -19,7 +19,11 @@ public sealed class CampaignCatalog(Database database, TimeProvider clock)
         await using var connection = await database.OpenAsync(ct);
         var rows = await connection.QueryAsync<string>("SELECT definition FROM campaigns");
         _campaigns = rows.Select(d => JsonSerializer.Deserialize<Campaign>(d, Campaign.Json)!).ToFrozenDictionary(c => c.Id);
+        Changed?.Invoke();
     }
+
+    /// <summary>Raised after the campaigns were (re)loaded, e.g. so the ranking sets a new campaign's headcount bases.</summary>
+    public event Action? Changed;
 
     /// <summary>Parses and validates a definition; the campaign, or every problem with it.</summary>
     public static (Campaign? Campaign, List<string> Errors) Parse(string json)

@@ -231,6 +231,15 @@ public sealed partial class RoundService(
 
     private async Task FinishAtDeadlineAsync(ActiveRound round)
     {
+        // Timers may fire a millisecond or two early (the clock and the timer wheel differ): never
+        // finish before the deadline, wait out the rest instead.
+        var early = round.Deadline - clock.GetUtcNow();
+        if (early > TimeSpan.Zero)
+        {
+            round.Timer?.Dispose();
+            round.Timer = clock.CreateTimer(_ => _ = FinishAtDeadlineAsync(round), null, early + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+            return;
+        }
         try { await FinishAsync(round, auto: true); }
         catch (Exception e) { logger.LogError(e, "Round {Round} could not finish at its deadline; the next Finish retries", round.Id); }
     }
@@ -261,7 +270,7 @@ public sealed partial class RoundService(
 
         // Rule 2: committed before anyone is told.
         var committed = await writer.FinishAsync(new RoundWriter.FinishedRound(round.Id, round.Campaign.Id, round.Stage.Id, round.Participant.Id,
-            round.Day.ToString("yyyy-MM-dd"), score, maxScore, correctCount, duration, finishedAt, auto, flag, rows));
+            round.Day.ToString("yyyy-MM-dd"), score, maxScore, correctCount, duration, finishedAt, auto, flag, round.AttemptsLeft, rows));
 
         var ranks = FinishRanks.PendingRanks;
         var rankingStarted = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -277,6 +286,7 @@ public sealed partial class RoundService(
         }
         metrics.RankingUpdate.Record(System.Diagnostics.Stopwatch.GetElapsedTime(rankingStarted).TotalMilliseconds);
         if (ranks.Pending) metrics.RankPending.Add(1);
+        else if (!committed.AlreadyFinished) _ = RecordRanksAsync(committed.ResultId, ranks);
 
         try
         {
@@ -307,15 +317,29 @@ public sealed partial class RoundService(
         return result;
     }
 
-    /// <summary>A round finished long ago or before a restart: its reply rebuilt from the store.</summary>
+    private async Task RecordRanksAsync(long resultId, FinishRanks ranks)
+    {
+        try { await writer.RecordRanksAsync(resultId, ranks.NationalRank, ranks.UnitRank, ranks.OrganisationRank); }
+        catch (Exception e) { logger.LogWarning(e, "The ranks of result {Result} could not be kept; a repeated Finish asks the boards", resultId); }
+    }
+
+    private sealed record FinishedRow(long Id, string CampaignId, string StageId, string Day, long Score, long MaxScore, long Correct, long DurationMs,
+        long AutoFinished, long? AttemptsLeft, long? NationalRank, long? UnitRank, long? OrganisationRank);
+
+    /// <summary>
+    /// A round finished before (on this node after it left memory, on another node, or before a
+    /// restart): the reply rebuilt from the store, the same one the first Finish gave.
+    /// </summary>
     private async Task<RoundResult?> LoadFinishedAsync(long participantId, string roundId, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        var row = await connection.QuerySingleOrDefaultAsync<(long Id, string CampaignId, string StageId, long Score, long MaxScore, long Correct, long DurationMs, long Auto)>("""
-            SELECT id, campaign_id, stage_id, score, max_score, correct, duration_ms, auto_finished
+        var row = await connection.QuerySingleOrDefaultAsync<FinishedRow>("""
+            SELECT id, campaign_id AS CampaignId, stage_id AS StageId, day, score, max_score AS MaxScore, correct, duration_ms AS DurationMs,
+                   auto_finished AS AutoFinished, attempts_left AS AttemptsLeft, national_rank AS NationalRank, unit_rank AS UnitRank,
+                   organisation_rank AS OrganisationRank
             FROM results WHERE round_id = @roundId AND participant_id = @participantId
             """, new { roundId, participantId });
-        if (row.Id == 0) return null;
+        if (row is null) return null;
         var questions = JsonSerializer.Deserialize<List<StoredRef>>(await connection.ExecuteScalarAsync<string>(
             "SELECT questions FROM rounds WHERE id = @roundId", new { roundId }) ?? "[]")!;
         var answers = (await connection.QueryAsync<(long Position, string Chosen, long Correct)>(
@@ -330,9 +354,26 @@ public sealed partial class RoundService(
             var shown = chosen.Select(c => Array.IndexOf(reference.Order, c - 'A')).Order().ToList();
             review.Add(new ReviewedQuestion((int)position, shown, drawn.ShownKey, correct == 1, stored.Question.Explanation, stored.Question.Source));
         }
-        var national = await ranking.GetMemberAsync(BoardKey.National(row.CampaignId, row.StageId), participantId, ct);
-        return new RoundResult(roundId, (int)row.Score, (int)row.MaxScore, (int)row.Correct, questions.Count, (int)row.DurationMs, row.Auto == 1,
-            national?.Rank, null, null, national is null, 0, review);
+        var (national, unit, organisation, pending) = row.NationalRank is { } kept
+            ? (kept, row.UnitRank, row.OrganisationRank, false)
+            : await LiveRanksAsync(participantId, row.CampaignId, row.StageId, ct);
+        var attemptsLeft = row.AttemptsLeft ?? 0; // rounds finished before replies were kept (migration 4)
+        return new RoundResult(roundId, (int)row.Score, (int)row.MaxScore, (int)row.Correct, questions.Count, (int)row.DurationMs, row.AutoFinished == 1,
+            national, unit, organisation, pending, (int)attemptsLeft, review);
+    }
+
+    /// <summary>The person's ranks now, for a repeated Finish whose first reply's ranks were not kept.</summary>
+    private async Task<(long? National, long? Unit, long? Organisation, bool Pending)> LiveRanksAsync(
+        long participantId, string campaignId, string stageId, CancellationToken ct)
+    {
+        var participant = await participants.GetAsync(participantId, ct);
+        var national = await ranking.GetMemberAsync(BoardKey.National(campaignId, stageId), participantId, ct);
+        if (participant is null || national is null) return (national?.Rank, null, null, true);
+        var unit = await ranking.GetMemberAsync(BoardKey.Unit(campaignId, stageId, rankingStore.RegionPathOf(participant.RegionCode)[^1]), participantId, ct);
+        var organisation = participant.OrganisationCode is { } org
+            ? await ranking.GetMemberAsync(BoardKey.Organisation(campaignId, stageId, org), participantId, ct)
+            : null;
+        return (national.Rank, unit?.Rank, organisation?.Rank, false);
     }
 
     /// <summary>

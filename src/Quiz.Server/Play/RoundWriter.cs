@@ -16,7 +16,7 @@ public sealed class RoundWriter
     public sealed record AnswerRow(int Position, string QuestionId, int QuestionVersion, string Chosen, bool Correct, int Points, int? ElapsedMs);
 
     public sealed record FinishedRound(string RoundId, string CampaignId, string StageId, long ParticipantId, string Day, int Score,
-        int MaxScore, int Correct, int DurationMs, DateTimeOffset FinishedAt, bool AutoFinished, string? Flagged, IReadOnlyList<AnswerRow> Answers);
+        int MaxScore, int Correct, int DurationMs, DateTimeOffset FinishedAt, bool AutoFinished, string? Flagged, int AttemptsLeft, IReadOnlyList<AnswerRow> Answers);
 
     /// <summary>The committed result: its id follows commit order.</summary>
     public sealed record Committed(long ResultId, bool FirstInCampaign, bool FirstOfDay, bool AlreadyFinished);
@@ -51,13 +51,13 @@ public sealed class RoundWriter
 
         var resultId = await connection.ExecuteScalarAsync<long>("""
             INSERT INTO results (round_id, campaign_id, stage_id, participant_id, day, score, max_score, correct, duration_ms,
-                                 finished_at, auto_finished, flagged, first_in_campaign, first_of_day)
+                                 finished_at, auto_finished, flagged, first_in_campaign, first_of_day, attempts_left)
             VALUES (@RoundId, @CampaignId, @StageId, @ParticipantId, @Day, @Score, @MaxScore, @Correct, @DurationMs,
-                    @Finished, @AutoFinished, @Flagged, @FirstInCampaign, @FirstOfDay)
+                    @Finished, @AutoFinished, @Flagged, @FirstInCampaign, @FirstOfDay, @AttemptsLeft)
             RETURNING id
             """, new
         {
-            r.RoundId, r.CampaignId, r.StageId, r.ParticipantId, r.Day, r.Score, r.MaxScore, r.Correct, r.DurationMs,
+            r.RoundId, r.CampaignId, r.StageId, r.ParticipantId, r.Day, r.Score, r.MaxScore, r.Correct, r.DurationMs, r.AttemptsLeft,
             Finished = r.FinishedAt.ToString("O"), r.AutoFinished, r.Flagged, FirstInCampaign = before.InCampaign == 0, FirstOfDay = before.OnDay == 0,
         }, tx);
         if (r.Answers.Count > 0)
@@ -79,6 +79,20 @@ public sealed class RoundWriter
         await connection.ExecuteAsync("UPDATE rounds SET status = 'finished' WHERE id = @RoundId", new { r.RoundId }, tx);
         return new Committed(resultId, before.InCampaign == 0, before.OnDay == 0, AlreadyFinished: false);
     }
+
+    /// <summary>
+    /// The ranks a finish reply gave, kept so that a repeated Finish answers the same (not awaited
+    /// by the finish: the round itself is already durable; a crash before this commit leaves NULLs,
+    /// and the repeat then asks the boards).
+    /// </summary>
+    public Task RecordRanksAsync(long resultId, long? national, long? unit, long? organisation) =>
+        _writer.WriteAsync(async (connection, tx) =>
+        {
+            await connection.ExecuteAsync("""
+                UPDATE results SET national_rank = @national, unit_rank = @unit, organisation_rank = @organisation WHERE id = @resultId
+                """, new { resultId, national, unit, organisation }, tx);
+            return 0;
+        });
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> AnswerInserts = new();
 

@@ -17,9 +17,10 @@ public sealed class RankingService(
     public IRankingEngine Engine => engine;
 
     /// <summary>
-    /// At start-up: hands the engine every campaign's headcount bases and fills its boards from
-    /// the store. The in-process engine starts empty, so it always replays; a shared Redis keeps
-    /// its boards, so it replays only a campaign it says is behind or whose boards are missing.
+    /// At start-up: every campaign's headcount bases and boards made whole from the store. The
+    /// in-process engine starts empty, so it always replays; a shared Redis keeps its boards, so it
+    /// replays only a campaign whose keys are gone or whose applied rounds differ from the store's
+    /// results (a node killed between a commit and its ranking leaves exactly that).
     /// </summary>
     public async Task LoadAsync(CancellationToken ct = default)
     {
@@ -27,41 +28,73 @@ public sealed class RankingService(
         {
             try
             {
-                await engine.SetUnitBasesAsync(campaign.Id, store.Bases(), ct);
-                if (options.Engine == "Redis" && !engine.NeedsCatchUp(campaign.Id) && !await BoardsMissingAsync(campaign, ct)) continue;
+                await SyncBasesAsync(campaign.Id, force: true, ct);
+                var (stored, _) = await store.CountAsync(campaign.Id, long.MaxValue, ct);
+                if (options.Engine == "Redis" && !engine.NeedsCatchUp(campaign.Id))
+                {
+                    var health = await engine.CheckAsync(campaign.Id, ct);
+                    if (!health.Reachable || health.KeysPresent && health.AppliedRounds == stored || !health.KeysPresent && stored == 0) continue;
+                }
                 var report = await engine.RebuildAsync(campaign.Id, after => store.RoundsAfter(campaign.Id, after, ct), ct);
                 logger.LogInformation("Rankings of {Campaign}: {Rounds} rounds of {Participants} participants loaded in {Elapsed}",
                     campaign.Id, report.Rounds, report.Participants, report.Elapsed);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                // One campaign's trouble must not keep the platform down; its ranks answer pending.
+                // One campaign's trouble must not keep the platform down; its ranks answer pending
+                // and the watchdog (RankingWatchdog) tries again.
                 logger.LogError(e, "The rankings of {Campaign} could not be loaded", campaign.Id);
             }
         }
     }
 
-    private async Task<bool> BoardsMissingAsync(Campaign campaign, CancellationToken ct)
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _basesSet = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Hands the engine the campaign's headcount bases when they changed since this node last did
+    /// (units imported, a campaign added) or when <paramref name="force"/> (the engine lost them).
+    /// </summary>
+    public async Task SyncBasesAsync(string campaignId, bool force, CancellationToken ct = default)
     {
-        await using var connection = await database.OpenAsync(ct);
-        foreach (var stage in campaign.Stages)
-        {
-            var stored = await connection.ExecuteScalarAsync<long>(
-                "SELECT COUNT(DISTINCT participant_id) FROM results WHERE campaign_id = @Id AND stage_id = @stage", new { campaign.Id, stage = stage.Id });
-            if (stored != await engine.GetSizeAsync(BoardKey.National(campaign.Id, stage.Id), ct)) return true;
-        }
-        return false;
+        var bases = store.Bases().ToList();
+        var fingerprint = Fingerprint(bases);
+        if (!force && _basesSet.TryGetValue(campaignId, out var set) && set == fingerprint) return;
+        await engine.SetUnitBasesAsync(campaignId, bases, ct);
+        _basesSet[campaignId] = fingerprint;
+    }
+
+    private static long Fingerprint(IEnumerable<UnitBase> bases)
+    {
+        long h = 17;
+        foreach (var b in bases.OrderBy(b => b.Level).ThenBy(b => b.Code, StringComparer.Ordinal)) h = h * 31 + b.GetHashCode();
+        return h;
     }
 
     public async Task<(RebuildReport Rebuild, ReconcileReport Reconcile)> RebuildAsync(string campaignId, CancellationToken ct = default)
     {
-        await engine.SetUnitBasesAsync(campaignId, store.Bases(), ct);
+        await SyncBasesAsync(campaignId, force: true, ct);
         var rebuild = await engine.RebuildAsync(campaignId, after => store.RoundsAfter(campaignId, after, ct), ct);
         return (rebuild, await ReconcileAsync(campaignId, ct));
     }
 
-    public Task<ReconcileReport> ReconcileAsync(string campaignId, CancellationToken ct = default) =>
-        engine.ReconcileAsync(campaignId, store.RoundsAfter(campaignId, 0, ct), ct);
+    /// <summary>Boards and unit counters against a recomputation from the store, and the headcount bases against the units.</summary>
+    public async Task<ReconcileReport> ReconcileAsync(string campaignId, CancellationToken ct = default)
+    {
+        var report = await engine.ReconcileAsync(campaignId, store.RoundsAfter(campaignId, 0, ct), ct);
+        var expected = store.Bases().ToDictionary(b => (b.Level, b.Code));
+        var live = (await engine.GetUnitBasesAsync(campaignId, ct)).ToDictionary(b => (b.Level, b.Code));
+        var differences = new List<string>();
+        foreach (var (key, b) in expected)
+            if (!live.TryGetValue(key, out var l)) differences.Add($"base {key.Level} {key.Code}: missing (store {b.Headcount})");
+            else if (l != b) differences.Add($"base {key.Level} {key.Code}: {l.ParentCode}/{l.Headcount}, store {b.ParentCode}/{b.Headcount}");
+        foreach (var key in live.Keys.Where(k => !expected.ContainsKey(k))) differences.Add($"base {key.Level} {key.Code}: not in the store");
+        if (differences.Count == 0) return report;
+        return report with
+        {
+            DifferenceCount = report.DifferenceCount + differences.Count,
+            Differences = [.. report.Differences, .. differences.Take(Math.Max(0, 100 - report.Differences.Count))],
+        };
+    }
 
     // ---- views ----------------------------------------------------------------------------
 

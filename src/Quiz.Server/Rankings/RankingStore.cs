@@ -37,6 +37,19 @@ public sealed class RankingStore(Database database, CampaignCatalog campaigns, U
         }
     }
 
+    /// <summary>
+    /// How many results the campaign has with id up to <paramref name="upToId"/> (of its current
+    /// stages, as <see cref="RoundsAfter"/> streams), and the highest id.
+    /// </summary>
+    public async Task<(long Count, long MaxId)> CountAsync(string campaignId, long upToId, CancellationToken ct = default)
+    {
+        var stages = campaigns.Get(campaignId)?.Stages.Select(s => s.Id).ToArray() ?? [];
+        await using var connection = await database.OpenAsync(ct);
+        return await connection.QuerySingleAsync<(long, long)>(
+            "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM results WHERE campaign_id = @campaignId AND id <= @upToId AND stage_id IN @stages",
+            new { campaignId, upToId, stages });
+    }
+
     /// <summary>The ranking engine ranks the first three levels (province, city, county).</summary>
     public IReadOnlyList<string> RegionPathOf(string regionCode) => units.PathOf(regionCode).Take(3).ToList();
 

@@ -24,27 +24,11 @@ public static class RankingsExtensions
             if (options.Engine == "Redis") return RedisRankingEngine.ConnectAsync(options.Redis, options, clock).GetAwaiter().GetResult();
             return new InProcessRankingEngine(options, clock);
         });
-        builder.Services.AddHostedService<RankingCatchUpService>();
+        builder.Services.AddSingleton<RankingWatchdog>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RankingWatchdog>());
         return builder;
     }
 
     public static Task LoadRankingsAsync(this IHost app) => app.Services.GetRequiredService<RankingService>().LoadAsync();
 }
 
-/// <summary>When the engine says a campaign missed rounds (Redis was unreachable), replays them from the store.</summary>
-public sealed class RankingCatchUpService(IRankingEngine engine, RankingStore store, ILogger<RankingCatchUpService> logger) : BackgroundService
-{
-    private readonly System.Threading.Channels.Channel<string> _pending = System.Threading.Channels.Channel.CreateUnbounded<string>();
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        engine.CatchUpNeeded += campaign => _pending.Writer.TryWrite(campaign);
-        await foreach (var campaign in _pending.Reader.ReadAllAsync(stoppingToken))
-        {
-            if (!engine.NeedsCatchUp(campaign)) continue;
-            var report = await RankingCatchUp.RunAsync(engine, campaign, after => store.RoundsAfter(campaign, after, stoppingToken),
-                TimeSpan.FromSeconds(2), stoppingToken);
-            logger.LogInformation("Rankings of {Campaign} caught up: {Rounds} rounds", campaign, report.Rounds);
-        }
-    }
-}

@@ -40,7 +40,11 @@ public sealed class UnitDirectory(Database database)
             regions.ToFrozenDictionary(r => r.Code),
             regions.GroupBy(r => r.ParentCode ?? "").ToFrozenDictionary(g => g.Key, g => g.ToArray()),
             organisations.ToFrozenDictionary(o => o.Code));
+        Changed?.Invoke();
     }
+
+    /// <summary>Raised after the units were (re)loaded, e.g. so the ranking reloads the headcount bases.</summary>
+    public event Action? Changed;
 
     public Region? Region(string code) => _snapshot.Regions.GetValueOrDefault(code);
     public Organisation? Organisation(string code) => _snapshot.Organisations.GetValueOrDefault(code);

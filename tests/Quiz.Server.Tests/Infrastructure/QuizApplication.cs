@@ -18,6 +18,9 @@ public sealed class QuizApplication : WebApplicationFactory<Program>
 
     public string DataDir { get; } = Path.Combine(Path.GetTempPath(), "quiz-tests", Guid.NewGuid().ToString("N"));
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2024, 6, 12, 2, 0, 0, TimeSpan.Zero));
+
+    /// <summary>What the server gets as its clock; the fake one unless a test wraps it (timers that fire early, say).</summary>
+    public Func<FakeTimeProvider, TimeProvider> ServerClock { get; init; } = clock => clock;
     private readonly Dictionary<string, string?> _settings = new();
 
     /// <param name="kestrel">Serve on a real loopback socket (SignalR clients, raw HTTP) instead of in memory.</param>
@@ -52,7 +55,7 @@ public sealed class QuizApplication : WebApplicationFactory<Program>
         builder.UseSetting("RateLimits:RoundStartsPerMinutePerAddress", "100000");
         builder.UseSetting("RateLimits:RoundStartsPerMinutePerParticipant", "100000");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
-        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
+        builder.ConfigureTestServices(services => services.AddSingleton(ServerClock(Clock)));
     }
 
     public HttpClient CreateAdminClient()

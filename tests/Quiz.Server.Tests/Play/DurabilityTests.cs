@@ -13,41 +13,9 @@ namespace Quiz.Server.Tests.Play;
 /// <summary>Rule 2 under a SIGKILL: every round whose Finish was acknowledged is in the store exactly once.</summary>
 public sealed class DurabilityTests : IDisposable
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "quiz-tests", "kill-" + Guid.NewGuid().ToString("N"));
-    private string DataDir => Path.Combine(_root, "data");
-    private string BankDir => Path.Combine(_root, "bank");
+    private readonly ProcessWorld _world = new();
 
-    private static DateOnly Today => DateOnly.FromDateTime(DateTime.UtcNow);
-
-    public DurabilityTests()
-    {
-        Directory.CreateDirectory(DataDir);
-        Directory.CreateDirectory(Path.Combine(BankDir, "questions"));
-        Directory.CreateDirectory(Path.Combine(BankDir, "units"));
-        Directory.CreateDirectory(Path.Combine(BankDir, "campaigns"));
-        File.WriteAllBytes(Path.Combine(BankDir, "questions", "bank.csv"), SampleQuestions.Csv(PlayWorld.Questions()));
-        File.WriteAllText(Path.Combine(BankDir, "units", "regions.csv"), PlayWorld.Regions);
-        File.WriteAllText(Path.Combine(BankDir, "units", "organisations.csv"), PlayWorld.Organisations);
-        // Open on whatever day the test runs, with attempts enough for a burst.
-        var campaign = PlayWorld.Campaign(s => s with
-        {
-            StartDay = Today.AddDays(-2), EndDay = Today.AddDays(2), AttemptsPerDay = 100, RoundSeconds = 600,
-        });
-        File.WriteAllText(Path.Combine(BankDir, "campaigns", "test.json"),
-            System.Text.Json.JsonSerializer.Serialize(campaign, Quiz.Server.Campaigns.Campaign.Json));
-    }
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
-    }
-
-    private static readonly string[] Unlimited =
-    [
-        "--RateLimits:RegistrationsPerMinutePerAddress=100000", "--RateLimits:RoundStartsPerMinutePerParticipant=100000",
-        "--RateLimits:RoundStartsPerMinutePerAddress=1000000",
-    ];
+    public void Dispose() => _world.Dispose();
 
     [Fact]
     public async Task EveryAcknowledgedRoundSurvivesAKillMidBurst()
@@ -55,14 +23,12 @@ public sealed class DurabilityTests : IDisposable
         var acknowledged = new ConcurrentBag<(string RoundId, int Score)>();
         var errors = new ConcurrentBag<Exception>();
         var players = new List<(string Token, HubConnection Hub)>();
-        await using (var server = await ServerProcess.StartAsync(DataDir, BankDir, Unlimited))
+        await using (var server = await _world.StartServerAsync())
         {
             using var http = new HttpClient { BaseAddress = server.Address };
             for (var i = 0; i < 24; i++)
             {
-                using var response = await http.PostAsJsonAsync("/api/participants/register",
-                    new { nickname = $"玩家{i}", mobile = PlayWorld.NextMobile(), regionCode = i % 2 == 0 ? PlayWorld.County : PlayWorld.OtherCounty, track = "general" });
-                var token = (await response.Content.ReadFromJsonAsync<ParticipantsApi.Registered>())!.Token;
+                var token = await ProcessWorld.RegisterAsync(http, i, i % 2 == 0 ? PlayWorld.County : PlayWorld.OtherCounty);
                 var hub = new HubConnectionBuilder()
                     .WithUrl(new Uri(server.Address, "/hubs/play"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
                     .Build();
@@ -95,7 +61,7 @@ public sealed class DurabilityTests : IDisposable
         foreach (var (_, hub) in players) await hub.DisposeAsync();
 
         Assert.True(acknowledged.Count >= 300, $"only {acknowledged.Count} rounds were acknowledged: {errors.FirstOrDefault()}");
-        await using (var connection = new SqliteConnection($"Data Source={Path.Combine(DataDir, "quiz.db")}"))
+        await using (var connection = _world.OpenStore())
         {
             var stored = (await connection.QueryAsync<(string RoundId, long Score)>("SELECT round_id, score FROM results"))
                 .GroupBy(r => r.RoundId).ToDictionary(g => g.Key, g => g.ToList());
@@ -107,7 +73,7 @@ public sealed class DurabilityTests : IDisposable
         }
 
         // The server comes back on the same store and plays on, its boards rebuilt from the store.
-        await using var again = await ServerProcess.StartAsync(DataDir, BankDir, Unlimited);
+        await using var again = await _world.StartServerAsync();
         var (token2, _) = players[0];
         await using var hub2 = new HubConnectionBuilder()
             .WithUrl(new Uri(again.Address, "/hubs/play"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token2))

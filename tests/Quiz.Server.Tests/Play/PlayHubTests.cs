@@ -125,10 +125,29 @@ public sealed class PlayHubTests : IAsyncLifetime
         _app.Clock.Advance(TimeSpan.FromMinutes(5)); // the round has left memory
         var later = await FinishAsync(round.RoundId);
 
-        Assert.Equal((first.Score, first.MaxScore, first.Correct, first.DurationMs), (later.Score, later.MaxScore, later.Correct, later.DurationMs));
-        Assert.Equal(first.NationalRank, later.NationalRank);
-        Assert.Equal(first.Review.Select(r => (r.Position, r.Correct, string.Join(",", r.Key), string.Join(",", r.Chosen))),
-            later.Review.Select(r => (r.Position, r.Correct, string.Join(",", r.Key), string.Join(",", r.Chosen))));
+        // Every field, the unit and organisation ranks and the attempts left among them.
+        Assert.Equivalent(first, later, strict: true);
+        Assert.NotNull(later.UnitRank);
+        Assert.NotNull(later.OrganisationRank);
+        Assert.Equal(2, later.AttemptsLeft);
+    }
+
+    [Fact]
+    public async Task ARepeatedFinishAnswersTheRanksTheFirstReplyGaveEvenAfterOthersOvertook()
+    {
+        var round = await StartAsync();
+        var first = await FinishAsync(round.RoundId); // score 0, alone: rank 1 everywhere
+        await using (var connection = await _app.Service<Database>().OpenAsync())
+            for (var i = 0; i < 200 && await connection.ExecuteScalarAsync<long?>("SELECT national_rank FROM results WHERE round_id = @RoundId", round) is null; i++)
+                await Task.Delay(10); // the ranks are kept by the store writer, after the reply
+        await Staff.PlayRoundAsync(_app, PlayWorld.County, PlayWorld.Bank); // a better (or equal) round by someone else
+        _app.Clock.Advance(TimeSpan.FromMinutes(5)); // the round has left memory
+
+        var later = await FinishAsync(round.RoundId);
+
+        Assert.Equal((1L, 1L, 1L), (first.NationalRank, first.UnitRank, first.OrganisationRank));
+        Assert.Equal((first.NationalRank, first.UnitRank, first.OrganisationRank, first.AttemptsLeft, first.RankPending),
+            (later.NationalRank, later.UnitRank, later.OrganisationRank, later.AttemptsLeft, later.RankPending));
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public sealed class QuestionBankContentTests : IAsyncLifetime
     public void EveryFileImportsWithoutError()
     {
         Assert.True(_report.Ok, string.Join(Environment.NewLine, _report.Errors.Take(20)));
-        Assert.True(_report.Valid >= 300, $"{_report.Valid} questions");
+        Assert.True(_report.Valid >= 400, $"{_report.Valid} questions");
         Assert.Equal(_report.Valid, _questions.Count);
     }
 
@@ -74,8 +74,62 @@ public sealed class QuestionBankContentTests : IAsyncLifetime
     [InlineData("student")]
     [InlineData("workplace")]
     [InlineData("countryside")]
-    public void EachAudienceHasSixtyQuestionsOfItsOwn(string track) =>
-        Assert.True(_questions.Count(q => q.Tracks.Contains(track)) >= 60, track);
+    [InlineData("city")]
+    public void EachAudienceHasSeventyQuestionsOfItsOwn(string track) =>
+        Assert.True(_questions.Count(q => q.Tracks.Contains(track)) >= 70, track);
+
+    // ---- not guessable by form (issue 15): a player who knows nothing should not score by
+    // picking the longest option, the one with the absolute word, or "all but the lawful one".
+
+    [Fact]
+    public void TheRightOptionIsTheLongestInAtMostAThirdOfSingleChoiceQuestions()
+    {
+        var singles = _questions.Where(q => q.Type == QuestionTypes.Single).ToList();
+        var longest = singles.Count(q => q.Options[q.AnswerIndexes.Single()].Length == q.Options.Max(o => o.Length));
+        Assert.True(longest <= singles.Count * 0.35, $"the key is the longest (or tied) in {longest} of {singles.Count}");
+    }
+
+    [Fact]
+    public void MostMultipleChoiceQuestionsHaveSeveralWrongOptionsAndTheNumberOfRightOnesVaries()
+    {
+        var multiples = _questions.Where(q => q.Type == QuestionTypes.Multiple).ToList();
+        var severalWrong = multiples.Count(q => q.Options.Count - q.Answer.Length >= 2);
+        Assert.True(severalWrong >= multiples.Count * 0.5, $"{severalWrong} of {multiples.Count} have two or more wrong options");
+        var rightCounts = multiples.GroupBy(q => q.Answer.Length).ToDictionary(g => g.Key, g => g.Count());
+        Assert.True(rightCounts.Count(c => c.Value >= multiples.Count / 10) >= 2, $"right options per question: {string.Join(", ", rightCounts)}");
+    }
+
+    private static readonly string[] AbsoluteWords =
+        ["只要", "一定", "凡是", "一律", "所有", "绝对", "任何", "必然", "肯定", "从不", "完全", "都能", "都是", "保证", "必须"];
+
+    [Fact]
+    public void AbsoluteWordsAreAsCommonInTrueStatementsAsInFalseOnes()
+    {
+        var truefalse = _questions.Where(q => q.Type == QuestionTypes.TrueFalse).ToList();
+        double Share(string key)
+        {
+            var keyed = truefalse.Where(q => q.Answer == key).ToList();
+            return keyed.Count(q => AbsoluteWords.Any(q.Stem.Contains)) / (double)keyed.Count;
+        }
+        var (inTrue, inFalse) = (Share("A"), Share("B"));
+        Assert.True(Math.Abs(inTrue - inFalse) <= 0.15, $"absolute words in {inTrue:P0} of true and {inFalse:P0} of false statements");
+        var trueShare = truefalse.Count(q => q.Answer == "A") / (double)truefalse.Count;
+        Assert.InRange(trueShare, 0.35, 0.65);
+    }
+
+    [Fact]
+    public void OptionsFitAPhone() =>
+        Assert.All(_questions, q => Assert.All(q.Options, o => Assert.True(o.Length <= 40, $"{q.Id}: '{o}' has {o.Length} characters")));
+
+    [Fact]
+    public void EverySourceNamesAnArticleOrADocumentNumber()
+    {
+        var article = new System.Text.RegularExpressions.Regex(@"第[一二三四五六七八九十百零〇\d]+条|〔\d{4}〕|\d+号|第[一二三四五六七八九十\d]+点");
+        Assert.All(_questions, q => Assert.True(article.IsMatch(q.Source), $"{q.Id}: '{q.Source}' names no article"));
+        // The definition (Art. 2) is the source only where the definition is the point.
+        var definitionOnly = _questions.Count(q => q.Source.Trim() == "《防范和处置非法集资条例》第二条");
+        Assert.True(definitionOnly <= _questions.Count / 10, $"{definitionOnly} questions rest on Art. 2 alone");
+    }
 
     [Fact]
     public void ThereAreGeneralQuestions() => Assert.True(_questions.Count(q => q.Tracks.Contains("general")) >= 40);

@@ -1,0 +1,82 @@
+using Quiz.Ranking;
+using Quiz.Server.Campaigns;
+using Quiz.Server.Units;
+
+namespace Quiz.Server.Rankings;
+
+/// <summary>
+/// Keeps every campaign's boards, unit counters and headcount bases whole without anyone running
+/// a rebuild (rule 8: projections catch themselves up from the store). It looks every
+/// <c>Ranking:CheckInterval</c> (5 s), at once when the engine asks for a catch-up, when Redis
+/// comes back, and when campaigns or units change; per campaign it
+/// <list type="bullet">
+/// <item>hands the engine the headcount bases when they changed or the engine lost them;</item>
+/// <item>rebuilds from the store when the engine asked for it (a finish that failed or timed out),
+///   when the campaign's keys are gone (Redis restarted empty), or when the engine has applied
+///   fewer rounds than the store held at the previous look (a node died between a commit and its
+///   ranking). That last test is one-sided under load (later rounds can hide a missing earlier one
+///   until play quietens), and exact at start-up and in quiet moments.</item>
+/// </list>
+/// </summary>
+public sealed class RankingWatchdog(
+    IRankingEngine engine, RankingService rankings, RankingStore store, CampaignCatalog campaigns, UnitDirectory units,
+    IConfiguration configuration, ILogger<RankingWatchdog> logger) : BackgroundService
+{
+    private readonly System.Threading.Channels.Channel<bool> _wake = System.Threading.Channels.Channel.CreateBounded<bool>(
+        new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
+    private readonly Dictionary<string, long> _storedAtLastLook = new(StringComparer.Ordinal);
+    private bool _forceBases;
+
+    /// <summary>Look now rather than at the next interval.</summary>
+    public void Wake() => _wake.Writer.TryWrite(true);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = configuration.GetValue("Ranking:CheckInterval", TimeSpan.FromSeconds(5));
+        engine.CatchUpNeeded += _ => Wake();
+        engine.Reconnected += () => { _forceBases = true; Wake(); };
+        campaigns.Changed += Wake;
+        units.Changed += Wake;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+            {
+                timeout.CancelAfter(interval);
+                try { await _wake.Reader.ReadAsync(timeout.Token); }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested) { }
+            }
+            if (stoppingToken.IsCancellationRequested) break;
+            var forceBases = _forceBases;
+            _forceBases = false;
+            foreach (var campaign in campaigns.All)
+            {
+                try { await LookAsync(campaign.Id, forceBases, stoppingToken); }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogWarning("Rankings of {Campaign} not checked: {Reason}", campaign.Id, e.Message);
+                }
+            }
+        }
+    }
+
+    private async Task LookAsync(string campaignId, bool forceBases, CancellationToken ct)
+    {
+        var health = await engine.CheckAsync(campaignId, ct);
+        if (!health.Reachable) return; // the next look, or the reconnect, tries again
+        await rankings.SyncBasesAsync(campaignId, forceBases || !health.BasesPresent, ct);
+
+        var (storedNow, _) = await store.CountAsync(campaignId, long.MaxValue, ct);
+        var storedBefore = _storedAtLastLook.GetValueOrDefault(campaignId, -1);
+        _storedAtLastLook[campaignId] = storedNow;
+        var reason = engine.NeedsCatchUp(campaignId) ? "it missed rounds"
+            : !health.KeysPresent && storedNow > 0 ? "its keys are gone"
+            : storedBefore >= 0 && health.AppliedRounds < storedBefore ? $"{health.AppliedRounds} rounds applied, the store had {storedBefore}"
+            : null;
+        if (reason is null) return;
+
+        logger.LogWarning("Rankings of {Campaign} are caught up from the store: {Reason}", campaignId, reason);
+        await rankings.SyncBasesAsync(campaignId, force: true, ct);
+        var report = await RankingCatchUp.RunAsync(engine, campaignId, after => store.RoundsAfter(campaignId, after, ct), TimeSpan.FromSeconds(2), ct);
+        logger.LogInformation("Rankings of {Campaign} caught up: {Rounds} rounds", campaignId, report.Rounds);
+    }
+}

@@ -1,0 +1,193 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.SignalR.Client;
+using Quiz.Ranking;
+using Quiz.Ranking.Tests;
+using Quiz.Server.Admin;
+using Quiz.Server.Play;
+using Quiz.Server.Tests.Infrastructure;
+
+namespace Quiz.Server.Tests.Rankings;
+
+/// <summary>
+/// Rule 8 under faults, on the Redis engine with the server as a process: the server SIGKILLed
+/// mid-burst, Redis frozen (SIGSTOP) mid-burst, Redis restarted empty mid-burst. Afterwards every
+/// board, unit counter and headcount base equals a recomputation from the store, and nobody ran a
+/// rebuild: the server heals itself.
+/// </summary>
+public sealed class RankingFaultTests : IAsyncLifetime
+{
+    private readonly RedisServerFixture _redis = new();
+    private readonly ProcessWorld _world = new();
+    private const string AdminKey = "fault-test-admin-key";
+
+    public Task InitializeAsync() => _redis.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _redis.StopAsync();
+        _world.Dispose();
+    }
+
+    private Task<ServerProcess> StartServerAsync() => _world.StartServerAsync(
+        "--Ranking:Engine=Redis", $"--Ranking:Redis={_redis.Configuration}", "--Ranking:CheckInterval=00:00:01", $"--Admin:ApiKey={AdminKey}");
+
+    /// <summary>Players on one server, playing full rounds until stopped; what they were told is kept.</summary>
+    private sealed class Burst(ServerProcess server, IReadOnlyList<string> tokens) : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly List<HubConnection> _hubs = [];
+        private readonly List<Task> _loops = [];
+        public ConcurrentBag<(string Token, RoundResult Result)> Acknowledged { get; } = [];
+        public ConcurrentBag<(DateTime At, double Ms, bool Pending)> Finishes { get; } = [];
+        public ConcurrentBag<Exception> Errors { get; } = [];
+
+        public async Task StartAsync()
+        {
+            foreach (var token in tokens)
+            {
+                var hub = new HubConnectionBuilder()
+                    .WithUrl(new Uri(server.Address, "/hubs/play"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
+                    .Build();
+                await hub.StartAsync();
+                _hubs.Add(hub);
+            }
+            _stop.CancelAfter(TimeSpan.FromSeconds(90)); // bounded, whatever happens
+            for (var i = 0; i < _hubs.Count; i++)
+            {
+                var (hub, token) = (_hubs[i], tokens[i]);
+                _loops.Add(Task.Run(() => PlayAsync(hub, token)));
+            }
+        }
+
+        private async Task PlayAsync(HubConnection hub, string token)
+        {
+            try
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    var round = await hub.InvokeAsync<RoundView>("StartRound", new StartRoundRequest(PlayWorld.CampaignId), _stop.Token);
+                    for (var q = 0; q < round.Questions.Count; q++)
+                        await hub.InvokeAsync<AnswerResult>("Answer", new AnswerRequest(round.RoundId, q, [q % 2]), _stop.Token);
+                    var started = Stopwatch.GetTimestamp();
+                    var result = await hub.InvokeAsync<RoundResult>("Finish", new FinishRequest(round.RoundId), _stop.Token);
+                    Finishes.Add((DateTime.UtcNow, Stopwatch.GetElapsedTime(started).TotalMilliseconds, result.RankPending));
+                    Acknowledged.Add((token, result));
+                }
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested) { }
+            catch (Exception e) { Errors.Add(e); }
+        }
+
+        public async Task UntilAsync(int acknowledged)
+        {
+            var deadline = Stopwatch.StartNew();
+            while (Acknowledged.Count < acknowledged && Errors.IsEmpty && deadline.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(20);
+            Assert.True(Errors.IsEmpty, $"{Errors.FirstOrDefault()}\n{string.Join("\n", server.Output.TakeLast(30))}");
+            Assert.True(Acknowledged.Count >= acknowledged, $"only {Acknowledged.Count} rounds acknowledged");
+        }
+
+        public async Task StopAsync()
+        {
+            _stop.Cancel();
+            await Task.WhenAll(_loops).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _stop.Cancel();
+            foreach (var hub in _hubs) await hub.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task BoardsCountersAndBasesHealThemselvesAfterAKilledNodeAFrozenRedisAndARedisRestartedEmpty()
+    {
+        var tokens = new List<string>();
+        (string Token, RoundResult Result) first;
+
+        // 1. The node is SIGKILLed mid-burst: finishes committed but not yet ranked must not be lost.
+        await using (var server = await StartServerAsync())
+        {
+            using var http = new HttpClient { BaseAddress = server.Address };
+            for (var i = 0; i < 16; i++)
+                tokens.Add(await ProcessWorld.RegisterAsync(http, i, i % 2 == 0 ? PlayWorld.County : PlayWorld.OtherCounty, i % 3 == 0 ? PlayWorld.Bank : null));
+            await using var burst = new Burst(server, tokens);
+            await burst.StartAsync();
+            await burst.UntilAsync(200);
+            first = burst.Acknowledged.First(a => !a.Result.RankPending);
+            server.Kill();
+        }
+
+        await using (var server = await StartServerAsync())
+        {
+            using var http = new HttpClient { BaseAddress = server.Address };
+            http.DefaultRequestHeaders.Add(Quiz.Server.Admin.AdminKey.Header, AdminKey);
+
+            // A repeated Finish, after a restart, answers what the first one said.
+            await using (var hub = new HubConnectionBuilder()
+                .WithUrl(new Uri(server.Address, "/hubs/play"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(first.Token)).Build())
+            {
+                await hub.StartAsync();
+                var (said, again) = (first.Result, await hub.InvokeAsync<RoundResult>("Finish", new FinishRequest(first.Result.RoundId)));
+                Assert.Equal((said.Score, said.NationalRank, said.UnitRank, said.OrganisationRank, said.AttemptsLeft, said.RankPending),
+                    (again.Score, again.NationalRank, again.UnitRank, again.OrganisationRank, again.AttemptsLeft, again.RankPending));
+            }
+
+            await using var burst = new Burst(server, tokens);
+            await burst.StartAsync();
+            await burst.UntilAsync(burst.Acknowledged.Count + 100);
+
+            // 2. Redis frozen for 3 s mid-burst: finishes answer pending after a bounded wait,
+            // reads answer from the cache, nothing fails.
+            await _redis.FreezeAsync();
+            var frozenAt = DateTime.UtcNow;
+            try
+            {
+                await Task.Delay(500);
+                using var me = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/api/rankings/{PlayWorld.CampaignId}/main/me")
+                { Headers = { Authorization = new("Bearer", tokens[1]) } });
+                Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+                using var units = await http.GetAsync($"/api/dashboard/{PlayWorld.CampaignId}/units");
+                Assert.Equal(HttpStatusCode.OK, units.StatusCode);
+                using var top = await http.GetAsync($"/api/rankings/{PlayWorld.CampaignId}/main/top");
+                Assert.Equal(HttpStatusCode.OK, top.StatusCode);
+                await Task.Delay(2500);
+            }
+            finally { await _redis.ThawAsync(); }
+            var thawedAt = DateTime.UtcNow;
+            await burst.UntilAsync(burst.Acknowledged.Count + 100);
+            var duringFreeze = burst.Finishes.Where(f => f.At > frozenAt.AddMilliseconds(500) && f.At < thawedAt).ToList();
+            Assert.NotEmpty(duringFreeze);
+            Assert.Contains(duringFreeze, f => f.Pending);
+            // Not the client library's 5 s timeout: the finish waits ~200 ms for the ranking, then answers.
+            Assert.True(duringFreeze.Max(f => f.Ms) < 2000, $"slowest finish while Redis was frozen: {duringFreeze.Max(f => f.Ms):F0} ms");
+
+            // 3. Redis restarted empty mid-burst: boards, counters and bases come back by themselves.
+            await _redis.StopAsync();
+            await Task.Delay(300);
+            await _redis.StartAsync();
+            await burst.UntilAsync(burst.Acknowledged.Count + 100);
+            await burst.StopAsync();
+
+            // No rebuild is asked for: the reconcile only compares.
+            ReconcileReport? report = null;
+            var waited = Stopwatch.StartNew();
+            while (waited.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                report = await http.GetFromJsonAsync<ReconcileReport>($"/api/admin/rankings/{PlayWorld.CampaignId}/reconcile");
+                if (report!.Matches) break;
+                await Task.Delay(500);
+            }
+            Assert.True(report!.Matches, $"{report.DifferenceCount} differences: {string.Join("; ", report.Differences.Take(10))}");
+            Assert.True(report.BoardsChecked > 0 && report.MembersChecked >= 16, $"{report.BoardsChecked} boards, {report.MembersChecked} members");
+
+            // The rates use the real headcounts again, not 0.
+            using var rows = await http.GetAsync($"/api/rankings/{PlayWorld.CampaignId}/units?level=county");
+            var body = await rows.Content.ReadAsStringAsync();
+            Assert.DoesNotContain("\"headcount\":0", body);
+        }
+    }
+}
