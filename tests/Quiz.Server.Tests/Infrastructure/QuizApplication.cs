@@ -18,6 +18,8 @@ public sealed class QuizApplication : WebApplicationFactory<Program>
 
     public string DataDir { get; } = Path.Combine(Path.GetTempPath(), "quiz-tests", Guid.NewGuid().ToString("N"));
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2024, 6, 12, 2, 0, 0, TimeSpan.Zero));
+    /// <summary>The server's log, where the verification codes of the embedded run are written.</summary>
+    public VerificationLog Codes { get; } = new();
     private readonly Dictionary<string, string?> _settings = new();
 
     /// <param name="kestrel">Serve on a real loopback socket (SignalR clients, raw HTTP) instead of in memory.</param>
@@ -52,7 +54,11 @@ public sealed class QuizApplication : WebApplicationFactory<Program>
         builder.UseSetting("RateLimits:RoundStartsPerMinutePerAddress", "100000");
         builder.UseSetting("RateLimits:RoundStartsPerMinutePerParticipant", "100000");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
-        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<TimeProvider>(Clock);
+            services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(Codes);
+        });
     }
 
     public HttpClient CreateAdminClient()

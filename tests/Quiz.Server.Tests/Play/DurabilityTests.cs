@@ -22,19 +22,11 @@ public sealed class DurabilityTests : IDisposable
     public DurabilityTests()
     {
         Directory.CreateDirectory(DataDir);
-        Directory.CreateDirectory(Path.Combine(BankDir, "questions"));
-        Directory.CreateDirectory(Path.Combine(BankDir, "units"));
-        Directory.CreateDirectory(Path.Combine(BankDir, "campaigns"));
-        File.WriteAllBytes(Path.Combine(BankDir, "questions", "bank.csv"), SampleQuestions.Csv(PlayWorld.Questions()));
-        File.WriteAllText(Path.Combine(BankDir, "units", "regions.csv"), PlayWorld.Regions);
-        File.WriteAllText(Path.Combine(BankDir, "units", "organisations.csv"), PlayWorld.Organisations);
         // Open on whatever day the test runs, with attempts enough for a burst.
-        var campaign = PlayWorld.Campaign(s => s with
+        PlayWorld.WriteBank(BankDir, PlayWorld.Campaign(s => s with
         {
             StartDay = Today.AddDays(-2), EndDay = Today.AddDays(2), AttemptsPerDay = 100, RoundSeconds = 600,
-        });
-        File.WriteAllText(Path.Combine(BankDir, "campaigns", "test.json"),
-            System.Text.Json.JsonSerializer.Serialize(campaign, Quiz.Server.Campaigns.Campaign.Json));
+        }));
     }
 
     public void Dispose()
@@ -60,9 +52,8 @@ public sealed class DurabilityTests : IDisposable
             using var http = new HttpClient { BaseAddress = server.Address };
             for (var i = 0; i < 24; i++)
             {
-                using var response = await http.PostAsJsonAsync("/api/participants/register",
-                    new { nickname = $"玩家{i}", mobile = PlayWorld.NextMobile(), regionCode = i % 2 == 0 ? PlayWorld.County : PlayWorld.OtherCounty, track = "general" });
-                var token = (await response.Content.ReadFromJsonAsync<ParticipantsApi.Registered>())!.Token;
+                var token = (await PlayWorld.RegisterAsync(http, server.Codes,
+                    new { nickname = $"玩家{i}", mobile = PlayWorld.NextMobile(), regionCode = i % 2 == 0 ? PlayWorld.County : PlayWorld.OtherCounty, track = "general" })).Token;
                 var hub = new HubConnectionBuilder()
                     .WithUrl(new Uri(server.Address, "/hubs/play"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
                     .Build();
