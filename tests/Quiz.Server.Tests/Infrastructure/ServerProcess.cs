@@ -61,7 +61,7 @@ public sealed class ServerProcess : IAsyncDisposable
             catch (TaskCanceledException) { }
             await Task.Delay(100);
         }
-        throw new TimeoutException("the server did not answer /healthz within 30 s");
+        throw new TimeoutException($"the server did not answer /healthz within 30 s:\n{string.Join("\n", output)}");
     }
 
     /// <summary>SIGKILL: no shutdown, no flush, as a power cut or an OOM kill would do.</summary>
