@@ -143,7 +143,9 @@ if [ "$trace" != 0 ]; then
   fi
 fi
 
-generator=(dotnet "$generator_dll" "$scenario" --url "$url" --server-pid "$server_pid" --admin-key "$admin_key"
+# Registration proves each number with a code the server writes to its log (Verification:Provider=Log):
+# the generator reads the codes from the server's console output.
+generator=(dotnet "$generator_dll" "$scenario" --url "$url" --server-pid "$server_pid" --server-log "$work/server.log" --admin-key "$admin_key"
   --out "$results" --command "loadtests/run.sh $scenario ${pass[*]:-}")
 [ -n "$redis_pid" ] && generator+=(--redis-pid "$redis_pid")
 set +e

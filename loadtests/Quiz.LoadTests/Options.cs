@@ -37,6 +37,8 @@ public sealed record Options
     public string? AdminKey { get; init; }
     public int QuestionsPerRound { get; init; } = 5;
     public int? ServerPid { get; init; }
+    /// <summary>The file the server's console goes to: registration reads its verification codes there (the Log provider).</summary>
+    public string? ServerLog { get; init; }
     public int? RedisPid { get; init; }
     public string Out { get; init; } = "loadtests/results";
     public bool Negotiate { get; init; }
@@ -81,6 +83,7 @@ public sealed record Options
             Campaign = S("campaign") ?? o.Campaign,
             AdminKey = S("admin-key") ?? o.AdminKey,
             ServerPid = I("server-pid"),
+            ServerLog = S("server-log"),
             RedisPid = I("redis-pid"),
             Out = S("out") ?? o.Out,
             Negotiate = S("negotiate") is not null,
@@ -130,6 +133,7 @@ public sealed record Options
           --campaign ID        demo (3 attempts a day), load (created by the run, 100 a day) or any other  [burst, smoke: demo; others: load]
           --admin-key KEY      X-Admin-Key, to create the load campaign
           --server-pid P --redis-pid P   processes whose CPU and memory to sample
+          --server-log FILE    the server's console output, where registration reads its verification codes
           --out DIR            where the report goes                                      [loadtests/results]
           --negotiate          negotiate before the WebSocket (as browsers do); default: skip it
           --max-seconds S      hard stop of the whole run                                 [from the options]

@@ -11,6 +11,8 @@ namespace Quiz.LoadTests;
 // without the server. Only the fields it uses: the JSON protocol ignores the rest.
 
 public sealed record Registration(string Nickname, string Mobile, string RegionCode, string? OrganisationCode, string Track);
+public sealed record VerificationSent(string VerificationId);
+public sealed record Verify(string VerificationId, string Code);
 public sealed record Registered(string Token, RegisteredParticipant Participant);
 public sealed record RegisteredParticipant(long ParticipantId);
 public sealed record Region(string Code, bool HasChildren);
@@ -31,9 +33,12 @@ public sealed class QuizServer : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly HttpClient _http;
+    private readonly ServerLog? _log;
 
-    public QuizServer(Uri baseUri, bool skipNegotiation)
+    /// <param name="log">The server's log, where the embedded run writes verification codes; registration needs it.</param>
+    public QuizServer(Uri baseUri, bool skipNegotiation, ServerLog? log)
     {
+        _log = log;
         BaseUri = baseUri;
         SkipNegotiation = skipNegotiation;
         _http = new HttpClient(new SocketsHttpHandler
@@ -47,11 +52,17 @@ public sealed class QuizServer : IDisposable
     public Uri BaseUri { get; }
     public bool SkipNegotiation { get; }
 
+    /// <summary>As a person registers: the form, the code sent to the number (read from the server's log), the token.</summary>
     public async Task<Participant> RegisterAsync(Registration registration, CancellationToken ct)
     {
+        if (_log is null) throw new InvalidOperationException("registering needs the server's log for its verification codes: give --server-log");
         using var response = await _http.PostAsJsonAsync("/api/participants/register", registration, Json, ct);
         if (!response.IsSuccessStatusCode) throw new HttpStatusException(response.StatusCode, await response.Content.ReadAsStringAsync(ct));
-        var registered = (await response.Content.ReadFromJsonAsync<Registered>(Json, ct))!;
+        var sent = (await response.Content.ReadFromJsonAsync<VerificationSent>(Json, ct))!;
+        var code = await _log.CodeAsync(sent.VerificationId, ct);
+        using var verified = await _http.PostAsJsonAsync("/api/participants/verify", new Verify(sent.VerificationId, code), Json, ct);
+        if (!verified.IsSuccessStatusCode) throw new HttpStatusException(verified.StatusCode, await verified.Content.ReadAsStringAsync(ct));
+        var registered = (await verified.Content.ReadFromJsonAsync<Registered>(Json, ct))!;
         return new Participant(registered.Participant.ParticipantId, registered.Token);
     }
 

@@ -15,9 +15,13 @@ public sealed class PhonePageTests(QuizSite site)
         await using var context = await site.NewContextAsync(phone: true);
         var page = await Phone.OpenAsync(context);
 
-        await Phone.FillRegistrationAsync(page, "老王", QuizSite.NextMobile(), Yaohai);
+        var mobile = QuizSite.NextMobile();
+        await Phone.FillRegistrationAsync(page, "老王", mobile, Yaohai);
         await QuizSite.ScreenshotAsync(page, "phone-1-register");
         await page.ClickAsync("[data-test=register]");
+        await Assertions.Expect(page.Locator("[data-test=code]")).ToBeFocusedAsync();
+        await QuizSite.ScreenshotAsync(page, "phone-1b-code");
+        await Phone.EnterCodeAsync(site, page, mobile);
         await Assertions.Expect(page.Locator("[data-test=my-unit]")).ToContainTextAsync("瑶海区");
         await QuizSite.ScreenshotAsync(page, "phone-2-home");
 
@@ -65,11 +69,56 @@ public sealed class PhonePageTests(QuizSite site)
     }
 
     [Fact]
+    public async Task ANewPhoneGetsBackAKnownNumberOnlyWithTheCodeSentToIt()
+    {
+        var mobile = QuizSite.NextMobile();
+        await using (var first = await site.NewContextAsync(phone: true))
+        {
+            var page = await Phone.OpenAsync(first);
+            await Phone.FillRegistrationAsync(page, "陈奶奶", mobile, Yaohai);
+            await page.ClickAsync("[data-test=register]");
+            await Phone.EnterCodeAsync(site, page, mobile);
+            await page.Locator("[data-test=start]").WaitForAsync();
+        }
+
+        // Another phone, the same number, another name and county: it is told nothing until the code.
+        await using var second = await site.NewContextAsync(phone: true);
+        var other = await Phone.OpenAsync(second);
+        await Phone.FillRegistrationAsync(other, "冒充者", mobile, ["340000", "340100", "340103"]);
+        await other.ClickAsync("[data-test=register]");
+        // Within the resend interval of the number the form says so and counts down; then it sends.
+        await Assertions.Expect(other.Locator("[data-test=code-step], [data-test=register-error]").First).ToBeVisibleAsync();
+        if (await other.Locator("[data-test=register-error]").IsVisibleAsync())
+        {
+            await Assertions.Expect(other.Locator("[data-test=register-error]")).ToContainTextAsync("发送太频繁");
+            await other.ClickAsync("[data-test=register]", new() { Timeout = 20_000 });
+        }
+        var resend = other.Locator("[data-test=resend]");
+        await Assertions.Expect(resend).ToBeDisabledAsync();
+        await Assertions.Expect(resend).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"重新发送（\d+秒）"));
+        await Assertions.Expect(other.Locator("main")).Not.ToContainTextAsync("陈奶奶");
+        var sent = site.Codes.All.Where(s => s.MobileMasked == $"{mobile[..3]}****{mobile[^4..]}").ToList();
+        Assert.Equal(2, sent.Count); // a code of its own went to the number
+        var code = sent[^1].Code;
+        await other.FillAsync("[data-test=code]", code == "000000" ? "000001" : "000000");
+        await other.ClickAsync("[data-test=verify]");
+        await Assertions.Expect(other.Locator("[data-test=code-error]")).ToHaveTextAsync("验证码不正确，还可以再试 4 次");
+        var height = await other.Locator("[data-test=verify]").EvaluateAsync<double>("e => e.getBoundingClientRect().height");
+        Assert.True(height >= 56, $"the confirm button is a large touch target ({height}px)");
+        await QuizSite.ScreenshotAsync(other, "phone-1c-wrong-code");
+
+        await other.FillAsync("[data-test=code]", code);
+        await other.ClickAsync("[data-test=verify]");
+        await Assertions.Expect(other.Locator("[data-test=my-unit]")).ToContainTextAsync("瑶海区"); // the units first registered
+        await Assertions.Expect(other.Locator("main")).ToContainTextAsync("陈奶奶");
+    }
+
+    [Fact]
     public async Task ElderlyModeEnlargesTheTextRaisesContrastAndReadsTheQuestionAloud()
     {
         await using var context = await site.NewContextAsync(phone: true);
         var page = await Phone.OpenAsync(context);
-        await Phone.RegisterAsync(page, "张阿姨", Yaohai);
+        await Phone.RegisterAsync(site, page, "张阿姨", Yaohai);
         await page.ClickAsync("[data-test=start]");
         var stem = page.Locator("[data-test=stem]");
         await Assertions.Expect(stem).Not.ToBeEmptyAsync();
@@ -100,7 +149,7 @@ public sealed class PhonePageTests(QuizSite site)
     {
         await using var context = await site.NewContextAsync(phone: true);
         var page = await Phone.OpenAsync(context);
-        await Phone.RegisterAsync(page, "小李", Yaohai);
+        await Phone.RegisterAsync(site, page, "小李", Yaohai);
         await page.ClickAsync("[data-test=language]");
         await Assertions.Expect(page.Locator("[data-test=start]")).ToHaveTextAsync("Start a round");
         await page.ClickAsync("[data-test=rules]");

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.RegularExpressions;
 using Dapper;
 using Quiz.Server.Questions;
@@ -9,29 +10,29 @@ namespace Quiz.Server.Participants;
 public sealed record Participant(long Id, string Nickname, string MobileMasked, string RegionCode, string? OrganisationCode, string Track);
 
 /// <summary>
-/// Registration and lookup of participants. The mobile number is the identity. Registrations are
-/// group-committed: the opening burst registers thousands a second, which one fsync each could not carry.
+/// Validation and lookup of participants. The mobile number is the identity, and a participant is
+/// created only once the number is proven (<see cref="Verifications"/>).
 /// </summary>
 public sealed partial class ParticipantRegistry
 {
     private readonly Database database;
-    private readonly ParticipantTokens tokens;
     private readonly UnitDirectory units;
-    private readonly TimeProvider clock;
-    private readonly StoreWriter writer;
 
-    public ParticipantRegistry(Database database, StoreWriter writer, ParticipantTokens tokens, UnitDirectory units, TimeProvider clock)
+    public ParticipantRegistry(Database database, UnitDirectory units)
     {
         this.database = database;
-        this.writer = writer;
-        this.tokens = tokens;
         this.units = units;
-        this.clock = clock;
     }
 
-    private sealed record NewParticipant(string Hash, string Masked, string Nickname, string RegionCode, string? Organisation, string Track, string Now);
+    /// <summary>A participant to create, or to find by their number's hash when it is registered already.</summary>
+    public sealed record NewParticipant(string Hash, string Masked, string Nickname, string RegionCode, string? Organisation, string Track, string Now);
 
-    private static async Task<(long Id, bool Created)> InsertAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction tx, NewParticipant p)
+    /// <summary>
+    /// Inside the caller's write transaction: the participant for this number, created now or the
+    /// one registered before (the same number is the same person; their units stay as first
+    /// registered, so counts cannot be moved).
+    /// </summary>
+    public static async Task<long> CreateOrFindAsync(DbConnection connection, DbTransaction tx, NewParticipant p)
     {
         var id = await connection.ExecuteScalarAsync<long?>("""
             INSERT INTO participants (mobile_hash, mobile_masked, nickname, region_code, organisation_code, track, registered_at)
@@ -39,18 +40,16 @@ public sealed partial class ParticipantRegistry
             ON CONFLICT (mobile_hash) DO NOTHING
             RETURNING id
             """, p, tx);
-        return id is { } created
-            ? (created, true)
-            : (await connection.ExecuteScalarAsync<long>("SELECT id FROM participants WHERE mobile_hash = @Hash", p, tx), false);
+        return id ?? await connection.ExecuteScalarAsync<long>("SELECT id FROM participants WHERE mobile_hash = @Hash", p, tx);
     }
 
     public sealed record Registration(string? Nickname, string? Mobile, string? RegionCode, string? OrganisationCode, string? Track);
 
-    /// <summary>
-    /// The participant for this number: registered now, or the one registered before (the same
-    /// number is the same person; their units stay as first registered, so counts cannot be moved).
-    /// </summary>
-    public async Task<(Participant? Participant, Dictionary<string, string[]> Errors)> RegisterAsync(Registration r, CancellationToken ct = default)
+    /// <summary>A registration that passed validation: the number normalised, the units known to exist.</summary>
+    public sealed record Profile(string Mobile, string Nickname, string RegionCode, string? OrganisationCode, string Track);
+
+    /// <summary>The profile, or the errors by field name. Looks at nothing but the units, so it says nothing about the number.</summary>
+    public (Profile? Profile, Dictionary<string, string[]> Errors) Validate(Registration r)
     {
         var errors = new Dictionary<string, string[]>();
         var nickname = r.Nickname?.Trim();
@@ -64,14 +63,7 @@ public sealed partial class ParticipantRegistry
         var track = r.Track?.Trim().ToLowerInvariant();
         if (track is null || !Tracks.All.Contains(track)) errors["track"] = [$"one of {string.Join(", ", Tracks.All)}"];
         if (errors.Count > 0) return (null, errors);
-
-        var organisation = string.IsNullOrEmpty(r.OrganisationCode) ? null : r.OrganisationCode;
-        var row = new NewParticipant(tokens.HashMobile(mobile!), Mask(mobile!), nickname!, r.RegionCode!, organisation, track!, clock.GetUtcNow().ToString("O"));
-        var (id, created) = await writer.WriteAsync((connection, tx) => InsertAsync(connection, tx, row), ct);
-        if (!created) return (await GetAsync(id, ct), errors);
-        var participant = new Participant(id, nickname!, Mask(mobile!), r.RegionCode!, organisation, track!);
-        if (_known.Count < MaxKnown) _known[id] = participant;
-        return (participant, errors);
+        return (new Profile(mobile!, nickname!, r.RegionCode!, string.IsNullOrEmpty(r.OrganisationCode) ? null : r.OrganisationCode, track!), errors);
     }
 
     /// <summary>Participants never change once registered, so lookups on the play path are served from memory.</summary>

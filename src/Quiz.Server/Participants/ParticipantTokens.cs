@@ -16,13 +16,14 @@ public sealed record ParticipantOptions
 }
 
 /// <summary>
-/// The server's secret, and what it signs: keyed hashes of mobile numbers (never stored in clear)
-/// and participant tokens "id.expiry.signature" that the hub accepts.
+/// The server's secret, and what it signs: keyed hashes of mobile numbers (never stored in clear),
+/// of verification codes, and participant tokens "id.expiry.signature" that the hub accepts.
 /// </summary>
 public sealed class ParticipantTokens
 {
     private readonly byte[] _hashKey;
     private readonly byte[] _signKey;
+    private readonly byte[] _codeKey;
     private readonly TimeProvider _clock;
     private readonly TimeSpan _lifetime;
 
@@ -39,15 +40,23 @@ public sealed class ParticipantTokens
             }
             secret = File.ReadAllText(file).Trim();
         }
-        // Two keys from one secret, so a number hash can never pass for a token signature.
+        // Separate keys from one secret, so a number or code hash can never pass for a token signature.
         _hashKey = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), "mobile"u8);
         _signKey = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), "token"u8);
+        _codeKey = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), "verification"u8);
         _clock = clock;
         _lifetime = TimeSpan.FromDays(options.Value.TokenDays);
     }
 
     public string HashMobile(string normalised) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(_hashKey, Encoding.UTF8.GetBytes(normalised)));
+
+    /// <summary>
+    /// A keyed hash of a verification code, bound to its verification: a copy of the store alone
+    /// does not give the code away (a million codes are quickly tried against a plain hash).
+    /// </summary>
+    public byte[] HashCode(string verificationId, string code) =>
+        HMACSHA256.HashData(_codeKey, Encoding.UTF8.GetBytes($"{verificationId}:{code}"));
 
     public string Issue(long participantId)
     {

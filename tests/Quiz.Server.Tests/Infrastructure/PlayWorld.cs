@@ -95,12 +95,40 @@ public static class PlayWorld
         string track = "general", string? organisation = Bank)
     {
         using var client = app.CreateClient();
-        using var response = await client.PostAsJsonAsync("/api/participants/register", new
+        return await RegisterAsync(client, app.Codes, new
         {
             nickname = "测试用户", mobile = mobile ?? NextMobile(), regionCode = region, organisationCode = organisation, track,
         });
+    }
+
+    /// <summary>Registers as a person does: the form, then the code the server sent (read from its log), then the token.</summary>
+    public static async Task<ParticipantsApi.Registered> RegisterAsync(HttpClient client, VerificationLog codes, object registration)
+    {
+        var sent = await StartRegistrationAsync(client, registration);
+        using var response = await client.PostAsJsonAsync("/api/participants/verify",
+            new { sent.VerificationId, code = await codes.CodeForAsync(sent.VerificationId) });
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         return (await response.Content.ReadFromJsonAsync<ParticipantsApi.Registered>())!;
+    }
+
+    /// <summary>The first step alone: the form is sent and a code is on its way.</summary>
+    public static async Task<ParticipantsApi.VerificationSent> StartRegistrationAsync(HttpClient client, object registration)
+    {
+        using var response = await client.PostAsJsonAsync("/api/participants/register", registration);
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<ParticipantsApi.VerificationSent>())!;
+    }
+
+    /// <summary>A question-bank folder (units, questions, the campaign) for a server process to seed from.</summary>
+    public static void WriteBank(string bankDir, Campaign campaign)
+    {
+        Directory.CreateDirectory(Path.Combine(bankDir, "questions"));
+        Directory.CreateDirectory(Path.Combine(bankDir, "units"));
+        Directory.CreateDirectory(Path.Combine(bankDir, "campaigns"));
+        File.WriteAllBytes(Path.Combine(bankDir, "questions", "bank.csv"), SampleQuestions.Csv(Questions()));
+        File.WriteAllText(Path.Combine(bankDir, "units", "regions.csv"), Regions);
+        File.WriteAllText(Path.Combine(bankDir, "units", "organisations.csv"), Organisations);
+        File.WriteAllText(Path.Combine(bankDir, "campaigns", "test.json"), JsonSerializer.Serialize(campaign, Quiz.Server.Campaigns.Campaign.Json));
     }
 
     public static HubConnection Connection(QuizApplication app, string token) =>

@@ -1,6 +1,4 @@
-using System.Net.Http.Json;
 using Microsoft.Data.Sqlite;
-using Quiz.Server.Participants;
 
 namespace Quiz.Server.Tests.Infrastructure;
 
@@ -24,32 +22,20 @@ public sealed class ProcessWorld : IDisposable
     public ProcessWorld(int attemptsPerDay = 100, int roundSeconds = 600)
     {
         Directory.CreateDirectory(DataDir);
-        Directory.CreateDirectory(Path.Combine(BankDir, "questions"));
-        Directory.CreateDirectory(Path.Combine(BankDir, "units"));
-        Directory.CreateDirectory(Path.Combine(BankDir, "campaigns"));
-        File.WriteAllBytes(Path.Combine(BankDir, "questions", "bank.csv"), SampleQuestions.Csv(PlayWorld.Questions()));
-        File.WriteAllText(Path.Combine(BankDir, "units", "regions.csv"), PlayWorld.Regions);
-        File.WriteAllText(Path.Combine(BankDir, "units", "organisations.csv"), PlayWorld.Organisations);
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
-        var campaign = PlayWorld.Campaign(s => s with
+        PlayWorld.WriteBank(BankDir, PlayWorld.Campaign(s => s with
         {
             StartDay = today.AddDays(-2), EndDay = today.AddDays(2), AttemptsPerDay = attemptsPerDay, RoundSeconds = roundSeconds,
-        });
-        File.WriteAllText(Path.Combine(BankDir, "campaigns", "test.json"),
-            System.Text.Json.JsonSerializer.Serialize(campaign, Quiz.Server.Campaigns.Campaign.Json));
+        }));
     }
 
     public Task<ServerProcess> StartServerAsync(params string[] settings) =>
         ServerProcess.StartAsync(DataDir, BankDir, [.. Unlimited, .. settings]);
 
-    /// <summary>Registers a new participant over HTTP, as a phone would, and returns their token.</summary>
-    public static async Task<string> RegisterAsync(HttpClient http, int i, string region, string? organisation = null)
-    {
-        using var response = await http.PostAsJsonAsync("/api/participants/register",
-            new { nickname = $"玩家{i}", mobile = PlayWorld.NextMobile(), regionCode = region, organisationCode = organisation, track = "general" });
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        return (await response.Content.ReadFromJsonAsync<ParticipantsApi.Registered>())!.Token;
-    }
+    /// <summary>Registers a new participant over HTTP, as a phone would (the code read from the server's log), and returns their token.</summary>
+    public static async Task<string> RegisterAsync(ServerProcess server, HttpClient http, int i, string region, string? organisation = null) =>
+        (await PlayWorld.RegisterAsync(http, server.Codes,
+            new { nickname = $"玩家{i}", mobile = PlayWorld.NextMobile(), regionCode = region, organisationCode = organisation, track = "general" })).Token;
 
     public SqliteConnection OpenStore() => new($"Data Source={Path.Combine(DataDir, "quiz.db")}");
 

@@ -21,6 +21,9 @@ public sealed class QuizApplication : WebApplicationFactory<Program>
 
     /// <summary>What the server gets as its clock; the fake one unless a test wraps it (timers that fire early, say).</summary>
     public Func<FakeTimeProvider, TimeProvider> ServerClock { get; init; } = clock => clock;
+
+    /// <summary>The server's log, where the verification codes of the embedded run are written.</summary>
+    public VerificationLog Codes { get; } = new();
     private readonly Dictionary<string, string?> _settings = new();
 
     /// <param name="kestrel">Serve on a real loopback socket (SignalR clients, raw HTTP) instead of in memory.</param>
@@ -55,7 +58,11 @@ public sealed class QuizApplication : WebApplicationFactory<Program>
         builder.UseSetting("RateLimits:RoundStartsPerMinutePerAddress", "100000");
         builder.UseSetting("RateLimits:RoundStartsPerMinutePerParticipant", "100000");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
-        builder.ConfigureTestServices(services => services.AddSingleton(ServerClock(Clock)));
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton(ServerClock(Clock));
+            services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(Codes);
+        });
     }
 
     public HttpClient CreateAdminClient()

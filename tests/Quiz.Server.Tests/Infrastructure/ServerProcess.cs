@@ -13,6 +13,9 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>What the server printed, for failure messages.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string> Output { get; private init; } = new();
 
+    /// <summary>The verification codes the server printed (its Log provider), read off its console.</summary>
+    public VerificationLog Codes { get; private init; } = new();
+
     private ServerProcess(Process process, Uri address)
     {
         _process = process;
@@ -35,11 +38,17 @@ public sealed class ServerProcess : IAsyncDisposable
             start.ArgumentList.Add(arg);
         var process = Process.Start(start)!;
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+        var codes = new VerificationLog();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            output.Enqueue(e.Data);
+            codes.Read(e.Data);
+        };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}")) { Output = output };
+        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}")) { Output = output, Codes = codes };
         using var client = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(2) };
         for (var i = 0; i < 300; i++)
         {
@@ -52,7 +61,7 @@ public sealed class ServerProcess : IAsyncDisposable
             catch (TaskCanceledException) { }
             await Task.Delay(100);
         }
-        throw new TimeoutException("the server did not answer /healthz within 30 s");
+        throw new TimeoutException($"the server did not answer /healthz within 30 s:\n{string.Join("\n", output)}");
     }
 
     /// <summary>SIGKILL: no shutdown, no flush, as a power cut or an OOM kill would do.</summary>

@@ -32,31 +32,192 @@ public sealed class RegistrationTests : IAsyncLifetime
     public void MobileNumbersAreNormalised(string raw, string? expected) =>
         Assert.Equal(expected, ParticipantRegistry.NormaliseMobile(raw));
 
+    private static object Form(string mobile, string nickname = "测试用户", string region = PlayWorld.County, string track = "general",
+        string? organisation = PlayWorld.Bank) => new { nickname, mobile, regionCode = region, organisationCode = organisation, track };
+
     [Fact]
-    public async Task TheSameNumberIsTheSameParticipant()
+    public async Task AKnownNumberAfterItsCodeIsTheSameParticipantAsFirstRegistered()
     {
         var first = await PlayWorld.RegisterAsync(_app, mobile: "13912345678");
+        _app.Clock.Advance(TimeSpan.FromSeconds(61)); // past the resend interval of the number
         var again = await PlayWorld.RegisterAsync(_app, mobile: "+86 139 1234 5678", region: PlayWorld.OtherCounty, track: "student");
 
         Assert.Equal(first.Participant.ParticipantId, again.Participant.ParticipantId);
         Assert.Equal("139****5678", again.Participant.MobileMasked);
         // Units stay as first registered, so a person cannot move their counts between units.
         Assert.Equal(PlayWorld.County, again.Participant.Region[^1].Code);
+        Assert.Equal("general", again.Participant.Track);
         Assert.Equal([PlayWorld.Province, PlayWorld.City, PlayWorld.County], first.Participant.Region.Select(r => r.Code));
+    }
+
+    [Fact]
+    public async Task RegisteringAKnownNumberAnswersExactlyAsANewOneAndRevealsNothing()
+    {
+        await PlayWorld.RegisterAsync(_app, mobile: "13811112222");
+        _app.Clock.Advance(TimeSpan.FromSeconds(61));
+        using var client = _app.CreateClient();
+
+        using var known = await client.PostAsJsonAsync("/api/participants/register", Form("13811112222", nickname: "冒充者", region: PlayWorld.OtherCounty));
+        using var unknown = await client.PostAsJsonAsync("/api/participants/register", Form("13811113333", nickname: "冒充者", region: PlayWorld.OtherCounty));
+        var knownText = await known.Content.ReadAsStringAsync();
+        var unknownText = await unknown.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.Accepted, known.StatusCode);
+        Assert.Equal(unknown.StatusCode, known.StatusCode);
+        Assert.Equal(Headers(unknown), Headers(known));
+        // The same fields with values of the same length; only the random id differs.
+        Assert.Equal(Shape(unknownText), Shape(knownText));
+        Assert.Equal(knownText.Length, unknownText.Length);
+        Assert.Equal(["expiresInSeconds", "resendAfterSeconds", "verificationId"], Fields(knownText));
+        foreach (var secret in new[] { "测试用户", "token", PlayWorld.County, PlayWorld.Bank, "13811112222", "139****", "participant" })
+            Assert.DoesNotContain(secret, knownText, StringComparison.OrdinalIgnoreCase);
+
+        static string[] Headers(HttpResponseMessage r) =>
+            [.. r.Headers.Concat(r.Content.Headers).Where(h => h.Key != "Date").Select(h => $"{h.Key}: {string.Join(",", h.Value)}").Order()];
+        static string[] Fields(string json) => [.. System.Text.Json.JsonDocument.Parse(json).RootElement.EnumerateObject().Select(p => p.Name).Order()];
+        static string Shape(string json) => string.Join(";", System.Text.Json.JsonDocument.Parse(json).RootElement.EnumerateObject()
+            .Select(p => $"{p.Name}={p.Value.ValueKind}/{p.Value.ToString().Length}" + (p.Name == "verificationId" ? "" : $"/{p.Value}")));
+    }
+
+    [Fact]
+    public async Task NoTokenWithoutTheRightCode()
+    {
+        using var client = _app.CreateClient();
+        var sent = await PlayWorld.StartRegistrationAsync(client, Form("13822223333"));
+        var code = await _app.Codes.CodeForAsync(sent.VerificationId);
+        var wrong = code == "000000" ? "000001" : "000000";
+
+        using var response = await client.PostAsJsonAsync("/api/participants/verify", new { sent.VerificationId, code = wrong });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await Problem(response);
+        Assert.Equal("wrong-code", problem.GetProperty("code").GetString());
+        Assert.Equal(4, problem.GetProperty("attemptsLeft").GetInt32());
+        Assert.DoesNotContain("token", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task FiveWrongCodesVoidTheVerification()
+    {
+        using var client = _app.CreateClient();
+        var sent = await PlayWorld.StartRegistrationAsync(client, Form("13833334444"));
+        var code = await _app.Codes.CodeForAsync(sent.VerificationId);
+        var wrong = code == "000000" ? "000001" : "000000";
+
+        var answers = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await client.PostAsJsonAsync("/api/participants/verify", new { sent.VerificationId, code = wrong });
+            answers.Add((await Problem(response)).GetProperty("code").GetString()!);
+        }
+        using var right = await client.PostAsJsonAsync("/api/participants/verify", new { sent.VerificationId, code });
+
+        Assert.Equal(["wrong-code", "wrong-code", "wrong-code", "wrong-code", "too-many-attempts"], answers);
+        Assert.Equal(HttpStatusCode.BadRequest, right.StatusCode);
+        Assert.Equal("verification-invalid", (await Problem(right)).GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task AnExpiredCodeFails()
+    {
+        using var client = _app.CreateClient();
+        var sent = await PlayWorld.StartRegistrationAsync(client, Form("13844445555"));
+        var code = await _app.Codes.CodeForAsync(sent.VerificationId);
+        Assert.Equal(300, sent.ExpiresInSeconds);
+        _app.Clock.Advance(TimeSpan.FromSeconds(sent.ExpiresInSeconds));
+
+        using var response = await client.PostAsJsonAsync("/api/participants/verify", new { sent.VerificationId, code });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("verification-invalid", (await Problem(response)).GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task UsedUnknownAndExpiredVerificationsGetTheSameAnswer()
+    {
+        using var client = _app.CreateClient();
+        var used = await PlayWorld.StartRegistrationAsync(client, Form("13855556666"));
+        var usedCode = await _app.Codes.CodeForAsync(used.VerificationId);
+        (await client.PostAsJsonAsync("/api/participants/verify", new { used.VerificationId, code = usedCode })).EnsureSuccessStatusCode();
+        var expired = await PlayWorld.StartRegistrationAsync(client, Form("13855557777"));
+        var expiredCode = await _app.Codes.CodeForAsync(expired.VerificationId);
+
+        using var again = await client.PostAsJsonAsync("/api/participants/verify", new { used.VerificationId, code = usedCode });
+        using var unknown = await client.PostAsJsonAsync("/api/participants/verify", new { verificationId = "AAAAAAAAAAAAAAAAAAAAAA", code = usedCode });
+        _app.Clock.Advance(TimeSpan.FromMinutes(6));
+        using var late = await client.PostAsJsonAsync("/api/participants/verify", new { expired.VerificationId, code = expiredCode });
+
+        var bodies = new[] { await again.Content.ReadAsStringAsync(), await unknown.Content.ReadAsStringAsync(), await late.Content.ReadAsStringAsync() }
+            .Select(b => System.Text.RegularExpressions.Regex.Replace(b, "\"traceId\":\"[^\"]*\"", "")).ToList();
+        Assert.Contains("verification-invalid", bodies[0]);
+        Assert.All(bodies, b => Assert.Equal(bodies[0], b));
+    }
+
+    [Fact]
+    public async Task CodesToOneNumberAreSpacedAndCappedPerDay()
+    {
+        using var client = _app.CreateClient();
+        var statuses = new List<string>();
+        for (var i = 0; i < 11; i++)
+        {
+            using var response = await client.PostAsJsonAsync("/api/participants/register", Form("13866667777"));
+            using var tooSoon = await client.PostAsJsonAsync("/api/participants/register", Form("13866667777"));
+            statuses.Add($"{(int)response.StatusCode}/{(int)tooSoon.StatusCode}");
+            if (i == 0)
+            {
+                Assert.Equal("resend-too-soon", (await Problem(tooSoon)).GetProperty("code").GetString());
+                Assert.Equal("60", tooSoon.Headers.RetryAfter?.ToString());
+            }
+            if (i == 10) Assert.Equal("daily-limit", (await Problem(response)).GetProperty("code").GetString());
+            _app.Clock.Advance(TimeSpan.FromSeconds(60));
+        }
+        using var otherNumber = await client.PostAsJsonAsync("/api/participants/register", Form("13866668888"));
+        _app.Clock.Advance(TimeSpan.FromHours(24));
+        using var nextDay = await client.PostAsJsonAsync("/api/participants/register", Form("13866667777"));
+
+        Assert.Equal([.. Enumerable.Repeat("202/429", 10), "429/429"], statuses);
+        Assert.Equal(HttpStatusCode.Accepted, otherNumber.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, nextDay.StatusCode);
+    }
+
+    [Fact]
+    public async Task ACodeThatIsNotSixDigitsIsAFieldErrorAndCostsNoAttempt()
+    {
+        using var client = _app.CreateClient();
+        var sent = await PlayWorld.StartRegistrationAsync(client, Form("13877778888"));
+        using var response = await client.PostAsJsonAsync("/api/participants/verify", new { sent.VerificationId, code = "12345" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<Microsoft.AspNetCore.Mvc.ValidationProblemDetails>();
+        Assert.Equal(["code"], problem!.Errors.Keys);
+        await using var connection = await _app.Service<Database>().OpenAsync();
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT attempts FROM verifications WHERE id = @id", new { id = sent.VerificationId }));
     }
 
     [Fact]
     public async Task TheNumberIsStoredOnlyAsAKeyedHash()
     {
         await PlayWorld.RegisterAsync(_app, mobile: "13700001111");
+        using var client = _app.CreateClient();
+        var pending = await PlayWorld.StartRegistrationAsync(client, Form("13700002222"));
+        var code = await _app.Codes.CodeForAsync(pending.VerificationId);
         await using var connection = await _app.Service<Database>().OpenAsync();
         var row = await connection.QuerySingleAsync<(string Hash, string Masked)>(
             "SELECT mobile_hash, mobile_masked FROM participants WHERE mobile_masked = '137****1111'");
+        var codeHash = await connection.ExecuteScalarAsync<string>("SELECT code_hash FROM verifications WHERE id = @id", new { id = pending.VerificationId });
         Assert.DoesNotContain("13700001111", row.Hash);
         Assert.Equal(64, row.Hash.Length);
-        var dump = await File.ReadAllBytesAsync(_app.Service<Database>().FilePath);
-        Assert.DoesNotContain("13700001111", System.Text.Encoding.ASCII.GetString(dump));
+        Assert.Equal(64, codeHash!.Length);
+        Assert.NotEqual(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(code))), codeHash);
+        var dump = System.Text.Encoding.ASCII.GetString(await File.ReadAllBytesAsync(_app.Service<Database>().FilePath));
+        var wal = _app.Service<Database>().FilePath + "-wal";
+        if (File.Exists(wal)) dump += System.Text.Encoding.ASCII.GetString(await File.ReadAllBytesAsync(wal));
+        Assert.DoesNotContain("13700001111", dump);
+        Assert.DoesNotContain("13700002222", dump);
     }
+
+    private static async Task<System.Text.Json.JsonElement> Problem(HttpResponseMessage response) =>
+        System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
 
     public static TheoryData<object, string> BadRegistrations() => new()
     {
@@ -120,6 +281,6 @@ public sealed class RegistrationTests : IAsyncLifetime
                 new { nickname = "甲", mobile = PlayWorld.NextMobile(), regionCode = PlayWorld.County, track = "general" });
             statuses.Add(response.StatusCode);
         }
-        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal([HttpStatusCode.Accepted, HttpStatusCode.Accepted, HttpStatusCode.Accepted, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
     }
 }

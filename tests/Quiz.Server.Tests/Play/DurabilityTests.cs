@@ -28,7 +28,7 @@ public sealed class DurabilityTests : IDisposable
             using var http = new HttpClient { BaseAddress = server.Address };
             for (var i = 0; i < 24; i++)
             {
-                var token = await ProcessWorld.RegisterAsync(http, i, i % 2 == 0 ? PlayWorld.County : PlayWorld.OtherCounty);
+                var token = await ProcessWorld.RegisterAsync(server, http, i, i % 2 == 0 ? PlayWorld.County : PlayWorld.OtherCounty);
                 var hub = new HubConnectionBuilder()
                     .WithUrl(new Uri(server.Address, "/hubs/play"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
                     .Build();

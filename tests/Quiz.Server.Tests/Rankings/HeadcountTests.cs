@@ -41,7 +41,7 @@ public sealed class HeadcountTests : IDisposable
             Assert.True(imported.IsSuccessStatusCode, await imported.Content.ReadAsStringAsync());
         }
 
-        var token = await ProcessWorld.RegisterAsync(admin, 1, NewCounty);
+        var token = await ProcessWorld.RegisterAsync(server, admin, 1, NewCounty);
         await using (var hub = new HubConnectionBuilder()
             .WithUrl(new Uri(server.Address, "/hubs/play"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token)).Build())
         {

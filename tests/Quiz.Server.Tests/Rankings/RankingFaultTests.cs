@@ -113,7 +113,7 @@ public sealed class RankingFaultTests : IAsyncLifetime
         {
             using var http = new HttpClient { BaseAddress = server.Address };
             for (var i = 0; i < 16; i++)
-                tokens.Add(await ProcessWorld.RegisterAsync(http, i, i % 2 == 0 ? PlayWorld.County : PlayWorld.OtherCounty, i % 3 == 0 ? PlayWorld.Bank : null));
+                tokens.Add(await ProcessWorld.RegisterAsync(server, http, i, i % 2 == 0 ? PlayWorld.County : PlayWorld.OtherCounty, i % 3 == 0 ? PlayWorld.Bank : null));
             await using var burst = new Burst(server, tokens);
             await burst.StartAsync();
             await burst.UntilAsync(200);

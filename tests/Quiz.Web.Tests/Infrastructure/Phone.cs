@@ -42,11 +42,21 @@ public static class Phone
             await page.Locator($"[data-test=region-{depth}]").SelectOptionAsync(regions[depth]); // each level appears when the one above is chosen
     }
 
-    public static async Task RegisterAsync(IPage page, string nickname, params string[] regions)
+    public static async Task RegisterAsync(QuizSite site, IPage page, string nickname, params string[] regions)
     {
-        await FillRegistrationAsync(page, nickname, QuizSite.NextMobile(), regions);
+        var mobile = QuizSite.NextMobile();
+        await FillRegistrationAsync(page, nickname, mobile, regions);
         await page.ClickAsync("[data-test=register]");
+        await EnterCodeAsync(site, page, mobile);
         await page.Locator("[data-test=start]").WaitForAsync();
+    }
+
+    /// <summary>The code step: the code the server sent to the number (its log, in the embedded run), typed in and confirmed.</summary>
+    public static async Task EnterCodeAsync(QuizSite site, IPage page, string mobile)
+    {
+        await Assertions.Expect(page.Locator("[data-test=code-sent]")).ToContainTextAsync($"{mobile[..3]}****{mobile[^4..]}");
+        await page.FillAsync("[data-test=code]", await site.CodeSentToAsync(mobile));
+        await page.ClickAsync("[data-test=verify]");
     }
 
     /// <summary>Chooses the first option and submits; waits for the server's verdict on screen.</summary>

@@ -1,11 +1,13 @@
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Quiz.Server.Accounts;
 using Quiz.Server.Participants;
 using Quiz.Server.Play;
+using Quiz.Server.Tests.Infrastructure;
 
 namespace Quiz.Web.Tests.Infrastructure;
 
@@ -27,6 +29,8 @@ public sealed class QuizSite : WebApplicationFactory<Program>, IAsyncLifetime
     private static int _mobiles;
 
     public Uri Address { get; private set; } = null!;
+    /// <summary>The server's log, where the codes of the embedded run's Log provider are written: what a player reads off their phone.</summary>
+    public VerificationLog Codes { get; } = new();
     public IBrowser Browser { get; private set; } = null!;
 
     /// <summary>Screenshots of every page, for people to look at: TestResults/screenshots at the repository root.</summary>
@@ -43,6 +47,21 @@ public sealed class QuizSite : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("RateLimits:RegistrationsPerMinutePerAddress", "100000");
         builder.UseSetting("RateLimits:RoundStartsPerMinutePerAddress", "100000");
         builder.UseSetting("RateLimits:RoundStartsPerMinutePerParticipant", "100000");
+        // A number may have a new code after 10 s rather than a minute, so a test can take a number to a second phone.
+        builder.UseSetting("Verification:ResendSeconds", "10");
+        builder.ConfigureTestServices(services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(Codes));
+    }
+
+    /// <summary>The code the server sent to a number, once it has been sent.</summary>
+    public async Task<string> CodeSentToAsync(string mobile)
+    {
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            if (Codes.LatestTo(mobile) is { } sent) return sent.Code;
+            if (DateTime.UtcNow > until) throw new TimeoutException($"no code was sent to {mobile}");
+            await Task.Delay(50);
+        }
     }
 
     public async Task InitializeAsync()
@@ -93,7 +112,11 @@ public sealed class QuizSite : WebApplicationFactory<Program>, IAsyncLifetime
         using var response = await client.PostAsJsonAsync("/api/participants/register",
             new { nickname = "邻居", mobile = NextMobile(), regionCode = county, track = "general" });
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        var registered = (await response.Content.ReadFromJsonAsync<ParticipantsApi.Registered>())!;
+        var sent = (await response.Content.ReadFromJsonAsync<ParticipantsApi.VerificationSent>())!;
+        using var verified = await client.PostAsJsonAsync("/api/participants/verify",
+            new { sent.VerificationId, code = await Codes.CodeForAsync(sent.VerificationId) });
+        Assert.True(verified.IsSuccessStatusCode, await verified.Content.ReadAsStringAsync());
+        var registered = (await verified.Content.ReadFromJsonAsync<ParticipantsApi.Registered>())!;
         var rounds = Services.GetRequiredService<RoundService>();
         var id = registered.Participant.ParticipantId;
         var round = await rounds.StartAsync(id, new StartRoundRequest(CampaignId));
