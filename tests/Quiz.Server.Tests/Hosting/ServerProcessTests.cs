@@ -71,6 +71,7 @@ public sealed class ServerProcessTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // the file modes
     public async Task StartedFromAnotherFolderItReadsItsOwnSettingsKeepsDataThereAndLogsGarbageCallsInNoSpace()
     {
         int refused;
@@ -91,6 +92,10 @@ public sealed class ServerProcessTests : IDisposable
         // ./data and question-bank are where the command was typed.
         Assert.True(File.Exists(Path.Combine(_folder, "data", "quiz.db")), log);
         Assert.Contains("Loaded 36 questions", log);
+        // The secrets it generated there are its user's alone.
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(_folder, "data")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_folder, "data", "admin.key")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_folder, "data", "participant.secret")));
         // 700 refused calls: no stack trace, and (startup aside) next to nothing each.
         Assert.Equal(700, refused);
         Assert.DoesNotContain("   at ", log);
