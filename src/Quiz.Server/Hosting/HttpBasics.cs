@@ -1,3 +1,6 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+
 namespace Quiz.Server.Hosting;
 
 public static class HttpBasics
@@ -30,8 +33,24 @@ public static class HttpBasics
         ThreadPool.SetMinThreads(Math.Max(workers, minThreads), io);
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
+        // Every 429, whichever policy refused, says when to come back (RFC 9110 Retry-After), so
+        // well-behaved clients and proxies wait instead of hammering.
+        builder.Services.Configure<RateLimiterOptions>(options =>
+        {
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.OnRejected = (context, _) =>
+            {
+                context.HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds(context.Lease, TimeSpan.FromMinutes(1))
+                    .ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return ValueTask.CompletedTask;
+            };
+        });
         return builder;
     }
+
+    /// <summary>The wait a refused lease names (fixed windows do), else the limiter's window; whole seconds, at least 1.</summary>
+    public static int RetryAfterSeconds(RateLimitLease lease, TimeSpan window) =>
+        Math.Max(1, (int)Math.Ceiling((lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : window).TotalSeconds));
 
     public static WebApplication UseHttpBasics(this WebApplication app)
     {
