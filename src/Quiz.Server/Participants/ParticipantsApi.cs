@@ -24,6 +24,8 @@ public static class ParticipantsApi
         builder.Services.Configure<RateLimitOptions>(builder.Configuration.GetSection(RateLimitOptions.Section));
         builder.Services.AddSingleton<ParticipantTokens>();
         builder.Services.AddSingleton<ParticipantRegistry>();
+        // Read now: a missing or unreadable block list stops the start, not the first registration.
+        _ = NicknameRules.Blocked;
 
         builder.Services.AddRateLimiter(options =>
         {
