@@ -76,7 +76,7 @@ public sealed class ServerProcess : IAsyncDisposable
         _process.WaitForExit();
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
