@@ -65,7 +65,7 @@ public sealed class Scenarios(Options options, QuizServer server, CancellationTo
             default:
                 throw new ArgumentException(options.Scenario);
         }
-        MetricsAtPeak = await server.MetricsAsync(stop);
+        MetricsAtPeak = await server.MetricsAsync(options.AdminKey, stop);
         var tokens = players.Select(p => p.Participant.Token).ToList();
         await CloseAsync(players.Select(p => p.Hub));
         if (options.EchoSeconds > 0) await EchoAsync(tokens);

@@ -117,12 +117,14 @@ public sealed class QuizServer : IDisposable
             throw new HttpStatusException(response.StatusCode, $"PUT campaign {id}: {await response.Content.ReadAsStringAsync(ct)}");
     }
 
-    /// <summary>The Prometheus text at /metrics, or null when the server has none.</summary>
-    public async Task<string?> MetricsAsync(CancellationToken ct)
+    /// <summary>The Prometheus text at /metrics (admins only, unless the server says otherwise), or null when the server has none.</summary>
+    public async Task<string?> MetricsAsync(string? adminKey, CancellationToken ct)
     {
         try
         {
-            using var response = await _http.GetAsync("/metrics", ct);
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+            if (adminKey is not null) request.Headers.Add("X-Admin-Key", adminKey);
+            using var response = await _http.SendAsync(request, ct);
             return response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadAsStringAsync(ct) : null;
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException) { return null; }

@@ -40,6 +40,7 @@ await app.SeedAsync();
 await app.Services.GetRequiredService<RoundService>().VoidInterruptedRoundsAsync();
 await app.LoadRankingsAsync();
 
+app.UseSecurityHeaders();
 app.UseHttpBasics();
 app.UsePages();
 app.UseAuthentication();

@@ -25,12 +25,7 @@ public sealed class AdminKey
         if (string.IsNullOrWhiteSpace(key))
         {
             var file = Path.Combine(Path.GetFullPath(storage.Value.DataDir), "admin.key");
-            if (!File.Exists(file))
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-                File.WriteAllText(file, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
-            }
-            key = File.ReadAllText(file).Trim();
+            key = DataFolder.ReadOrCreateSecret(file, () => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), logger);
             logger.LogInformation("Admin key (X-Admin-Key) is in {File}", file);
         }
         _key = Encoding.UTF8.GetBytes(key);

@@ -57,10 +57,11 @@ public sealed class ConnectionCounter(QuizMetrics metrics) : IHubFilter
 }
 
 /// <summary>
-/// Hub errors that are part of the protocol (HubException: no attempts left, deadline passed…)
-/// are answers, not failures: under a burst they must not flood the log with stack traces. Only
-/// unexpected exceptions are logged, here, since SignalR's own dispatcher log is turned off in
-/// appsettings.json ("Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher": "None").
+/// Hub errors that are part of the protocol (HubException: no attempts left, deadline passed,
+/// a missing argument…) are answers, not failures: under a burst, or from a client sending
+/// garbage, they must not flood the log. They get one line at Debug, without a stack trace; only
+/// unexpected exceptions are logged as errors. SignalR's own dispatcher log, which logs both with
+/// stack traces, is turned off in <see cref="DiagnosticsExtensions.AddDiagnostics"/>.
 /// </summary>
 public sealed class HubErrorLog(ILogger<HubErrorLog> logger) : IHubFilter
 {
@@ -70,7 +71,12 @@ public sealed class HubErrorLog(ILogger<HubErrorLog> logger) : IHubFilter
         {
             return await next(context);
         }
-        catch (Exception e) when (e is not HubException && !context.Context.ConnectionAborted.IsCancellationRequested)
+        catch (HubException e)
+        {
+            logger.LogDebug("Hub call {Hub}.{Method} refused: {Reason}", context.Hub.GetType().Name, context.HubMethodName, e.Message);
+            throw;
+        }
+        catch (Exception e) when (!context.Context.ConnectionAborted.IsCancellationRequested)
         {
             logger.LogError(e, "Hub method {Hub}.{Method} failed", context.Hub.GetType().Name, context.HubMethodName);
             throw;

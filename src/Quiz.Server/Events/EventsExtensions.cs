@@ -9,6 +9,9 @@ public static class EventsExtensions
     {
         builder.Services.AddMassTransit(bus =>
         {
+            // MassTransit 8.5 reports usage to usage-tracking.masstransit.io a few minutes after
+            // start: a government platform's server does not talk to third parties unasked.
+            bus.DisableUsageTelemetry();
             // Projections take finished rounds in batches: up to 500, or what came within 100 ms.
             bus.AddConsumer<UnitDailyStatsConsumer>(c => c.Options<BatchOptions>(Batches));
             bus.AddConsumer<QuestionStatsConsumer>(c => c.Options<BatchOptions>(Batches));

@@ -26,8 +26,10 @@ public static class FirstStart
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FirstStart));
         await app.Services.GetRequiredService<UnitDirectory>().LoadAsync();
         await app.Services.GetRequiredService<CampaignCatalog>().LoadAsync();
-        // Resolved now, not at the first admin request, so a generated key is on disk from the start.
+        // Resolved now, not at the first request that needs them, so a generated secret is on disk
+        // from the start and one left readable by others is tightened at once.
         app.Services.GetRequiredService<Admin.AdminKey>();
+        app.Services.GetRequiredService<Participants.ParticipantTokens>();
         if (!options.Enabled) return;
         var folder = string.IsNullOrWhiteSpace(options.Path) ? FindBank() : options.Path;
         if (folder is null || !Directory.Exists(folder))

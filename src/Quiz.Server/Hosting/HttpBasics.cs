@@ -1,28 +1,29 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+
 namespace Quiz.Server.Hosting;
 
 public static class HttpBasics
 {
     /// <summary>
-    /// A published copy carries its pages in wwwroot beside its binaries; when it runs from another
-    /// directory, that is the web root (it can only be chosen before the builder exists).
+    /// The content root is the app's own folder, wherever the command was typed: appsettings.json
+    /// (and, in a published copy, wwwroot) sit beside the binaries, so settings never depend on the
+    /// working directory. Paths in settings (./data, question-bank) are still taken from the
+    /// working directory, where the user typed the command (see RunWorkingDirectory in the csproj).
+    /// It can only be chosen before the builder exists.
     /// </summary>
-    public static WebApplicationOptions Options(string[] args)
+    public static WebApplicationOptions Options(string[] args) => new()
     {
-        var published = Path.Combine(AppContext.BaseDirectory, "wwwroot");
-        var here = Path.Combine(Directory.GetCurrentDirectory(), "wwwroot");
-        return new WebApplicationOptions
-        {
-            Args = args,
-            WebRootPath = !Directory.Exists(here) && Directory.Exists(published) ? published : null,
-        };
-    }
+        Args = args,
+        ContentRootPath = AppContext.BaseDirectory,
+    };
 
     /// <summary>Problem details for every error, and the OpenAPI document.</summary>
     public static WebApplicationBuilder AddHttpBasics(this WebApplicationBuilder builder)
     {
-        // The pages live in src/Quiz.Server/wwwroot, but `dotnet run` runs where it is typed: the
-        // build's static-web-assets manifest points there from any working directory. A published
-        // copy carries wwwroot beside its binaries instead.
+        // The pages live in src/Quiz.Server/wwwroot, but a build runs from bin/: the build's
+        // static-web-assets manifest points there. A published copy carries wwwroot beside its
+        // binaries, the content root, instead.
         builder.WebHost.UseStaticWebAssets();
         // SQLite's ADO.NET provider does its I/O synchronously even behind async calls, so a burst
         // holds pool threads; start with enough of them instead of waiting for the pool to grow
@@ -32,8 +33,24 @@ public static class HttpBasics
         ThreadPool.SetMinThreads(Math.Max(workers, minThreads), io);
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
+        // Every 429, whichever policy refused, says when to come back (RFC 9110 Retry-After), so
+        // well-behaved clients and proxies wait instead of hammering.
+        builder.Services.Configure<RateLimiterOptions>(options =>
+        {
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.OnRejected = (context, _) =>
+            {
+                context.HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds(context.Lease, TimeSpan.FromMinutes(1))
+                    .ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return ValueTask.CompletedTask;
+            };
+        });
         return builder;
     }
+
+    /// <summary>The wait a refused lease names (fixed windows do), else the limiter's window; whole seconds, at least 1.</summary>
+    public static int RetryAfterSeconds(RateLimitLease lease, TimeSpan window) =>
+        Math.Max(1, (int)Math.Ceiling((lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : window).TotalSeconds));
 
     public static WebApplication UseHttpBasics(this WebApplication app)
     {

@@ -53,8 +53,7 @@ public sealed partial class ParticipantRegistry
     {
         var errors = new Dictionary<string, string[]>();
         var nickname = r.Nickname?.Trim();
-        if (string.IsNullOrEmpty(nickname) || nickname.Length > 20 || nickname.Any(char.IsControl))
-            errors["nickname"] = ["a nickname of 1 to 20 characters is required"];
+        if (NicknameRules.Check(nickname) is { } nicknameError) errors["nickname"] = [nicknameError];
         var mobile = NormaliseMobile(r.Mobile);
         if (mobile is null) errors["mobile"] = ["a mainland mobile number of 11 digits, starting with 1, is required"];
         if (r.RegionCode is null || units.Region(r.RegionCode) is null) errors["regionCode"] = ["pick a region from the list"];

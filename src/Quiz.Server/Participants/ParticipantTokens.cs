@@ -27,18 +27,13 @@ public sealed class ParticipantTokens
     private readonly TimeProvider _clock;
     private readonly TimeSpan _lifetime;
 
-    public ParticipantTokens(IOptions<ParticipantOptions> options, IOptions<StorageOptions> storage, TimeProvider clock)
+    public ParticipantTokens(IOptions<ParticipantOptions> options, IOptions<StorageOptions> storage, TimeProvider clock, ILogger<ParticipantTokens> logger)
     {
         var secret = options.Value.Secret;
         if (string.IsNullOrWhiteSpace(secret))
         {
             var file = Path.Combine(Path.GetFullPath(storage.Value.DataDir), "participant.secret");
-            if (!File.Exists(file))
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-                File.WriteAllText(file, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)));
-            }
-            secret = File.ReadAllText(file).Trim();
+            secret = DataFolder.ReadOrCreateSecret(file, () => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)), logger);
         }
         // Separate keys from one secret, so a number or code hash can never pass for a token signature.
         _hashKey = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), "mobile"u8);

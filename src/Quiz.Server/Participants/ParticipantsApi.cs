@@ -38,6 +38,8 @@ public static class ParticipantsApi
                 VerificationOptions.LogProvider => ActivatorUtilities.CreateInstance<LogVerificationSender>(sp),
                 var other => throw new InvalidOperationException($"Verification:Provider '{other}' is unknown; the embedded run has '{VerificationOptions.LogProvider}'."),
             });
+        // Read now: a missing or unreadable block list stops the start, not the first registration.
+        _ = NicknameRules.Blocked;
 
         builder.Services.AddRateLimiter(options =>
         {

@@ -18,8 +18,8 @@ public sealed class PlayHub(RoundService rounds, StartLimiter limiter) : Hub<IPl
     public async Task<RoundView> StartRound(StartRoundRequest request)
     {
         var address = Context.GetHttpContext()?.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (!limiter.TryAcquire(ParticipantId, address))
-            throw new HubException($"{PlayErrors.RateLimited}: too many rounds started; wait a minute");
+        if (!limiter.TryAcquire(ParticipantId, address, out var retryAfter))
+            throw new HubException($"{PlayErrors.RateLimited}: too many rounds started; wait {retryAfter} s");
         return await rounds.StartAsync(ParticipantId, request, Context.ConnectionAborted);
     }
 
@@ -43,12 +43,14 @@ public sealed class StartLimiter(IOptions<RateLimitOptions> options) : IDisposab
     private static FixedWindowRateLimiterOptions Window(int permits) =>
         new() { PermitLimit = permits, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 };
 
-    public bool TryAcquire(long participantId, string address)
+    /// <param name="retryAfterSeconds">When refused: how long to wait, in whole seconds, as a 429's Retry-After says.</param>
+    public bool TryAcquire(long participantId, string address, out int retryAfterSeconds)
     {
         using var byParticipant = _byParticipant.AttemptAcquire(participantId);
-        if (!byParticipant.IsAcquired) return false;
-        using var byAddress = _byAddress.AttemptAcquire(address);
-        return byAddress.IsAcquired;
+        using var byAddress = byParticipant.IsAcquired ? _byAddress.AttemptAcquire(address) : null;
+        var refused = !byParticipant.IsAcquired ? byParticipant : byAddress!.IsAcquired ? null : byAddress;
+        retryAfterSeconds = refused is null ? 0 : Hosting.HttpBasics.RetryAfterSeconds(refused, TimeSpan.FromMinutes(1));
+        return refused is null;
     }
 
     public void Dispose()

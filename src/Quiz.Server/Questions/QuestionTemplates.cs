@@ -60,7 +60,7 @@ public static class QuestionTemplates
         var text = new StringBuilder();
         text.AppendJoin(',', QuestionFileReader.Columns).Append("\r\n");
         foreach (var row in Rows())
-            text.AppendJoin(',', row.Values.Select(v => Quote(v.ToString()!))).Append("\r\n");
+            text.AppendJoin(',', row.Values.Select(v => SpreadsheetCells.CsvField(v.ToString()!))).Append("\r\n");
         return [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(text.ToString())];
     }
 

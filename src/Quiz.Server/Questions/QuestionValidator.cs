@@ -130,9 +130,9 @@ public static partial class QuestionValidator
             return null;
         }
         // Cells starting like a formula run code when the bank is exported and opened in Excel.
-        if (text[0] is '=' or '+' or '-' or '@')
+        if (SpreadsheetCells.StartsLikeFormula(text))
         {
-            errors.Add(Error(d, column, $"{column} starts with '{text[0]}' and would be taken as a spreadsheet formula; remove that character"));
+            errors.Add(Error(d, column, SpreadsheetCells.FormulaError(column, text)));
             return null;
         }
         if (text.Any(c => char.IsControl(c) && c is not '\n'))

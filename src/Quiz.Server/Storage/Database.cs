@@ -15,7 +15,7 @@ public sealed class Database
     public Database(IOptions<StorageOptions> options)
     {
         var path = options.Value.DatabasePath;
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        DataFolder.Create(Path.GetDirectoryName(path)!);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,

@@ -127,6 +127,7 @@ public sealed class UnitDirectory(Database database)
             if (!CodeOk(o.Code)) errors.Add(new(file, row, "code", $"'{o.Code}' is not a unit code (letters, digits, '-', '_', at most 40)"));
             else if (!seenOrganisations.Add(o.Code)) errors.Add(new(file, row, "code", $"code '{o.Code}' appears twice"));
             if (o.Name.Length is 0 or > 100) errors.Add(new(file, row, "name", "a name of 1 to 100 characters is required"));
+            else if (SpreadsheetCells.StartsLikeFormula(o.Name)) errors.Add(new(file, row, "name", SpreadsheetCells.FormulaError("name", o.Name)));
             if (!OrganisationTypes.Contains(o.Type)) errors.Add(new(file, row, "type", $"'{o.Type}' is not a type: use {string.Join(", ", OrganisationTypes)}"));
             if (!allRegionCodes.Contains(o.RegionCode)) errors.Add(new(file, row, "region_code", $"region '{o.RegionCode}' does not exist"));
         }
@@ -164,8 +165,11 @@ public sealed class UnitDirectory(Database database)
             var (r, row, file) = item;
             if (!CodeOk(r.Code)) errors.Add(new(file, row, "code", $"'{r.Code}' is not a unit code (letters, digits, '-', '_', at most 40)"));
             else if (!incoming.TryAdd(r.Code, item)) errors.Add(new(file, row, "code", $"code '{r.Code}' appears twice"));
+            // Names and levels go out again in dashboard exports: refused like a question's text when they start like a formula.
             if (r.Name.Length is 0 or > 100) errors.Add(new(file, row, "name", "a name of 1 to 100 characters is required"));
+            else if (SpreadsheetCells.StartsLikeFormula(r.Name)) errors.Add(new(file, row, "name", SpreadsheetCells.FormulaError("name", r.Name)));
             if (r.Level.Length is 0 or > 20) errors.Add(new(file, row, "level", "a level (province, city, county, ...) is required"));
+            else if (SpreadsheetCells.StartsLikeFormula(r.Level)) errors.Add(new(file, row, "level", SpreadsheetCells.FormulaError("level", r.Level)));
         }
         var resolved = new List<Region>();
         foreach (var (code, (region, row, file)) in incoming)

@@ -33,7 +33,7 @@ public sealed class DiagnosticsTests : IAsyncLifetime
         await using var player = await PlayWorld.ConnectPlayerAsync(_app);
         await Staff.PlayRoundAsync(_app, PlayWorld.County);
         await Staff.PlayRoundAsync(_app, PlayWorld.County);
-        using var client = _app.CreateClient();
+        using var client = _app.CreateAdminClient();
 
         string metrics = "";
         for (var i = 0; i < 50 && Value(metrics, "quiz_finishes_total") < 2; i++, await Task.Delay(100)) // exported on collection

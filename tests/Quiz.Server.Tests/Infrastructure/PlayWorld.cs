@@ -82,6 +82,23 @@ public static class PlayWorld
         foreach (var file in new[] { regions, organisations, questions }) File.Delete(file);
     }
 
+    /// <summary>
+    /// This world as a question-bank folder, for a server started as its own process: the campaign
+    /// open on whatever day the test runs, with attempts enough for a burst.
+    /// </summary>
+    public static void WriteBank(string folder)
+    {
+        Directory.CreateDirectory(Path.Combine(folder, "questions"));
+        Directory.CreateDirectory(Path.Combine(folder, "units"));
+        Directory.CreateDirectory(Path.Combine(folder, "campaigns"));
+        File.WriteAllBytes(Path.Combine(folder, "questions", "bank.csv"), SampleQuestions.Csv(Questions()));
+        File.WriteAllText(Path.Combine(folder, "units", "regions.csv"), Regions);
+        File.WriteAllText(Path.Combine(folder, "units", "organisations.csv"), Organisations);
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var campaign = Campaign(s => s with { StartDay = today.AddDays(-2), EndDay = today.AddDays(2), AttemptsPerDay = 100, RoundSeconds = 600 });
+        File.WriteAllText(Path.Combine(folder, "campaigns", "test.json"), JsonSerializer.Serialize(campaign, Quiz.Server.Campaigns.Campaign.Json));
+    }
+
     public sealed record Player(long Id, string Token, HubConnection Connection) : IAsyncDisposable
     {
         public ValueTask DisposeAsync() => Connection.DisposeAsync();

@@ -22,20 +22,23 @@ public sealed class ServerProcess : IAsyncDisposable
         Address = address;
     }
 
-    public static async Task<ServerProcess> StartAsync(string dataDir, string bankDir, params string[] settings)
+    public static Task<ServerProcess> StartAsync(string dataDir, string bankDir, params string[] settings) =>
+        StartInAsync(dataDir, [$"--Storage:DataDir={dataDir}", $"--Seed:Path={bankDir}", "--Logging:LogLevel:Default=Warning", .. settings]);
+
+    /// <summary>
+    /// Started in a working directory with only these settings (and a free port), as a user would
+    /// start it there: its own appsettings.json and the defaults do the rest.
+    /// </summary>
+    public static async Task<ServerProcess> StartInAsync(string workingDirectory, params string[] settings)
     {
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dataDir,
+            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory,
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Quiz.Server.dll"));
-        foreach (var arg in new[]
-                 {
-                     $"--urls=http://127.0.0.1:{port}", $"--Storage:DataDir={dataDir}", $"--Seed:Path={bankDir}",
-                     "--Logging:LogLevel:Default=Warning",
-                 }.Concat(settings))
-            start.ArgumentList.Add(arg);
+        start.ArgumentList.Add($"--urls=http://127.0.0.1:{port}");
+        foreach (var arg in settings) start.ArgumentList.Add(arg);
         var process = Process.Start(start)!;
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var codes = new VerificationLog();
@@ -64,6 +67,17 @@ public sealed class ServerProcess : IAsyncDisposable
         throw new TimeoutException($"the server did not answer /healthz within 30 s:\n{string.Join("\n", output)}");
     }
 
+    /// <summary>Everything the server printed so far, one line each.</summary>
+    public string Log => string.Join('\n', Output);
+
+    /// <summary>SIGTERM, as a service manager stops it: the server shuts down and flushes its log, then exits.</summary>
+    public async Task StopAsync()
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(timeout.Token); // also waits for the redirected output to end
+    }
+
     /// <summary>SIGKILL: no shutdown, no flush, as a power cut or an OOM kill would do.</summary>
     public void Kill()
     {
@@ -71,7 +85,7 @@ public sealed class ServerProcess : IAsyncDisposable
         _process.WaitForExit();
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -283,4 +283,23 @@ public sealed class RegistrationTests : IAsyncLifetime
         }
         Assert.Equal([HttpStatusCode.Accepted, HttpStatusCode.Accepted, HttpStatusCode.Accepted, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
     }
+
+    [Fact]
+    public async Task ARefusedRegistrationSaysHowManySecondsToWait()
+    {
+        using var limited = new QuizApplication().With("RateLimits:RegistrationsPerMinutePerAddress", "1");
+        await PlayWorld.SeedAsync(limited);
+        using var client = limited.CreateClient();
+        HttpResponseMessage? refused = null;
+        for (var i = 0; i < 2; i++)
+        {
+            refused?.Dispose();
+            refused = await client.PostAsJsonAsync("/api/participants/register",
+                new { nickname = "甲", mobile = PlayWorld.NextMobile(), regionCode = PlayWorld.County, track = "general" });
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused!.StatusCode);
+        Assert.Equal(["60"], refused.Headers.GetValues("Retry-After")); // the fixed window's length: a safe upper bound
+        refused.Dispose();
+    }
 }

@@ -356,6 +356,9 @@ public sealed class PlayHubTests : IAsyncLifetime
         }
         var error = await ErrorOf(() => player.Connection.InvokeAsync<RoundView>("StartRound", new StartRoundRequest(PlayWorld.CampaignId)));
         Assert.StartsWith(PlayErrors.RateLimited, error);
+        // It says how long to wait: the rest of the one-minute window, in whole seconds.
+        var wait = int.Parse(System.Text.RegularExpressions.Regex.Match(error, @"wait (\d+) s").Groups[1].Value);
+        Assert.InRange(wait, 1, 60);
     }
 
     [Fact]

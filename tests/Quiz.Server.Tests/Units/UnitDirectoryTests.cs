@@ -80,4 +80,31 @@ public sealed class UnitDirectoryTests : IDisposable
         Assert.Contains(result.Errors, e => e.File == "organisations.csv" && e.Column == "region_code");
         Assert.Empty(_app.Service<UnitDirectory>().Regions);
     }
+
+    [Fact]
+    public async Task NamesThatStartLikeASpreadsheetFormulaAreRefusedAsTheQuestionImportRefusesThem()
+    {
+        const string regions = """
+            code,name,parent_code,level,headcount_base
+            340000,安徽省,,province,50000000
+            340100,"=cmd|' /C calc'!A0",340000,city,8000000
+            340102,瑶海区,340100,+county,900000
+            340103,庐阳区,340100,county,700000
+            """;
+        const string organisations = """
+            code,name,type,region_code,headcount_base,demo
+            ORG-001,@SUM(1+1)*cmd|' /C calc'!A0,bank,340102,1200,true
+            """;
+
+        using var response = await UploadAsync(("regions.csv", regions), ("organisations.csv", organisations));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var result = await response.Content.ReadFromJsonAsync<UnitDirectory.ImportResult>();
+        Assert.Equal(
+            [("regions.csv", 3, "name", "name starts with '=' and would be taken as a spreadsheet formula; remove that character"),
+             ("regions.csv", 4, "level", "level starts with '+' and would be taken as a spreadsheet formula; remove that character"),
+             ("organisations.csv", 2, "name", "name starts with '@' and would be taken as a spreadsheet formula; remove that character")],
+            result!.Errors.Select(e => (e.File, e.Row ?? 0, e.Column ?? "", e.Reason)).OrderBy(e => e.File == "organisations.csv").ThenBy(e => e.Item2));
+        Assert.Empty(_app.Service<UnitDirectory>().Regions);
+    }
 }
