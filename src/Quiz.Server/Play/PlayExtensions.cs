@@ -4,8 +4,11 @@ public static class PlayExtensions
 {
     public static IHostApplicationBuilder AddPlay(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<RoundWriter>();
+        builder.Services.AddSingleton<RoundStore>();
         builder.Services.AddSingleton<QuestionDraw>();
+        // The rounds in play: in this process (the embedded default; Redis-held in the scale-out).
+        builder.Services.AddSingleton<IActiveRounds, InProcessActiveRounds>();
+        builder.Services.AddSingleton<FinishPipeline>();
         builder.Services.AddSingleton<RoundService>();
         builder.Services.AddSingleton<StartLimiter>();
         builder.Services.AddSignalR(options =>

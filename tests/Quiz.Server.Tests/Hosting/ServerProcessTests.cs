@@ -29,10 +29,8 @@ public sealed class ServerProcessTests : IDisposable
     private static async Task<string> RegisterAsync(ServerProcess server)
     {
         using var http = new HttpClient { BaseAddress = server.Address };
-        using var response = await http.PostAsJsonAsync("/api/participants/register",
-            new { nickname = "测试用户", mobile = PlayWorld.NextMobile(), regionCode = PlayWorld.County, track = "general" });
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        return (await response.Content.ReadFromJsonAsync<ParticipantsApi.Registered>())!.Token;
+        return (await PlayWorld.RegisterAsync(http, server.Codes,
+            new { nickname = "测试用户", mobile = PlayWorld.NextMobile(), regionCode = PlayWorld.County, track = "general" })).Token;
     }
 
     /// <summary>As the browser client connects: the token in the query string, on every request of the transport.</summary>

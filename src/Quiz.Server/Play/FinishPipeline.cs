@@ -1,0 +1,153 @@
+using MassTransit;
+using Microsoft.AspNetCore.SignalR;
+using Quiz.Ranking;
+using Quiz.Server.Diagnostics;
+using Quiz.Server.Participants;
+using Quiz.Server.Questions;
+using Quiz.Server.Rankings;
+using Quiz.Server.Units;
+
+namespace Quiz.Server.Play;
+
+/// <summary>
+/// What happens when a round ends, in this order: commit it to the store (rule 2: before anyone is
+/// told), rank it, publish <see cref="RoundCompleted"/>, and push the result when the server ended
+/// it. Each step is idempotent by the round id, and only the commit can fail the finish: a
+/// ranking or bus that is down costs a pending rank or a late projection, both caught up from the
+/// store. Also answers a repeated Finish from the store, the same reply as the first.
+/// </summary>
+public sealed class FinishPipeline(
+    RoundStore store,
+    QuestionBank bank,
+    ParticipantRegistry participants,
+    UnitDirectory units,
+    IRankingEngine ranking,
+    RankingStore rankingStore,
+    IBus bus,
+    IHubContext<PlayHub, IPlayClient> hub,
+    QuizMetrics metrics,
+    TimeProvider clock,
+    ILogger<FinishPipeline> logger)
+{
+    public async Task<RoundResult> RunAsync(ActiveRound round, bool auto)
+    {
+        await Task.Yield(); // leave the caller's lock before doing I/O
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var finishedAt = PlayRules.FinishedAt(clock.GetUtcNow(), round.Deadline);
+        var duration = (int)(finishedAt - round.StartedAt).TotalMilliseconds;
+        GivenChoice?[] answers;
+        string? flag;
+        lock (round.Gate)
+        {
+            answers = [.. round.Answers];
+            flag = round.Flag;
+        }
+        var rows = PlayRules.Rows(round.Questions, answers);
+        var score = rows.Sum(r => r.Points);
+        var maxScore = round.Stage.MaxScore(round.Questions.Select(q => q.Question.Type));
+        var correctCount = rows.Count(r => r.Correct);
+        var organisation = round.Participant.OrganisationCode is { } code ? units.Organisation(code) : null;
+
+        // 1. Committed before anyone is told.
+        var committed = await store.FinishAsync(new RoundStore.FinishedRound(round.Id, round.Campaign.Id, round.Stage.Id, round.Participant.Id,
+            round.Day.ToString("yyyy-MM-dd"), score, maxScore, correctCount, duration, finishedAt, auto, flag, round.AttemptsLeft, rows));
+
+        // 2. Ranked (bounded: a slow ranking answers pending).
+        var ranks = await RankAsync(round, committed, score, duration, finishedAt, organisation);
+
+        // 3. Published for the projections (which also catch up from the store).
+        try
+        {
+            await bus.Publish(new RoundCompleted(committed.ResultId, round.Id, round.Campaign.Id, round.Stage.Id, round.Participant.Id,
+                round.Day, score, maxScore, duration, finishedAt, units.PathOf(round.Participant.RegionCode), organisation?.Code, organisation?.Type,
+                committed.FirstInCampaign, committed.FirstOfDay,
+                rows.Select(r => new CompletedAnswer(r.QuestionId, r.QuestionVersion, r.Chosen, r.Correct)).ToList()));
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Publishing RoundCompleted for round {Round} failed; projections can be rebuilt from the store", round.Id);
+        }
+
+        var result = new RoundResult(round.Id, score, maxScore, correctCount, round.Questions.Count, duration, auto,
+            ranks.NationalRank, ranks.UnitRank, ranks.OrganisationRank, ranks.Pending, round.AttemptsLeft,
+            round.Questions.Select((q, i) => new ReviewedQuestion(i, answers[i]?.Choices ?? [], q.ShownKey,
+                answers[i]?.Correct ?? false, q.Question.Explanation, q.Question.Source)).ToList());
+        metrics.Finishes.Add(1);
+        metrics.FinishDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+
+        // 4. Pushed, when the participant did not ask (the deadline ended the round).
+        if (auto)
+        {
+            try { await hub.Clients.User(round.Participant.Id.ToString()).RoundFinished(result); }
+            catch (Exception e) { logger.LogWarning(e, "Could not push the auto-finished round {Round}", round.Id); }
+        }
+        return result;
+    }
+
+    private async Task<FinishRanks> RankAsync(ActiveRound round, RoundStore.Committed committed, int score, int duration,
+        DateTimeOffset finishedAt, Organisation? organisation)
+    {
+        var ranks = FinishRanks.PendingRanks;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            ranks = await ranking.RecordFinishAsync(new RoundFinished(round.Campaign.Id, round.Stage.Id, round.Stage.Rule, committed.ResultId,
+                round.Participant.Id, score, duration, finishedAt, round.Day, rankingStore.RegionPathOf(round.Participant.RegionCode),
+                organisation?.Code, organisation?.Type, round.Campaign.Start));
+        }
+        catch (Exception e)
+        {
+            // The round is safe in the store; the boards catch up from it.
+            logger.LogError(e, "Ranking failed for round {Round}; its rank is pending", round.Id);
+        }
+        metrics.RankingUpdate.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        if (ranks.Pending) metrics.RankPending.Add(1);
+        else if (!committed.AlreadyFinished) _ = KeepRanksAsync(committed.ResultId, ranks);
+        return ranks;
+    }
+
+    private async Task KeepRanksAsync(long resultId, FinishRanks ranks)
+    {
+        try { await store.RecordRanksAsync(resultId, ranks.NationalRank, ranks.UnitRank, ranks.OrganisationRank); }
+        catch (Exception e) { logger.LogWarning(e, "The ranks of result {Result} could not be kept; a repeated Finish asks the boards", resultId); }
+    }
+
+    /// <summary>
+    /// A round finished before (on this node after it left memory, on another node, or before a
+    /// restart): the reply rebuilt from the store, the same one the first Finish gave.
+    /// </summary>
+    public async Task<RoundResult?> StoredAsync(long participantId, string roundId, CancellationToken ct)
+    {
+        if (await store.LoadFinishedAsync(participantId, roundId, ct) is not var (row, questions, answers)) return null;
+        var review = new List<ReviewedQuestion>();
+        foreach (var (position, chosen, correct) in answers)
+        {
+            var reference = questions[(int)position];
+            var stored = await bank.GetVersionAsync(reference.Id, reference.Version, ct);
+            if (stored is null) continue;
+            var drawn = new DrawnQuestion(stored, reference.Order);
+            var shown = chosen.Select(c => Array.IndexOf(reference.Order, c - 'A')).Order().ToList();
+            review.Add(new ReviewedQuestion((int)position, shown, drawn.ShownKey, correct == 1, stored.Question.Explanation, stored.Question.Source));
+        }
+        var (national, unit, organisation, pending) = row.NationalRank is { } kept
+            ? (kept, row.UnitRank, row.OrganisationRank, false)
+            : await LiveRanksAsync(participantId, row.CampaignId, row.StageId, ct);
+        var attemptsLeft = row.AttemptsLeft ?? 0; // rounds finished before replies were kept (migration 4)
+        return new RoundResult(roundId, (int)row.Score, (int)row.MaxScore, (int)row.Correct, questions.Count, (int)row.DurationMs, row.AutoFinished == 1,
+            national, unit, organisation, pending, (int)attemptsLeft, review);
+    }
+
+    /// <summary>The person's ranks now, for a repeated Finish whose first reply's ranks were not kept.</summary>
+    private async Task<(long? National, long? Unit, long? Organisation, bool Pending)> LiveRanksAsync(
+        long participantId, string campaignId, string stageId, CancellationToken ct)
+    {
+        var participant = await participants.GetAsync(participantId, ct);
+        var national = await ranking.GetMemberAsync(BoardKey.National(campaignId, stageId), participantId, ct);
+        if (participant is null || national is null) return (national?.Rank, null, null, true);
+        var unit = await ranking.GetMemberAsync(BoardKey.Unit(campaignId, stageId, rankingStore.RegionPathOf(participant.RegionCode)[^1]), participantId, ct);
+        var organisation = participant.OrganisationCode is { } org
+            ? await ranking.GetMemberAsync(BoardKey.Organisation(campaignId, stageId, org), participantId, ct)
+            : null;
+        return (national.Rank, unit?.Rank, organisation?.Rank, false);
+    }
+}

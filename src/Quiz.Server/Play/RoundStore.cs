@@ -1,0 +1,173 @@
+using System.Data.Common;
+using System.Text.Json;
+using Dapper;
+using Quiz.Server.Storage;
+
+namespace Quiz.Server.Play;
+
+/// <summary>
+/// All SQL on rounds, attempts, results and answers. A start claims an attempt and records the
+/// round in one transaction; a finish stores the result with every answer. Both are committed
+/// through the <see cref="StoreWriter"/> (grouped with whatever else arrives at the same moment)
+/// before the caller goes on.
+/// </summary>
+public sealed class RoundStore(Database database, StoreWriter writer)
+{
+    public sealed record StartedRound(string Id, string CampaignId, string StageId, long ParticipantId, string Day,
+        DateTimeOffset StartedAt, DateTimeOffset Deadline, string QuestionsJson);
+
+    public sealed record AnswerRow(int Position, string QuestionId, int QuestionVersion, string Chosen, bool Correct, int Points, int? ElapsedMs);
+
+    public sealed record FinishedRound(string RoundId, string CampaignId, string StageId, long ParticipantId, string Day, int Score,
+        int MaxScore, int Correct, int DurationMs, DateTimeOffset FinishedAt, bool AutoFinished, string? Flagged, int AttemptsLeft, IReadOnlyList<AnswerRow> Answers);
+
+    /// <summary>The committed result: its id follows commit order.</summary>
+    public sealed record Committed(long ResultId, bool FirstInCampaign, bool FirstOfDay, bool AlreadyFinished);
+
+    /// <summary>A question of a round as stored: bank id, version, and the shown order of its options.</summary>
+    public sealed record StoredRef(string Id, int Version, int[] Order);
+
+    /// <summary>
+    /// Claims one of the day's attempts and records the round, atomically: the attempts left after
+    /// this one, or null when none was left (nothing is written then). The cap is the stage's
+    /// attempts plus any bonus an admin granted for that day.
+    /// </summary>
+    public Task<int?> StartAsync(StartedRound round, int attemptsPerDay, CancellationToken ct = default) =>
+        writer.WriteAsync(async (connection, tx) =>
+        {
+            var args = new { round.ParticipantId, round.CampaignId, round.StageId, round.Day, attemptsPerDay };
+            var allowed = attemptsPerDay + (await connection.ExecuteScalarAsync<int?>("""
+                SELECT extra FROM bonus_attempts
+                WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Day
+                """, args, tx) ?? 0);
+            var used = await connection.ExecuteScalarAsync<int?>("""
+                INSERT INTO attempts (participant_id, campaign_id, stage_id, day, used) VALUES (@ParticipantId, @CampaignId, @StageId, @Day, 1)
+                ON CONFLICT (participant_id, campaign_id, stage_id, day) DO UPDATE SET used = attempts.used + 1
+                WHERE attempts.used < @allowed
+                RETURNING used
+                """, new { round.ParticipantId, round.CampaignId, round.StageId, round.Day, allowed }, tx);
+            if (used is not { } u || u > allowed) return (int?)null;
+            await connection.ExecuteAsync("""
+                INSERT INTO rounds (id, campaign_id, stage_id, participant_id, day, started_at, deadline, status, questions)
+                VALUES (@Id, @CampaignId, @StageId, @ParticipantId, @Day, @Started, @DeadlineText, 'started', @QuestionsJson)
+                """, new { round.Id, round.CampaignId, round.StageId, round.ParticipantId, round.Day, Started = round.StartedAt.ToString("O"), DeadlineText = round.Deadline.ToString("O"), round.QuestionsJson }, tx);
+            return allowed - u;
+        }, ct);
+
+    /// <summary>Every question this participant has been shown in the campaign, so a draw prefers unseen ones.</summary>
+    public async Task<HashSet<string>> SeenQuestionsAsync(long participantId, string campaignId, CancellationToken ct = default)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        return (await connection.QueryAsync<string>(
+                "SELECT questions FROM rounds WHERE participant_id = @participantId AND campaign_id = @campaignId", new { participantId, campaignId }))
+            .SelectMany(json => JsonSerializer.Deserialize<List<StoredRef>>(json)!).Select(q => q.Id).ToHashSet();
+    }
+
+    public async Task<Committed> FinishAsync(FinishedRound round, CancellationToken ct = default) =>
+        (await writer.WriteAsync((connection, tx) => InsertFinishAsync(connection, tx, round), ct))!;
+
+    /// <summary>A finish in four statements (a burst commits hundreds of them in one transaction).</summary>
+    private static async Task<Committed?> InsertFinishAsync(DbConnection connection, DbTransaction tx, FinishedRound r)
+    {
+        var before = await connection.QuerySingleAsync<(long? Existing, long InCampaign, long OnDay)>("""
+            SELECT (SELECT id FROM results WHERE round_id = @RoundId), COUNT(*), COALESCE(SUM(day = @Day), 0)
+            FROM results WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId
+            """, new { r.RoundId, r.ParticipantId, r.CampaignId, r.Day }, tx);
+        if (before.Existing is { } id) return new Committed(id, false, false, AlreadyFinished: true);
+
+        var resultId = await connection.ExecuteScalarAsync<long>("""
+            INSERT INTO results (round_id, campaign_id, stage_id, participant_id, day, score, max_score, correct, duration_ms,
+                                 finished_at, auto_finished, flagged, first_in_campaign, first_of_day, attempts_left)
+            VALUES (@RoundId, @CampaignId, @StageId, @ParticipantId, @Day, @Score, @MaxScore, @Correct, @DurationMs,
+                    @Finished, @AutoFinished, @Flagged, @FirstInCampaign, @FirstOfDay, @AttemptsLeft)
+            RETURNING id
+            """, new
+        {
+            r.RoundId, r.CampaignId, r.StageId, r.ParticipantId, r.Day, r.Score, r.MaxScore, r.Correct, r.DurationMs, r.AttemptsLeft,
+            Finished = r.FinishedAt.ToString("O"), r.AutoFinished, r.Flagged, FirstInCampaign = before.InCampaign == 0, FirstOfDay = before.OnDay == 0,
+        }, tx);
+        if (r.Answers.Count > 0)
+        {
+            var parameters = new DynamicParameters(new { resultId });
+            for (var i = 0; i < r.Answers.Count; i++)
+            {
+                var a = r.Answers[i];
+                parameters.Add($"p{i}", a.Position);
+                parameters.Add($"q{i}", a.QuestionId);
+                parameters.Add($"v{i}", a.QuestionVersion);
+                parameters.Add($"c{i}", a.Chosen);
+                parameters.Add($"k{i}", a.Correct);
+                parameters.Add($"s{i}", a.Points);
+                parameters.Add($"e{i}", a.ElapsedMs);
+            }
+            await connection.ExecuteAsync(AnswersInsert(r.Answers.Count), parameters, tx);
+        }
+        await connection.ExecuteAsync("UPDATE rounds SET status = 'finished' WHERE id = @RoundId", new { r.RoundId }, tx);
+        return new Committed(resultId, before.InCampaign == 0, before.OnDay == 0, AlreadyFinished: false);
+    }
+
+    /// <summary>
+    /// The ranks a finish reply gave, kept so that a repeated Finish answers the same (not awaited
+    /// by the finish: the round itself is already durable; a crash before this commit leaves NULLs,
+    /// and the repeat then asks the boards).
+    /// </summary>
+    public Task RecordRanksAsync(long resultId, long? national, long? unit, long? organisation) =>
+        writer.WriteAsync(async (connection, tx) =>
+        {
+            await connection.ExecuteAsync("""
+                UPDATE results SET national_rank = @national, unit_rank = @unit, organisation_rank = @organisation WHERE id = @resultId
+                """, new { resultId, national, unit, organisation }, tx);
+            return 0;
+        });
+
+    public sealed record FinishedRow(long Id, string CampaignId, string StageId, string Day, long Score, long MaxScore, long Correct, long DurationMs,
+        long AutoFinished, long? AttemptsLeft, long? NationalRank, long? UnitRank, long? OrganisationRank);
+
+    public sealed record StoredAnswer(long Position, string Chosen, long Correct);
+
+    /// <summary>A finished round of this participant as stored: the result, its questions and the answers given.</summary>
+    public async Task<(FinishedRow Result, List<StoredRef> Questions, List<StoredAnswer> Answers)?> LoadFinishedAsync(
+        long participantId, string roundId, CancellationToken ct = default)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        var row = await connection.QuerySingleOrDefaultAsync<FinishedRow>("""
+            SELECT id, campaign_id AS CampaignId, stage_id AS StageId, day, score, max_score AS MaxScore, correct, duration_ms AS DurationMs,
+                   auto_finished AS AutoFinished, attempts_left AS AttemptsLeft, national_rank AS NationalRank, unit_rank AS UnitRank,
+                   organisation_rank AS OrganisationRank
+            FROM results WHERE round_id = @roundId AND participant_id = @participantId
+            """, new { roundId, participantId });
+        if (row is null) return null;
+        var questions = JsonSerializer.Deserialize<List<StoredRef>>(await connection.ExecuteScalarAsync<string>(
+            "SELECT questions FROM rounds WHERE id = @roundId", new { roundId }) ?? "[]")!;
+        var answers = (await connection.QueryAsync<StoredAnswer>(
+            "SELECT position, chosen, correct FROM answers WHERE result_id = @Id ORDER BY position", new { row.Id })).ToList();
+        return (row, questions, answers);
+    }
+
+    /// <summary>
+    /// Rounds left "started" by a previous process cannot be resumed (their answers lived in its
+    /// memory): they are voided, and their attempts given back. The number voided.
+    /// </summary>
+    public Task<int> VoidInterruptedAsync(CancellationToken ct = default) =>
+        writer.WriteAsync(async (connection, tx) =>
+        {
+            await connection.ExecuteAsync("""
+                UPDATE attempts SET used = used - (
+                    SELECT COUNT(*) FROM rounds r
+                    WHERE r.status = 'started' AND r.participant_id = attempts.participant_id AND r.campaign_id = attempts.campaign_id
+                      AND r.stage_id = attempts.stage_id AND r.day = attempts.day)
+                WHERE EXISTS (
+                    SELECT 1 FROM rounds r
+                    WHERE r.status = 'started' AND r.participant_id = attempts.participant_id AND r.campaign_id = attempts.campaign_id
+                      AND r.stage_id = attempts.stage_id AND r.day = attempts.day)
+                """, transaction: tx);
+            return await connection.ExecuteAsync("UPDATE rounds SET status = 'void' WHERE status = 'started'", transaction: tx);
+        }, ct);
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> AnswerInserts = new();
+
+    /// <summary>One multi-row INSERT for a round's answers (one statement instead of one per answer).</summary>
+    private static string AnswersInsert(int count) => AnswerInserts.GetOrAdd(count, n =>
+        "INSERT INTO answers (result_id, position, question_id, question_version, chosen, correct, points, elapsed_ms) VALUES " +
+        string.Join(", ", Enumerable.Range(0, n).Select(i => $"(@resultId, @p{i}, @q{i}, @v{i}, @c{i}, @k{i}, @s{i}, @e{i})")));
+}

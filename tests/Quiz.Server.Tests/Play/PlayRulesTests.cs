@@ -1,0 +1,77 @@
+using Quiz.Server.Campaigns;
+using Quiz.Server.Play;
+using Quiz.Server.Questions;
+using Quiz.Server.Tests.Infrastructure;
+
+namespace Quiz.Server.Tests.Play;
+
+/// <summary>The rules of play without a server: scoring, lateness, flags and the end of a round.</summary>
+public sealed class PlayRulesTests
+{
+    private static readonly Stage Stage = PlayWorld.Campaign().Stages[0];
+
+    private static DrawnQuestion Drawn(string type, string answer, int[] order, int options = 4)
+    {
+        var question = new Question("Q-1", type, "题干", type == QuestionTypes.TrueFalse ? ["正确", "错误"] : Enumerable.Range(0, options).Select(i => $"选项{i}").ToList(),
+            answer, "解释说明为何如此，以及为何另一选项不对。", "《防范和处置非法集资条例》第二十五条", ["general"], "law", 1, []);
+        return new DrawnQuestion(new StoredQuestion(question, 1), order);
+    }
+
+    [Fact]
+    public void ARightAnswerInTheShownOrderScoresTheTypesPointsAndCarriesTheShownKey()
+    {
+        var question = Drawn(QuestionTypes.Single, "C", [2, 0, 1, 3]); // bank C is shown first
+        var right = PlayRules.Evaluate(Stage, question, 0, [0], elapsedMs: 5_000);
+        var wrong = PlayRules.Evaluate(Stage, question, 0, [1], elapsedMs: 5_000);
+
+        Assert.Equal(("C", true, Stage.Points.For(QuestionTypes.Single)), (right.BankLetters, right.Correct, right.Points));
+        Assert.Equal(("A", false, 0), (wrong.BankLetters, wrong.Correct, wrong.Points));
+        Assert.Equal(Stage.ShowAnswers ? [0] : null, right.Result.Key);
+    }
+
+    [Fact]
+    public void AnAnswerPastThePerQuestionTimeIsLateAndScoresNothing()
+    {
+        var timed = Stage with { QuestionSeconds = 10 };
+        var question = Drawn(QuestionTypes.Single, "A", [0, 1, 2, 3]);
+        var late = PlayRules.Evaluate(timed, question, 0, [0], elapsedMs: 10_001);
+        var inTime = PlayRules.Evaluate(timed, question, 0, [0], elapsedMs: 10_000);
+        Assert.Equal((true, false, 0), (late.Late, late.Correct, late.Points));
+        Assert.Equal((false, true), (inTime.Late, inTime.Correct));
+    }
+
+    [Fact]
+    public void ChoicesMustBeDistinctPositionsAndOneForASingleChoiceQuestion()
+    {
+        var single = Drawn(QuestionTypes.Single, "A", [0, 1, 2, 3]);
+        var multiple = Drawn(QuestionTypes.Multiple, "AB", [0, 1, 2, 3]);
+        Assert.NotNull(PlayRules.InvalidChoices(single, []));
+        Assert.NotNull(PlayRules.InvalidChoices(single, [0, 1]));
+        Assert.NotNull(PlayRules.InvalidChoices(single, [4]));
+        Assert.NotNull(PlayRules.InvalidChoices(multiple, [1, 1]));
+        Assert.Null(PlayRules.InvalidChoices(multiple, [1, 0]));
+        Assert.Null(PlayRules.InvalidChoices(single, [3]));
+    }
+
+    [Fact]
+    public void AnAnswerFasterThanTheStageAllowsFlagsTheRound()
+    {
+        var strict = Stage with { MinAnswerMs = 800 };
+        Assert.Equal("question 3 answered in 120 ms (minimum 800 ms)", PlayRules.Flag(strict, 2, 120));
+        Assert.Null(PlayRules.Flag(strict, 2, 800));
+    }
+
+    [Fact]
+    public void ARoundEndsAtItsDeadlineAtTheLatestAndUnansweredQuestionsAreStoredAsBlank()
+    {
+        var deadline = new DateTimeOffset(2024, 6, 12, 2, 2, 0, TimeSpan.Zero);
+        Assert.Equal(deadline, PlayRules.FinishedAt(deadline.AddSeconds(3), deadline));
+        Assert.Equal(deadline.AddSeconds(-3), PlayRules.FinishedAt(deadline.AddSeconds(-3), deadline));
+
+        var questions = new[] { Drawn(QuestionTypes.Single, "A", [0, 1, 2, 3]), Drawn(QuestionTypes.TrueFalse, "B", [0, 1]) };
+        var answered = PlayRules.Evaluate(Stage, questions[0], 0, [0], 3_000);
+        var rows = PlayRules.Rows(questions, [answered, null]);
+        Assert.Equal(("A", true, answered.Points), (rows[0].Chosen, rows[0].Correct, rows[0].Points));
+        Assert.Equal(("", false, 0, (int?)null), (rows[1].Chosen, rows[1].Correct, rows[1].Points, rows[1].ElapsedMs));
+    }
+}
