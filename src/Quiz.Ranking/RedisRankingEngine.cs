@@ -59,9 +59,6 @@ public sealed class RedisRankingEngine : IRankingEngine
         config.AbortOnConnectFail = false;
         config.BacklogPolicy = BacklogPolicy.FailFast;
         config.ReconnectRetryPolicy ??= new LinearRetry(500);
-        // A frozen Redis must not hold callers for the client's default 5 s: the engine bounds its
-        // own waits (FinishTimeout, ReadTimeout), and this bounds what is left queued behind them.
-        config.AsyncTimeout = Math.Min(config.AsyncTimeout, 2000);
         var redis = await ConnectionMultiplexer.ConnectAsync(config);
         var engine = new RedisRankingEngine(redis, ownsConnection: true, options, time);
         redis.ConnectionRestored += (_, _) => engine.Reconnected?.Invoke();
@@ -91,16 +88,17 @@ public sealed class RedisRankingEngine : IRankingEngine
         var campaign = round.CampaignId;
         // Until the catch-up, a live write could overtake a missed earlier round of the same person.
         if (needsCatchUp.ContainsKey(campaign) || rebuilding.ContainsKey(campaign)) return Task.FromResult(FinishRanks.PendingRanks);
-        return Bounded(campaign, knownCampaigns.ContainsKey(campaign) ? Enqueue(round, encoded) : FirstFinishAsync(round, encoded));
+        return Bounded(knownCampaigns.ContainsKey(campaign) ? Enqueue(round, encoded) : FirstFinishAsync(round, encoded));
     }
 
     /// <summary>
     /// A finish waits for Redis at most <see cref="RankingOptions.FinishTimeout"/>: past that it
-    /// answers Pending (the round is already in the store) and the campaign is caught up from the
-    /// store. The script may still run later; the catch-up replays after it, and a round applied
-    /// twice changes nothing.
+    /// answers Pending (the round is already in the store). Its batch stays on its way and is
+    /// applied when Redis answers; should the batch fail instead (Redis gone, or the client's own
+    /// timeout), that marks the campaign for a catch-up from the store. A slow moment therefore
+    /// costs pending ranks, never a rebuild: a saturated queue is not an outage.
     /// </summary>
-    async Task<FinishRanks> Bounded(string campaign, Task<FinishRanks> finish)
+    async Task<FinishRanks> Bounded(Task<FinishRanks> finish)
     {
         try
         {
@@ -108,7 +106,6 @@ public sealed class RedisRankingEngine : IRankingEngine
         }
         catch (TimeoutException)
         {
-            MarkForCatchUp(campaign);
             return FinishRanks.PendingRanks;
         }
     }
