@@ -10,6 +10,7 @@ public static class PlayExtensions
         builder.Services.AddSingleton<IActiveRounds, InProcessActiveRounds>();
         builder.Services.AddSingleton<FinishPipeline>();
         builder.Services.AddSingleton<RoundService>();
+        builder.Services.AddHostedService<RoundSweeper>();
         builder.Services.AddSingleton<StartLimiter>();
         builder.Services.AddSignalR(options =>
         {

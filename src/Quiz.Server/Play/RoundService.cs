@@ -164,12 +164,39 @@ public sealed class RoundService(
     }
 
     /// <summary>
-    /// Rounds left "started" by a previous process cannot be resumed (their answers lived in its
-    /// memory): they are voided, which gives the attempt back.
+    /// At start-up: this node's rounds left "started" by its previous process cannot be resumed
+    /// (their answers lived in its memory): they are voided, which gives the attempt back. Other
+    /// nodes' rounds in play are theirs; <see cref="RoundSweeper"/> voids those of a node that died.
     /// </summary>
     public async Task VoidInterruptedRoundsAsync(CancellationToken ct = default)
     {
-        var count = await store.VoidInterruptedAsync(ct);
+        var count = await store.VoidAbandonedAsync(deadBefore: null, ct);
         if (count > 0) logger.LogWarning("Voided {Count} rounds interrupted by a restart; their attempts are given back", count);
+    }
+}
+
+/// <summary>
+/// Voids rounds that a dead node left "started" (once they are <see cref="Grace"/> past their
+/// deadline, when their own node would long have finished them), so their attempts come back.
+/// </summary>
+public sealed class RoundSweeper(RoundStore store, TimeProvider clock, ILogger<RoundSweeper> logger) : BackgroundService
+{
+    public static readonly TimeSpan Grace = TimeSpan.FromMinutes(2);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1), clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                var count = await store.VoidAbandonedAsync(clock.GetUtcNow() - Grace, stoppingToken);
+                if (count > 0) logger.LogWarning("Voided {Count} rounds abandoned past their deadline (a node died); their attempts are given back", count);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning("Abandoned rounds not swept: {Reason}", e.Message);
+            }
+        }
     }
 }

@@ -11,8 +11,11 @@ namespace Quiz.Server.Play;
 /// through the <see cref="StoreWriter"/> (grouped with whatever else arrives at the same moment)
 /// before the caller goes on.
 /// </summary>
-public sealed class RoundStore(Database database, StoreWriter writer)
+public sealed class RoundStore(Database database, StoreWriter writer, IConfiguration configuration)
 {
+    /// <summary>This node's name in <c>rounds.node</c>: <c>Server:NodeId</c>, else the host name (distinct per container).</summary>
+    public string NodeId { get; } = configuration["Server:NodeId"] is { Length: > 0 } id ? id : Environment.MachineName;
+
     public sealed record StartedRound(string Id, string CampaignId, string StageId, long ParticipantId, string Day,
         DateTimeOffset StartedAt, DateTimeOffset Deadline, string QuestionsJson);
 
@@ -48,9 +51,9 @@ public sealed class RoundStore(Database database, StoreWriter writer)
                 """, new { round.ParticipantId, round.CampaignId, round.StageId, round.Day, allowed }, tx);
             if (used is not { } u || u > allowed) return (int?)null;
             await connection.ExecuteAsync("""
-                INSERT INTO rounds (id, campaign_id, stage_id, participant_id, day, started_at, deadline, status, questions)
-                VALUES (@Id, @CampaignId, @StageId, @ParticipantId, @Day, @Started, @DeadlineText, 'started', @QuestionsJson)
-                """, new { round.Id, round.CampaignId, round.StageId, round.ParticipantId, round.Day, Started = round.StartedAt.ToString("O"), DeadlineText = round.Deadline.ToString("O"), round.QuestionsJson }, tx);
+                INSERT INTO rounds (id, campaign_id, stage_id, participant_id, day, started_at, deadline, status, questions, node)
+                VALUES (@Id, @CampaignId, @StageId, @ParticipantId, @Day, @Started, @DeadlineText, 'started', @QuestionsJson, @NodeId)
+                """, new { round.Id, round.CampaignId, round.StageId, round.ParticipantId, round.Day, Started = Utc(round.StartedAt), DeadlineText = Utc(round.Deadline), round.QuestionsJson, NodeId }, tx);
             return allowed - u;
         }, ct);
 
@@ -144,24 +147,34 @@ public sealed class RoundStore(Database database, StoreWriter writer)
         return (row, questions, answers);
     }
 
+    /// <summary>Times as stored: UTC, ISO 8601 with a fixed width, so that text order is time order.</summary>
+    private static string Utc(DateTimeOffset at) => at.ToUniversalTime().ToString("O");
+
     /// <summary>
-    /// Rounds left "started" by a previous process cannot be resumed (their answers lived in its
-    /// memory): they are voided, and their attempts given back. The number voided.
+    /// Rounds left "started" that nobody will finish (their answers lived in a process's memory):
+    /// this node's own after its restart (<paramref name="deadBefore"/> null), or any node's whose
+    /// deadline passed before <paramref name="deadBefore"/> (a live node finishes its rounds at the
+    /// deadline, so those belong to a node that died). They are voided, which gives the attempt back.
+    /// The number voided.
     /// </summary>
-    public Task<int> VoidInterruptedAsync(CancellationToken ct = default) =>
+    public Task<int> VoidAbandonedAsync(DateTimeOffset? deadBefore, CancellationToken ct = default) =>
         writer.WriteAsync(async (connection, tx) =>
         {
-            await connection.ExecuteAsync("""
+            const string abandoned = """
+                r.status = 'started' AND (@deadBefore IS NULL AND (r.node = @NodeId OR r.node IS NULL) OR r.deadline < @deadBefore)
+                """;
+            var args = new { NodeId, deadBefore = deadBefore is { } d ? Utc(d) : null };
+            await connection.ExecuteAsync($"""
                 UPDATE attempts SET used = used - (
                     SELECT COUNT(*) FROM rounds r
-                    WHERE r.status = 'started' AND r.participant_id = attempts.participant_id AND r.campaign_id = attempts.campaign_id
+                    WHERE {abandoned} AND r.participant_id = attempts.participant_id AND r.campaign_id = attempts.campaign_id
                       AND r.stage_id = attempts.stage_id AND r.day = attempts.day)
                 WHERE EXISTS (
                     SELECT 1 FROM rounds r
-                    WHERE r.status = 'started' AND r.participant_id = attempts.participant_id AND r.campaign_id = attempts.campaign_id
+                    WHERE {abandoned} AND r.participant_id = attempts.participant_id AND r.campaign_id = attempts.campaign_id
                       AND r.stage_id = attempts.stage_id AND r.day = attempts.day)
-                """, transaction: tx);
-            return await connection.ExecuteAsync("UPDATE rounds SET status = 'void' WHERE status = 'started'", transaction: tx);
+                """, args, tx);
+            return await connection.ExecuteAsync($"UPDATE rounds SET status = 'void' WHERE id IN (SELECT r.id FROM rounds r WHERE {abandoned})", args, tx);
         }, ct);
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> AnswerInserts = new();

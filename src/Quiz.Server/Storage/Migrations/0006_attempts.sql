@@ -13,3 +13,8 @@ CREATE TABLE attempts (
 INSERT INTO attempts (participant_id, campaign_id, stage_id, day, used)
 SELECT participant_id, campaign_id, stage_id, day, COUNT(*) FROM rounds WHERE status <> 'void'
 GROUP BY participant_id, campaign_id, stage_id, day;
+
+-- Which node holds a round in play (rounds in play live in that node's memory until issue 13):
+-- a node that restarts voids only its own, and rounds of a node that never comes back are voided
+-- once they are well past their deadline (a live node finishes its rounds at the deadline).
+ALTER TABLE rounds ADD COLUMN node TEXT;
