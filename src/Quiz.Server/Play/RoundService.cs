@@ -290,10 +290,11 @@ public sealed partial class RoundService(
 
         try
         {
+            using var publishing = new CancellationTokenSource(Events.BusOptions.PublishTimeout); // the broker may be away: the store has the round
             await bus.Publish(new RoundCompleted(committed.ResultId, round.Id, round.Campaign.Id, round.Stage.Id, round.Participant.Id,
                 round.Day, score, maxScore, duration, finishedAt, regionPath, organisation?.Code, organisation?.Type,
                 committed.FirstInCampaign, committed.FirstOfDay,
-                rows.Select(r => new CompletedAnswer(r.QuestionId, r.QuestionVersion, r.Chosen, r.Correct)).ToList()));
+                rows.Select(r => new CompletedAnswer(r.QuestionId, r.QuestionVersion, r.Chosen, r.Correct)).ToList()), publishing.Token);
         }
         catch (Exception e)
         {
