@@ -85,7 +85,8 @@ public sealed class ProjectionCatchUp(Database database, StoreWriter writer, Uni
                 projection.Watermark = through;
                 return;
             }
-            var rounds = await LoadAsync(missing, ct);
+            List<RoundCompleted> rounds;
+            await using (var connection = await database.OpenAsync(ct)) rounds = await LoadAsync(connection, units, missing);
             var applied = await writer.WriteAsync((connection, tx) => projection.ApplyAsync(connection, tx, rounds), ct);
             if (applied > 0)
                 logger.LogWarning("Projection {Projection} caught up {Applied} rounds from the store whose events did not come (results {First} to {Last})",
@@ -101,9 +102,8 @@ public sealed class ProjectionCatchUp(Database database, StoreWriter writer, Uni
     private sealed record AnswerRow(long ResultId, string QuestionId, long QuestionVersion, string Chosen, long Correct);
 
     /// <summary>The events these results would have published: the same fields, from the store.</summary>
-    private async Task<List<RoundCompleted>> LoadAsync(IReadOnlyList<long> ids, CancellationToken ct)
+    internal static async Task<List<RoundCompleted>> LoadAsync(DbConnection connection, UnitDirectory units, IReadOnlyList<long> ids)
     {
-        await using var connection = await database.OpenAsync(ct);
         var rows = await connection.QueryAsync<ResultRow>("""
             SELECT r.id, r.round_id AS RoundId, r.campaign_id AS CampaignId, r.stage_id AS StageId, r.participant_id AS ParticipantId, r.day,
                    r.score, r.max_score AS MaxScore, r.duration_ms AS DurationMs, r.finished_at AS FinishedAt,
