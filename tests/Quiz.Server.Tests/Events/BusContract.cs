@@ -18,7 +18,7 @@ namespace Quiz.Server.Tests.Events;
 public abstract class BusContract : IAsyncLifetime
 {
     private readonly List<QuizApplication> _nodes = [];
-    private readonly BusTraffic _traffic = new();
+    protected BusTraffic Traffic { get; } = new();
     private int _player;
 
     /// <summary>The transport's settings on a node.</summary>
@@ -39,7 +39,7 @@ public abstract class BusContract : IAsyncLifetime
     /// Two nodes on one store. The catch-up from the store is off (an hour) unless a test asks for
     /// it: otherwise it could hide events the bus lost.
     /// </summary>
-    private async Task<(QuizApplication A, QuizApplication B)> StartNodesAsync(string catchUpInterval = "01:00:00")
+    protected async Task<(QuizApplication A, QuizApplication B)> StartNodesAsync(string catchUpInterval = "01:00:00")
     {
         var a = OnTransport(new QuizApplication()).With("Bus:CatchUpInterval", catchUpInterval);
         _nodes.Add(a);
@@ -49,7 +49,7 @@ public abstract class BusContract : IAsyncLifetime
         _ = b.Server; // started after the seed, so it loads the units, the bank and the campaign
         foreach (var node in _nodes)
         {
-            _traffic.Watch(node.Service<IBus>());
+            Traffic.Watch(node.Service<IBus>());
             var deadline = DateTime.UtcNow.AddSeconds(30);
             while (node.Service<IBusControl>().CheckHealth().Status != BusHealthStatus.Healthy && DateTime.UtcNow < deadline) await Task.Delay(50);
             Assert.Equal(BusHealthStatus.Healthy, node.Service<IBusControl>().CheckHealth().Status);
@@ -57,14 +57,14 @@ public abstract class BusContract : IAsyncLifetime
         return (a, b);
     }
 
-    private async Task<long> PlayerAsync(QuizApplication node)
+    protected async Task<long> PlayerAsync(QuizApplication node)
     {
         var i = Interlocked.Increment(ref _player);
         return (await PlayWorld.RegisterAsync(node, region: i % 2 == 0 ? PlayWorld.County : PlayWorld.OtherCounty,
             organisation: i % 3 == 0 ? null : PlayWorld.Bank)).Participant.ParticipantId;
     }
 
-    private static async Task<RoundResult> PlayAsync(QuizApplication node, long participant, int seed)
+    protected static async Task<RoundResult> PlayAsync(QuizApplication node, long participant, int seed)
     {
         var rounds = node.Service<RoundService>();
         var round = await rounds.StartAsync(participant, new StartRoundRequest(PlayWorld.CampaignId));
@@ -107,8 +107,8 @@ public abstract class BusContract : IAsyncLifetime
         foreach (var node in new[] { a, b }) node.Clock.Advance(TimeSpan.FromDays(1));
         foreach (var (node, id) in players) await PlayAsync(node, id, 7);
 
-        await _traffic.DrainedAsync();
-        Assert.Equal(18, _traffic.Published);
+        await Traffic.DrainedAsync();
+        Assert.Equal(18, Traffic.Published);
         await AssertProjectionsMatchTheStoreAsync(a, 18);
     }
 
@@ -117,7 +117,7 @@ public abstract class BusContract : IAsyncLifetime
     {
         var (a, _) = await StartNodesAsync();
         for (var i = 0; i < 4; i++) await PlayAsync(a, await PlayerAsync(a), i);
-        await _traffic.DrainedAsync();
+        await Traffic.DrainedAsync();
         await AssertProjectionsMatchTheStoreAsync(a, 4);
 
         var bus = a.Service<IBus>();
@@ -126,9 +126,9 @@ public abstract class BusContract : IAsyncLifetime
             await bus.Publish(again);
             await bus.Publish(again);
         }
-        await _traffic.DrainedAsync();
+        await Traffic.DrainedAsync();
 
-        Assert.Equal(12, _traffic.Published);
+        Assert.Equal(12, Traffic.Published);
         await AssertProjectionsMatchTheStoreAsync(a, 4);
     }
 
@@ -150,11 +150,11 @@ public abstract class BusContract : IAsyncLifetime
         await Task.WhenAll(
             Task.Run(async () => { foreach (var e in events) await a.Service<IBus>().Publish(e); }),
             Task.Run(async () => { foreach (var e in events) await b.Service<IBus>().Publish(e); }));
-        await _traffic.DrainedAsync();
+        await Traffic.DrainedAsync();
 
-        Assert.Equal(24 * 3, _traffic.Published);
+        Assert.Equal(24 * 3, Traffic.Published);
         await AssertProjectionsMatchTheStoreAsync(a, 24);
-        if (SharedQueues) Assert.All(_traffic.Nodes, node => Assert.True(node.Received > 0, "a node consumed nothing from the shared queues"));
+        if (SharedQueues) Assert.All(Traffic.Nodes, node => Assert.True(node.Received > 0, "a node consumed nothing from the shared queues"));
     }
 
     [Fact]
@@ -187,8 +187,8 @@ public abstract class BusContract : IAsyncLifetime
             await Task.Delay(100);
             differences = await DifferencesAsync(a);
         }
-        await _traffic.DrainedAsync();
-        Assert.Equal(3, _traffic.Published);
+        await Traffic.DrainedAsync();
+        Assert.Equal(3, Traffic.Published);
         await AssertProjectionsMatchTheStoreAsync(a, 7);
     }
 
@@ -211,4 +211,33 @@ public sealed class RabbitMqBusTests(RabbitMqServerFixture broker) : BusContract
 {
     protected override QuizApplication OnTransport(QuizApplication node) => node.With("Bus:Transport", "RabbitMq").With("Bus:RabbitMq", broker.Uri);
     protected override bool SharedQueues => true;
+
+    [Fact]
+    public async Task AFinishDoesNotWaitForAnAbsentBrokerAndEventsFlowAgainWhenItReturns()
+    {
+        var (a, _) = await StartNodesAsync();
+        await PlayAsync(a, await PlayerAsync(a), 0);
+        await Traffic.DrainedAsync();
+
+        await broker.StopAsync();
+        try
+        {
+            var player = await PlayerAsync(a);
+            var took = System.Diagnostics.Stopwatch.StartNew();
+            var result = await PlayAsync(a, player, 1); // a whole round: start, answers, finish
+            Assert.True(took.Elapsed < TimeSpan.FromSeconds(3), $"a round took {took.Elapsed.TotalMilliseconds:F0} ms with the broker away");
+            Assert.True(result.MaxScore > 0);
+        }
+        finally { await broker.StartAsync(); }
+
+        // The catch-up from the store is off here: what arrives now came through the broker.
+        var received = Traffic.Received;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (Traffic.Received == received && DateTime.UtcNow < deadline)
+        {
+            await PlayAsync(a, await PlayerAsync(a), 2);
+            await Task.Delay(200);
+        }
+        Assert.True(Traffic.Received > received, "no event came through the broker after it returned");
+    }
 }
