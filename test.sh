@@ -7,10 +7,12 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the tests talk to: a real redis-server (tests start their own on a free
-# loopback port, so nothing is left running); chromium and a Chinese font for the browser tests.
+# Debian packages the tests talk to: a real redis-server and rabbitmq-server (tests start their
+# own on free loopback ports, so nothing is left running); chromium and a Chinese font for the
+# browser tests.
 packages=()
 command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || packages+=(rabbitmq-server)
 command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 fc-list 2>/dev/null | grep -qi wqy || packages+=(fonts-wqy-microhei)
 if [ ${#packages[@]} -gt 0 ]; then

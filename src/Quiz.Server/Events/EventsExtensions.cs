@@ -4,26 +4,33 @@ namespace Quiz.Server.Events;
 
 public static class EventsExtensions
 {
-    /// <summary>MassTransit on its in-memory transport: RoundCompleted to the projections.</summary>
+    /// <summary>
+    /// MassTransit on the transport <c>Bus:Transport</c> names (in-memory, or RabbitMQ shared by
+    /// every node): RoundCompleted to the projections, which also catch up from the store.
+    /// </summary>
     public static IHostApplicationBuilder AddEvents(this IHostApplicationBuilder builder)
     {
+        var options = builder.Configuration.GetSection(BusOptions.Section).Get<BusOptions>() ?? new BusOptions();
+        options.Validate();
+        builder.Services.AddSingleton(options);
         builder.Services.AddMassTransit(bus =>
         {
             // MassTransit 8.5 reports usage to usage-tracking.masstransit.io a few minutes after
             // start: a government platform's server does not talk to third parties unasked.
             bus.DisableUsageTelemetry();
-            // Projections take finished rounds in batches: up to 500, or what came within 100 ms.
-            bus.AddConsumer<UnitDailyStatsConsumer>(c => c.Options<BatchOptions>(Batches));
-            bus.AddConsumer<QuestionStatsConsumer>(c => c.Options<BatchOptions>(Batches));
-            bus.UsingInMemory((context, transport) =>
-            {
-                transport.UseMessageRetry(retry => retry.Intervals(100, 500, 2000));
-                transport.ConfigureEndpoints(context);
-            });
+            bus.AddConsumer<UnitDailyStatsConsumer, UnitDailyStatsConsumerDefinition>();
+            bus.AddConsumer<QuestionStatsConsumer, QuestionStatsConsumerDefinition>();
+            if (options.Transport == BusTransport.RabbitMq)
+                bus.UsingRabbitMq((context, transport) =>
+                {
+                    // Publisher confirms: a publish completes once the broker holds the event.
+                    transport.Host(new Uri(options.RabbitMq), host => host.PublisherConfirmation = true);
+                    transport.ConfigureEndpoints(context);
+                });
+            else
+                bus.UsingInMemory((context, transport) => transport.ConfigureEndpoints(context));
         });
+        builder.Services.AddHostedService<ProjectionCatchUp>();
         return builder;
     }
-
-    private static void Batches(BatchOptions options) =>
-        options.SetMessageLimit(500).SetTimeLimit(TimeSpan.FromMilliseconds(100)).SetConcurrencyLimit(1);
 }

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json;
 using Dapper;
 using MassTransit;
@@ -15,15 +16,20 @@ public sealed class QuestionStatsConsumer(StoreWriter writer) : IConsumer<Batch<
     public const string Name = "question-stats";
 
     public Task Consume(ConsumeContext<Batch<RoundCompleted>> context) =>
-        writer.WriteAsync((connection, tx) => ApplyAsync(connection, tx, context.Message), context.CancellationToken);
+        writer.WriteAsync((connection, tx) => ApplyAsync(connection, tx, [.. context.Message.Select(m => m.Message)]), context.CancellationToken);
 
-    private static async Task<bool> ApplyAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction tx, Batch<RoundCompleted> batch)
+    /// <summary>
+    /// The projection itself, for the consumer and for the catch-up from the store alike: applies
+    /// the rounds this projection has not applied yet, and returns how many it applied.
+    /// </summary>
+    public static async Task<int> ApplyAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<RoundCompleted> rounds)
     {
+        var applied = 0;
         var sums = new Dictionary<(string Id, int Version), (long Answered, long Correct, long[] Chosen)>();
-        foreach (var message in batch)
+        foreach (var round in rounds)
         {
-            var round = message.Message;
             if (!await ProjectionGuard.ClaimAsync(connection, tx, Name, round.ResultId)) continue;
+            applied++;
             foreach (var answer in round.Answers)
             {
                 var key = (answer.QuestionId, answer.QuestionVersion);
@@ -34,17 +40,21 @@ public sealed class QuestionStatsConsumer(StoreWriter writer) : IConsumer<Batch<
         }
         foreach (var ((id, version), s) in sums)
         {
-            var counts = JsonSerializer.Deserialize<long[]>(await connection.ExecuteScalarAsync<string?>(
-                "SELECT option_counts FROM question_stats WHERE question_id = @id AND question_version = @version", new { id, version }, tx)
-                ?? "[0,0,0,0,0,0,0,0]")!;
-            for (var i = 0; i < counts.Length; i++) counts[i] += s.Chosen[i];
-            await connection.ExecuteAsync("""
-                INSERT INTO question_stats (question_id, question_version, answered, correct, option_counts)
-                VALUES (@id, @version, @Answered, @Correct, @Counts)
+            // The upsert comes first and takes the row's lock, so the counts it returns are the
+            // latest ones even when another node updates the same question at the same moment
+            // (a read first could be outdated by the time of the write, and lose that node's counts).
+            var counts = JsonSerializer.Deserialize<long[]>(await connection.ExecuteScalarAsync<string>("""
+                INSERT INTO question_stats (question_id, question_version, answered, correct)
+                VALUES (@id, @version, @Answered, @Correct)
                 ON CONFLICT (question_id, question_version) DO UPDATE SET
-                    answered = answered + excluded.answered, correct = correct + excluded.correct, option_counts = excluded.option_counts
-                """, new { id, version, s.Answered, s.Correct, Counts = JsonSerializer.Serialize(counts) }, tx);
+                    answered = question_stats.answered + excluded.answered, correct = question_stats.correct + excluded.correct
+                RETURNING option_counts
+                """, new { id, version, s.Answered, s.Correct }, tx) ?? "[0,0,0,0,0,0,0,0]")!;
+            for (var i = 0; i < counts.Length; i++) counts[i] += s.Chosen[i];
+            await connection.ExecuteAsync(
+                "UPDATE question_stats SET option_counts = @Counts WHERE question_id = @id AND question_version = @version",
+                new { id, version, Counts = JsonSerializer.Serialize(counts) }, tx);
         }
-        return true;
+        return applied;
     }
 }

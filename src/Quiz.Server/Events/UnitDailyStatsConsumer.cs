@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Dapper;
 using MassTransit;
 using Quiz.Server.Play;
@@ -18,15 +19,20 @@ public sealed class UnitDailyStatsConsumer(StoreWriter writer) : IConsumer<Batch
     private sealed record Key(string CampaignId, string Kind, string Code, string Day);
 
     public Task Consume(ConsumeContext<Batch<RoundCompleted>> context) =>
-        writer.WriteAsync((connection, tx) => ApplyAsync(connection, tx, context.Message), context.CancellationToken);
+        writer.WriteAsync((connection, tx) => ApplyAsync(connection, tx, [.. context.Message.Select(m => m.Message)]), context.CancellationToken);
 
-    private static async Task<bool> ApplyAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction tx, Batch<RoundCompleted> batch)
+    /// <summary>
+    /// The projection itself, for the consumer and for the catch-up from the store alike: applies
+    /// the rounds this projection has not applied yet, and returns how many it applied.
+    /// </summary>
+    public static async Task<int> ApplyAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<RoundCompleted> rounds)
     {
+        var applied = 0;
         var sums = new Dictionary<Key, (long New, long Distinct, long Rounds, long Points)>();
-        foreach (var message in batch)
+        foreach (var round in rounds)
         {
-            var round = message.Message;
             if (!await ProjectionGuard.ClaimAsync(connection, tx, Name, round.ResultId)) continue;
+            applied++;
             var day = round.Day.ToString("yyyy-MM-dd");
             var units = round.RegionPath.Select(code => new Key(round.CampaignId, "region", code, day)).ToList();
             if (round.OrganisationCode is { } organisation) units.Add(new Key(round.CampaignId, "organisation", organisation, day));
@@ -41,11 +47,11 @@ public sealed class UnitDailyStatsConsumer(StoreWriter writer) : IConsumer<Batch
                 INSERT INTO unit_daily_stats (campaign_id, unit_kind, unit_code, day, new_participants, participants, rounds, points)
                 VALUES (@CampaignId, @Kind, @Code, @Day, @New, @Distinct, @Rounds, @Points)
                 ON CONFLICT (campaign_id, unit_kind, unit_code, day) DO UPDATE SET
-                    new_participants = new_participants + excluded.new_participants,
-                    participants = participants + excluded.participants,
-                    rounds = rounds + excluded.rounds,
-                    points = points + excluded.points
+                    new_participants = unit_daily_stats.new_participants + excluded.new_participants,
+                    participants = unit_daily_stats.participants + excluded.participants,
+                    rounds = unit_daily_stats.rounds + excluded.rounds,
+                    points = unit_daily_stats.points + excluded.points
                 """, new { key.CampaignId, key.Kind, key.Code, key.Day, s.New, s.Distinct, s.Rounds, s.Points }, tx);
-        return true;
+        return applied;
     }
 }

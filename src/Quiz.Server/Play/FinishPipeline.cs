@@ -58,14 +58,15 @@ public sealed class FinishPipeline(
         // 3. Published for the projections (which also catch up from the store).
         try
         {
+            using var publishing = new CancellationTokenSource(Events.BusOptions.PublishTimeout); // the broker may be away: the store has the round
             await bus.Publish(new RoundCompleted(committed.ResultId, round.Id, round.Campaign.Id, round.Stage.Id, round.Participant.Id,
                 round.Day, score, maxScore, duration, finishedAt, units.PathOf(round.Participant.RegionCode), organisation?.Code, organisation?.Type,
                 committed.FirstInCampaign, committed.FirstOfDay,
-                rows.Select(r => new CompletedAnswer(r.QuestionId, r.QuestionVersion, r.Chosen, r.Correct)).ToList()));
+                rows.Select(r => new CompletedAnswer(r.QuestionId, r.QuestionVersion, r.Chosen, r.Correct)).ToList()), publishing.Token);
         }
         catch (Exception e)
         {
-            logger.LogError(e, "Publishing RoundCompleted for round {Round} failed; projections can be rebuilt from the store", round.Id);
+            logger.LogError(e, "Publishing RoundCompleted for round {Round} failed; the projections catch it up from the store", round.Id);
         }
 
         var result = new RoundResult(round.Id, score, maxScore, correctCount, round.Questions.Count, duration, auto,

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Dapper;
-using MassTransit;
 using Quiz.Server.Play;
 using Quiz.Server.Storage;
 using Quiz.Server.Tests.Infrastructure;
@@ -100,22 +99,5 @@ public sealed class ProjectionTests : IAsyncLifetime
             for (var option = 0; option < 8; option++)
                 Assert.Equal(answers.Count(a => a.Chosen.Contains((char)('A' + option))), counts[option]);
         }
-    }
-
-    [Fact]
-    public async Task ARedeliveredEventChangesNothing()
-    {
-        var player = (await PlayWorld.RegisterAsync(_app)).Participant.ParticipantId;
-        await PlayAsync(player, _ => [0]);
-        var before = await EventuallyAsync(StatsAsync, s => s.Count == 4);
-
-        await using var connection = await _app.Service<Database>().OpenAsync();
-        var resultId = await connection.ExecuteScalarAsync<long>("SELECT id FROM results");
-        var again = new RoundCompleted(resultId, "r", PlayWorld.CampaignId, "main", player, new DateOnly(2024, 6, 12), 5, 5, 1000,
-            _app.Clock.GetUtcNow(), [PlayWorld.Province, PlayWorld.City, PlayWorld.County], PlayWorld.Bank, "bank", true, true, []);
-        await _app.Service<IBus>().Publish(again);
-        await Task.Delay(500);
-
-        Assert.Equal(before, await StatsAsync());
     }
 }

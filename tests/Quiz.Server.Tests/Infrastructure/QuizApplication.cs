@@ -16,7 +16,7 @@ public sealed class QuizApplication : WebApplicationFactory<Program>
 {
     public const string AdminKeyValue = "test-admin-key";
 
-    public string DataDir { get; } = Path.Combine(Path.GetTempPath(), "quiz-tests", Guid.NewGuid().ToString("N"));
+    public string DataDir { get; init; } = Path.Combine(Path.GetTempPath(), "quiz-tests", Guid.NewGuid().ToString("N"));
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2024, 6, 12, 2, 0, 0, TimeSpan.Zero));
 
     /// <summary>What the server gets as its clock; the fake one unless a test wraps it (timers that fire early, say).</summary>

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using Quiz.Server.Tests.Infrastructure;
+
+namespace Quiz.Server.Tests.Events;
+
+/// <summary>
+/// Rule 8 for the projections under faults, on RabbitMQ with the server as a process and players
+/// playing through the hub: the broker stopped for 10 s mid-run, and the node SIGKILLed right after
+/// commits. Finishes are acknowledged throughout, and afterwards both projections equal a
+/// recomputation from the store: no event lost, none counted twice.
+/// </summary>
+public sealed class BusFaultTests : IAsyncLifetime
+{
+    private readonly RabbitMqServerFixture _broker = new();
+    private readonly ProcessWorld _world = new();
+
+    public Task InitializeAsync() => _broker.InitializeAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _broker.DisposeAsync();
+        _world.Dispose();
+    }
+
+    private Task<ServerProcess> StartServerAsync() => _world.StartServerAsync(
+        "--Bus:Transport=RabbitMq", $"--Bus:RabbitMq={_broker.Uri}", "--Bus:CatchUpInterval=00:00:01");
+
+    private async Task<List<string>> RegisterAsync(ServerProcess server, int count)
+    {
+        using var http = new HttpClient { BaseAddress = server.Address };
+        var tokens = new List<string>();
+        for (var i = 0; i < count; i++)
+            tokens.Add(await ProcessWorld.RegisterAsync(server, http, i, i % 2 == 0 ? PlayWorld.County : PlayWorld.OtherCounty, i % 3 == 0 ? null : PlayWorld.Bank));
+        return tokens;
+    }
+
+    /// <summary>Polls until the projections equal a recomputation from the store, then asserts it.</summary>
+    private async Task ProjectionsMatchTheStoreAsync(ServerProcess server, int atLeast)
+    {
+        var waited = Stopwatch.StartNew();
+        List<string> differences;
+        long rounds;
+        do
+        {
+            await Task.Delay(250);
+            await using var connection = _world.OpenStore();
+            await connection.OpenAsync();
+            rounds = await ProjectionCheck.ResultCountAsync(connection);
+            differences = await ProjectionCheck.DifferencesAsync(connection);
+        }
+        while (differences.Count > 0 && waited.Elapsed < TimeSpan.FromSeconds(60));
+        Assert.True(differences.Count == 0, $"{differences.Count} differences: {string.Join("; ", differences.Take(10))}\n{string.Join("\n", server.Output.TakeLast(20))}");
+        Assert.True(rounds >= atLeast, $"only {rounds} rounds in the store");
+    }
+
+    [Fact]
+    public async Task NoEventIsLostOrCountedTwiceWhenTheBrokerStopsForTenSeconds()
+    {
+        await using var server = await StartServerAsync();
+        await using var burst = new PlayerBurst(server, await RegisterAsync(server, 12));
+        await burst.StartAsync();
+        await burst.UntilAsync(100);
+
+        await _broker.StopAsync();
+        var stoppedAt = DateTime.UtcNow;
+        var before = burst.Acknowledged.Count;
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        var downFor = burst.Acknowledged.Count - before;
+        await _broker.StartAsync();
+        var startedAt = DateTime.UtcNow;
+
+        // Finishes go on while the broker is away: the store has them; the wait for the broker is bounded.
+        var whileDown = burst.Finishes.Where(f => f.At > stoppedAt.AddSeconds(1) && f.At < startedAt).ToList();
+        var slowest = string.Join(", ", whileDown.Select(f => f.Ms).OrderDescending().Take(5).Select(ms => $"{ms:F0} ms"));
+        Assert.True(downFor >= 20, $"only {downFor} rounds acknowledged in the 10 s the broker was away (slowest finishes: {slowest})");
+        Assert.True(whileDown.Max(f => f.Ms) < 2000, $"slowest finishes while the broker was away: {slowest}, of {whileDown.Count}");
+
+        await burst.UntilAsync(burst.Acknowledged.Count + 100);
+        await burst.StopAsync();
+        await ProjectionsMatchTheStoreAsync(server, burst.Acknowledged.Count);
+    }
+
+    [Fact]
+    public async Task ProjectionsCatchUpAfterTheNodeIsKilledRightAfterCommits()
+    {
+        List<string> tokens;
+        int acknowledged;
+        await using (var server = await StartServerAsync())
+        {
+            tokens = await RegisterAsync(server, 12);
+            await using var burst = new PlayerBurst(server, tokens);
+            await burst.StartAsync();
+            await burst.UntilAsync(150);
+            server.Kill();
+            acknowledged = burst.Acknowledged.Count;
+        }
+
+        await using (var server = await StartServerAsync())
+            await ProjectionsMatchTheStoreAsync(server, acknowledged);
+    }
+}

@@ -1,0 +1,68 @@
+using MassTransit;
+using Quiz.Server.Play;
+
+namespace Quiz.Server.Tests.Infrastructure;
+
+/// <summary>
+/// Counts what the nodes' buses publish and what their projection endpoints finish receiving, so a
+/// test can wait until every event (and every copy of it) has been consumed, instead of sleeping.
+/// </summary>
+public sealed class BusTraffic
+{
+    private long _published, _faults;
+    public List<Node> Nodes { get; } = [];
+
+    /// <summary>Two projections consume every RoundCompleted.</summary>
+    public const int Projections = 2;
+
+    public long Published => Interlocked.Read(ref _published);
+    public long Received => Nodes.Sum(n => n.Received);
+    public long Faults => Interlocked.Read(ref _faults);
+
+    public void Watch(IBus bus)
+    {
+        var node = new Node(this);
+        bus.ConnectPublishObserver(node);
+        bus.ConnectReceiveObserver(node);
+        Nodes.Add(node);
+    }
+
+    /// <summary>Waits until every published event was received by both projections (on any node).</summary>
+    public async Task DrainedAsync(TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(30));
+        while (Received < Projections * Published && Faults == 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.Equal(0, Faults);
+        Assert.Equal(Projections * Published, Received);
+    }
+
+    public sealed class Node(BusTraffic traffic) : IPublishObserver, IReceiveObserver
+    {
+        private long _received;
+        public long Received => Interlocked.Read(ref _received);
+
+        public Task PostPublish<T>(PublishContext<T> context) where T : class
+        {
+            if (context.Message is RoundCompleted) Interlocked.Increment(ref traffic._published);
+            return Task.CompletedTask;
+        }
+
+        public Task PostReceive(ReceiveContext context)
+        {
+            Interlocked.Increment(ref _received);
+            return Task.CompletedTask;
+        }
+
+        public Task ReceiveFault(ReceiveContext context, Exception exception)
+        {
+            Interlocked.Increment(ref traffic._faults);
+            return Task.CompletedTask;
+        }
+
+        public Task PrePublish<T>(PublishContext<T> context) where T : class => Task.CompletedTask;
+        public Task PublishFault<T>(PublishContext<T> context, Exception exception) where T : class => Task.CompletedTask;
+        public Task PreReceive(ReceiveContext context) => Task.CompletedTask;
+        public Task PostConsume<T>(ConsumeContext<T> context, TimeSpan duration, string consumerType) where T : class => Task.CompletedTask;
+        public Task ConsumeFault<T>(ConsumeContext<T> context, TimeSpan duration, string consumerType, Exception exception) where T : class => Task.CompletedTask;
+    }
+}
