@@ -81,12 +81,25 @@ public sealed class RedisServerFixture : IAsyncLifetime
         catch (IOException) { return false; }
     }
 
-    static int FreePort()
+    /// <summary>
+    /// A free loopback port below Linux's ephemeral range (32768–60999). The OS never hands those
+    /// out as the local port of an outgoing connection, so a server stopped and started again on
+    /// the same port (the fault tests do) finds it still free, however many clients ran meanwhile.
+    /// </summary>
+    public static int FreePort()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
+        for (var i = 0; i < 1000; i++)
+        {
+            var port = Random.Shared.Next(20_000, 32_768);
+            try
+            {
+                var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                listener.Stop();
+                return port;
+            }
+            catch (SocketException) { }
+        }
+        throw new InvalidOperationException("no free loopback port between 20000 and 32767");
     }
 }

@@ -85,12 +85,7 @@ public sealed class ServerProcess : IAsyncDisposable
         _process.WaitForExit();
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => Quiz.Ranking.Tests.RedisServerFixture.FreePort();
 
     public ValueTask DisposeAsync()
     {
