@@ -11,6 +11,10 @@ public sealed record Stage
     /// <summary>First and last campaign day of the stage, both included.</summary>
     public required DateOnly StartDay { get; init; }
     public required DateOnly EndDay { get; init; }
+    /// <summary>Time of day ("HH:mm", the campaign's offset) the stage opens on its first day; none = 00:00.</summary>
+    public string? OpensAt { get; init; }
+    /// <summary>Time of day ("HH:mm", "24:00" = the midnight after) the stage closes on its last day; none = 24:00.</summary>
+    public string? ClosesAt { get; init; }
 
     public int QuestionsPerRound { get; init; } = 5;
     /// <summary>Time for the whole round; with only <see cref="QuestionSeconds"/>, it is that times the count.</summary>
@@ -41,6 +45,26 @@ public sealed record Stage
     /// <summary>Answers faster than this flag the round for admins (bots answer instantly).</summary>
     public int MinAnswerMs { get; init; } = 800;
 
+    /// <summary>
+    /// When starts are allowed: from <see cref="OpensAt"/> on the first day to <see cref="ClosesAt"/>
+    /// on the last, without a break in between. A round started before the close runs to its deadline.
+    /// </summary>
+    public (DateTimeOffset Opens, DateTimeOffset Closes) Window(TimeSpan offset) =>
+        (new DateTimeOffset(StartDay.ToDateTime(TimeOnly.MinValue), offset) + (TimeOfDay(OpensAt) ?? TimeSpan.Zero),
+         new DateTimeOffset(EndDay.ToDateTime(TimeOnly.MinValue), offset) + (TimeOfDay(ClosesAt) ?? TimeSpan.FromDays(1)));
+
+    public bool IsOpenAt(DateTimeOffset instant, TimeSpan offset)
+    {
+        var (opens, closes) = Window(offset);
+        return opens <= instant && instant < closes;
+    }
+
+    /// <summary>"HH:mm" from 00:00 to 24:00 as a time since midnight; null when absent or malformed (Validate names it).</summary>
+    private static TimeSpan? TimeOfDay(string? text) =>
+        text is { Length: 5 } && text[2] == ':' && int.TryParse(text.AsSpan(0, 2), System.Globalization.NumberStyles.None, null, out var h)
+        && int.TryParse(text.AsSpan(3, 2), System.Globalization.NumberStyles.None, null, out var m) && m < 60 && (h < 24 || h == 24 && m == 0)
+            ? new TimeSpan(h, m, 0) : null;
+
     public TimeSpan RoundTime => TimeSpan.FromSeconds(RoundSeconds ?? QuestionSeconds!.Value * QuestionsPerRound);
 
     public int MaxScore(IEnumerable<string> types) => types.Sum(Points.For);
@@ -60,6 +84,9 @@ public sealed record Stage
         if (!System.Text.RegularExpressions.Regex.IsMatch(Id ?? "", "^[a-z0-9-]{1,40}$")) yield return "id: lower-case letters, digits and '-'";
         if (string.IsNullOrWhiteSpace(Name)) yield return "name: required";
         if (EndDay < StartDay) yield return "endDay: before startDay";
+        if (OpensAt is not null && TimeOfDay(OpensAt) is null) yield return "opensAt: a time of day like \"10:00\"";
+        if (ClosesAt is not null && TimeOfDay(ClosesAt) is null) yield return "closesAt: a time of day like \"20:00\" (\"24:00\" = midnight)";
+        else if (EndDay >= StartDay && Window(TimeSpan.Zero) is var (opens, closes) && closes <= opens) yield return "closesAt: not after opensAt on a one-day stage";
         if (QuestionsPerRound is < 1 or > 50) yield return "questionsPerRound: 1 to 50";
         if (RoundSeconds is null && QuestionSeconds is null) yield return "roundSeconds or questionSeconds: at least one";
         if (RoundSeconds is < 10 or > 3600) yield return "roundSeconds: 10 to 3600";

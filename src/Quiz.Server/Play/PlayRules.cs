@@ -10,6 +10,21 @@ namespace Quiz.Server.Play;
 /// </summary>
 public static class PlayRules
 {
+    /// <summary>
+    /// The stage a round may start in at <paramref name="now"/>, or why none: starts are allowed only
+    /// inside a stage's window (its days, from its opening time on the first to its closing time on
+    /// the last, in the campaign's offset). Rounds already in play are not cut off by the close.
+    /// </summary>
+    public static (Stage? Stage, string? Closed) OpenStage(Campaign campaign, DateTimeOffset now)
+    {
+        if (campaign.StageAt(now) is { } open) return (open, null);
+        var next = campaign.Stages.Select(s => (Stage: s, Window: s.Window(campaign.Offset))).Where(s => s.Window.Opens > now)
+            .OrderBy(s => s.Window.Opens).FirstOrDefault();
+        return next.Stage is { } stage
+            ? (null, $"{stage.Name} opens at {next.Window.Opens.ToOffset(campaign.Offset):yyyy-MM-dd HH:mm}")
+            : (null, "the campaign has ended");
+    }
+
     /// <summary>Why <paramref name="choices"/> are not a valid answer to <paramref name="question"/>, or null.</summary>
     public static string? InvalidChoices(DrawnQuestion question, int[] choices)
     {

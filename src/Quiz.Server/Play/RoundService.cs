@@ -46,7 +46,8 @@ public sealed class RoundService(
         var participant = await participants.GetAsync(participantId, ct) ?? throw Error(PlayErrors.NotRegistered, "register first");
         var now = clock.GetUtcNow();
         var day = campaign.DayOf(now);
-        var stage = campaign.StageOn(day) ?? throw Error(PlayErrors.StageClosed, "no stage of this campaign is open today");
+        var (open, closed) = PlayRules.OpenStage(campaign, now);
+        var stage = open ?? throw Error(PlayErrors.StageClosed, closed!);
 
         var gate = _participantLocks[(int)(participantId % _participantLocks.Length)];
         await gate.WaitAsync(ct);
