@@ -9,6 +9,11 @@ public enum AggregationRule
     BestOfDaySummed,
     /// <summary>Every round counts.</summary>
     Sum,
+    /// <summary>
+    /// The best round of each group (<see cref="RoundFinished.Group"/>, e.g. a scene) counts,
+    /// summed over the groups: <see cref="BestOfDaySummed"/> with the day as the group.
+    /// </summary>
+    BestPerGroupSummed,
 }
 
 /// <summary>

@@ -76,6 +76,8 @@ public enum Aggregation
     BestOfDaySummed,
     /// <summary>Every round counts.</summary>
     Sum,
+    /// <summary>The best round of each scene counts (ties to the shorter time), summed over the scenes.</summary>
+    BestPerSceneSummed,
 }
 
 public enum MultipleScoring

@@ -35,6 +35,15 @@ public sealed record Stage
     /// </summary>
     public IReadOnlyDictionary<string, string[]> Pools { get; init; } = new Dictionary<string, string[]>();
 
+    /// <summary>
+    /// Scenes the participant picks from when starting a round (2024: campus, workplace, city,
+    /// countryside), each with its own pool, which replaces <see cref="Pools"/>. With scenes, a start
+    /// must name one, and a person plays one scene a day (the day's attempts are shared).
+    /// </summary>
+    public IReadOnlyList<Scene> Scenes { get; init; } = [];
+
+    public Scene? Scene(string id) => Scenes.FirstOrDefault(s => s.Id == id);
+
     /// <summary>How many questions of each difficulty (1, 2, 3) a round draws; empty = any mix.</summary>
     public IReadOnlyDictionary<string, int> Difficulty { get; init; } = new Dictionary<string, int>();
     /// <summary>Spread a round over as many categories as the pool allows.</summary>
@@ -69,6 +78,9 @@ public sealed record Stage
 
     public int MaxScore(IEnumerable<string> types) => types.Sum(Points.For);
 
+    /// <summary>The question tracks a round draws from: the scene's pool, else the participant's track's.</summary>
+    public string[] PoolFor(string track, Scene? scene) => scene?.Pool ?? PoolFor(track);
+
     public string[] PoolFor(string track) =>
         Pools.TryGetValue(track, out var pool) ? pool : track == "general" ? ["general"] : [track, "general"];
 
@@ -76,6 +88,7 @@ public sealed record Stage
     {
         Aggregation.BestOfDaySummed => AggregationRule.BestOfDaySummed,
         Aggregation.Sum => AggregationRule.Sum,
+        Aggregation.BestPerSceneSummed => AggregationRule.BestPerGroupSummed,
         _ => AggregationRule.BestOfAll,
     };
 
@@ -101,6 +114,14 @@ public sealed record Stage
             if (!Tracks.All.Contains(track)) yield return $"pools: '{track}' is not a track";
             if (pool is not { Length: > 0 } || pool.Any(t => !Tracks.All.Contains(t))) yield return $"pools.{track}: one or more of {string.Join(", ", Tracks.All)}";
         }
+        foreach (var duplicate in (Scenes ?? []).GroupBy(s => s?.Id).Where(g => g.Count() > 1)) yield return $"scenes: id '{duplicate.Key}' is used twice";
+        foreach (var scene in Scenes ?? [])
+        {
+            if (scene is null || !System.Text.RegularExpressions.Regex.IsMatch(scene.Id ?? "", "^[a-z0-9-]{1,40}$")) yield return "scenes: each id of lower-case letters, digits and '-', at most 40";
+            else if (string.IsNullOrWhiteSpace(scene.Name) || scene.Name.Length > 40) yield return $"scenes[{scene.Id}].name: 1 to 40 characters";
+            else if (scene.Pool is not { Length: > 0 } || scene.Pool.Any(t => !Tracks.All.Contains(t))) yield return $"scenes[{scene.Id}].pool: one or more of {string.Join(", ", Tracks.All)}";
+        }
+        if (Aggregation == Aggregation.BestPerSceneSummed && Scenes is not { Count: > 0 }) yield return "aggregation: best-per-scene-summed needs scenes";
         if (Difficulty is { Count: > 0 })
         {
             if (Difficulty.Keys.Any(k => k is not ("1" or "2" or "3")) || Difficulty.Values.Any(v => v < 0))
@@ -111,3 +132,6 @@ public sealed record Stage
         if (MinAnswerMs is < 0 or > 60_000) yield return "minAnswerMs: 0 to 60000";
     }
 }
+
+/// <summary>A scene a participant may pick for a round: its id (sent with StartRound), its name, and the question tracks it draws from.</summary>
+public sealed record Scene(string Id, string Name, string[] Pool);

@@ -25,6 +25,20 @@ public static class PlayRules
             : (null, "the campaign has ended");
     }
 
+    /// <summary>
+    /// The scene a start asks for, checked against the stage: required (and one of the stage's) when
+    /// the stage has scenes, absent when it has none. The error is a <see cref="PlayErrors"/> code
+    /// and its text. (One scene a day per person is claimed in the store, with the attempt.)
+    /// </summary>
+    public static (Scene? Scene, string? Code, string? Error) SceneFor(Stage stage, string? requested)
+    {
+        if (stage.Scenes.Count == 0)
+            return requested is null ? (null, null, null) : (null, PlayErrors.UnknownScene, $"{stage.Name} has no scenes");
+        var choices = string.Join(", ", stage.Scenes.Select(s => s.Id));
+        if (string.IsNullOrEmpty(requested)) return (null, PlayErrors.SceneRequired, $"pick a scene: {choices}");
+        return stage.Scene(requested) is { } scene ? (scene, null, null) : (null, PlayErrors.UnknownScene, $"no scene '{requested}'; pick one of: {choices}");
+    }
+
     /// <summary>Why <paramref name="choices"/> are not a valid answer to <paramref name="question"/>, or null.</summary>
     public static string? InvalidChoices(DrawnQuestion question, int[] choices)
     {

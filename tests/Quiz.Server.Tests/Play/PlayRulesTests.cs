@@ -120,4 +120,31 @@ public sealed class PlayRulesTests
         Assert.Contains(oneDay.Validate(), e => e.StartsWith("stages[main]." + error, StringComparison.Ordinal));
         Assert.Empty(Season2024.Validate());
     }
+
+    [Fact]
+    public void AStageWithScenesNeedsOneOfThemAndAStageWithoutScenesTakesNone()
+    {
+        var withScenes = Stage with { Scenes = [new Scene("campus", "校园", ["student"]), new Scene("city", "城市", ["city", "general"])] };
+        Assert.Equal("city", PlayRules.SceneFor(withScenes, "city").Scene?.Id);
+        Assert.Equal(PlayErrors.SceneRequired, PlayRules.SceneFor(withScenes, null).Code);
+        Assert.Equal(PlayErrors.UnknownScene, PlayRules.SceneFor(withScenes, "office").Code);
+        Assert.Equal((null, null, null), PlayRules.SceneFor(Stage, null));
+        Assert.Equal(PlayErrors.UnknownScene, PlayRules.SceneFor(Stage, "city").Code);
+        Assert.Equal(["city", "general"], withScenes.PoolFor("elderly", withScenes.Scene("city")));
+    }
+
+    [Fact]
+    public void ScenesAreValidatedWithTheCampaign()
+    {
+        var errors = PlayWorld.Campaign(s => s with
+        {
+            Aggregation = Aggregation.BestPerSceneSummed,
+            Scenes = [new Scene("campus", "校园", ["student"]), new Scene("campus", "又一个", ["pilots"]), new Scene("Bad Id", "x", ["general"])],
+        }).Validate();
+        Assert.Contains("stages[main].scenes: id 'campus' is used twice", errors);
+        Assert.Contains(errors, e => e.StartsWith("stages[main].scenes[campus].pool", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("stages[main].scenes: each id", StringComparison.Ordinal));
+        Assert.Contains("stages[main].aggregation: best-per-scene-summed needs scenes",
+            PlayWorld.Campaign(s => s with { Aggregation = Aggregation.BestPerSceneSummed }).Validate());
+    }
 }
