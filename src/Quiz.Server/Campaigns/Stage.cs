@@ -42,7 +42,7 @@ public sealed record Stage
     /// </summary>
     public IReadOnlyList<Scene> Scenes { get; init; } = [];
 
-    public Scene? Scene(string id) => Scenes.FirstOrDefault(s => s.Id == id);
+    public Scene? Scene(string id) => Scenes?.FirstOrDefault(s => s?.Id == id);
 
     /// <summary>How many questions of each difficulty (1, 2, 3) a round draws; empty = any mix.</summary>
     public IReadOnlyDictionary<string, int> Difficulty { get; init; } = new Dictionary<string, int>();
@@ -114,6 +114,7 @@ public sealed record Stage
             if (!Tracks.All.Contains(track)) yield return $"pools: '{track}' is not a track";
             if (pool is not { Length: > 0 } || pool.Any(t => !Tracks.All.Contains(t))) yield return $"pools.{track}: one or more of {string.Join(", ", Tracks.All)}";
         }
+        if (Scenes is null) yield return "scenes: a list (empty for none)";
         foreach (var duplicate in (Scenes ?? []).GroupBy(s => s?.Id).Where(g => g.Count() > 1)) yield return $"scenes: id '{duplicate.Key}' is used twice";
         foreach (var scene in Scenes ?? [])
         {

@@ -32,7 +32,7 @@ public static class PlayRules
     /// </summary>
     public static (Scene? Scene, string? Code, string? Error) SceneFor(Stage stage, string? requested)
     {
-        if (stage.Scenes.Count == 0)
+        if (stage.Scenes is not { Count: > 0 })
             return requested is null ? (null, null, null) : (null, PlayErrors.UnknownScene, $"{stage.Name} has no scenes");
         var choices = string.Join(", ", stage.Scenes.Select(s => s.Id));
         if (string.IsNullOrEmpty(requested)) return (null, PlayErrors.SceneRequired, $"pick a scene: {choices}");
