@@ -68,4 +68,18 @@ public sealed class SceneTests : IAsyncLifetime
         var nextDay = await StartAsync("campus");
         Assert.Equal(("campus", 2), (nextDay.Scene, nextDay.AttemptsLeft));
     }
+
+    [Fact]
+    public async Task ADayWhoseRoundsWereAllVoidedIsFreeForAnotherScene()
+    {
+        var store = _app.Service<RoundStore>();
+        var now = _app.Clock.GetUtcNow();
+        RoundStore.StartedRound Round(string id, string scene) =>
+            new(id, PlayWorld.CampaignId, "main", _player.Id, "2024-06-12", now, now.AddMinutes(2), "[]", scene);
+
+        Assert.Equal(new RoundStore.Claim(2, null), await store.StartAsync(Round("void-1", "home"), 3));
+        Assert.Equal(new RoundStore.Claim(null, "home"), await store.StartAsync(Round("void-2", "campus"), 3));
+        Assert.Equal(1, await store.VoidInterruptedAsync()); // as after a restart: the attempt is given back
+        Assert.Equal(new RoundStore.Claim(2, null), await store.StartAsync(Round("void-3", "campus"), 3));
+    }
 }
