@@ -31,8 +31,11 @@ public sealed class CampaignBoards(string campaignId)
         public readonly Dictionary<string, SortedBoard> Units = new(StringComparer.Ordinal);
         public readonly Dictionary<string, SortedBoard> Organisations = new(StringComparer.Ordinal);
         public readonly Dictionary<long, long> Values = new();
-        /// <summary>Rule BestOfDaySummed: each person's best of each day.</summary>
-        public readonly Dictionary<(long, DateOnly), long> DayBest = new();
+        /// <summary>
+        /// Rules that sum group bests: each person's best of each group, keyed by the day (rule
+        /// BestOfDaySummed) or by the round's group with no day (BestPerGroupSummed).
+        /// </summary>
+        public readonly Dictionary<(long, DateOnly, string?), long> GroupBest = new();
     }
 
     readonly Dictionary<long, Person> people = new();
@@ -71,7 +74,7 @@ public sealed class CampaignBoards(string campaignId)
         {
             AggregationRule.BestOfAll => Math.Max(old ?? -1, encoded),
             AggregationRule.Sum => RankScore.AddRound(old, encoded),
-            AggregationRule.BestOfDaySummed => ImproveDay(stage, round, encoded, old),
+            AggregationRule.BestOfDaySummed or AggregationRule.BestPerGroupSummed => ImproveGroup(stage, round, encoded, old),
             _ => throw new ArgumentOutOfRangeException(nameof(round), round.Rule, "Unknown rule."),
         };
         if (value != old)
@@ -84,11 +87,13 @@ public sealed class CampaignBoards(string campaignId)
         return RanksOf(stage, round, value);
     }
 
-    static long ImproveDay(Stage stage, RoundFinished round, long encoded, long? total)
+    /// <summary>A round better than its group's best (a higher score, or the same in a shorter time) replaces that group's part of the total.</summary>
+    static long ImproveGroup(Stage stage, RoundFinished round, long encoded, long? total)
     {
-        ref var best = ref CollectionsMarshal.GetValueRefOrAddDefault(stage.DayBest, (round.ParticipantId, round.Day), out var had);
+        var key = round.Rule == AggregationRule.BestOfDaySummed ? (round.ParticipantId, round.Day, null) : (round.ParticipantId, default(DateOnly), round.Group);
+        ref var best = ref CollectionsMarshal.GetValueRefOrAddDefault(stage.GroupBest, key, out var had);
         if (had && encoded <= best) return total!.Value;
-        var value = RankScore.ReplaceDayBest(total, had ? best : null, encoded);
+        var value = RankScore.ReplaceGroupBest(total, had ? best : null, encoded);
         best = encoded;
         return value;
     }

@@ -80,12 +80,15 @@ public static class RankScore
         return Pack((long)a.Score + r.Score, (long)a.DurationUnits + r.DurationUnits, r.TimeUnits);
     }
 
-    /// <summary>The value after a day's best improves from <paramref name="oldDayBest"/> to <paramref name="newDayBest"/> (rule BestOfDaySummed).</summary>
-    public static long ReplaceDayBest(long? total, long? oldDayBest, long newDayBest)
+    /// <summary>
+    /// The value after a group's best (a day's, a scene's) improves from <paramref name="oldBest"/>
+    /// to <paramref name="newBest"/> (rules BestOfDaySummed, BestPerGroupSummed).
+    /// </summary>
+    public static long ReplaceGroupBest(long? total, long? oldBest, long newBest)
     {
-        if (total is not { } t) return newDayBest;
-        var (a, n) = (Decode(t), Decode(newDayBest));
-        var o = oldDayBest is { } ob ? Decode(ob) : default;
+        if (total is not { } t) return newBest;
+        var (a, n) = (Decode(t), Decode(newBest));
+        var o = oldBest is { } ob ? Decode(ob) : default;
         return Pack((long)a.Score - o.Score + n.Score, (long)a.DurationUnits - o.DurationUnits + n.DurationUnits, n.TimeUnits);
     }
 }

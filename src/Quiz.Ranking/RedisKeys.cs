@@ -17,6 +17,7 @@ namespace Quiz.Ranking;
 /// {c:X}:b:STAGE:u:UNIT         lowest-level unit,
 /// {c:X}:b:STAGE:o:ORG          organisation,
 /// {c:X}:b:STAGE:d:yyyyMMdd     each person's best of that day (rule BestOfDaySummed)
+/// {c:X}:b:STAGE:g:GROUP        each person's best in that group, e.g. a scene (rule BestPerGroupSummed)
 /// {c:X}:uc, :uc:yyyyMMdd     hash "leaf|p|r|s" → participants/rounds/points of leaf units (UnitCounters)
 /// {c:X}:days                 set of days with unit counters
 /// {c:X}:applied              rounds applied (the store's count of results, once caught up)
@@ -36,6 +37,7 @@ static class RedisKeys
     public static RedisKey Applied(string c) => Prefix(c) + ":applied";
     public static RedisKey Bases(string c) => Prefix(c) + ":bases";
     public static RedisKey DayBest(string c, string stage, DateOnly day) => Prefix(c) + ":b:" + stage + ":d:" + Day(day);
+    public static RedisKey GroupBest(string c, string stage, string group) => Prefix(c) + ":b:" + stage + ":g:" + group;
 
     public static RedisKey Board(BoardKey key) => Board(key.CampaignId, key.StageId, key.Scope, key.Code);
 
@@ -62,6 +64,7 @@ static class RedisKeys
         readonly ConcurrentDictionary<(string Campaign, string Stage, BoardScope Scope, string? Code), RedisKey> boards = new();
         readonly ConcurrentDictionary<(string Campaign, DateOnly Day), RedisKey> seen = new();
         readonly ConcurrentDictionary<(string Campaign, string Stage, DateOnly Day), RedisKey> dayBest = new();
+        readonly ConcurrentDictionary<(string Campaign, string Stage, string Group), RedisKey> groupBest = new();
         readonly ConcurrentDictionary<(string Campaign, DateOnly Day), RedisKey> dayUnits = new();
         readonly ConcurrentDictionary<(string Campaign, DateOnly Day), string> dayNames = new();
         readonly ConcurrentDictionary<string, CampaignKeys> campaigns = new(StringComparer.Ordinal);
@@ -70,6 +73,10 @@ static class RedisKeys
             boards.GetOrAdd((c, stage, scope, code), static k => RedisKeys.Board(k.Campaign, k.Stage, k.Scope, k.Code));
         public RedisKey Seen(string c, DateOnly day) => seen.GetOrAdd((c, day), static k => RedisKeys.Seen(k.Campaign, k.Day));
         public RedisKey DayBest(string c, string stage, DateOnly day) => dayBest.GetOrAdd((c, stage, day), static k => RedisKeys.DayBest(k.Campaign, k.Stage, k.Day));
+        public RedisKey GroupBest(string c, string stage, string group) => groupBest.GetOrAdd((c, stage, group), static k => RedisKeys.GroupBest(k.Campaign, k.Stage, k.Group));
+        /// <summary>Where a round's group best is kept: by day (rule BestOfDaySummed) or by its group (BestPerGroupSummed).</summary>
+        public RedisKey GroupBest(string c, RoundFinished r) =>
+            r.Rule == AggregationRule.BestOfDaySummed ? DayBest(c, r.StageId, r.Day) : GroupBest(c, r.StageId, r.Group!);
         public RedisKey DayUnits(string c, DateOnly day) => dayUnits.GetOrAdd((c, day), static k => Units(k.Campaign, k.Day));
         public string DayName(string c, DateOnly day) => dayNames.GetOrAdd((c, day), static k => Day(k.Day));
         public CampaignKeys Campaign(string c) => campaigns.GetOrAdd(c, static c => new CampaignKeys(Hold(c), Epoch(c), Last(c), Units(c), Days(c), Applied(c)));

@@ -202,13 +202,13 @@ public sealed class RedisRankingEngine : IRankingEngine
             var a = 1 + i * RedisScripts.FinishArgStride;
             args[a] = r.ParticipantId;
             args[a + 1] = r.RoundId;
-            args[a + 2] = r.Rule switch { AggregationRule.BestOfAll => "b", AggregationRule.BestOfDaySummed => "d", _ => "s" };
+            args[a + 2] = r.Rule switch { AggregationRule.BestOfAll => "b", AggregationRule.Sum => "s", _ => "g" };
             args[a + 3] = encoded;
             args[a + 4] = Key(keyCache.Seen(campaign, r.Day));
             args[a + 5] = Key(keyCache.Board(campaign, r.StageId, BoardScope.National, null));
             args[a + 6] = Key(keyCache.Board(campaign, r.StageId, BoardScope.Unit, r.UnitCode));
             args[a + 7] = r.OrganisationId is { } org ? Key(keyCache.Board(campaign, r.StageId, BoardScope.Organisation, org)) : 0;
-            args[a + 8] = r.Rule == AggregationRule.BestOfDaySummed ? Key(keyCache.DayBest(campaign, r.StageId, r.Day)) : 0;
+            args[a + 8] = r.SumsGroupBests ? Key(keyCache.GroupBest(campaign, r)) : 0;
             args[a + 9] = UnitCounters.RegionLeaf(r.RegionPath);
             args[a + 10] = UnitCounters.OrganisationLeaf(r.OrganisationId, r.OrganisationType) ?? "";
             args[a + 11] = keyCache.DayName(campaign, r.Day);

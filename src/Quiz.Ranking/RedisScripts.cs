@@ -48,8 +48,9 @@ sealed class RedisScripts
     /// whole campaign, the days set, the applied-rounds counter, then every board, day bitmap and
     /// day counter hash of the batch once; rounds name them by index into KEYS.
     /// ARGV: replay (1 ignores hold), then <see cref="FinishArgStride"/> per round: participant, round id,
-    /// rule (b|d|s), encoded round, and the KEYS indexes of: seen-day bitmap, national board, unit
-    /// board, organisation board (0 none), day-best board (0 unless rule d); then the region leaf,
+    /// rule (b best of all | s sum | g best of each group summed, the group being a day or a scene),
+    /// encoded round, and the KEYS indexes of: seen-day bitmap, national board, unit board,
+    /// organisation board (0 none), the group-best board (0 unless rule g); then the region leaf,
     /// the organisation leaf ('' none), the day (yyyyMMdd), the KEYS index of that day's counter
     /// hash, and the round's points.
     /// Unit counters are counted here, under the same "last applied round" guard as the boards, so
@@ -119,15 +120,17 @@ sealed class RedisScripts
                   value = pack(s0 + s1, d0 + d1, t1)
                 end
               else
-                local dayKey = KEYS[tonumber(ARGV[i + 8])]
-                local dayOld = num(redis.call('ZSCORE', dayKey, pid))
-                if dayOld == nil or r > dayOld then
-                  redis.call('ZADD', dayKey, v, pid)
+                -- g: the group's best (a day's or a scene's) is replaced by a better round, and the
+                -- total changes by the difference
+                local groupKey = KEYS[tonumber(ARGV[i + 8])]
+                local groupOld = num(redis.call('ZSCORE', groupKey, pid))
+                if groupOld == nil or r > groupOld then
+                  redis.call('ZADD', groupKey, v, pid)
                   if old == nil then value = r else
                     local s0, d0 = split(old)
                     local s1, d1, t1 = split(r)
                     local so, dso = 0, 0
-                    if dayOld then so, dso = split(dayOld) end
+                    if groupOld then so, dso = split(groupOld) end
                     value = pack(s0 - so + s1, d0 - dso + d1, t1)
                   end
                 end

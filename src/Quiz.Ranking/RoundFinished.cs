@@ -9,6 +9,11 @@ public enum AggregationRule
     BestOfDaySummed,
     /// <summary>Every round counts.</summary>
     Sum,
+    /// <summary>
+    /// The best round of each group (<see cref="RoundFinished.Group"/>, e.g. a scene) counts,
+    /// summed over the groups: <see cref="BestOfDaySummed"/> with the day as the group.
+    /// </summary>
+    BestPerGroupSummed,
 }
 
 /// <summary>
@@ -23,6 +28,8 @@ public enum AggregationRule
 /// <param name="RegionPath">Province, city, county codes, root first (1..3 codes). The last is the
 /// person's lowest-level unit. A person's units are fixed by registration.</param>
 /// <param name="CampaignStart">The origin of the finish-time tie-break (see <see cref="RankScore"/>).</param>
+/// <param name="Group">Rule <see cref="AggregationRule.BestPerGroupSummed"/>: the group the round's best
+/// counts in (the scene); 1..40 characters without ':', '|', '{' or '}'. Ignored by the other rules.</param>
 public sealed record RoundFinished(
     string CampaignId,
     string StageId,
@@ -36,7 +43,8 @@ public sealed record RoundFinished(
     IReadOnlyList<string> RegionPath,
     string? OrganisationId,
     string? OrganisationType,
-    DateTimeOffset CampaignStart)
+    DateTimeOffset CampaignStart,
+    string? Group = null)
 {
     public const long MaxParticipantId = uint.MaxValue;
 
@@ -57,8 +65,13 @@ public sealed record RoundFinished(
                 throw new ArgumentException("RegionPath must hold 1 to 3 non-empty codes without '/' or '|', root first.", nameof(RegionPath));
         if (OrganisationId is { } o && (o.Length == 0 || o.Contains('/') || o.Contains('|')) || OrganisationType is { } t && (t.Contains('/') || t.Contains('|')))
             throw new ArgumentException("Organisation id and type may not be empty or contain '/' or '|'.");
+        if (Rule == AggregationRule.BestPerGroupSummed && (Group is not { Length: >= 1 and <= 40 } || Group.AsSpan().IndexOfAny(":|{}") >= 0))
+            throw new ArgumentException("Rule BestPerGroupSummed needs a Group of 1 to 40 characters without ':', '|', '{' or '}'.", nameof(Group));
         return RankScore.Encode(Score, DurationMs, FinishedAt, CampaignStart);
     }
+
+    /// <summary>Whether the best of each group is summed (the day for <see cref="AggregationRule.BestOfDaySummed"/>, <see cref="Group"/> for <see cref="AggregationRule.BestPerGroupSummed"/>).</summary>
+    public bool SumsGroupBests => Rule is AggregationRule.BestOfDaySummed or AggregationRule.BestPerGroupSummed;
 
     /// <summary>The person's lowest-level unit: the board they see their rank "at home" on.</summary>
     public string UnitCode => RegionPath[^1];

@@ -60,6 +60,6 @@ public class RankScoreTests
         Assert.Equal(new RankParts(7, 3000, 50), RankScore.Decode(RankScore.AddRound(a, b)));
         var big = RankScore.Encode(RankScore.MaxScore, 0, Start, Start);
         Assert.Equal(RankScore.MaxScore, RankScore.Decode(RankScore.AddRound(big, b)).Score);
-        Assert.Equal(new RankParts(7, 3000, 50), RankScore.Decode(RankScore.ReplaceDayBest(RankScore.AddRound(a, a), a, b)));
+        Assert.Equal(new RankParts(7, 3000, 50), RankScore.Decode(RankScore.ReplaceGroupBest(RankScore.AddRound(a, a), a, b)));
     }
 }

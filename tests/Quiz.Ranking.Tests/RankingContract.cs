@@ -92,6 +92,36 @@ public abstract class RankingContract
     }
 
     [Fact]
+    public async Task BestPerGroupSummedAddsEachGroupsBestAndABetterRetryReplacesOnlyItsGroup()
+    {
+        // 2024: four scenes, the best attempt of each counts (ties to the shorter time), summed.
+        await using var engine = await CreateEngineAsync();
+        var s = new TestStore();
+        const AggregationRule rule = AggregationRule.BestPerGroupSummed;
+        await engine.RecordFinishAsync(s.Round(1, 5, 30_000, atSeconds: 10, rule: rule, group: "campus"));
+        await engine.RecordFinishAsync(s.Round(1, 4, 40_000, atSeconds: 20, rule: rule, group: "workplace", day: 1));
+        await engine.RecordFinishAsync(s.Round(1, 5, 50_000, atSeconds: 30, rule: rule, group: "city", day: 2));
+        var r = await engine.RecordFinishAsync(s.Round(1, 3, 60_000, atSeconds: 40, rule: rule, group: "countryside", day: 3));
+        Assert.Equal(new RankParts(17, 18_000, (3 * 86_400 + 40) / 2), RankScore.Decode(r.Value));
+
+        // Worse, and equal but slower, retries change nothing; the same score faster replaces that scene's best alone.
+        r = await engine.RecordFinishAsync(s.Round(1, 2, 10_000, atSeconds: 50, rule: rule, group: "workplace", day: 3));
+        r = await engine.RecordFinishAsync(s.Round(1, 4, 45_000, atSeconds: 60, rule: rule, group: "workplace", day: 3));
+        Assert.Equal(new RankParts(17, 18_000, (3 * 86_400 + 40) / 2), RankScore.Decode(r.Value));
+        r = await engine.RecordFinishAsync(s.Round(1, 4, 35_000, atSeconds: 70, rule: rule, group: "workplace", day: 4));
+        Assert.Equal(new RankParts(17, 17_500, (4 * 86_400 + 70) / 2), RankScore.Decode(r.Value));
+        // A better retry in one scene: 5, 5, 5, 3 = 18, the other scenes' bests untouched.
+        r = await engine.RecordFinishAsync(s.Round(1, 5, 20_000, atSeconds: 80, rule: rule, group: "workplace", day: 5));
+        Assert.Equal(new RankParts(18, 16_000, (5 * 86_400 + 80) / 2), RankScore.Decode(r.Value));
+
+        // Groups are per person: another person's campus round is their own.
+        var other = await engine.RecordFinishAsync(s.Round(2, 5, 1_000, atSeconds: 90, rule: rule, group: "campus", day: 5));
+        Assert.Equal((5, 2L), (RankScore.Decode(other.Value).Score, other.NationalRank!.Value));
+        Assert.Equal(18, RankScore.Decode((await engine.GetMemberAsync(National(s), 1))!.Value).Score);
+        await Assert.ThrowsAsync<ArgumentException>(() => engine.RecordFinishAsync(s.Round(3, 1, rule: rule, group: null)));
+    }
+
+    [Fact]
     public async Task SumAddsEveryRound()
     {
         await using var engine = await CreateEngineAsync();
@@ -316,11 +346,14 @@ public abstract class RankingContract
         for (var i = 0; i < 500; i++)
         {
             var p = random.Next(1, 120);
+            // stage s0 best of all, s1 best of each day summed, s2 best of each group (scene) summed
+            AggregationRule[] rules = [AggregationRule.BestOfAll, AggregationRule.BestOfDaySummed, AggregationRule.BestPerGroupSummed];
             await engine.RecordFinishAsync(s.Round(p, random.Next(0, 50), random.Next(1000, 100_000), i * 60,
-                (AggregationRule)(i % 3 == 0 ? 0 : 1), "s" + (i % 3 == 0 ? 0 : 1), ["11", "1101", $"k{p % 4}"], $"o{p % 3}", day: i / 200));
+                rules[i % 3], "s" + i % 3, ["11", "1101", $"k{p % 4}"], $"o{p % 3}", day: i / 200, group: "g" + random.Next(4)));
         }
         await engine.FlushAsync();
         var before = await engine.GetTopAsync(National(s, "s1"), 50);
+        var beforeGroups = await engine.GetTopAsync(National(s, "s2"), 50);
         var live = await engine.ReconcileAsync(s.Campaign, s.All);
         Assert.True(live.Matches, string.Join('\n', live.Differences));
 
@@ -328,6 +361,7 @@ public abstract class RankingContract
         Assert.Equal(500, report.Rounds);
         Assert.Equal(s.Rounds.Select(r => r.ParticipantId).Distinct().Count(), report.Participants);
         Assert.Equal(before, await engine.GetTopAsync(National(s, "s1"), 50));
+        Assert.Equal(beforeGroups, await engine.GetTopAsync(National(s, "s2"), 50));
         var reconcile = await engine.ReconcileAsync(s.Campaign, s.All);
         Assert.True(reconcile.Matches, string.Join('\n', reconcile.Differences));
         Assert.True(reconcile.MembersChecked > 100);

@@ -11,11 +11,11 @@ sealed class TestStore
 
     public RoundFinished Round(long participant, int score, int durationMs = 60_000, double atSeconds = 0,
         AggregationRule rule = AggregationRule.BestOfAll, string stage = "main",
-        string[]? path = null, string? org = "bank-1", string? orgType = "bank", int day = 0)
+        string[]? path = null, string? org = "bank-1", string? orgType = "bank", int day = 0, string? group = null)
     {
         var at = Start.AddDays(day).AddSeconds(atSeconds);
         var round = new RoundFinished(Campaign, stage, rule, Interlocked.Increment(ref nextRoundId), participant, score, durationMs,
-            at, DateOnly.FromDateTime(at.DateTime), path ?? ["11", "1101", "110101"], org, orgType, Start);
+            at, DateOnly.FromDateTime(at.DateTime), path ?? ["11", "1101", "110101"], org, orgType, Start, group);
         lock (Rounds) Rounds.Add(round);
         return round;
     }

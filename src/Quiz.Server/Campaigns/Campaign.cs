@@ -30,7 +30,10 @@ public sealed record Campaign
 
     public Stage? Stage(string id) => Stages.FirstOrDefault(s => s.Id == id);
 
-    /// <summary>The stage open on a day, if any.</summary>
+    /// <summary>The stage whose window (days and clock times) holds an instant, if any.</summary>
+    public Stage? StageAt(DateTimeOffset instant) => Stages.FirstOrDefault(s => s.IsOpenAt(instant, Offset));
+
+    /// <summary>The stage whose days include a day, if any (its clock times aside).</summary>
     public Stage? StageOn(DateOnly day) => Stages.FirstOrDefault(s => s.StartDay <= day && day <= s.EndDay);
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -73,6 +76,8 @@ public enum Aggregation
     BestOfDaySummed,
     /// <summary>Every round counts.</summary>
     Sum,
+    /// <summary>The best round of each scene counts (ties to the shorter time), summed over the scenes.</summary>
+    BestPerSceneSummed,
 }
 
 public enum MultipleScoring

@@ -11,6 +11,8 @@ public sealed class ActiveRound
     public required Participant Participant { get; init; }
     public required Campaign Campaign { get; init; }
     public required Stage Stage { get; init; }
+    /// <summary>The scene picked for the round, when the stage has scenes.</summary>
+    public string? Scene { get; init; }
     public required DateOnly Day { get; init; }
     public required DateTimeOffset StartedAt { get; init; }
     public required DateTimeOffset Deadline { get; init; }

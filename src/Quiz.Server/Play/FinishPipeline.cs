@@ -94,7 +94,7 @@ public sealed class FinishPipeline(
         {
             ranks = await ranking.RecordFinishAsync(new RoundFinished(round.Campaign.Id, round.Stage.Id, round.Stage.Rule, committed.ResultId,
                 round.Participant.Id, score, duration, finishedAt, round.Day, rankingStore.RegionPathOf(round.Participant.RegionCode),
-                organisation?.Code, organisation?.Type, round.Campaign.Start));
+                organisation?.Code, organisation?.Type, round.Campaign.Start, round.Scene));
         }
         catch (Exception e)
         {

@@ -2,7 +2,8 @@ namespace Quiz.Server.Play;
 
 // What travels over /hubs/play. docs/protocol.md describes each one for client writers.
 
-public sealed record StartRoundRequest(string CampaignId);
+/// <param name="Scene">The scene to play, when the stage has scenes (then required); one scene a day.</param>
+public sealed record StartRoundRequest(string CampaignId, string? Scene = null);
 
 /// <summary>A question as the player sees it: options in this player's order, no key.</summary>
 public sealed record QuestionView(int Position, string QuestionId, string Type, string Stem, IReadOnlyList<string> Options);
@@ -13,7 +14,7 @@ public sealed record GivenAnswer(int Position, IReadOnlyList<int> Choices, Answe
 public sealed record RoundView(
     string RoundId, string CampaignId, string StageId, IReadOnlyList<QuestionView> Questions,
     DateTimeOffset StartedAt, DateTimeOffset Deadline, DateTimeOffset ServerNow, int? QuestionSeconds,
-    bool ShowAnswers, int AttemptsLeft, IReadOnlyList<GivenAnswer> Answers);
+    bool ShowAnswers, int AttemptsLeft, IReadOnlyList<GivenAnswer> Answers, string? Scene);
 
 public sealed record AnswerRequest(string RoundId, int Position, int[] Choices);
 
@@ -57,4 +58,7 @@ public static class PlayErrors
     public const string RateLimited = "rate-limited";
     public const string NotRegistered = "not-registered";
     public const string NoQuestions = "no-questions";
+    public const string SceneRequired = "scene-required";
+    public const string UnknownScene = "unknown-scene";
+    public const string SceneTaken = "scene-taken";
 }

@@ -10,6 +10,35 @@ namespace Quiz.Server.Play;
 /// </summary>
 public static class PlayRules
 {
+    /// <summary>
+    /// The stage a round may start in at <paramref name="now"/>, or why none: starts are allowed only
+    /// inside a stage's window (its days, from its opening time on the first to its closing time on
+    /// the last, in the campaign's offset). Rounds already in play are not cut off by the close.
+    /// </summary>
+    public static (Stage? Stage, string? Closed) OpenStage(Campaign campaign, DateTimeOffset now)
+    {
+        if (campaign.StageAt(now) is { } open) return (open, null);
+        var next = campaign.Stages.Select(s => (Stage: s, Window: s.Window(campaign.Offset))).Where(s => s.Window.Opens > now)
+            .OrderBy(s => s.Window.Opens).FirstOrDefault();
+        return next.Stage is { } stage
+            ? (null, $"{stage.Name} opens at {next.Window.Opens.ToOffset(campaign.Offset):yyyy-MM-dd HH:mm}")
+            : (null, "the campaign has ended");
+    }
+
+    /// <summary>
+    /// The scene a start asks for, checked against the stage: required (and one of the stage's) when
+    /// the stage has scenes, absent when it has none. The error is a <see cref="PlayErrors"/> code
+    /// and its text. (One scene a day per person is claimed in the store, with the attempt.)
+    /// </summary>
+    public static (Scene? Scene, string? Code, string? Error) SceneFor(Stage stage, string? requested)
+    {
+        if (stage.Scenes is not { Count: > 0 })
+            return requested is null ? (null, null, null) : (null, PlayErrors.UnknownScene, $"{stage.Name} has no scenes");
+        var choices = string.Join(", ", stage.Scenes.Select(s => s.Id));
+        if (string.IsNullOrEmpty(requested)) return (null, PlayErrors.SceneRequired, $"pick a scene: {choices}");
+        return stage.Scene(requested) is { } scene ? (scene, null, null) : (null, PlayErrors.UnknownScene, $"no scene '{requested}'; pick one of: {choices}");
+    }
+
     /// <summary>Why <paramref name="choices"/> are not a valid answer to <paramref name="question"/>, or null.</summary>
     public static string? InvalidChoices(DrawnQuestion question, int[] choices)
     {

@@ -47,9 +47,10 @@ public sealed class QuestionDraw(QuestionBank bank)
         finally { _reload.Release(); }
     }
 
-    public async Task<List<DrawnQuestion>> DrawAsync(Stage stage, string track, IReadOnlySet<string> seen, Random random, CancellationToken ct = default)
+    public async Task<List<DrawnQuestion>> DrawAsync(Stage stage, string track, IReadOnlySet<string> seen, Random random, CancellationToken ct = default,
+        Scene? scene = null)
     {
-        var tracks = stage.PoolFor(track);
+        var tracks = stage.PoolFor(track, scene);
         var pool = (await CurrentAsync(ct)).Where(q => q.Question.Tracks.Any(tracks.Contains)).ToList();
         if (pool.Count < stage.QuestionsPerRound) return [];
 

@@ -46,7 +46,10 @@ public sealed class RoundService(
         var participant = await participants.GetAsync(participantId, ct) ?? throw Error(PlayErrors.NotRegistered, "register first");
         var now = clock.GetUtcNow();
         var day = campaign.DayOf(now);
-        var stage = campaign.StageOn(day) ?? throw Error(PlayErrors.StageClosed, "no stage of this campaign is open today");
+        var (open, closed) = PlayRules.OpenStage(campaign, now);
+        var stage = open ?? throw Error(PlayErrors.StageClosed, closed!);
+        var (scene, sceneCode, sceneError) = PlayRules.SceneFor(stage, request.Scene);
+        if (sceneCode is not null) throw Error(sceneCode, sceneError!);
 
         var gate = _participantLocks[(int)(participantId % _participantLocks.Length)];
         await gate.WaitAsync(ct);
@@ -56,22 +59,24 @@ public sealed class RoundService(
             if (active.Current(participantId, campaignId, now) is { } running) return View(running, now);
 
             var seen = await store.SeenQuestionsAsync(participantId, campaignId, ct);
-            var questions = await draw.DrawAsync(stage, participant.Track, seen, Random.Shared, ct);
+            var questions = await draw.DrawAsync(stage, participant.Track, seen, Random.Shared, ct, scene);
             if (questions.Count == 0) throw Error(PlayErrors.NoQuestions, "the question pool of this stage is too small");
 
             var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
             var dayText = day.ToString("yyyy-MM-dd");
             // The attempt is claimed in the store, in the transaction that records the round, so
             // the cap holds whichever node a start reaches.
-            var left = await store.StartAsync(new RoundStore.StartedRound(id, campaignId, stage.Id, participantId, dayText, now, now + stage.RoundTime,
-                JsonSerializer.Serialize(questions.Select(q => new RoundStore.StoredRef(q.Question.Id, q.Stored.Version, q.Order)))), stage.AttemptsPerDay, ct);
-            if (left is null) throw Error(PlayErrors.NoAttemptsLeft, "all of today's attempts are used");
+            // The day's scene is claimed with it.
+            var claim = await store.StartAsync(new RoundStore.StartedRound(id, campaignId, stage.Id, participantId, dayText, now, now + stage.RoundTime,
+                JsonSerializer.Serialize(questions.Select(q => new RoundStore.StoredRef(q.Question.Id, q.Stored.Version, q.Order))), scene?.Id), stage.AttemptsPerDay, ct);
+            if (claim.SceneTaken is { } taken) throw Error(PlayErrors.SceneTaken, $"today's scene is '{taken}'; another scene can be played on another day");
+            if (claim.AttemptsLeft is not { } left) throw Error(PlayErrors.NoAttemptsLeft, "all of today's attempts are used");
 
             var round = new ActiveRound
             {
-                Id = id, Participant = participant, Campaign = campaign, Stage = stage, Day = day,
+                Id = id, Participant = participant, Campaign = campaign, Stage = stage, Scene = scene?.Id, Day = day,
                 StartedAt = now, Deadline = now + stage.RoundTime, Questions = questions,
-                AttemptsLeft = left.Value, Answers = new GivenChoice?[questions.Count], LastAnswerAt = now,
+                AttemptsLeft = left, Answers = new GivenChoice?[questions.Count], LastAnswerAt = now,
             };
             active.Add(round);
             metrics.RoundsStarted.Add(1);
@@ -96,7 +101,7 @@ public sealed class RoundService(
         return new RoundView(round.Id, round.Campaign.Id, round.Stage.Id,
             round.Questions.Select((q, i) => new QuestionView(i, q.Question.Id, q.Question.Type, q.Question.Stem,
                 q.Order.Select(o => q.Question.Options[o]).ToList())).ToList(),
-            round.StartedAt, round.Deadline, now, round.Stage.QuestionSeconds, round.Stage.ShowAnswers, round.AttemptsLeft, given);
+            round.StartedAt, round.Deadline, now, round.Stage.QuestionSeconds, round.Stage.ShowAnswers, round.AttemptsLeft, given, round.Scene);
     }
 
     // ---- answer ---------------------------------------------------------------------------

@@ -17,7 +17,10 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     public string NodeId { get; } = configuration["Server:NodeId"] is { Length: > 0 } id ? id : Environment.MachineName;
 
     public sealed record StartedRound(string Id, string CampaignId, string StageId, long ParticipantId, string Day,
-        DateTimeOffset StartedAt, DateTimeOffset Deadline, string QuestionsJson);
+        DateTimeOffset StartedAt, DateTimeOffset Deadline, string QuestionsJson, string? Scene);
+
+    /// <summary>A start's claim on its day: the attempts left after it, or null with the scene the day is taken by, if that is why.</summary>
+    public sealed record Claim(int? AttemptsLeft, string? SceneTaken);
 
     public sealed record AnswerRow(int Position, string QuestionId, int QuestionVersion, string Chosen, bool Correct, int Points, int? ElapsedMs);
 
@@ -32,29 +35,39 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
 
     /// <summary>
     /// Claims one of the day's attempts and records the round, atomically: the attempts left after
-    /// this one, or null when none was left (nothing is written then). The cap is the stage's
-    /// attempts plus any bonus an admin granted for that day.
+    /// this one, or none when none was left or the day belongs to another scene (nothing is written
+    /// then). The cap is the stage's attempts plus any bonus an admin granted for that day. The day's
+    /// scene is held on the attempts row, so one conditional upsert enforces both, on any node; a day
+    /// whose attempts were all given back (voided) is free again.
     /// </summary>
-    public Task<int?> StartAsync(StartedRound round, int attemptsPerDay, CancellationToken ct = default) =>
+    public Task<Claim> StartAsync(StartedRound round, int attemptsPerDay, CancellationToken ct = default) =>
         writer.WriteAsync(async (connection, tx) =>
         {
+            var scene = round.Scene ?? "";
             var args = new { round.ParticipantId, round.CampaignId, round.StageId, round.Day, attemptsPerDay };
             var allowed = attemptsPerDay + (await connection.ExecuteScalarAsync<int?>("""
                 SELECT extra FROM bonus_attempts
                 WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Day
                 """, args, tx) ?? 0);
             var used = await connection.ExecuteScalarAsync<int?>("""
-                INSERT INTO attempts (participant_id, campaign_id, stage_id, day, used) VALUES (@ParticipantId, @CampaignId, @StageId, @Day, 1)
-                ON CONFLICT (participant_id, campaign_id, stage_id, day) DO UPDATE SET used = attempts.used + 1
-                WHERE attempts.used < @allowed
+                INSERT INTO attempts (participant_id, campaign_id, stage_id, day, used, scene) VALUES (@ParticipantId, @CampaignId, @StageId, @Day, 1, @scene)
+                ON CONFLICT (participant_id, campaign_id, stage_id, day) DO UPDATE SET used = attempts.used + 1, scene = excluded.scene
+                WHERE attempts.used < @allowed AND (attempts.scene = excluded.scene OR attempts.used = 0)
                 RETURNING used
-                """, new { round.ParticipantId, round.CampaignId, round.StageId, round.Day, allowed }, tx);
-            if (used is not { } u || u > allowed) return (int?)null;
+                """, new { round.ParticipantId, round.CampaignId, round.StageId, round.Day, allowed, scene }, tx);
+            if (used is not { } u || u > allowed)
+            {
+                var held = await connection.QuerySingleOrDefaultAsync<(string Scene, long Used)>("""
+                    SELECT scene, used FROM attempts
+                    WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Day
+                    """, args, tx);
+                return new Claim(null, held.Used > 0 && held.Scene != scene ? held.Scene : null);
+            }
             await connection.ExecuteAsync("""
-                INSERT INTO rounds (id, campaign_id, stage_id, participant_id, day, started_at, deadline, status, questions, node)
-                VALUES (@Id, @CampaignId, @StageId, @ParticipantId, @Day, @Started, @DeadlineText, 'started', @QuestionsJson, @NodeId)
-                """, new { round.Id, round.CampaignId, round.StageId, round.ParticipantId, round.Day, Started = Utc(round.StartedAt), DeadlineText = Utc(round.Deadline), round.QuestionsJson, NodeId }, tx);
-            return allowed - u;
+                INSERT INTO rounds (id, campaign_id, stage_id, participant_id, day, started_at, deadline, status, questions, scene, node)
+                VALUES (@Id, @CampaignId, @StageId, @ParticipantId, @Day, @Started, @DeadlineText, 'started', @QuestionsJson, @Scene, @NodeId)
+                """, new { round.Id, round.CampaignId, round.StageId, round.ParticipantId, round.Day, Started = Utc(round.StartedAt), DeadlineText = Utc(round.Deadline), round.QuestionsJson, round.Scene, NodeId }, tx);
+            return new Claim(allowed - u, null);
         }, ct);
 
     /// <summary>Every question this participant has been shown in the campaign, so a draw prefers unseen ones.</summary>

@@ -11,7 +11,7 @@ namespace Quiz.Server.Rankings;
 public sealed class RankingStore(Database database, CampaignCatalog campaigns, UnitDirectory units)
 {
     private sealed record Row(long Id, string StageId, long ParticipantId, long Score, long DurationMs, string FinishedAt, string Day,
-        string RegionCode, string? OrganisationCode);
+        string RegionCode, string? OrganisationCode, string? Scene);
 
     /// <summary>The campaign's results with id above <paramref name="afterId"/>, in id order, unbuffered.</summary>
     public async IAsyncEnumerable<RoundFinished> RoundsAfter(string campaignId, long afterId, [EnumeratorCancellation] CancellationToken ct = default)
@@ -19,10 +19,12 @@ public sealed class RankingStore(Database database, CampaignCatalog campaigns, U
         var campaign = campaigns.Get(campaignId);
         if (campaign is null) yield break;
         await using var connection = await database.OpenAsync(ct);
+        // The round's scene is the group of rule best-per-scene-summed. LEFT JOIN: a result whose
+        // round row is missing (the rebuild benchmark fills results alone) still ranks.
         var rows = connection.QueryUnbufferedAsync<Row>("""
             SELECT r.id, r.stage_id AS StageId, r.participant_id AS ParticipantId, r.score, r.duration_ms AS DurationMs,
-                   r.finished_at AS FinishedAt, r.day, p.region_code AS RegionCode, p.organisation_code AS OrganisationCode
-            FROM results r JOIN participants p ON p.id = r.participant_id
+                   r.finished_at AS FinishedAt, r.day, p.region_code AS RegionCode, p.organisation_code AS OrganisationCode, ro.scene
+            FROM results r JOIN participants p ON p.id = r.participant_id LEFT JOIN rounds ro ON ro.id = r.round_id
             WHERE r.campaign_id = @campaignId AND r.id > @afterId
             ORDER BY r.id
             """, new { campaignId, afterId });
@@ -33,7 +35,7 @@ public sealed class RankingStore(Database database, CampaignCatalog campaigns, U
             var organisation = row.OrganisationCode is { } code ? units.Organisation(code) : null;
             yield return new RoundFinished(campaignId, row.StageId, stage.Rule, row.Id, row.ParticipantId, (int)row.Score, (int)row.DurationMs,
                 DateTimeOffset.Parse(row.FinishedAt, System.Globalization.CultureInfo.InvariantCulture), DateOnly.Parse(row.Day, System.Globalization.CultureInfo.InvariantCulture),
-                RegionPathOf(row.RegionCode), organisation?.Code, organisation?.Type, campaign.Start);
+                RegionPathOf(row.RegionCode), organisation?.Code, organisation?.Type, campaign.Start, row.Scene);
         }
     }
 

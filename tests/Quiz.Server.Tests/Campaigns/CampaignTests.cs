@@ -45,7 +45,8 @@ public sealed class CampaignTests : IDisposable
               "stages": [
                 { "id": "a", "name": "甲", "startDay": "2024-06-12", "endDay": "2024-06-10", "questionsPerRound": 0, "attemptsPerDay": 3,
                   "pools": { "pilots": ["general"] }, "difficulty": { "1": 5 } },
-                { "id": "b", "name": "乙", "startDay": "2024-06-11", "endDay": "2024-06-20", "roundSeconds": 60, "tieBreak": "coin-toss" }
+                { "id": "b", "name": "乙", "startDay": "2024-06-11", "endDay": "2024-06-20", "roundSeconds": 60, "tieBreak": "coin-toss",
+                  "opensAt": "10am", "scenes": [ { "id": "campus", "name": "校园", "pool": ["pilots"] } ], "aggregation": "best-per-scene-summed" }
               ]
             }
             """;
@@ -61,6 +62,8 @@ public sealed class CampaignTests : IDisposable
         Assert.Contains(errors, e => e.Contains("difficulty"));
         Assert.Contains(errors, e => e.Contains("tieBreak"));
         Assert.Contains(errors, e => e.Contains("overlap"));
+        Assert.Contains("stages[b].opensAt: a time of day like \"10:00\"", errors);
+        Assert.Contains(errors, e => e.StartsWith("stages[b].scenes[campus].pool", StringComparison.Ordinal));
         Assert.Empty(_app.Service<CampaignCatalog>().All);
     }
 

@@ -173,7 +173,7 @@ public abstract class BusContract : IAsyncLifetime
                 var player = await PlayerAsync(a);
                 var id = $"lost-{i}";
                 var now = a.Clock.GetUtcNow();
-                await store.StartAsync(new RoundStore.StartedRound(id, PlayWorld.CampaignId, "main", player, "2024-06-12", now, now.AddMinutes(5), "[]"), attemptsPerDay: 3);
+                await store.StartAsync(new RoundStore.StartedRound(id, PlayWorld.CampaignId, "main", player, "2024-06-12", now, now.AddMinutes(5), "[]", null), attemptsPerDay: 3);
                 await store.FinishAsync(new RoundStore.FinishedRound(id, PlayWorld.CampaignId, "main", player, "2024-06-12", 20 + i, 50, 2, 30_000,
                     now.AddSeconds(30), false, null, 9,
                     [.. questions.Select((q, n) => new RoundStore.AnswerRow(n, q.Id, (int)q.Version, n == i ? "" : n % 2 == 0 ? "A" : "B", n % 2 == 0, 10, 1000))]));

@@ -17,7 +17,8 @@ public sealed class QuizApplication : WebApplicationFactory<Program>
     public const string AdminKeyValue = "test-admin-key";
 
     public string DataDir { get; init; } = Path.Combine(Path.GetTempPath(), "quiz-tests", Guid.NewGuid().ToString("N"));
-    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2024, 6, 12, 2, 0, 0, TimeSpan.Zero));
+    /// <summary>The server's clock: 12 June 2024, 10:00 China Standard Time, unless the test starts it elsewhere.</summary>
+    public FakeTimeProvider Clock { get; }
 
     /// <summary>What the server gets as its clock; the fake one unless a test wraps it (timers that fire early, say).</summary>
     public Func<FakeTimeProvider, TimeProvider> ServerClock { get; init; } = clock => clock;
@@ -27,8 +28,10 @@ public sealed class QuizApplication : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings = new();
 
     /// <param name="kestrel">Serve on a real loopback socket (SignalR clients, raw HTTP) instead of in memory.</param>
-    public QuizApplication(bool kestrel = false)
+    /// <param name="now">Where the fake clock starts (a fake clock cannot go back, so a 2023 season needs its own).</param>
+    public QuizApplication(bool kestrel = false, DateTimeOffset? now = null)
     {
+        Clock = new FakeTimeProvider(now ?? new DateTimeOffset(2024, 6, 12, 2, 0, 0, TimeSpan.Zero));
         if (kestrel) UseKestrel(0);
     }
 

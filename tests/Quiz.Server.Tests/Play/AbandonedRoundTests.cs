@@ -37,8 +37,8 @@ public sealed class AbandonedRoundTests : IAsyncLifetime
         var deadline = now + TimeSpan.FromMinutes(2);
         // A round another node started (it is in that node's memory, not this one's).
         var left = await store.StartAsync(new RoundStore.StartedRound("r-of-another-node", PlayWorld.CampaignId, "main",
-            registered.Participant.ParticipantId, "2024-06-12", now, deadline, "[]"), attemptsPerDay: 3);
-        Assert.Equal(2, left);
+            registered.Participant.ParticipantId, "2024-06-12", now, deadline, "[]", null), attemptsPerDay: 3);
+        Assert.Equal(new RoundStore.Claim(2, null), left);
         await using (var connection = await _app.Service<Database>().OpenAsync())
             await connection.ExecuteAsync("UPDATE rounds SET node = 'another-node' WHERE id = 'r-of-another-node'");
 

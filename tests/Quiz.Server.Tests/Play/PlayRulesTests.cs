@@ -74,4 +74,77 @@ public sealed class PlayRulesTests
         Assert.Equal(("A", true, answered.Points), (rows[0].Chosen, rows[0].Correct, rows[0].Points));
         Assert.Equal(("", false, 0, (int?)null), (rows[1].Chosen, rows[1].Correct, rows[1].Points, rows[1].ElapsedMs));
     }
+
+    // 2024: 12 June 10:00 – 18 June 20:00, China Standard Time.
+    private static readonly Campaign Season2024 = PlayWorld.Campaign(s => s with
+    {
+        StartDay = new DateOnly(2024, 6, 12), EndDay = new DateOnly(2024, 6, 18), OpensAt = "10:00", ClosesAt = "20:00",
+    });
+
+    private static DateTimeOffset Cst(int day, int hour, int minute = 0, int second = 0) =>
+        new(2024, 6, day, hour, minute, second, TimeSpan.FromHours(8));
+
+    [Fact]
+    public void AStageOpensAtItsOpeningTimeOnTheFirstDayAndClosesAtItsClosingTimeOnTheLast()
+    {
+        Assert.Equal((null, "正式赛 opens at 2024-06-12 10:00"), Opened(Cst(12, 9, 59, 59)));
+        Assert.Equal("main", PlayRules.OpenStage(Season2024, Cst(12, 10)).Stage?.Id);
+        Assert.Equal("main", PlayRules.OpenStage(Season2024, Cst(15, 3)).Stage?.Id); // no break overnight between the ends
+        Assert.Equal("main", PlayRules.OpenStage(Season2024, Cst(18, 19, 59, 59)).Stage?.Id);
+        Assert.Equal((null, "the campaign has ended"), Opened(Cst(18, 20)));
+        Assert.Equal((null, "the campaign has ended"), Opened(Cst(18, 23)));
+    }
+
+    private static (string?, string?) Opened(DateTimeOffset now) => PlayRules.OpenStage(Season2024, now) is var (stage, why) ? (stage?.Id, why) : default;
+
+    [Fact]
+    public void AClosingTimeOf2400IsTheMidnightAfterTheLastDayAndNoTimesMeanWholeDays()
+    {
+        var stage = Season2024.Stages[0] with { OpensAt = null, ClosesAt = "24:00" };
+        var offset = TimeSpan.FromHours(8);
+        Assert.Equal((Cst(12, 0), Cst(19, 0)), stage.Window(offset));
+        Assert.True(stage.IsOpenAt(Cst(18, 23, 59, 59), offset));
+        Assert.False(stage.IsOpenAt(Cst(19, 0), offset));
+        Assert.Equal(stage.Window(offset), (stage with { ClosesAt = null }).Window(offset));
+    }
+
+    [Theory]
+    [InlineData("9:00", null, "opensAt")]
+    [InlineData("10:60", null, "opensAt")]
+    [InlineData(null, "24:01", "closesAt")]
+    [InlineData(null, "25:00", "closesAt")]
+    [InlineData("10:00", "10:00", "closesAt: not after opensAt")]
+    public void ClockTimesAreValidatedWithTheCampaign(string? opensAt, string? closesAt, string error)
+    {
+        var oneDay = PlayWorld.Campaign(s => s with { EndDay = s.StartDay, OpensAt = opensAt, ClosesAt = closesAt });
+        Assert.Contains(oneDay.Validate(), e => e.StartsWith("stages[main]." + error, StringComparison.Ordinal));
+        Assert.Empty(Season2024.Validate());
+    }
+
+    [Fact]
+    public void AStageWithScenesNeedsOneOfThemAndAStageWithoutScenesTakesNone()
+    {
+        var withScenes = Stage with { Scenes = [new Scene("campus", "校园", ["student"]), new Scene("city", "城市", ["city", "general"])] };
+        Assert.Equal("city", PlayRules.SceneFor(withScenes, "city").Scene?.Id);
+        Assert.Equal(PlayErrors.SceneRequired, PlayRules.SceneFor(withScenes, null).Code);
+        Assert.Equal(PlayErrors.UnknownScene, PlayRules.SceneFor(withScenes, "office").Code);
+        Assert.Equal((null, null, null), PlayRules.SceneFor(Stage, null));
+        Assert.Equal(PlayErrors.UnknownScene, PlayRules.SceneFor(Stage, "city").Code);
+        Assert.Equal(["city", "general"], withScenes.PoolFor("elderly", withScenes.Scene("city")));
+    }
+
+    [Fact]
+    public void ScenesAreValidatedWithTheCampaign()
+    {
+        var errors = PlayWorld.Campaign(s => s with
+        {
+            Aggregation = Aggregation.BestPerSceneSummed,
+            Scenes = [new Scene("campus", "校园", ["student"]), new Scene("campus", "又一个", ["pilots"]), new Scene("Bad Id", "x", ["general"])],
+        }).Validate();
+        Assert.Contains("stages[main].scenes: id 'campus' is used twice", errors);
+        Assert.Contains(errors, e => e.StartsWith("stages[main].scenes[campus].pool", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("stages[main].scenes: each id", StringComparison.Ordinal));
+        Assert.Contains("stages[main].aggregation: best-per-scene-summed needs scenes",
+            PlayWorld.Campaign(s => s with { Aggregation = Aggregation.BestPerSceneSummed }).Validate());
+    }
 }

@@ -4,12 +4,15 @@ export interface Region { code: string; name: string; level: string; hasChildren
 export interface Organisation { code: string; name: string; type: string; regionCode: string }
 
 export interface Stage {
-  id: string; name: string; startDay: string; endDay: string;
+  id: string; name: string; startDay: string; endDay: string; opensAt?: string | null; closesAt?: string | null;
   questionsPerRound: number; roundSeconds: number | null; questionSeconds: number | null;
-  attemptsPerDay: number; aggregation: "best" | "best-of-day-summed" | "sum"; showAnswers: boolean;
+  attemptsPerDay: number; aggregation: "best" | "best-of-day-summed" | "best-per-scene-summed" | "sum"; showAnswers: boolean;
   points?: { single: number; multiple: number; trueFalse: number };
   multipleScoring?: string; pools?: Record<string, string[]>; difficulty?: Record<string, number>;
+  scenes?: Scene[];
 }
+/** A scene the participant picks for a round (StartRound's `scene`), one a day. */
+export interface Scene { id: string; name: string; pool: string[] }
 export interface Campaign { id: string; name: string; description: string | null; utcOffset: string; stages: Stage[] }
 
 export interface Participant {
@@ -23,7 +26,7 @@ export interface GivenAnswer { position: number; choices: number[]; result: Answ
 export interface RoundView {
   roundId: string; campaignId: string; stageId: string; questions: QuestionView[];
   startedAt: string; deadline: string; serverNow: string; questionSeconds: number | null;
-  showAnswers: boolean; attemptsLeft: number; answers: GivenAnswer[];
+  showAnswers: boolean; attemptsLeft: number; answers: GivenAnswer[]; scene: string | null;
 }
 export interface ReviewedQuestion { position: number; chosen: number[]; key: number[]; correct: boolean; explanation: string; source: string }
 export interface RoundResult {
