@@ -19,13 +19,23 @@ public static class RankingsApi
         open.MapGet("/units", Units).WithSummary("Units of a level ranked by a metric, for the campaign or one day.");
 
         var admin = routes.MapGroup("/api/admin/rankings/{campaignId}").WithTags("Rankings").RequireAdmin();
-        admin.MapPost("/rebuild", async Task<Results<Ok<RebuildReport>, NotFound>> (string campaignId, CampaignCatalog campaigns, RankingService rankings, CancellationToken ct) =>
-            campaigns.Get(campaignId) is null ? TypedResults.NotFound() : TypedResults.Ok((await rankings.RebuildAsync(campaignId, ct)).Rebuild))
+        admin.MapPost("/rebuild", async Task<Results<Ok<RebuildReport>, NotFound, ProblemHttpResult>> (string campaignId, CampaignCatalog campaigns, RankingService rankings, CancellationToken ct) =>
+            campaigns.Get(campaignId) is null ? TypedResults.NotFound() : await Unavailable(async () => TypedResults.Ok((await rankings.RebuildAsync(campaignId, ct)).Rebuild)))
             .WithSummary("Rebuild every board of the campaign from the store.");
-        admin.MapGet("/reconcile", async Task<Results<Ok<ReconcileReport>, NotFound>> (string campaignId, CampaignCatalog campaigns, RankingService rankings, CancellationToken ct) =>
-            campaigns.Get(campaignId) is null ? TypedResults.NotFound() : TypedResults.Ok(await rankings.ReconcileAsync(campaignId, ct)))
+        admin.MapGet("/reconcile", async Task<Results<Ok<ReconcileReport>, NotFound, ProblemHttpResult>> (string campaignId, CampaignCatalog campaigns, RankingService rankings, CancellationToken ct) =>
+            campaigns.Get(campaignId) is null ? TypedResults.NotFound() : await Unavailable(async () => TypedResults.Ok(await rankings.ReconcileAsync(campaignId, ct))))
             .WithSummary("Compare the boards with a recomputation from the store.");
         return routes;
+    }
+
+    /// <summary>The ranking store away (Redis down or restarting): 503 with a reason, not a 500.</summary>
+    private static async Task<Results<Ok<T>, NotFound, ProblemHttpResult>> Unavailable<T>(Func<Task<Ok<T>>> call)
+    {
+        try { return await call(); }
+        catch (RankingUnavailableException e)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The ranking store is unavailable", detail: e.Message);
+        }
     }
 
     private static async Task<Results<Ok<List<RankingService.Entry>>, NotFound>> Top(
