@@ -42,7 +42,7 @@ public sealed class QuestionStatsConsumer(StoreWriter writer) : IConsumer<Batch<
                 INSERT INTO question_stats (question_id, question_version, answered, correct, option_counts)
                 VALUES (@id, @version, @Answered, @Correct, @Counts)
                 ON CONFLICT (question_id, question_version) DO UPDATE SET
-                    answered = answered + excluded.answered, correct = correct + excluded.correct, option_counts = excluded.option_counts
+                    answered = question_stats.answered + excluded.answered, correct = question_stats.correct + excluded.correct, option_counts = excluded.option_counts
                 """, new { id, version, s.Answered, s.Correct, Counts = JsonSerializer.Serialize(counts) }, tx);
         }
         return true;

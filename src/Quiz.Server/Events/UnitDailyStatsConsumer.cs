@@ -41,10 +41,10 @@ public sealed class UnitDailyStatsConsumer(StoreWriter writer) : IConsumer<Batch
                 INSERT INTO unit_daily_stats (campaign_id, unit_kind, unit_code, day, new_participants, participants, rounds, points)
                 VALUES (@CampaignId, @Kind, @Code, @Day, @New, @Distinct, @Rounds, @Points)
                 ON CONFLICT (campaign_id, unit_kind, unit_code, day) DO UPDATE SET
-                    new_participants = new_participants + excluded.new_participants,
-                    participants = participants + excluded.participants,
-                    rounds = rounds + excluded.rounds,
-                    points = points + excluded.points
+                    new_participants = unit_daily_stats.new_participants + excluded.new_participants,
+                    participants = unit_daily_stats.participants + excluded.participants,
+                    rounds = unit_daily_stats.rounds + excluded.rounds,
+                    points = unit_daily_stats.points + excluded.points
                 """, new { key.CampaignId, key.Kind, key.Code, key.Day, s.New, s.Distinct, s.Rounds, s.Points }, tx);
         return true;
     }
