@@ -43,6 +43,7 @@ public sealed class PostgresServerFixture : IAsyncLifetime
         if (!File.Exists(Path.Combine(Bin, "initdb")))
             throw new InvalidOperationException("PostgreSQL 15 is not installed (apt-get install -y postgresql).");
         await RunAsync(Command(Path.Combine(Bin, "initdb"), "-D", _dir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"));
+        StartReaper();
         await StartAsync();
     }
 
@@ -116,7 +117,31 @@ public sealed class PostgresServerFixture : IAsyncLifetime
     {
         try { await StopAsync(); }
         catch (Exception) { _process?.Kill(entireProcessTree: true); }
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        // The postmaster's children may still be closing files for a moment after it exits.
+        for (var i = 0; i < 20 && Directory.Exists(_dir); i++)
+        {
+            try { Directory.Delete(_dir, recursive: true); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { await Task.Delay(100); }
+        }
+    }
+
+    /// <summary>
+    /// A test host that is killed, or that ends before the shared server's exit handler is done,
+    /// must not leave a PostgreSQL running or its folder behind: a small shell of its own session
+    /// waits for this process to end, then stops the server and removes the folder (when the
+    /// fixture did so already, it finds nothing to do).
+    /// </summary>
+    private void StartReaper()
+    {
+        var script = $$"""
+            while kill -0 {{Environment.ProcessId}} 2>/dev/null; do sleep 1; done
+            [ -f '{{_dir}}/postmaster.pid' ] && kill -INT "$(head -n 1 '{{_dir}}/postmaster.pid')" 2>/dev/null
+            for i in $(seq 100); do [ -f '{{_dir}}/postmaster.pid' ] || break; sleep 0.2; done
+            rm -rf '{{_dir}}'
+            """;
+        var start = new ProcessStartInfo("setsid") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "sh", "-c", script }) start.ArgumentList.Add(a);
+        using var reaper = Process.Start(start)!;
     }
 
     /// <summary>The command as the postgres user when we are root (PostgreSQL refuses to run as root), else as ourselves.</summary>
