@@ -7,12 +7,13 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the tests talk to: a real redis-server and rabbitmq-server (tests start their
-# own on free loopback ports, so nothing is left running); chromium and a Chinese font for the
-# browser tests.
+# Debian packages the tests talk to: a real redis-server, rabbitmq-server and PostgreSQL 15 (tests
+# start their own on free loopback ports in temporary folders, so nothing is left running);
+# chromium and a Chinese font for the browser tests.
 packages=()
 command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || packages+=(rabbitmq-server)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || packages+=(postgresql)
 command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 fc-list 2>/dev/null | grep -qi wqy || packages+=(fonts-wqy-microhei)
 if [ ${#packages[@]} -gt 0 ]; then
@@ -27,8 +28,19 @@ rm -rf "$results"
 dotnet test Quiz.sln --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
 status=$?
 
+# The store's second provider: the play, durability, projection, ranking, registration and account
+# tests again, each test class on a database of its own on a PostgreSQL the tests start
+# (QUIZ_TEST_STORE=postgres). Skipped, like the load smoke test, when dotnet test got arguments.
+if [ $# -eq 0 ]; then
+  echo "The store tests again on PostgreSQL (QUIZ_TEST_STORE=postgres) ..."
+  QUIZ_TEST_STORE=postgres dotnet test tests/Quiz.Server.Tests --no-build --logger "trx" --logger "console;verbosity=minimal" \
+    --results-directory "$results/postgres" \
+    --filter "FullyQualifiedName~Quiz.Server.Tests.Play|FullyQualifiedName~Quiz.Server.Tests.Events|FullyQualifiedName~Quiz.Server.Tests.Rankings|FullyQualifiedName~Quiz.Server.Tests.Participants|FullyQualifiedName~Quiz.Server.Tests.Accounts.AccountTests"
+  [ $? -eq 0 ] || status=1
+fi
+
 passed=0; failed=0
-for trx in "$results"/*.trx; do
+for trx in "$results"/*.trx "$results"/postgres/*.trx; do
   [ -f "$trx" ] || continue
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
   p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")

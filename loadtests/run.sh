@@ -4,13 +4,15 @@
 # Self-contained: publishes the server in Release (into loadtests/results/server, with its own
 # obj/ so it does not collide with other builds), builds the generator (loadtests/Quiz.LoadTests),
 # starts the server on a free loopback port with a fresh data folder (and its own redis-server
-# with --redis), runs the scenario, stops everything it started, and ends with one line:
+# with --redis, its own PostgreSQL 15 with --store postgres), runs the scenario, stops everything it started, and ends with one line:
 #   errors=<n> answers/s=<x> p99_ms=<y> echo_ratio=<r> connections=<c>
 # The exit code is non-zero when any request failed: `loadtests/run.sh smoke` is the CI check
 # (200 participants, full rounds, ~15 s).
 #
 # Options of this script (the others go to the generator: `--help` lists them):
 #   --redis        rank on Redis (--Ranking:Engine=Redis) instead of in-process
+#   --store S      sqlite (default) or postgres: a fresh PostgreSQL 15 cluster of its own (initdb in a
+#                  temporary folder, run as the postgres user when root; --Storage:Provider=Postgres)
 #   --no-build     use the server and generator built by an earlier run
 #   --counters     record dotnet-counters (System.Runtime, Kestrel, SignalR) of the server to a CSV
 #   --trace S      record a dotnet-trace CPU sample of the server for S seconds, --trace-after D
@@ -26,10 +28,11 @@ if [ -z "$scenario" ] || [[ "$scenario" == -* ]]; then
 fi
 shift
 
-redis=false; build=true; counters=false; trace=0; trace_after=20; pass=()
+store=sqlite; redis=false; build=true; counters=false; trace=0; trace_after=20; pass=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --redis) redis=true ;;
+    --store) store="$2"; shift ;;
     --no-build) build=false ;;
     --counters) counters=true ;;
     --trace) trace="$2"; shift ;;
@@ -70,7 +73,7 @@ generator_dll="$root/loadtests/Quiz.LoadTests/bin/Release/net10.0/Quiz.LoadTests
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 work="$(mktemp -d)"
 stamp="$(date +%Y%m%d-%H%M%S)"
-server_pid=""; redis_pid=""; counters_pid=""; trace_pid=""
+server_pid=""; redis_pid=""; counters_pid=""; trace_pid=""; pg_pid=""; pg_dir=""
 
 stop_pid() { # stop_pid PID: TERM, then KILL after 20 s; only processes this script started
   local pid="$1" i
@@ -82,9 +85,14 @@ stop_pid() { # stop_pid PID: TERM, then KILL after 20 s; only processes this scr
 }
 cleanup() {
   stop_pid "$trace_pid"; stop_pid "$counters_pid"; stop_pid "$server_pid"; stop_pid "$redis_pid"
+  if [ -n "$pg_pid" ]; then # a fast shutdown to the postmaster itself (runuser stands between)
+    [ -f "$pg_dir/postmaster.pid" ] && kill -INT "$(head -n 1 "$pg_dir/postmaster.pid")" 2>/dev/null || true
+    stop_pid "$pg_pid"
+  fi
+  [ -n "$pg_dir" ] && rm -rf "$pg_dir"
   [ -f "$work/server.log" ] && cp "$work/server.log" "$results/$scenario-$stamp.server.log"
   rm -rf "$work"
-  trace_pid=""; counters_pid=""; server_pid=""; redis_pid=""
+  trace_pid=""; counters_pid=""; server_pid=""; redis_pid=""; pg_pid=""; pg_dir=""
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -101,6 +109,28 @@ if $redis; then
   engine=(--Ranking:Engine=Redis "--Ranking:Redis=127.0.0.1:$redis_port")
 fi
 
+storage=()
+case "$store" in
+  sqlite) ;;
+  postgres)
+    pg_bin=/usr/lib/postgresql/15/bin
+    [ -x "$pg_bin/initdb" ] || { log "PostgreSQL 15 is needed for --store postgres: apt-get install -y postgresql"; exit 1; }
+    pg_dir="$(mktemp -d /tmp/quiz-load-pg.XXXXXX)"
+    as_pg=(); [ "$(id -u)" -eq 0 ] && { chown postgres: "$pg_dir"; as_pg=(runuser -u postgres --); }
+    "${as_pg[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$work/initdb.log" 2>&1 \
+      || { log "initdb failed:"; tail -n 20 "$work/initdb.log" >&2; exit 1; }
+    pg_port="$(free_port)"
+    # Defaults otherwise (fsync on, synchronous_commit on): a finish is on disk before its reply, as on SQLite.
+    "${as_pg[@]}" "$pg_bin/postgres" -D "$pg_dir/data" -p "$pg_port" -k "$pg_dir" -c listen_addresses=127.0.0.1 \
+      -c max_connections=200 >"$work/postgres.log" 2>&1 &
+    pg_pid=$!
+    for _ in $(seq 300); do "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" && break; sleep 0.1; done
+    "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" || { log "PostgreSQL did not start:"; tail -n 20 "$work/postgres.log" >&2; exit 1; }
+    storage=(--Storage:Provider=Postgres "--Storage:ConnectionString=Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres")
+    ;;
+  *) log "--store: sqlite or postgres"; exit 2 ;;
+esac
+
 port="$(free_port)"
 admin_key="load-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 url="http://127.0.0.1:$port"
@@ -110,7 +140,7 @@ url="http://127.0.0.1:$port"
 (cd "$results/server" && exec dotnet "$server_dll" --urls "$url" "--Storage:DataDir=$work/data" "--Admin:ApiKey=$admin_key" \
   "--Seed:Path=$root/question-bank" \
   --RateLimits:RegistrationsPerMinutePerAddress=1000000 --RateLimits:RoundStartsPerMinutePerAddress=1000000 \
-  --RateLimits:RoundStartsPerMinutePerParticipant=1000 --Logging:LogLevel:Default=Warning "${engine[@]}" \
+  --RateLimits:RoundStartsPerMinutePerParticipant=1000 --Logging:LogLevel:Default=Warning "${engine[@]}" "${storage[@]}" \
   >"$work/server.log" 2>&1) &
 server_pid=$!
 up=false
@@ -120,7 +150,7 @@ for _ in $(seq 600); do
   sleep 0.1
 done
 $up || { log "the server did not come up within 60 s:"; tail -n 30 "$work/server.log" >&2; exit 1; }
-log "server $server_pid on $url$($redis && echo ", ranking on redis-server $redis_pid :$redis_port")"
+log "server $server_pid on $url$($redis && echo ", ranking on redis-server $redis_pid :$redis_port")$([ -n "$pg_pid" ] && echo ", store on PostgreSQL :$pg_port")"
 
 if $counters; then
   if command -v dotnet-counters >/dev/null || [ -x "$HOME/.dotnet/tools/dotnet-counters" ]; then

@@ -78,7 +78,7 @@ public sealed class AccountStore(Database database, UnitDirectory units, TimePro
         }
         var failures = await connection.ExecuteScalarAsync<int>("""
             INSERT INTO login_failures (name, failures) VALUES (@name, 1)
-            ON CONFLICT (name) DO UPDATE SET failures = failures + 1
+            ON CONFLICT (name) DO UPDATE SET failures = login_failures.failures + 1
             RETURNING failures
             """, new { name });
         if (failures < FreeFailures) return new(null, null);

@@ -46,7 +46,7 @@ public sealed class StaffSessions(Database database, TimeProvider clock)
         var row = await connection.QuerySingleOrDefaultAsync<(string? Name, string Role, string? Unit, string Expires)>("""
             SELECT a.name, a.role, a.unit_code, s.expires_at
             FROM staff_sessions s JOIN accounts a ON a.name = s.account_name
-            WHERE s.id = @id AND s.ended_at IS NULL AND s.role = a.role AND s.unit_code IS a.unit_code
+            WHERE s.id = @id AND s.ended_at IS NULL AND s.role = a.role AND s.unit_code IS NOT DISTINCT FROM a.unit_code
             """, new { id });
         return row.Name is not null
             && string.Equals(row.Name, user.Identity?.Name, StringComparison.OrdinalIgnoreCase)

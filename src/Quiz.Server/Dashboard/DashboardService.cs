@@ -79,9 +79,11 @@ public sealed class DashboardService(RankingService rankings, UnitDirectory unit
     {
         await using var connection = await database.OpenAsync(ct);
         var (kind, codes) = Members(code);
-        return (await connection.QueryAsync<DayStats>("""
-            SELECT day, SUM(new_participants) AS NewParticipants, SUM(participants) AS Participants, SUM(rounds) AS Rounds, SUM(points) AS Points
-            FROM unit_daily_stats WHERE campaign_id = @campaignId AND unit_kind = @kind AND unit_code IN @codes
+        // CAST: PostgreSQL sums bigints into numeric.
+        return (await connection.QueryAsync<DayStats>($"""
+            SELECT day, CAST(SUM(new_participants) AS BIGINT) AS NewParticipants, CAST(SUM(participants) AS BIGINT) AS Participants,
+                   CAST(SUM(rounds) AS BIGINT) AS Rounds, CAST(SUM(points) AS BIGINT) AS Points
+            FROM unit_daily_stats WHERE campaign_id = @campaignId AND unit_kind = @kind AND unit_code {database.InList("codes")}
             GROUP BY day ORDER BY day
             """, new { campaignId, kind, codes })).ToList();
     }
@@ -102,9 +104,9 @@ public sealed class DashboardService(RankingService rankings, UnitDirectory unit
         var childCodes = code is null ? units.Children(null).Select(r => r.Code).ToArray()
             : units.Region(code) is not null ? units.Children(code).Select(r => r.Code).ToArray() : [];
         var (kind, own) = Members(code);
-        var rows = (await connection.QueryAsync<(string Code, long New, long Participants, long Rounds, long Points)>("""
+        var rows = (await connection.QueryAsync<(string Code, long New, long Participants, long Rounds, long Points)>($"""
             SELECT unit_code, new_participants, participants, rounds, points FROM unit_daily_stats
-            WHERE campaign_id = @campaignId AND day = @day AND unit_kind = @kind AND unit_code IN @codes
+            WHERE campaign_id = @campaignId AND day = @day AND unit_kind = @kind AND unit_code {database.InList("codes")}
             """, new { campaignId, day = day.ToString("yyyy-MM-dd"), kind, codes = own.Concat(childCodes).Distinct().ToArray() }))
             .ToDictionary(r => r.Code);
 

@@ -86,7 +86,7 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     private static async Task<Committed?> InsertFinishAsync(DbConnection connection, DbTransaction tx, FinishedRound r)
     {
         var before = await connection.QuerySingleAsync<(long? Existing, long InCampaign, long OnDay)>("""
-            SELECT (SELECT id FROM results WHERE round_id = @RoundId), COUNT(*), COALESCE(SUM(day = @Day), 0)
+            SELECT (SELECT id FROM results WHERE round_id = @RoundId), COUNT(*), COALESCE(SUM(CASE WHEN day = @Day THEN 1 ELSE 0 END), 0)
             FROM results WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId
             """, new { r.RoundId, r.ParticipantId, r.CampaignId, r.Day }, tx);
         if (before.Existing is { } id) return new Committed(id, false, false, AlreadyFinished: true);
@@ -100,7 +100,9 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
             """, new
         {
             r.RoundId, r.CampaignId, r.StageId, r.ParticipantId, r.Day, r.Score, r.MaxScore, r.Correct, r.DurationMs, r.AttemptsLeft,
-            Finished = r.FinishedAt.ToString("O"), r.AutoFinished, r.Flagged, FirstInCampaign = before.InCampaign == 0, FirstOfDay = before.OnDay == 0,
+            // 0/1 integers, not booleans: the same columns on SQLite and PostgreSQL (Npgsql will not put a bool in a bigint).
+            Finished = r.FinishedAt.ToString("O"), AutoFinished = r.AutoFinished ? 1 : 0, r.Flagged,
+            FirstInCampaign = before.InCampaign == 0 ? 1 : 0, FirstOfDay = before.OnDay == 0 ? 1 : 0,
         }, tx);
         if (r.Answers.Count > 0)
         {
@@ -112,7 +114,7 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
                 parameters.Add($"q{i}", a.QuestionId);
                 parameters.Add($"v{i}", a.QuestionVersion);
                 parameters.Add($"c{i}", a.Chosen);
-                parameters.Add($"k{i}", a.Correct);
+                parameters.Add($"k{i}", a.Correct ? 1 : 0);
                 parameters.Add($"s{i}", a.Points);
                 parameters.Add($"e{i}", a.ElapsedMs);
             }

@@ -110,7 +110,7 @@ public sealed class RankingService(
         if (entries.Count == 0) return [];
         await using var connection = await database.OpenAsync(ct);
         var people = (await connection.QueryAsync<(long Id, string Nickname, string RegionCode)>(
-                "SELECT id, nickname, region_code FROM participants WHERE id IN @ids", new { ids = entries.Select(e => e.ParticipantId).ToArray() }))
+                $"SELECT id, nickname, region_code FROM participants WHERE id {database.InList("ids")}", new { ids = entries.Select(e => e.ParticipantId).ToArray() }))
             .ToDictionary(p => p.Id);
         return entries.Select(e =>
         {

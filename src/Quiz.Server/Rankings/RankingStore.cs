@@ -48,7 +48,7 @@ public sealed class RankingStore(Database database, CampaignCatalog campaigns, U
         var stages = campaigns.Get(campaignId)?.Stages.Select(s => s.Id).ToArray() ?? [];
         await using var connection = await database.OpenAsync(ct);
         return await connection.QuerySingleAsync<(long, long)>(
-            "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM results WHERE campaign_id = @campaignId AND id <= @upToId AND stage_id IN @stages",
+            $"SELECT COUNT(*), COALESCE(MAX(id), 0) FROM results WHERE campaign_id = @campaignId AND id <= @upToId AND stage_id {database.InList("stages")}",
             new { campaignId, upToId, stages });
     }
 

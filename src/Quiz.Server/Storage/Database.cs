@@ -1,22 +1,38 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Quiz.Server.Storage;
 
 /// <summary>
-/// Opens connections to the store. SQLite in WAL mode: readers never block the one writer, and a
-/// committed transaction survives a killed process.
+/// Opens connections to the store: the seam between the embedded SQLite file and a PostgreSQL
+/// shared by many nodes. The SQL above it is written once for both (a few statements switch on
+/// <see cref="IsPostgres"/> where the dialects cannot meet); the migrations get a dialect rewrite
+/// (<see cref="Migrator"/>).
+/// SQLite runs in WAL mode: readers never block the one writer, and a committed transaction
+/// survives a killed process. PostgreSQL keeps its default synchronous_commit = on: a COMMIT
+/// returns once it is flushed to the WAL, so rule 2 holds there too.
 /// </summary>
-public sealed class Database
+public sealed class Database : IAsyncDisposable
 {
-    private readonly string _connectionString;
+    private readonly string _sqlite = "";
+    private readonly NpgsqlDataSource? _postgres;
 
     public Database(IOptions<StorageOptions> options)
     {
-        var path = options.Value.DatabasePath;
+        var settings = options.Value;
+        settings.Validate();
+        Provider = settings.Provider;
+        if (Provider == StorageProvider.Postgres)
+        {
+            _postgres = NpgsqlDataSource.Create(settings.ConnectionString!);
+            FilePath = "";
+            return;
+        }
+        var path = settings.DatabasePath;
         DataFolder.Create(Path.GetDirectoryName(path)!);
-        _connectionString = new SqliteConnectionStringBuilder
+        _sqlite = new SqliteConnectionStringBuilder
         {
             DataSource = path,
             Mode = SqliteOpenMode.ReadWriteCreate,
@@ -26,11 +42,17 @@ public sealed class Database
         FilePath = path;
     }
 
+    public StorageProvider Provider { get; }
+
+    public bool IsPostgres => Provider == StorageProvider.Postgres;
+
+    /// <summary>The SQLite file; empty on PostgreSQL.</summary>
     public string FilePath { get; }
 
     public async Task<DbConnection> OpenAsync(CancellationToken ct = default)
     {
-        var connection = new SqliteConnection(_connectionString);
+        if (_postgres is not null) return await _postgres.OpenConnectionAsync(ct);
+        var connection = new SqliteConnection(_sqlite);
         await connection.OpenAsync(ct);
         // Per-connection settings: SQLite does not remember them in the file.
         // synchronous=FULL: a commit is on disk before we tell anyone it happened (rule 2);
@@ -40,4 +62,22 @@ public sealed class Database
         await pragma.ExecuteNonQueryAsync(ct);
         return connection;
     }
+
+    /// <summary>
+    /// "column IN list" for a list parameter. Dapper expands <c>IN @list</c> into one parameter per
+    /// item on SQLite, but hands Npgsql the whole array as one parameter, which PostgreSQL takes
+    /// only as <c>= ANY(@list)</c>.
+    /// </summary>
+    public string InList(string parameter) => IsPostgres ? $"= ANY(@{parameter})" : $"IN @{parameter}";
+
+    /// <summary>
+    /// After PostgreSQL went away and came back, every idle pooled connection is dead: drop them
+    /// all at once rather than let each fail one request.
+    /// </summary>
+    public void ForgetBrokenConnections(Exception e)
+    {
+        if (_postgres is not null && e is NpgsqlException { IsTransient: true }) _postgres.Clear();
+    }
+
+    public ValueTask DisposeAsync() => _postgres?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

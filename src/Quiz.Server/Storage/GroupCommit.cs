@@ -58,25 +58,44 @@ public sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
             }
             catch (Exception batchError) when (batch.Count > 1)
             {
+                _database.ForgetBrokenConnections(batchError);
                 // One bad item must not fail its neighbours: retry each alone.
                 _logger.LogWarning(batchError, "A batch of {Count} writes failed; committing them one by one", batch.Count);
                 foreach (var pending in batch)
                 {
                     try { pending.Done.TrySetResult((await ApplyAsync([pending])).Results[0]); }
-                    catch (Exception e) { pending.Done.TrySetException(e); }
+                    catch (Exception e)
+                    {
+                        _database.ForgetBrokenConnections(e);
+                        pending.Done.TrySetException(e);
+                    }
                 }
             }
             catch (Exception e)
             {
+                _database.ForgetBrokenConnections(e);
                 batch[0].Done.TrySetException(e);
             }
         }
     }
 
+    /// <summary>The advisory lock every node's group commit takes in turn on PostgreSQL ("QUIZCMT").</summary>
+    public const long CommitTurnLock = 0x5155_495A_434D_54;
+
     private async Task<(TResult[] Results, TimeSpan Commit)> ApplyAsync(List<Pending> batch)
     {
         await using var connection = await _database.OpenAsync();
         await using var tx = await connection.BeginTransactionAsync();
+        if (_database.IsPostgres)
+        {
+            // Nodes take turns to commit, so ids drawn from an identity (results.id) become visible
+            // in the order they were drawn, as on SQLite's single writer: the ranking and the
+            // projections catch up by "id > watermark" and would skip a lower id committed later.
+            await using var turn = connection.CreateCommand();
+            turn.Transaction = tx;
+            turn.CommandText = $"SELECT pg_advisory_xact_lock({CommitTurnLock})";
+            await turn.ExecuteNonQueryAsync();
+        }
         var results = new TResult[batch.Count];
         for (var i = 0; i < batch.Count; i++) results[i] = await _apply(connection, tx, batch[i].Item);
         var committing = System.Diagnostics.Stopwatch.GetTimestamp();

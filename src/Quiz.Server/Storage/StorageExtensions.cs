@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Quiz.Server.Storage;
@@ -10,6 +11,7 @@ public static class StorageExtensions
         builder.Services.AddSingleton<Database>();
         builder.Services.AddSingleton<Migrator>();
         builder.Services.AddSingleton<StoreWriter>();
+        builder.Services.Configure<HubOptions>(options => options.AddFilter<StoreUnavailableFilter>());
         builder.Services.TryAddSingleton(TimeProvider.System);
         return builder;
     }

@@ -21,6 +21,9 @@ public sealed class CliTests : IDisposable
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(server);
         foreach (var arg in args) start.ArgumentList.Add(arg);
+        // On the PostgreSQL run a command goes to the database that goes with its data folder, as the servers do.
+        if (Infrastructure.PostgresServerFixture.TestStoreIsPostgres && args.FirstOrDefault(a => a.StartsWith("--Storage:DataDir=")) is { } dataDir)
+            foreach (var arg in Infrastructure.PostgresServerFixture.Shared.ServerSettings(dataDir["--Storage:DataDir=".Length..])) start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();

@@ -37,7 +37,13 @@ public sealed class ProcessWorld : IDisposable
         (await PlayWorld.RegisterAsync(http, server.Codes,
             new { nickname = $"玩家{i}", mobile = PlayWorld.NextMobile(), regionCode = region, organisationCode = organisation, track = "general" })).Token;
 
-    public SqliteConnection OpenStore() => new($"Data Source={Path.Combine(DataDir, "quiz.db")}");
+    /// <summary>The store the servers of this world use, to look at it directly.</summary>
+    public System.Data.Common.DbConnection OpenStore() => PostgresServerFixture.TestStoreIsPostgres
+        ? new Npgsql.NpgsqlConnection(PostgresServerFixture.Shared.DatabaseFor(DataDir))
+        : new SqliteConnection($"Data Source={Path.Combine(DataDir, "quiz.db")}");
+
+    /// <summary>This world's database on a PostgreSQL server of the test's own.</summary>
+    public System.Data.Common.DbConnection OpenStoreOn(PostgresServerFixture postgres) => new Npgsql.NpgsqlConnection(postgres.DatabaseFor(DataDir));
 
     public void Dispose()
     {

@@ -10,7 +10,9 @@ namespace Quiz.Server.Tests.Infrastructure;
 
 /// <summary>
 /// The server in memory over its own empty store in a temporary folder, with a fake clock. Each test
-/// class gets its own, so tests never see each other's data.
+/// class gets its own, so tests never see each other's data. With QUIZ_TEST_STORE=postgres the
+/// store is a database of its own on the run's PostgreSQL instead (the same one for the same data
+/// folder, so a test that restarts the server on its folder finds its data again).
 /// </summary>
 public sealed class QuizApplication : WebApplicationFactory<Program>
 {
@@ -61,6 +63,11 @@ public sealed class QuizApplication : WebApplicationFactory<Program>
         builder.UseSetting("RateLimits:RoundStartsPerMinutePerAddress", "100000");
         builder.UseSetting("RateLimits:RoundStartsPerMinutePerParticipant", "100000");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        if (PostgresServerFixture.TestStoreIsPostgres)
+        {
+            builder.UseSetting("Storage:Provider", "Postgres");
+            builder.UseSetting("Storage:ConnectionString", PostgresServerFixture.Shared.DatabaseFor(_settings.GetValueOrDefault("Storage:DataDir") ?? DataDir));
+        }
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton(ServerClock(Clock));

@@ -209,6 +209,7 @@ public sealed class RegistrationTests : IAsyncLifetime
         Assert.Equal(64, row.Hash.Length);
         Assert.Equal(64, codeHash!.Length);
         Assert.NotEqual(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(code))), codeHash);
+        if (_app.Service<Database>().IsPostgres) return; // no file to read: the rows above are all there is
         var dump = System.Text.Encoding.ASCII.GetString(await File.ReadAllBytesAsync(_app.Service<Database>().FilePath));
         var wal = _app.Service<Database>().FilePath + "-wal";
         if (File.Exists(wal)) dump += System.Text.Encoding.ASCII.GetString(await File.ReadAllBytesAsync(wal));
