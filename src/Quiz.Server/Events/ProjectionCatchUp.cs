@@ -102,19 +102,20 @@ public sealed class ProjectionCatchUp(Database database, StoreWriter writer, Uni
     private sealed record AnswerRow(long ResultId, string QuestionId, long QuestionVersion, string Chosen, long Correct);
 
     /// <summary>The events these results would have published: the same fields, from the store.</summary>
-    internal static async Task<List<RoundCompleted>> LoadAsync(DbConnection connection, UnitDirectory units, IReadOnlyList<long> ids)
+    internal static async Task<List<RoundCompleted>> LoadAsync(DbConnection connection, UnitDirectory units, IReadOnlyList<long> list)
     {
-        var rows = await connection.QueryAsync<ResultRow>("""
+        var ids = list.ToArray();
+        var rows = await connection.QueryAsync<ResultRow>($"""
             SELECT r.id, r.round_id AS RoundId, r.campaign_id AS CampaignId, r.stage_id AS StageId, r.participant_id AS ParticipantId, r.day,
                    r.score, r.max_score AS MaxScore, r.duration_ms AS DurationMs, r.finished_at AS FinishedAt,
                    r.first_in_campaign AS FirstInCampaign, r.first_of_day AS FirstOfDay,
                    p.region_code AS RegionCode, p.organisation_code AS OrganisationCode
             FROM results r JOIN participants p ON p.id = r.participant_id
-            WHERE r.id IN @ids ORDER BY r.id
+            WHERE r.id {Database.InList(connection, "ids")} ORDER BY r.id
             """, new { ids });
-        var answers = (await connection.QueryAsync<AnswerRow>("""
+        var answers = (await connection.QueryAsync<AnswerRow>($"""
             SELECT result_id AS ResultId, question_id AS QuestionId, question_version AS QuestionVersion, chosen, correct
-            FROM answers WHERE result_id IN @ids ORDER BY result_id, position
+            FROM answers WHERE result_id {Database.InList(connection, "ids")} ORDER BY result_id, position
             """, new { ids })).ToLookup(a => a.ResultId);
         return rows.Select(r =>
         {

@@ -70,6 +70,10 @@ public sealed class Database : IAsyncDisposable
     /// </summary>
     public string InList(string parameter) => IsPostgres ? $"= ANY(@{parameter})" : $"IN @{parameter}";
 
+    /// <summary><see cref="InList(string)"/> for code that holds only a connection.</summary>
+    public static string InList(System.Data.Common.DbConnection connection, string parameter) =>
+        connection is Npgsql.NpgsqlConnection ? $"= ANY(@{parameter})" : $"IN @{parameter}";
+
     /// <summary>
     /// After PostgreSQL went away and came back, every idle pooled connection is dead: drop them
     /// all at once rather than let each fail one request.
