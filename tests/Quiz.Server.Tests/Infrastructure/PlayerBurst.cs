@@ -15,7 +15,7 @@ public sealed class PlayerBurst(ServerProcess server, IReadOnlyList<string> toke
     private readonly List<HubConnection> _hubs = [];
     private readonly List<Task> _loops = [];
     public ConcurrentBag<(string Token, RoundResult Result)> Acknowledged { get; } = [];
-    public ConcurrentBag<(DateTime At, double Ms)> Finishes { get; } = [];
+    public ConcurrentBag<(DateTime At, double Ms, bool Pending)> Finishes { get; } = [];
     public ConcurrentBag<Exception> Errors { get; } = [];
 
     public async Task StartAsync()
@@ -47,7 +47,7 @@ public sealed class PlayerBurst(ServerProcess server, IReadOnlyList<string> toke
                     await hub.InvokeAsync<AnswerResult>("Answer", new AnswerRequest(round.RoundId, q, [q % 2]), _stop.Token);
                 var started = Stopwatch.GetTimestamp();
                 var result = await hub.InvokeAsync<RoundResult>("Finish", new FinishRequest(round.RoundId), _stop.Token);
-                Finishes.Add((DateTime.UtcNow, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+                Finishes.Add((DateTime.UtcNow, Stopwatch.GetElapsedTime(started).TotalMilliseconds, result.RankPending));
                 Acknowledged.Add((token, result));
             }
         }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
@@ -34,74 +33,6 @@ public sealed class RankingFaultTests : IAsyncLifetime
     private Task<ServerProcess> StartServerAsync() => _world.StartServerAsync(
         "--Ranking:Engine=Redis", $"--Ranking:Redis={_redis.Configuration}", "--Ranking:CheckInterval=00:00:01", $"--Admin:ApiKey={AdminKey}");
 
-    /// <summary>Players on one server, playing full rounds until stopped; what they were told is kept.</summary>
-    private sealed class Burst(ServerProcess server, IReadOnlyList<string> tokens) : IAsyncDisposable
-    {
-        private readonly CancellationTokenSource _stop = new();
-        private readonly List<HubConnection> _hubs = [];
-        private readonly List<Task> _loops = [];
-        public ConcurrentBag<(string Token, RoundResult Result)> Acknowledged { get; } = [];
-        public ConcurrentBag<(DateTime At, double Ms, bool Pending)> Finishes { get; } = [];
-        public ConcurrentBag<Exception> Errors { get; } = [];
-
-        public async Task StartAsync()
-        {
-            foreach (var token in tokens)
-            {
-                var hub = new HubConnectionBuilder()
-                    .WithUrl(new Uri(server.Address, "/hubs/play"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
-                    .Build();
-                await hub.StartAsync();
-                _hubs.Add(hub);
-            }
-            _stop.CancelAfter(TimeSpan.FromSeconds(90)); // bounded, whatever happens
-            for (var i = 0; i < _hubs.Count; i++)
-            {
-                var (hub, token) = (_hubs[i], tokens[i]);
-                _loops.Add(Task.Run(() => PlayAsync(hub, token)));
-            }
-        }
-
-        private async Task PlayAsync(HubConnection hub, string token)
-        {
-            try
-            {
-                while (!_stop.IsCancellationRequested)
-                {
-                    var round = await hub.InvokeAsync<RoundView>("StartRound", new StartRoundRequest(PlayWorld.CampaignId), _stop.Token);
-                    for (var q = 0; q < round.Questions.Count; q++)
-                        await hub.InvokeAsync<AnswerResult>("Answer", new AnswerRequest(round.RoundId, q, [q % 2]), _stop.Token);
-                    var started = Stopwatch.GetTimestamp();
-                    var result = await hub.InvokeAsync<RoundResult>("Finish", new FinishRequest(round.RoundId), _stop.Token);
-                    Finishes.Add((DateTime.UtcNow, Stopwatch.GetElapsedTime(started).TotalMilliseconds, result.RankPending));
-                    Acknowledged.Add((token, result));
-                }
-            }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested) { }
-            catch (Exception e) { Errors.Add(e); }
-        }
-
-        public async Task UntilAsync(int acknowledged)
-        {
-            var deadline = Stopwatch.StartNew();
-            while (Acknowledged.Count < acknowledged && Errors.IsEmpty && deadline.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(20);
-            Assert.True(Errors.IsEmpty, $"{Errors.FirstOrDefault()}\n{string.Join("\n", server.Output.TakeLast(30))}");
-            Assert.True(Acknowledged.Count >= acknowledged, $"only {Acknowledged.Count} rounds acknowledged");
-        }
-
-        public async Task StopAsync()
-        {
-            _stop.Cancel();
-            await Task.WhenAll(_loops).WaitAsync(TimeSpan.FromSeconds(30));
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            _stop.Cancel();
-            foreach (var hub in _hubs) await hub.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task BoardsCountersAndBasesHealThemselvesAfterAKilledNodeAFrozenRedisAndARedisRestartedEmpty()
     {
@@ -114,7 +45,7 @@ public sealed class RankingFaultTests : IAsyncLifetime
             using var http = new HttpClient { BaseAddress = server.Address };
             for (var i = 0; i < 16; i++)
                 tokens.Add(await ProcessWorld.RegisterAsync(server, http, i, i % 2 == 0 ? PlayWorld.County : PlayWorld.OtherCounty, i % 3 == 0 ? PlayWorld.Bank : null));
-            await using var burst = new Burst(server, tokens);
+            await using var burst = new PlayerBurst(server, tokens);
             await burst.StartAsync();
             await burst.UntilAsync(200);
             first = burst.Acknowledged.First(a => !a.Result.RankPending);
@@ -136,7 +67,7 @@ public sealed class RankingFaultTests : IAsyncLifetime
                     (again.Score, again.NationalRank, again.UnitRank, again.OrganisationRank, again.AttemptsLeft, again.RankPending));
             }
 
-            await using var burst = new Burst(server, tokens);
+            await using var burst = new PlayerBurst(server, tokens);
             await burst.StartAsync();
             await burst.UntilAsync(burst.Acknowledged.Count + 100);
 
