@@ -1,13 +1,12 @@
 namespace Quiz.Ranking;
 
-/// <summary>Settings of the "Ranking" section. Defaults are the design's: flush ≤ 250 ms, refresh ~1 s.</summary>
+/// <summary>Settings of the "Ranking" section. Defaults are the design's: top lists refreshed about once a second, a finish's wait bounded at 200 ms.</summary>
 public sealed record RankingOptions
 {
     /// <summary>"InProcess" (embedded default) or "Redis".</summary>
     public string Engine { get; init; } = "InProcess";
     /// <summary>A StackExchange.Redis configuration string, for the Redis engine.</summary>
     public string Redis { get; init; } = "localhost:6379";
-    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(250);
     public TimeSpan RefreshInterval { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>How many of a board's best are cached; a longer top list is read live.</summary>
     public int TopCacheDepth { get; init; } = 100;
@@ -23,7 +22,6 @@ public sealed record RankingOptions
     public void Validate()
     {
         if (Engine is not ("InProcess" or "Redis")) throw new ArgumentException($"Ranking:Engine must be InProcess or Redis, not '{Engine}'.");
-        if (FlushInterval <= TimeSpan.Zero || FlushInterval > TimeSpan.FromMilliseconds(250)) throw new ArgumentException("Ranking:FlushInterval must be in (0, 250 ms].");
         if (RefreshInterval <= TimeSpan.Zero) throw new ArgumentException("Ranking:RefreshInterval must be positive.");
         if (FinishTimeout <= TimeSpan.Zero || ReadTimeout <= TimeSpan.Zero) throw new ArgumentException("Ranking:FinishTimeout and ReadTimeout must be positive.");
         if (TopCacheDepth < 1 || RebuildWindow < 1 || WatchBuffer < 1) throw new ArgumentException("Ranking: depths and windows must be positive.");

@@ -54,17 +54,6 @@ public sealed class UnitCounters
         Bump(day, organisation, today);
     }
 
-    public void MergeFrom(UnitCounters other)
-    {
-        foreach (var (leaf, t) in other.All) Bump(All, leaf, t);
-        foreach (var (date, leaves) in other.Days)
-        {
-            ref var day = ref CollectionsMarshal.GetValueRefOrAddDefault(Days, date, out _);
-            day ??= new Dictionary<string, Tally>(StringComparer.Ordinal);
-            foreach (var (leaf, t) in leaves) Bump(day, leaf, t);
-        }
-    }
-
     public IReadOnlyDictionary<string, Tally> For(DateOnly? day) =>
         day is { } d ? Days.GetValueOrDefault(d) ?? (IReadOnlyDictionary<string, Tally>)new Dictionary<string, Tally>() : All;
 

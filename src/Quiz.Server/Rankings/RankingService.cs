@@ -29,7 +29,7 @@ public sealed class RankingService(
             try
             {
                 await SyncBasesAsync(campaign.Id, force: true, ct);
-                var (stored, _) = await store.CountAsync(campaign.Id, long.MaxValue, ct);
+                var (stored, _) = await store.CountAsync(campaign.Id, afterId: 0, ct);
                 if (options.Engine == "Redis" && !engine.NeedsCatchUp(campaign.Id))
                 {
                     var health = await engine.CheckAsync(campaign.Id, ct);

@@ -40,16 +40,17 @@ public sealed class RankingStore(Database database, CampaignCatalog campaigns, U
     }
 
     /// <summary>
-    /// How many results the campaign has with id up to <paramref name="upToId"/> (of its current
-    /// stages, as <see cref="RoundsAfter"/> streams), and the highest id.
+    /// How many results the campaign has with id above <paramref name="afterId"/> (of its current
+    /// stages, as <see cref="RoundsAfter"/> streams), and the highest id. Ids follow commit order,
+    /// so a caller that remembers the highest id counts only what was committed since.
     /// </summary>
-    public async Task<(long Count, long MaxId)> CountAsync(string campaignId, long upToId, CancellationToken ct = default)
+    public async Task<(long Count, long MaxId)> CountAsync(string campaignId, long afterId, CancellationToken ct = default)
     {
         var stages = campaigns.Get(campaignId)?.Stages.Select(s => s.Id).ToArray() ?? [];
         await using var connection = await database.OpenAsync(ct);
         return await connection.QuerySingleAsync<(long, long)>(
-            $"SELECT COUNT(*), COALESCE(MAX(id), 0) FROM results WHERE campaign_id = @campaignId AND id <= @upToId AND stage_id {database.InList("stages")}",
-            new { campaignId, upToId, stages });
+            $"SELECT COUNT(*), COALESCE(MAX(id), 0) FROM results WHERE campaign_id = @campaignId AND id > @afterId AND stage_id {database.InList("stages")}",
+            new { campaignId, afterId, stages });
     }
 
     /// <summary>The ranking engine ranks the first three levels (province, city, county).</summary>

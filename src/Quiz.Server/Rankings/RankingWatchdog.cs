@@ -24,7 +24,7 @@ public sealed class RankingWatchdog(
 {
     private readonly System.Threading.Channels.Channel<bool> _wake = System.Threading.Channels.Channel.CreateBounded<bool>(
         new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
-    private readonly Dictionary<string, long> _storedAtLastLook = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Count, long MaxId)> _storedAtLastLook = new(StringComparer.Ordinal);
     private bool _forceBases;
 
     /// <summary>Look now rather than at the next interval.</summary>
@@ -65,9 +65,13 @@ public sealed class RankingWatchdog(
         if (!health.Reachable) return; // the next look, or the reconnect, tries again
         await rankings.SyncBasesAsync(campaignId, forceBases || !health.BasesPresent, ct);
 
-        var (storedNow, _) = await store.CountAsync(campaignId, long.MaxValue, ct);
-        var storedBefore = _storedAtLastLook.GetValueOrDefault(campaignId, -1);
-        _storedAtLastLook[campaignId] = storedNow;
+        // Counted from the last look's highest id on: a look costs the rounds since, not a count
+        // of the whole campaign every few seconds.
+        var before = _storedAtLastLook.GetValueOrDefault(campaignId, (Count: -1L, MaxId: 0L));
+        var (added, maxId) = await store.CountAsync(campaignId, before.MaxId, ct);
+        var storedBefore = before.Count;
+        var storedNow = Math.Max(storedBefore, 0) + added;
+        _storedAtLastLook[campaignId] = (storedNow, Math.Max(maxId, before.MaxId));
         var reason = engine.NeedsCatchUp(campaignId) ? "it missed rounds"
             : !health.KeysPresent && storedNow > 0 ? "its keys are gone"
             : storedBefore >= 0 && health.AppliedRounds < storedBefore ? $"{health.AppliedRounds} rounds applied, the store had {storedBefore}"
