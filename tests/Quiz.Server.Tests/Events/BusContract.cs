@@ -152,7 +152,10 @@ public abstract class BusContract : IAsyncLifetime
             Task.Run(async () => { foreach (var e in events) await b.Service<IBus>().Publish(e); }));
         await Traffic.DrainedAsync();
 
-        Assert.Equal(24 * 3, Traffic.Published);
+        // Every event went out at least twice (the replays). A finish's own publish waits at most
+        // half a second and is then left to the catch-up, so on a loaded machine a few of those 24
+        // may be missing: the replays still bring each event, twice, and it must count once.
+        Assert.InRange(Traffic.Published, 24 * 2, 24 * 3);
         await AssertProjectionsMatchTheStoreAsync(a, 24);
         if (SharedQueues) Assert.All(Traffic.Nodes, node => Assert.True(node.Received > 0, "a node consumed nothing from the shared queues"));
     }

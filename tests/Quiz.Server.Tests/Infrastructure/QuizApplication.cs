@@ -12,7 +12,8 @@ namespace Quiz.Server.Tests.Infrastructure;
 /// The server in memory over its own empty store in a temporary folder, with a fake clock. Each test
 /// class gets its own, so tests never see each other's data. With QUIZ_TEST_STORE=postgres the
 /// store is a database of its own on the run's PostgreSQL instead (the same one for the same data
-/// folder, so a test that restarts the server on its folder finds its data again).
+/// folder, so a test that restarts the server on its folder finds its data again). With
+/// QUIZ_TEST_BUS=rabbitmq the bus is a virtual host of its own on the run's RabbitMQ, likewise.
 /// </summary>
 public sealed class QuizApplication : WebApplicationFactory<Program>
 {
@@ -62,6 +63,12 @@ public sealed class QuizApplication : WebApplicationFactory<Program>
         builder.UseSetting("RateLimits:RegistrationsPerMinutePerAddress", "100000");
         builder.UseSetting("RateLimits:RoundStartsPerMinutePerAddress", "100000");
         builder.UseSetting("RateLimits:RoundStartsPerMinutePerParticipant", "100000");
+        if (RabbitMqServerFixture.TestBusIsRabbitMq)
+        {
+            // Before the test's own settings: a test of the bus itself names its transport.
+            builder.UseSetting("Bus:Transport", "RabbitMq");
+            builder.UseSetting("Bus:RabbitMq", RabbitMqServerFixture.Shared.UriFor(_settings.GetValueOrDefault("Storage:DataDir") ?? DataDir));
+        }
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
         if (PostgresServerFixture.TestStoreIsPostgres)
         {

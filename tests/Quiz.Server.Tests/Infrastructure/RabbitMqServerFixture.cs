@@ -26,6 +26,54 @@ public sealed class RabbitMqServerFixture : IAsyncLifetime
     /// <summary>The broker as the server's <c>Bus:RabbitMq</c> setting takes it.</summary>
     public string Uri => $"amqp://guest:guest@127.0.0.1:{Port}/";
 
+    /// <summary>The suite's bus when the tests run with QUIZ_TEST_BUS=rabbitmq.</summary>
+    public static bool TestBusIsRabbitMq { get; } =
+        string.Equals(System.Environment.GetEnvironmentVariable("QUIZ_TEST_BUS"), "rabbitmq", StringComparison.OrdinalIgnoreCase);
+
+    private static readonly Lazy<RabbitMqServerFixture> SharedBroker = new(() =>
+    {
+        var broker = new RabbitMqServerFixture();
+        broker.InitializeAsync().GetAwaiter().GetResult();
+        broker.StartReaper();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => broker.DisposeAsync().GetAwaiter().GetResult();
+        return broker;
+    });
+
+    /// <summary>One broker for the whole run of the suite on RabbitMQ; each test class gets a virtual host of its own on it.</summary>
+    public static RabbitMqServerFixture Shared => SharedBroker.Value;
+
+    private readonly Dictionary<string, string> _virtualHosts = new();
+    private readonly SemaphoreSlim _virtualHostLock = new(1, 1);
+
+    /// <summary>
+    /// The broker URI of a virtual host of its own for a store name (a test class's data folder):
+    /// created the first time, the same one after, so a server restarted on its folder finds its
+    /// queues again and no two test classes see each other's events.
+    /// </summary>
+    public string UriFor(string key)
+    {
+        _virtualHostLock.Wait();
+        try
+        {
+            if (!_virtualHosts.TryGetValue(key, out var host))
+            {
+                host = "quiz-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..24];
+                var definitions = Path.Combine(_root, host + ".json");
+                File.WriteAllText(definitions, $$"""
+                    { "vhosts": [ { "name": "{{host}}" } ],
+                      "permissions": [ { "user": "guest", "vhost": "{{host}}", "configure": ".*", "write": ".*", "read": ".*" } ] }
+                    """);
+                RunAsync("/usr/lib/rabbitmq/bin/rabbitmqctl", "-n", _node, "import_definitions", definitions).GetAwaiter().GetResult();
+                _virtualHosts[key] = host;
+            }
+            return $"amqp://guest:guest@127.0.0.1:{Port}/{host}";
+        }
+        finally { _virtualHostLock.Release(); }
+    }
+
+    /// <summary>The settings that put a server on its virtual host, for a server process's command line.</summary>
+    public string[] ServerSettings(string key) => ["--Bus:Transport=RabbitMq", $"--Bus:RabbitMq={UriFor(key)}"];
+
     public async Task InitializeAsync()
     {
         if (!File.Exists(Server)) throw new InvalidOperationException("rabbitmq-server is not installed (apt-get install -y rabbitmq-server).");
@@ -93,6 +141,24 @@ public sealed class RabbitMqServerFixture : IAsyncLifetime
         }
         _process.Dispose();
         _process = null;
+    }
+
+    /// <summary>
+    /// A test host that is killed must not leave the shared broker running: a small shell of its
+    /// own session waits for this process to end, then stops the broker and its epmd.
+    /// </summary>
+    private void StartReaper()
+    {
+        var script = $$"""
+            while kill -0 {{System.Environment.ProcessId}} 2>/dev/null; do sleep 1; done
+            kill -TERM {{_process!.Id}} 2>/dev/null
+            sleep 10; kill -KILL {{_process.Id}} 2>/dev/null
+            HOME='{{_root}}' ERL_EPMD_PORT={{_epmdPort}} epmd -kill >/dev/null 2>&1
+            rm -rf '{{_root}}'
+            """;
+        var start = new ProcessStartInfo("setsid") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "sh", "-c", script }) start.ArgumentList.Add(a);
+        using var reaper = Process.Start(start)!;
     }
 
     private void Environment(ProcessStartInfo start)

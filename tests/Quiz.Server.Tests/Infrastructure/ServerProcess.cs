@@ -22,10 +22,11 @@ public sealed class ServerProcess : IAsyncDisposable
         Address = address;
     }
 
-    /// <summary>Started on this data folder (and, with QUIZ_TEST_STORE=postgres, on the PostgreSQL database that goes with it).</summary>
+    /// <summary>Started on this data folder (and, with QUIZ_TEST_STORE=postgres or QUIZ_TEST_BUS=rabbitmq, on the PostgreSQL database or RabbitMQ virtual host that goes with it).</summary>
     public static Task<ServerProcess> StartAsync(string dataDir, string bankDir, params string[] settings) =>
         StartInAsync(dataDir, [$"--Storage:DataDir={dataDir}", $"--Seed:Path={bankDir}", "--Logging:LogLevel:Default=Warning",
-            .. PostgresServerFixture.TestStoreIsPostgres ? PostgresServerFixture.Shared.ServerSettings(dataDir) : [], .. settings]);
+            .. PostgresServerFixture.TestStoreIsPostgres ? PostgresServerFixture.Shared.ServerSettings(dataDir) : [],
+            .. RabbitMqServerFixture.TestBusIsRabbitMq ? RabbitMqServerFixture.Shared.ServerSettings(dataDir) : [], .. settings]);
 
     /// <summary>
     /// Started in a working directory with only these settings (and a free port), as a user would
