@@ -4,14 +4,33 @@ using Dapper;
 namespace Quiz.Server.Events;
 
 /// <summary>
-/// Makes a projection idempotent: it claims a result id inside its own transaction, so an event
-/// delivered twice (retries, replays) is applied once.
+/// Makes a projection idempotent: it claims result ids inside its own transaction, so an event
+/// delivered twice (retries, replays, the catch-up from the store) is applied once.
 /// </summary>
 public static class ProjectionGuard
 {
-    /// <summary>False when this projection already applied this result.</summary>
-    public static async Task<bool> ClaimAsync(DbConnection connection, DbTransaction tx, string projection, long resultId) =>
-        await connection.ExecuteAsync(
-            "INSERT INTO projection_applied (projection, result_id) VALUES (@projection, @resultId) ON CONFLICT DO NOTHING",
-            new { projection, resultId }, tx) == 1;
+    /// <summary>
+    /// The rounds of <paramref name="rounds"/> this projection had not applied yet, now claimed.
+    /// On PostgreSQL one statement claims them all (a round trip each would be the batch's main
+    /// cost); SQLite runs in this process and claims them one by one.
+    /// </summary>
+    public static async Task<List<T>> ClaimAsync<T>(DbConnection connection, DbTransaction tx, string projection, IReadOnlyList<T> rounds, Func<T, long> resultId)
+    {
+        if (connection is Npgsql.NpgsqlConnection)
+        {
+            var claimed = (await connection.QueryAsync<long>("""
+                INSERT INTO projection_applied (projection, result_id) SELECT @projection, unnest(@ids)
+                ON CONFLICT DO NOTHING RETURNING result_id
+                """, new { projection, ids = rounds.Select(resultId).Distinct().ToArray() }, tx)).ToHashSet();
+            // A result twice in one batch (an event and its redelivery) is applied once.
+            return rounds.Where(r => claimed.Remove(resultId(r))).ToList();
+        }
+        var fresh = new List<T>();
+        foreach (var round in rounds)
+            if (await connection.ExecuteAsync(
+                    "INSERT INTO projection_applied (projection, result_id) VALUES (@projection, @id) ON CONFLICT DO NOTHING",
+                    new { projection, id = resultId(round) }, tx) == 1)
+                fresh.Add(round);
+        return fresh;
+    }
 }

@@ -26,9 +26,8 @@ public sealed class QuestionStatsConsumer(StoreWriter writer) : IConsumer<Batch<
     {
         var applied = 0;
         var sums = new Dictionary<(string Id, int Version), (long Answered, long Correct, long[] Chosen)>();
-        foreach (var round in rounds)
+        foreach (var round in await ProjectionGuard.ClaimAsync(connection, tx, Name, rounds, r => r.ResultId))
         {
-            if (!await ProjectionGuard.ClaimAsync(connection, tx, Name, round.ResultId)) continue;
             applied++;
             foreach (var answer in round.Answers)
             {

@@ -29,9 +29,8 @@ public sealed class UnitDailyStatsConsumer(StoreWriter writer) : IConsumer<Batch
     {
         var applied = 0;
         var sums = new Dictionary<Key, (long New, long Distinct, long Rounds, long Points)>();
-        foreach (var round in rounds)
+        foreach (var round in await ProjectionGuard.ClaimAsync(connection, tx, Name, rounds, r => r.ResultId))
         {
-            if (!await ProjectionGuard.ClaimAsync(connection, tx, Name, round.ResultId)) continue;
             applied++;
             var day = round.Day.ToString("yyyy-MM-dd");
             var units = round.RegionPath.Select(code => new Key(round.CampaignId, "region", code, day)).ToList();

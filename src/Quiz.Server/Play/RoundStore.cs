@@ -43,6 +43,7 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     public Task<Claim> StartAsync(StartedRound round, int attemptsPerDay, CancellationToken ct = default) =>
         writer.WriteAsync(async (connection, tx) =>
         {
+            if (connection is Npgsql.NpgsqlConnection) return await ClaimOnPostgresAsync(connection, tx, round, attemptsPerDay);
             var scene = round.Scene ?? "";
             var args = new { round.ParticipantId, round.CampaignId, round.StageId, round.Day, attemptsPerDay };
             var allowed = attemptsPerDay + (await connection.ExecuteScalarAsync<int?>("""
@@ -70,6 +71,41 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
             return new Claim(allowed - u, null);
         }, ct);
 
+    /// <summary>
+    /// The same claim in one statement (one round trip to PostgreSQL instead of three): the cap
+    /// with its bonus, the conditional upsert, and the round inserted only when the claim held.
+    /// The day's scene is read back only when the claim was refused.
+    /// </summary>
+    private async Task<Claim> ClaimOnPostgresAsync(DbConnection connection, DbTransaction tx, StartedRound round, int attemptsPerDay)
+    {
+        var (used, allowed) = await connection.QuerySingleAsync<(long? Used, long Allowed)>("""
+            WITH cap AS (
+                SELECT @attemptsPerDay + COALESCE((SELECT extra FROM bonus_attempts
+                    WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Day), 0) AS allowed),
+            claim AS (
+                INSERT INTO attempts (participant_id, campaign_id, stage_id, day, used, scene)
+                SELECT @ParticipantId, @CampaignId, @StageId, @Day, 1, @scene FROM cap WHERE cap.allowed >= 1
+                ON CONFLICT (participant_id, campaign_id, stage_id, day) DO UPDATE SET used = attempts.used + 1, scene = excluded.scene
+                WHERE attempts.used < (SELECT allowed FROM cap) AND (attempts.scene = excluded.scene OR attempts.used = 0)
+                RETURNING used),
+            started AS (
+                INSERT INTO rounds (id, campaign_id, stage_id, participant_id, day, started_at, deadline, status, questions, scene, node)
+                SELECT @Id, @CampaignId, @StageId, @ParticipantId, @Day, @Started, @DeadlineText, 'started', @QuestionsJson, @Scene, @NodeId
+                FROM claim)
+            SELECT (SELECT used FROM claim), (SELECT allowed FROM cap)
+            """, new
+        {
+            round.Id, round.CampaignId, round.StageId, round.ParticipantId, round.Day, attemptsPerDay, scene = round.Scene ?? "",
+            Started = Utc(round.StartedAt), DeadlineText = Utc(round.Deadline), round.QuestionsJson, round.Scene, NodeId,
+        }, tx);
+        if (used is { } u) return new Claim((int)(allowed - u), null);
+        var held = await connection.QuerySingleOrDefaultAsync<(string Scene, long Used)>("""
+            SELECT scene, used FROM attempts
+            WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Day
+            """, new { round.ParticipantId, round.CampaignId, round.StageId, round.Day }, tx);
+        return new Claim(null, held.Used > 0 && held.Scene != (round.Scene ?? "") ? held.Scene : null);
+    }
+
     /// <summary>Every question this participant has been shown in the campaign, so a draw prefers unseen ones.</summary>
     public async Task<HashSet<string>> SeenQuestionsAsync(long participantId, string campaignId, CancellationToken ct = default)
     {
@@ -80,10 +116,18 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     }
 
     public async Task<Committed> FinishAsync(FinishedRound round, CancellationToken ct = default) =>
-        (await writer.WriteAsync((connection, tx) => InsertFinishAsync(connection, tx, round), ct))!;
+        (await writer.WriteAsync(database.IsPostgres ? PostgresFinishes : SqliteFinishes, round, ct))!;
 
-    /// <summary>A finish in four statements (a burst commits hundreds of them in one transaction).</summary>
-    private static async Task<Committed?> InsertFinishAsync(DbConnection connection, DbTransaction tx, FinishedRound r)
+    /// <summary>SQLite runs in this process: a statement costs microseconds, so each finish writes its own four.</summary>
+    private static readonly WriteKind<FinishedRound, Committed> SqliteFinishes = new(async (connection, tx, rounds) =>
+    {
+        var committed = new Committed[rounds.Count];
+        for (var i = 0; i < rounds.Count; i++) committed[i] = await InsertFinishAsync(connection, tx, rounds[i]);
+        return committed;
+    });
+
+    /// <summary>A finish in four statements; each sees the finishes before it in the same transaction.</summary>
+    private static async Task<Committed> InsertFinishAsync(DbConnection connection, DbTransaction tx, FinishedRound r)
     {
         var before = await connection.QuerySingleAsync<(long? Existing, long InCampaign, long OnDay)>("""
             SELECT (SELECT id FROM results WHERE round_id = @RoundId), COUNT(*), COALESCE(SUM(CASE WHEN day = @Day THEN 1 ELSE 0 END), 0)
@@ -100,7 +144,7 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
             """, new
         {
             r.RoundId, r.CampaignId, r.StageId, r.ParticipantId, r.Day, r.Score, r.MaxScore, r.Correct, r.DurationMs, r.AttemptsLeft,
-            // 0/1 integers, not booleans: the same columns on SQLite and PostgreSQL (Npgsql will not put a bool in a bigint).
+            // 0/1 integers, not booleans: the same columns on SQLite and PostgreSQL.
             Finished = r.FinishedAt.ToString("O"), AutoFinished = r.AutoFinished ? 1 : 0, r.Flagged,
             FirstInCampaign = before.InCampaign == 0 ? 1 : 0, FirstOfDay = before.OnDay == 0 ? 1 : 0,
         }, tx);
@@ -124,19 +168,130 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
         return new Committed(resultId, before.InCampaign == 0, before.OnDay == 0, AlreadyFinished: false);
     }
 
+    private sealed record ResultCount(long ParticipantId, string CampaignId, string Day, long Count);
+
+    /// <summary>
+    /// On PostgreSQL every statement is a round trip to another process, so a group's finishes are
+    /// written together in two: one read of what the store already holds (the rounds already
+    /// finished, each person's results so far), then one statement that inserts every result and
+    /// every answer (arrays unnested) and marks the rounds finished. "First in the campaign" and
+    /// "first of the day" count the group's own earlier finishes too, as the one-by-one path does.
+    /// </summary>
+    private static readonly WriteKind<FinishedRound, Committed> PostgresFinishes = new(async (connection, tx, rounds) =>
+    {
+        var roundIds = rounds.Select(r => r.RoundId).Distinct().ToArray();
+        var participantIds = rounds.Select(r => r.ParticipantId).Distinct().ToArray();
+        Dictionary<string, long> existing;
+        Dictionary<(long, string, string), long> counts;
+        using (var read = await connection.QueryMultipleAsync("""
+            SELECT round_id, id FROM results WHERE round_id = ANY(@roundIds);
+            SELECT participant_id AS ParticipantId, campaign_id AS CampaignId, day, COUNT(*) AS Count FROM results
+            WHERE participant_id = ANY(@participantIds) GROUP BY participant_id, campaign_id, day;
+            """, new { roundIds, participantIds }, tx))
+        {
+            existing = (await read.ReadAsync<(string RoundId, long Id)>()).ToDictionary(r => r.RoundId, r => r.Id);
+            counts = (await read.ReadAsync<ResultCount>()).ToDictionary(c => (c.ParticipantId, c.CampaignId, c.Day), c => c.Count);
+        }
+
+        var committed = new Committed?[rounds.Count];
+        var inserted = new List<(int Index, FinishedRound Round, bool FirstInCampaign, bool FirstOfDay)>();
+        var firstInGroup = new Dictionary<string, int>();
+        for (var i = 0; i < rounds.Count; i++)
+        {
+            var r = rounds[i];
+            if (existing.TryGetValue(r.RoundId, out var id)) committed[i] = new Committed(id, false, false, AlreadyFinished: true);
+            if (existing.ContainsKey(r.RoundId) || !firstInGroup.TryAdd(r.RoundId, i)) continue; // a repeat within the group gets the first's id below
+            var inCampaign = counts.Where(c => c.Key.Item1 == r.ParticipantId && c.Key.Item2 == r.CampaignId).Sum(c => c.Value);
+            var onDay = counts.GetValueOrDefault((r.ParticipantId, r.CampaignId, r.Day));
+            inserted.Add((i, r, inCampaign == 0, onDay == 0));
+            counts[(r.ParticipantId, r.CampaignId, r.Day)] = onDay + 1;
+        }
+
+        if (inserted.Count > 0)
+        {
+            var answers = inserted.SelectMany(x => x.Round.Answers.Select(a => (x.Round.RoundId, Answer: a))).ToList();
+            var ids = (await connection.QueryAsync<(long Id, string RoundId)>("""
+                WITH inserted AS (
+                    INSERT INTO results (round_id, campaign_id, stage_id, participant_id, day, score, max_score, correct, duration_ms,
+                                         finished_at, auto_finished, flagged, first_in_campaign, first_of_day, attempts_left)
+                    SELECT * FROM unnest(@RoundIds::text[], @CampaignIds::text[], @StageIds::text[], @ParticipantIds::bigint[], @Days::text[],
+                        @Scores::integer[], @MaxScores::integer[], @Corrects::integer[], @Durations::integer[], @Finished::text[],
+                        @AutoFinished::integer[], @Flagged::text[], @FirstInCampaign::integer[], @FirstOfDay::integer[], @AttemptsLeft::integer[])
+                    RETURNING id, round_id),
+                answered AS (
+                    INSERT INTO answers (result_id, position, question_id, question_version, chosen, correct, points, elapsed_ms)
+                    SELECT inserted.id, a.position, a.question_id, a.question_version, a.chosen, a.correct, a.points, a.elapsed_ms
+                    FROM unnest(@AnswerRounds::text[], @Positions::integer[], @Questions::text[], @Versions::integer[], @Chosen::text[],
+                                @Right::integer[], @Points::integer[], @Elapsed::integer[])
+                         AS a(round_id, position, question_id, question_version, chosen, correct, points, elapsed_ms)
+                    JOIN inserted ON inserted.round_id = a.round_id),
+                finished AS (UPDATE rounds SET status = 'finished' WHERE id = ANY(@RoundIds))
+                SELECT id, round_id FROM inserted
+                """, new
+            {
+                RoundIds = inserted.Select(x => x.Round.RoundId).ToArray(),
+                CampaignIds = inserted.Select(x => x.Round.CampaignId).ToArray(),
+                StageIds = inserted.Select(x => x.Round.StageId).ToArray(),
+                ParticipantIds = inserted.Select(x => x.Round.ParticipantId).ToArray(),
+                Days = inserted.Select(x => x.Round.Day).ToArray(),
+                Scores = inserted.Select(x => x.Round.Score).ToArray(),
+                MaxScores = inserted.Select(x => x.Round.MaxScore).ToArray(),
+                Corrects = inserted.Select(x => x.Round.Correct).ToArray(),
+                Durations = inserted.Select(x => x.Round.DurationMs).ToArray(),
+                Finished = inserted.Select(x => x.Round.FinishedAt.ToString("O")).ToArray(),
+                AutoFinished = inserted.Select(x => x.Round.AutoFinished ? 1 : 0).ToArray(),
+                Flagged = inserted.Select(x => x.Round.Flagged).ToArray(),
+                FirstInCampaign = inserted.Select(x => x.FirstInCampaign ? 1 : 0).ToArray(),
+                FirstOfDay = inserted.Select(x => x.FirstOfDay ? 1 : 0).ToArray(),
+                AttemptsLeft = inserted.Select(x => x.Round.AttemptsLeft).ToArray(),
+                AnswerRounds = answers.Select(a => a.RoundId).ToArray(),
+                Positions = answers.Select(a => a.Answer.Position).ToArray(),
+                Questions = answers.Select(a => a.Answer.QuestionId).ToArray(),
+                Versions = answers.Select(a => a.Answer.QuestionVersion).ToArray(),
+                Chosen = answers.Select(a => a.Answer.Chosen).ToArray(),
+                Right = answers.Select(a => a.Answer.Correct ? 1 : 0).ToArray(),
+                Points = answers.Select(a => a.Answer.Points).ToArray(),
+                Elapsed = answers.Select(a => a.Answer.ElapsedMs).ToArray(),
+            }, tx)).ToDictionary(x => x.RoundId, x => x.Id);
+            foreach (var (index, round, firstInCampaign, firstOfDay) in inserted)
+                committed[index] = new Committed(ids[round.RoundId], firstInCampaign, firstOfDay, AlreadyFinished: false);
+        }
+        // A round finished twice in one group: the second is a repeat of the first.
+        for (var i = 0; i < rounds.Count; i++)
+            committed[i] ??= new Committed(committed[firstInGroup[rounds[i].RoundId]]!.ResultId, false, false, AlreadyFinished: true);
+        return committed!;
+    });
+
     /// <summary>
     /// The ranks a finish reply gave, kept so that a repeated Finish answers the same (not awaited
     /// by the finish: the round itself is already durable; a crash before this commit leaves NULLs,
     /// and the repeat then asks the boards).
     /// </summary>
     public Task RecordRanksAsync(long resultId, long? national, long? unit, long? organisation) =>
-        writer.WriteAsync(async (connection, tx) =>
-        {
+        writer.WriteAsync(Ranks, new RankRow(resultId, national, unit, organisation));
+
+    private sealed record RankRow(long ResultId, long? National, long? Unit, long? Organisation);
+
+    /// <summary>A group's ranks in one UPDATE on PostgreSQL (arrays unnested); one UPDATE each on SQLite.</summary>
+    private static readonly WriteKind<RankRow, int> Ranks = new(async (connection, tx, rows) =>
+    {
+        if (connection is Npgsql.NpgsqlConnection)
             await connection.ExecuteAsync("""
-                UPDATE results SET national_rank = @national, unit_rank = @unit, organisation_rank = @organisation WHERE id = @resultId
-                """, new { resultId, national, unit, organisation }, tx);
-            return 0;
-        });
+                UPDATE results SET national_rank = r.national, unit_rank = r.unit, organisation_rank = r.organisation
+                FROM unnest(@Ids::bigint[], @National::bigint[], @Unit::bigint[], @Organisation::bigint[]) AS r(id, national, unit, organisation)
+                WHERE results.id = r.id
+                """, new
+            {
+                Ids = rows.Select(r => r.ResultId).ToArray(), National = rows.Select(r => r.National).ToArray(),
+                Unit = rows.Select(r => r.Unit).ToArray(), Organisation = rows.Select(r => r.Organisation).ToArray(),
+            }, tx);
+        else
+            foreach (var r in rows)
+                await connection.ExecuteAsync("""
+                    UPDATE results SET national_rank = @National, unit_rank = @Unit, organisation_rank = @Organisation WHERE id = @ResultId
+                    """, r, tx);
+        return new int[rows.Count];
+    });
 
     public sealed record FinishedRow(long Id, string CampaignId, string StageId, string Day, long Score, long MaxScore, long Correct, long DurationMs,
         long AutoFinished, long? AttemptsLeft, long? NationalRank, long? UnitRank, long? OrganisationRank);

@@ -14,15 +14,15 @@ public sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
 
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(100_000) { SingleReader = true });
     private readonly Database _database;
-    private readonly Func<DbConnection, DbTransaction, TItem, Task<TResult>> _apply;
+    private readonly Func<DbConnection, DbTransaction, IReadOnlyList<TItem>, Task<TResult[]>> _apply;
     private readonly Action<int, TimeSpan, TimeSpan>? _committed;
     private readonly ILogger _logger;
     private readonly int _maxBatch;
     private readonly Task _loop;
 
-    /// <param name="apply">Writes one item inside the batch's transaction.</param>
+    /// <param name="apply">Writes a batch's items inside its transaction (one by one, or set-based where that pays) and returns each item's result, in order.</param>
     /// <param name="committed">Told each batch's size, its whole time, and the time of the COMMIT alone (the fsync): metrics.</param>
-    public GroupCommit(Database database, Func<DbConnection, DbTransaction, TItem, Task<TResult>> apply, ILogger logger,
+    public GroupCommit(Database database, Func<DbConnection, DbTransaction, IReadOnlyList<TItem>, Task<TResult[]>> apply, ILogger logger,
         Action<int, TimeSpan, TimeSpan>? committed = null, int maxBatch = 512)
     {
         _database = database;
@@ -96,8 +96,7 @@ public sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
             turn.CommandText = $"SELECT pg_advisory_xact_lock({CommitTurnLock})";
             await turn.ExecuteNonQueryAsync();
         }
-        var results = new TResult[batch.Count];
-        for (var i = 0; i < batch.Count; i++) results[i] = await _apply(connection, tx, batch[i].Item);
+        var results = await _apply(connection, tx, batch.ConvertAll(p => p.Item));
         var committing = System.Diagnostics.Stopwatch.GetTimestamp();
         await tx.CommitAsync();
         return (results, System.Diagnostics.Stopwatch.GetElapsedTime(committing));

@@ -1,0 +1,110 @@
+using Dapper;
+using Quiz.Server.Play;
+using Quiz.Server.Storage;
+using Quiz.Server.Tests.Infrastructure;
+
+namespace Quiz.Server.Tests.Play;
+
+/// <summary>
+/// The store's writes of a group: finishes that arrive together are written together (set-based on
+/// PostgreSQL, one by one on SQLite) and must come out exactly as if written alone, repeats and
+/// several finishes of one person included. Run on both providers (QUIZ_TEST_STORE=postgres).
+/// </summary>
+public sealed class RoundStoreTests : IAsyncLifetime
+{
+    private readonly QuizApplication _app = new();
+
+    public Task InitializeAsync() => PlayWorld.SeedAsync(_app);
+
+    public Task DisposeAsync()
+    {
+        _app.Dispose();
+        return Task.CompletedTask;
+    }
+
+    private RoundStore Store => _app.Service<RoundStore>();
+
+    private async Task<RoundStore.FinishedRound> StartedAsync(long participant, string id, string day, int score)
+    {
+        var now = _app.Clock.GetUtcNow();
+        var claim = await Store.StartAsync(new RoundStore.StartedRound(id, PlayWorld.CampaignId, "main", participant, day, now,
+            now.AddMinutes(2), "[]", null), attemptsPerDay: 10);
+        Assert.NotNull(claim.AttemptsLeft);
+        var answers = Enumerable.Range(0, 3).Select(p => new RoundStore.AnswerRow(p, $"Q{p}", 1, p < score ? "A" : "B", p < score, p < score ? 1 : 0, 1000 + p))
+            .ToList();
+        return new RoundStore.FinishedRound(id, PlayWorld.CampaignId, "main", participant, day, score, 3, score, 9000 + score, now.AddSeconds(9),
+            false, null, 1, answers);
+    }
+
+    /// <summary>Holds the writer for a moment, so that everything sent meanwhile is written as one group.</summary>
+    private async Task<T[]> InOneGroupAsync<T>(IEnumerable<Func<Task<T>>> writes)
+    {
+        var release = new TaskCompletionSource();
+        var holding = _app.Service<StoreWriter>().WriteAsync(async (_, _) => { await release.Task; return 0; });
+        var sent = writes.Select(w => w()).ToList();
+        await Task.Delay(100);
+        release.SetResult();
+        await holding;
+        return await Task.WhenAll(sent);
+    }
+
+    [Fact]
+    public async Task FinishesWrittenTogetherCountAsIfWrittenAloneWithRepeatsAndOnePersonsSeveralRounds()
+    {
+        var a = (await PlayWorld.RegisterAsync(_app)).Participant.ParticipantId;
+        var b = (await PlayWorld.RegisterAsync(_app)).Participant.ParticipantId;
+        var earlier = await StartedAsync(a, "a-yesterday", "2024-06-11", 2);
+        await Store.FinishAsync(earlier); // a already played the day before
+        var rounds = new[]
+        {
+            await StartedAsync(a, "a-1", "2024-06-12", 3), await StartedAsync(a, "a-2", "2024-06-12", 1),
+            await StartedAsync(b, "b-1", "2024-06-12", 2), await StartedAsync(b, "b-2", "2024-06-12", 0),
+        };
+
+        // Each round finished twice in the group, and a-yesterday once more.
+        var sent = rounds.Concat(rounds).Append(earlier).ToList();
+        var committed = await InOneGroupAsync(sent.Select(r => (Func<Task<RoundStore.Committed>>)(() => Store.FinishAsync(r))));
+
+        var first = committed.Take(4).ToList();
+        Assert.All(first, c => Assert.False(c.AlreadyFinished));
+        Assert.Equal(4, first.Select(c => c.ResultId).Distinct().Count());
+        Assert.Equal(first.Select(c => c.ResultId), committed.Skip(4).Take(4).Select(c => c.ResultId)); // a repeat answers the first's result
+        Assert.All(committed.Skip(4), c => Assert.True(c.AlreadyFinished));
+        // a: not new to the campaign (played yesterday); the first of the day is a-1 only. b: new, with b-1.
+        Assert.Equal([(false, true), (false, false), (true, true), (false, false)], first.Select(c => (c.FirstInCampaign, c.FirstOfDay)));
+
+        await using var connection = await _app.Service<Database>().OpenAsync();
+        var stored = (await connection.QueryAsync<(string RoundId, long Id, long Score, long First, long FirstOfDay, long Answers)>("""
+            SELECT r.round_id, r.id, r.score, r.first_in_campaign, r.first_of_day, (SELECT COUNT(*) FROM answers a WHERE a.result_id = r.id)
+            FROM results r ORDER BY r.id
+            """)).ToList();
+        Assert.Equal(["a-yesterday", "a-1", "a-2", "b-1", "b-2"], stored.Select(s => s.RoundId));
+        Assert.Equal([2L, 3, 1, 2, 0], stored.Select(s => s.Score));
+        Assert.Equal([1L, 0, 0, 1, 0], stored.Select(s => s.First));
+        Assert.Equal([1L, 1, 0, 1, 0], stored.Select(s => s.FirstOfDay));
+        Assert.All(stored, s => Assert.Equal(3, s.Answers));
+        Assert.Equal(first.Select(c => c.ResultId), stored.Skip(1).Select(s => s.Id));
+        var correct = await connection.QueryAsync<long>("SELECT correct FROM answers WHERE result_id = @Id ORDER BY position", new { Id = first[1].ResultId });
+        Assert.Equal([1L, 0, 0], correct); // a-2 scored 1: its first answer right
+        Assert.Equal(5, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM rounds WHERE status = 'finished'"));
+    }
+
+    [Fact]
+    public async Task RanksWrittenTogetherLandOnTheirOwnResults()
+    {
+        var a = (await PlayWorld.RegisterAsync(_app)).Participant.ParticipantId;
+        var ids = new List<long>();
+        for (var i = 0; i < 3; i++) ids.Add((await Store.FinishAsync(await StartedAsync(a, $"r-{i}", "2024-06-12", i))).ResultId);
+
+        await InOneGroupAsync(ids.Select((id, i) => (Func<Task<int>>)(async () =>
+        {
+            await Store.RecordRanksAsync(id, 10 + i, i == 1 ? null : 20 + i, 30 + i);
+            return 0;
+        })));
+
+        await using var connection = await _app.Service<Database>().OpenAsync();
+        var ranks = (await connection.QueryAsync<(long? National, long? Unit, long? Organisation)>(
+            "SELECT national_rank, unit_rank, organisation_rank FROM results ORDER BY id")).ToList();
+        Assert.Equal([(10L, 20L, 30L), (11L, null, 31L), (12L, 22L, 32L)], ranks.Select(r => (r.National, r.Unit, r.Organisation)));
+    }
+}
