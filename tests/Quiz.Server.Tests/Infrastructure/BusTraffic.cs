@@ -27,13 +27,20 @@ public sealed class BusTraffic
         Nodes.Add(node);
     }
 
-    /// <summary>Waits until every published event was received by both projections (on any node).</summary>
+    /// <summary>
+    /// Waits until every published event was received by both projections (on any node), and
+    /// nothing more arrived for a moment. More may arrive than was counted as published: a
+    /// finish's publish that the broker confirmed after the finish stopped waiting (half a second)
+    /// is delivered all the same, and delivery is at least once. The projections' guard is what
+    /// makes that harmless, and the tests check it by comparing the projections with the store.
+    /// </summary>
     public async Task DrainedAsync(TimeSpan? within = null)
     {
         var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(30));
         while (Received < Projections * Published && Faults == 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        for (var seen = -1L; seen != Received && Faults == 0 && DateTime.UtcNow < deadline; await Task.Delay(300)) seen = Received;
         Assert.Equal(0, Faults);
-        Assert.Equal(Projections * Published, Received);
+        Assert.True(Received >= Projections * Published, $"{Received} deliveries for {Published} events published to {Projections} projections");
     }
 
     public sealed class Node(BusTraffic traffic) : IPublishObserver, IReceiveObserver
