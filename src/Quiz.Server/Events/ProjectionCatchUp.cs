@@ -16,9 +16,9 @@ namespace Quiz.Server.Events;
 /// <para>
 /// A round is caught up once it has been in the store for a whole interval (its id is at most the
 /// highest id of the previous look), which leaves its event time to arrive first. Each projection
-/// keeps a watermark: the result id up to which it has applied everything, so a look reads only
-/// the rounds committed since the last one. The first look after start-up reads from the
-/// beginning, once.
+/// has a watermark in the store (<c>projection_watermarks</c>): the result id up to which it has
+/// applied everything, so a look reads only the rounds committed since, a restarted node starts
+/// where any node left off, and the claims below it are deleted.
 /// </para>
 /// </summary>
 public sealed class ProjectionCatchUp(Database database, StoreWriter writer, UnitDirectory units, BusOptions options,
@@ -49,6 +49,9 @@ public sealed class ProjectionCatchUp(Database database, StoreWriter writer, Uni
         {
             try
             {
+                await using (var connection = await database.OpenAsync(stoppingToken))
+                    foreach (var projection in _projections)
+                        projection.Watermark = Math.Max(projection.Watermark, await ProjectionGuard.WatermarkAsync(connection, projection.Name));
                 var highest = await HighestResultIdAsync(stoppingToken);
                 if (settled is { } through)
                     foreach (var projection in _projections) await CatchUpAsync(projection, through, stoppingToken);
@@ -70,6 +73,7 @@ public sealed class ProjectionCatchUp(Database database, StoreWriter writer, Uni
 
     private async Task CatchUpAsync(Projection projection, long through, CancellationToken ct)
     {
+        var from = projection.Watermark;
         while (projection.Watermark < through)
         {
             List<long> missing;
@@ -83,7 +87,7 @@ public sealed class ProjectionCatchUp(Database database, StoreWriter writer, Uni
             if (missing.Count == 0)
             {
                 projection.Watermark = through;
-                return;
+                break;
             }
             List<RoundCompleted> rounds;
             await using (var connection = await database.OpenAsync(ct)) rounds = await LoadAsync(connection, units, missing);
@@ -94,6 +98,12 @@ public sealed class ProjectionCatchUp(Database database, StoreWriter writer, Uni
             // Everything up to the last of them is applied now: by this call or, in between, by its event.
             projection.Watermark = missing.Count < Chunk ? through : missing[^1];
         }
+        if (projection.Watermark > from)
+            await writer.WriteAsync(async (connection, tx) =>
+            {
+                await ProjectionGuard.AdvanceAsync(connection, tx, projection.Name, projection.Watermark);
+                return 0;
+            }, ct);
     }
 
     private sealed record ResultRow(long Id, string RoundId, string CampaignId, string StageId, long ParticipantId, string Day, long Score,

@@ -100,4 +100,35 @@ public sealed class ProjectionTests : IAsyncLifetime
                 Assert.Equal(answers.Count(a => a.Chosen.Contains((char)('A' + option))), counts[option]);
         }
     }
+
+    [Fact]
+    public async Task TheWatermarkIsKeptInTheStoreClaimsBelowItGoAndAnOldEventRedeliveredChangesNothing()
+    {
+        using var app = new QuizApplication().With("Bus:CatchUpInterval", "00:00:00.2");
+        await PlayWorld.SeedAsync(app);
+        var rounds = app.Service<RoundService>();
+        for (var i = 0; i < 3; i++)
+        {
+            var player = (await PlayWorld.RegisterAsync(app)).Participant.ParticipantId;
+            var round = await rounds.StartAsync(player, new StartRoundRequest(PlayWorld.CampaignId));
+            for (var q = 0; q < round.Questions.Count; q++) rounds.Answer(player, new AnswerRequest(round.RoundId, q, [i % 2]));
+            await rounds.FinishAsync(player, new FinishRequest(round.RoundId));
+        }
+        await using var connection = await app.Service<Database>().OpenAsync();
+        var highest = await connection.ExecuteScalarAsync<long>("SELECT MAX(id) FROM results");
+        async Task<(long Marks, long Claims)> StateAsync() => (
+            await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM projection_watermarks WHERE result_id = @highest", new { highest }),
+            await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM projection_applied"));
+        var state = await EventuallyAsync(StateAsync, s => s == (2, 0));
+        Assert.Equal((2L, 0L), state); // both projections' watermarks at the last result, and no claim left below them
+        Assert.Empty(await ProjectionCheck.DifferencesAsync(connection));
+
+        // Every event again, as a broker redelivering old messages would: below the watermark, so none counts.
+        var ids = (await connection.QueryAsync<long>("SELECT id FROM results")).ToList();
+        foreach (var again in await Quiz.Server.Events.ProjectionCatchUp.LoadAsync(connection, app.Service<Quiz.Server.Units.UnitDirectory>(), ids))
+            await app.Service<MassTransit.IBus>().Publish(again);
+        await Task.Delay(1000);
+        Assert.Empty(await ProjectionCheck.DifferencesAsync(connection));
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM projection_applied"));
+    }
 }
