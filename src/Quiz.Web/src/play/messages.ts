@@ -67,6 +67,15 @@ const zh = {
   logout: "换个手机号",
   attemptsLeft: "今天还可答 {n} 次",
   noCampaign: "暂无进行中的活动",
+  // scenes (2024) and roles (2025): one a day
+  sceneTitle: "请选择答题场景",
+  sceneHint: "每天只能选一个场景，当天的答题机会都用在这个场景。",
+  sceneToday: "今天的场景",
+  sceneChosen: "已选",
+  startIn: "开始答题：{scene}",
+  needScene: "请先在上面选一个场景，再点开始答题",
+  playTaken: "继续答“{scene}”",
+  sceneOf: "场景：{scene}",
   // rules
   rulesTitle: "活动规则",
   stageDates: "{start} 至 {end}",
@@ -150,6 +159,10 @@ const zh = {
   "err_not-registered": "请重新报名",
   "err_unknown-campaign": "活动不存在",
   "err_invalid-request": "提交的内容有误",
+  "err_scene-required": "请先选一个场景再开始答题",
+  "err_unknown-scene": "没有这个场景，请重新选择",
+  "err_scene-taken": "今天已经选了“{scene}”，每天只能答一个场景。可以继续答“{scene}”，其他场景请明天再来。",
+  "err_scene-taken-unnamed": "今天已经答过另一个场景，每天只能答一个场景，这个场景请明天再来。",
   err_network: "网络连接失败，请稍后重试",
 } as const;
 
@@ -218,6 +231,14 @@ const en: { [K in keyof typeof zh]: string } = {
   logout: "Use another number",
   attemptsLeft: "{n} attempts left today",
   noCampaign: "No campaign is running",
+  sceneTitle: "Choose a scene",
+  sceneHint: "One scene a day: all of today's attempts are played in it.",
+  sceneToday: "Today's scene",
+  sceneChosen: "Chosen",
+  startIn: "Start: {scene}",
+  needScene: "Choose a scene above first, then start",
+  playTaken: "Play “{scene}”",
+  sceneOf: "Scene: {scene}",
   rulesTitle: "Rules",
   stageDates: "{start} to {end}",
   perRound: "{n} questions a round",
@@ -295,6 +316,10 @@ const en: { [K in keyof typeof zh]: string } = {
   "err_not-registered": "Please sign up again",
   "err_unknown-campaign": "No such campaign",
   "err_invalid-request": "Something in the answer was wrong",
+  "err_scene-required": "Choose a scene first, then start",
+  "err_unknown-scene": "There is no such scene; please choose again",
+  "err_scene-taken": "Today's scene is “{scene}”: one scene a day. Carry on with “{scene}”, or come back tomorrow for another.",
+  "err_scene-taken-unnamed": "You played another scene today: one scene a day. Come back tomorrow for this one.",
   err_network: "Network error, please try again",
 };
 
