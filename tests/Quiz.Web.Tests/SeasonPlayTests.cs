@@ -91,12 +91,25 @@ public sealed class SeasonPlayTests(QuizSite site)
         await Assertions.Expect(page.Locator("[data-test=round-scene]")).ToHaveTextAsync("场景：城市");
         await Assertions.Expect(page.Locator("[data-test=progress]")).ToHaveTextAsync("第 1 / 5 题");
 
-        // A reload keeps the choice on this phone.
+        // A reload brings the round in play back, with its scene.
         await page.ClickAsync("[data-test=option-0]");
         await page.ClickAsync("[data-test=submit]");
         await Assertions.Expect(page.Locator("[data-test=progress]")).ToHaveTextAsync("第 2 / 5 题");
         await page.ReloadAsync();
-        await Assertions.Expect(page.Locator("[data-test=round-scene]")).ToHaveTextAsync("场景：城市"); // the round in play comes back with its scene
+        await Assertions.Expect(page.Locator("[data-test=round-scene]")).ToHaveTextAsync("场景：城市");
+        await Assertions.Expect(page.Locator("[data-test=progress]")).ToHaveTextAsync("第 2 / 5 题");
+    }
+
+    [Fact]
+    public async Task The2024RulesNameTheScenesAndTheOneADayRule()
+    {
+        var now = new DateTimeOffset(2024, 6, 12, 10, 0, 0, TimeSpan.FromHours(8));
+        using var season = site.Clock.TravelTo(now);
+        await using var context = await site.NewContextAsync(phone: true, WeChatHeight);
+        var page = await Phone.OpenAtAsync(context, "2024-june", now);
+        await Phone.RegisterAsync(site, page, "郑老师", Yaohai);
+        await page.ClickAsync("[data-test=rules]");
+        await Assertions.Expect(page.Locator("[data-test=rules-scenes]")).ToHaveTextAsync("可选场景：校园、职场、城市、乡村；每天选一个，当天的机会都在这个场景中使用");
     }
 
     [Fact]

@@ -79,6 +79,8 @@ const zh = {
   // rules
   rulesTitle: "活动规则",
   stageDates: "{start} 至 {end}",
+  scenesRule: "可选场景：{scenes}；每天选一个，当天的机会都在这个场景中使用",
+  listSeparator: "、",
   perRound: "每轮 {n} 题",
   roundTime: "限时 {n} 秒",
   questionTime: "每题限时 {n} 秒",
@@ -241,6 +243,8 @@ const en: { [K in keyof typeof zh]: string } = {
   sceneOf: "Scene: {scene}",
   rulesTitle: "Rules",
   stageDates: "{start} to {end}",
+  scenesRule: "Scenes: {scenes}; pick one a day, and all of that day's attempts are played in it",
+  listSeparator: ", ",
   perRound: "{n} questions a round",
   roundTime: "{n} seconds a round",
   questionTime: "{n} seconds a question",
