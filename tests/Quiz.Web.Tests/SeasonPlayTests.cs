@@ -155,7 +155,7 @@ public sealed class SeasonPlayTests(QuizSite site)
         // A warm-up without scenes, then a main stage with scenes; the server is in the main stage,
         // the phone's clock still in the warm-up, so the page starts without a scene at first.
         var campaignId = $"scene-clock-{Guid.NewGuid():N}"[..24];
-        var (campaign, errors) = Quiz.Server.Campaigns.CampaignCatalog.Parse($$"""
+        await SaveCampaignAsync($$"""
             { "id": "{{campaignId}}", "name": "场景测试", "utcOffset": "+08:00", "stages": [
               { "id": "warm-up", "name": "热身赛", "startDay": "2024-06-10", "endDay": "2024-06-11", "questionsPerRound": 5,
                 "roundSeconds": 120, "attemptsPerDay": 3, "aggregation": "best", "showAnswers": true },
@@ -164,8 +164,6 @@ public sealed class SeasonPlayTests(QuizSite site)
                 "scenes": [ { "id": "campus", "name": "校园", "pool": ["student", "general"] },
                             { "id": "countryside", "name": "乡村", "pool": ["countryside", "general"] } ] } ] }
             """);
-        Assert.True(campaign is not null, string.Join("; ", errors));
-        await site.Services.GetRequiredService<Quiz.Server.Campaigns.CampaignCatalog>().SaveAsync(campaign);
         var serverNow = new DateTimeOffset(2024, 6, 12, 11, 0, 0, TimeSpan.FromHours(8));
         using var season = site.Clock.TravelTo(serverNow);
         await using var context = await site.NewContextAsync(phone: true, WeChatHeight);
@@ -179,6 +177,42 @@ public sealed class SeasonPlayTests(QuizSite site)
         await page.ClickAsync("[data-test=scene-countryside]");
         await page.ClickAsync("[data-test=start]");
         await Assertions.Expect(page.Locator("[data-test=round-scene]")).ToHaveTextAsync("场景：乡村");
+    }
+
+    [Fact]
+    public async Task ASceneRenamedSinceThePageLoadedIsRefusedAndTheScenesAsTheyAreNowAreOffered()
+    {
+        var campaignId = $"scene-rename-{Guid.NewGuid():N}"[..24];
+        string Definition(string city) => $$"""
+            { "id": "{{campaignId}}", "name": "场景改名测试", "utcOffset": "+08:00", "stages": [
+              { "id": "main", "name": "知识竞答", "startDay": "2024-06-12", "endDay": "2024-06-18", "questionsPerRound": 5,
+                "roundSeconds": 120, "attemptsPerDay": 3, "aggregation": "best-per-scene-summed", "showAnswers": false,
+                "scenes": [ { "id": "campus", "name": "校园", "pool": ["student", "general"] },
+                            { "id": "{{city}}", "name": "城市", "pool": ["city", "general"] } ] } ] }
+            """;
+        await SaveCampaignAsync(Definition("city"));
+        var now = new DateTimeOffset(2024, 6, 14, 15, 0, 0, TimeSpan.FromHours(8));
+        using var season = site.Clock.TravelTo(now);
+        await using var context = await site.NewContextAsync(phone: true, WeChatHeight);
+        var page = await Phone.OpenAtAsync(context, campaignId, now);
+        await Phone.RegisterAsync(site, page, "冯叔叔", Yaohai);
+        await page.ClickAsync("[data-test=scene-city]");
+
+        await SaveCampaignAsync(Definition("town")); // an admin renames the scene while the page is open
+        await page.ClickAsync("[data-test=start]");
+        await Assertions.Expect(page.Locator("[data-test=start-error]")).ToHaveTextAsync("没有这个场景，请重新选择");
+        await Assertions.Expect(page.Locator("[data-test=progress]")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("[data-test=scene-town]")).ToHaveAttributeAsync("aria-pressed", "false");
+        await page.ClickAsync("[data-test=scene-town]");
+        await page.ClickAsync("[data-test=start]");
+        await Assertions.Expect(page.Locator("[data-test=round-scene]")).ToHaveTextAsync("场景：城市");
+    }
+
+    private async Task SaveCampaignAsync(string json)
+    {
+        var (campaign, errors) = Quiz.Server.Campaigns.CampaignCatalog.Parse(json);
+        Assert.True(campaign is not null, string.Join("; ", errors));
+        await site.Services.GetRequiredService<Quiz.Server.Campaigns.CampaignCatalog>().SaveAsync(campaign);
     }
 
     /// <summary>

@@ -171,6 +171,18 @@ function takeRound(view: RoundView) {
   session.view = "round";
 }
 
+async function reloadCampaign() {
+  const id = session.campaign?.id;
+  if (!id) return;
+  try {
+    const fresh = await http<Campaign>(`/api/campaigns/${encodeURIComponent(id)}`);
+    session.campaigns = session.campaigns.map(c => (c.id === id ? fresh : c));
+    if (session.campaign?.id === id) session.campaign = fresh;
+  } catch {
+    // Offline or gone: the message already asks to choose again; the next start will tell.
+  }
+}
+
 /** After a reconnect or a reload: take back the round in play, or its result if it finished meanwhile. */
 export async function resume() {
   if (!hub || hub.state !== HubConnectionState.Connected || !session.campaign) return;
@@ -212,6 +224,8 @@ export async function startRound(scene: string | null = null) {
       ? t("err_scene-taken", { scene: sceneName(campaign, refused.scene) })
       : t("err_scene-taken-unnamed");
     else session.error = t(`err_${code}` as MessageKey);
+    // The campaign changed since the page loaded it (an admin renamed a scene): offer its scenes as they are now.
+    if (code === "unknown-scene") await reloadCampaign();
     // A refused scene sends the player back to the picker, wherever the start came from.
     if (refused) session.view = "home";
   }
