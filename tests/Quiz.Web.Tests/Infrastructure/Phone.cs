@@ -24,13 +24,23 @@ public static class Phone
         })();
         """;
 
-    public static async Task<IPage> OpenAsync(IBrowserContext context)
+    public static async Task<IPage> OpenAsync(IBrowserContext context, string campaignId = QuizSite.CampaignId)
     {
         await context.AddInitScriptAsync(InitScript);
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(10_000);
-        await page.GotoAsync($"/?c={QuizSite.CampaignId}");
+        await page.GotoAsync($"/?c={campaignId}");
         return page;
+    }
+
+    /// <summary>
+    /// Opens a campaign on a phone whose clock says <paramref name="now"/> (and runs on from there),
+    /// as a player's phone would during that season; pair it with <see cref="ShiftedClock.TravelTo"/>.
+    /// </summary>
+    public static async Task<IPage> OpenAtAsync(IBrowserContext context, string campaignId, DateTimeOffset now)
+    {
+        await context.Clock.InstallAsync(new ClockInstallOptions { TimeString = now.ToString("O") });
+        return await OpenAsync(context, campaignId);
     }
 
     /// <summary>Fills the form: the region through the cascading picker, province → city → county.</summary>
@@ -57,6 +67,22 @@ public static class Phone
         await Assertions.Expect(page.Locator("[data-test=code-sent]")).ToContainTextAsync($"{mobile[..3]}****{mobile[^4..]}");
         await page.FillAsync("[data-test=code]", await site.CodeSentToAsync(mobile));
         await page.ClickAsync("[data-test=verify]");
+    }
+
+    /// <summary>
+    /// Answers every question of a scored round (no answers shown during it, so the page moves on by
+    /// itself) with the first option, and finishes; waits for the result.
+    /// </summary>
+    public static async Task PlayScoredRoundAsync(IPage page, int questions)
+    {
+        for (var n = 1; n <= questions; n++)
+        {
+            await Assertions.Expect(page.Locator("[data-test=progress]")).ToHaveTextAsync($"第 {n} / {questions} 题");
+            await page.ClickAsync("[data-test=option-0]");
+            await page.ClickAsync("[data-test=submit]");
+        }
+        await page.ClickAsync("[data-test=finish]");
+        await page.Locator("[data-test=result]").WaitForAsync();
     }
 
     /// <summary>Chooses the first option and submits; waits for the server's verdict on screen.</summary>

@@ -13,9 +13,10 @@ namespace Quiz.Web.Tests.Infrastructure;
 
 /// <summary>
 /// The real server on a loopback port, over its own store in a temporary folder, loaded with the
-/// repository's question bank (units, 330 questions, and the demo campaign, open from today), and
-/// one headless Debian chromium to drive its pages. One per test run: each test makes its own
-/// players and accounts, so none depends on another's data.
+/// repository's question bank (units, 330 questions, the demo campaign, open from today, and the
+/// season samples 2023-june, 2024-june and 2025-june), and one headless Debian chromium to drive
+/// its pages. One per test run: each test makes its own players and accounts, so none depends on
+/// another's data. The server's clock is real unless a test moves it to a season (<see cref="Clock"/>).
 /// </summary>
 public sealed class QuizSite : WebApplicationFactory<Program>, IAsyncLifetime
 {
@@ -32,6 +33,8 @@ public sealed class QuizSite : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>The server's log, where the codes of the embedded run's Log provider are written: what a player reads off their phone.</summary>
     public VerificationLog Codes { get; } = new();
     public IBrowser Browser { get; private set; } = null!;
+    /// <summary>The server's clock: real time, or a season's date inside <see cref="ShiftedClock.TravelTo"/>.</summary>
+    public ShiftedClock Clock { get; } = new();
 
     /// <summary>Screenshots of every page, for people to look at: TestResults/screenshots at the repository root.</summary>
     public static string Screenshots { get; } = Path.Combine(Repository.Root, "TestResults", "screenshots");
@@ -49,7 +52,11 @@ public sealed class QuizSite : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("RateLimits:RoundStartsPerMinutePerParticipant", "100000");
         // A number may have a new code after 10 s rather than a minute, so a test can take a number to a second phone.
         builder.UseSetting("Verification:ResendSeconds", "10");
-        builder.ConfigureTestServices(services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(Codes));
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(Codes);
+            services.AddSingleton<TimeProvider>(Clock);
+        });
     }
 
     /// <summary>The code the server sent to a number, once it has been sent.</summary>
@@ -81,13 +88,16 @@ public sealed class QuizSite : WebApplicationFactory<Program>, IAsyncLifetime
         });
     }
 
-    /// <summary>A browser context on this server: a phone (360×640, touch) or a desktop.</summary>
-    public Task<IBrowserContext> NewContextAsync(bool phone) => Browser.NewContextAsync(new BrowserNewContextOptions
+    /// <summary>
+    /// A browser context on this server: a phone (360×640, touch; <paramref name="phoneHeight"/> 560 is
+    /// what WeChat's browser leaves of it) or a desktop.
+    /// </summary>
+    public Task<IBrowserContext> NewContextAsync(bool phone, int phoneHeight = 640) => Browser.NewContextAsync(new BrowserNewContextOptions
     {
         BaseURL = Address.ToString(),
         Locale = "zh-CN",
         TimezoneId = "Asia/Shanghai",
-        ViewportSize = phone ? new ViewportSize { Width = 360, Height = 640 } : new ViewportSize { Width = 1280, Height = 900 },
+        ViewportSize = phone ? new ViewportSize { Width = 360, Height = phoneHeight } : new ViewportSize { Width = 1280, Height = 900 },
         IsMobile = phone,
         HasTouch = phone,
         DeviceScaleFactor = 1,

@@ -4,6 +4,7 @@ import { http, HttpError } from "../shared/http";
 import { pickCampaign, currentStage } from "../shared/campaigns";
 import type { AnswerResult, Campaign, Participant, RoundResult, RoundView } from "../shared/types";
 import { t, type MessageKey } from "./messages";
+import { restoreChoice, sceneName, sceneRefusal, started } from "./scenes";
 
 // The phone page's one piece of state: who plays, which campaign, the hub connection and the
 // round in play. The server decides everything; this keeps what it said and the clock offset.
@@ -49,6 +50,12 @@ function errorCode(error: unknown): string | null {
   return /HubException: ([a-z-]+):/.exec(message)?.[1] ?? null;
 }
 
+/** The server's own text after the code, for the few refusals whose text carries data (a scene id). */
+function errorDetail(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return /HubException: [a-z-]+: ([\s\S]*)$/.exec(message)?.[1] ?? "";
+}
+
 export async function boot() {
   const wanted = new URLSearchParams(location.search).get("c");
   try {
@@ -57,6 +64,7 @@ export async function boot() {
     session.campaigns = [];
   }
   session.campaign = pickCampaign(session.campaigns, wanted);
+  restoreChoice(session.campaign);
   if (!session.token) {
     session.view = "register";
     return;
@@ -163,6 +171,18 @@ function takeRound(view: RoundView) {
   session.view = "round";
 }
 
+async function reloadCampaign() {
+  const id = session.campaign?.id;
+  if (!id) return;
+  try {
+    const fresh = await http<Campaign>(`/api/campaigns/${encodeURIComponent(id)}`);
+    session.campaigns = session.campaigns.map(c => (c.id === id ? fresh : c));
+    if (session.campaign?.id === id) session.campaign = fresh;
+  } catch {
+    // Offline or gone: the message already asks to choose again; the next start will tell.
+  }
+}
+
 /** After a reconnect or a reload: take back the round in play, or its result if it finished meanwhile. */
 export async function resume() {
   if (!hub || hub.state !== HubConnectionState.Connected || !session.campaign) return;
@@ -185,14 +205,29 @@ export async function resume() {
   }
 }
 
-export async function startRound() {
-  if (!session.campaign) return;
+/** Starts a round; `scene` is required when the stage has scenes (the picker's choice), else left out. */
+export async function startRound(scene: string | null = null) {
+  const campaign = session.campaign;
+  if (!campaign) return;
   session.error = null;
   try {
     const connection = await ready();
-    takeRound(await connection.invoke<RoundView>("StartRound", { campaignId: session.campaign.id }));
+    const request = scene ? { campaignId: campaign.id, scene } : { campaignId: campaign.id };
+    const view = await connection.invoke<RoundView>("StartRound", request);
+    started(campaign, view.scene);
+    takeRound(view);
   } catch (error) {
-    session.error = errorText(error);
+    const code = errorCode(error);
+    const refused = code ? sceneRefusal(campaign, code, errorDetail(error)) : null;
+    if (!refused) session.error = errorText(error);
+    else if (code === "scene-taken") session.error = refused.scene
+      ? t("err_scene-taken", { scene: sceneName(campaign, refused.scene) })
+      : t("err_scene-taken-unnamed");
+    else session.error = t(`err_${code}` as MessageKey);
+    // The campaign changed since the page loaded it (an admin renamed a scene): offer its scenes as they are now.
+    if (code === "unknown-scene") await reloadCampaign();
+    // A refused scene sends the player back to the picker, wherever the start came from.
+    if (refused) session.view = "home";
   }
 }
 

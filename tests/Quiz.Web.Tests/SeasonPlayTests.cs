@@ -1,0 +1,243 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using Quiz.Web.Tests.Infrastructure;
+
+namespace Quiz.Web.Tests;
+
+/// <summary>
+/// The phone page plays each season's sample campaign (question-bank/campaigns) as it ran, at the
+/// 360×560 WeChat leaves of a phone screen: the server and the phone are moved to a day of the
+/// season; nothing else is stood in for.
+/// </summary>
+[Collection(SiteCollection.Name)]
+public sealed class SeasonPlayTests(QuizSite site)
+{
+    private static readonly string[] Yaohai = ["340000", "340100", "340102"]; // 安徽省 › 合肥市 › 瑶海区
+    private const int WeChatHeight = 560;
+
+    [Fact]
+    public async Task Plays2023MainStageWithoutAScenePicker()
+    {
+        var now = new DateTimeOffset(2023, 6, 16, 10, 30, 0, TimeSpan.FromHours(8)); // main stage: 15–21 June, 10 questions, 3 minutes
+        using var season = site.Clock.TravelTo(now);
+        await using var context = await site.NewContextAsync(phone: true, WeChatHeight);
+        var page = await Phone.OpenAtAsync(context, "2023-june", now);
+        await Phone.RegisterAsync(site, page, "周师傅", Yaohai);
+
+        await Assertions.Expect(page.Locator("[data-test=scene-picker]")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("[data-test=start]")).ToHaveTextAsync("开始答题");
+        await page.ClickAsync("[data-test=start]");
+        await Assertions.Expect(page.Locator("[data-test=round-scene]")).ToHaveCountAsync(0);
+        await Phone.PlayScoredRoundAsync(page, 10);
+
+        Assert.InRange(int.Parse(await page.Locator("[data-test=score]").InnerTextAsync()), 0, 100); // 10 points a question
+        await Assertions.Expect(page.Locator("[data-test=result]")).ToContainTextAsync("/ 100");
+        await Assertions.Expect(page.Locator("[data-test=result-scene]")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("[data-test=again]")).ToHaveCountAsync(0); // one round a day
+        await QuizSite.ScreenshotAsync(page, "season-2023-result");
+    }
+
+    [Fact]
+    public async Task Plays2024InAPickedSceneAndAnotherSceneTheSameDayIsRefusedWithTodaysOffered()
+    {
+        var now = new DateTimeOffset(2024, 6, 13, 11, 0, 0, TimeSpan.FromHours(8));
+        using var season = site.Clock.TravelTo(now);
+        await using var context = await site.NewContextAsync(phone: true, WeChatHeight);
+        var page = await Phone.OpenAtAsync(context, "2024-june", now);
+        await Phone.RegisterAsync(site, page, "刘大爷", Yaohai);
+
+        var picker = page.Locator("[data-test=scene-picker]");
+        await Assertions.Expect(picker).ToBeVisibleAsync();
+        await Assertions.Expect(picker.Locator("button")).ToHaveTextAsync(["校园", "职场", "城市", "乡村"]);
+        await AssertLargeChoicesAsync(page, picker.Locator("button"), onFirstScreen: true);
+
+        // Start without a choice: told what to do, and no round is started.
+        await page.ClickAsync("[data-test=start]");
+        await Assertions.Expect(page.Locator("[data-test=start-error]")).ToHaveTextAsync("请先在上面选一个场景，再点开始答题");
+        await Assertions.Expect(page.Locator("[data-test=progress]")).ToHaveCountAsync(0);
+
+        await page.ClickAsync("[data-test=scene-city]");
+        await Assertions.Expect(page.Locator("[data-test=scene-city]")).ToHaveAttributeAsync("aria-pressed", "true");
+        await Assertions.Expect(page.Locator("[data-test=start-error]")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("[data-test=start]")).ToHaveTextAsync("开始答题：城市");
+        await AssertOnScreenAsync(page, page.Locator("[data-test=start]"));
+        await QuizSite.ScreenshotAsync(page, "season-2024-1-picker");
+
+        await page.ClickAsync("[data-test=start]");
+        await Assertions.Expect(page.Locator("[data-test=round-scene]")).ToHaveTextAsync("场景：城市");
+        await QuizSite.ScreenshotAsync(page, "season-2024-2-round");
+        await Phone.PlayScoredRoundAsync(page, 5);
+        Assert.InRange(int.Parse(await page.Locator("[data-test=score]").InnerTextAsync()), 0, 5); // 1 point a question
+        await Assertions.Expect(page.Locator("[data-test=result-scene]")).ToHaveTextAsync("场景：城市");
+        await Assertions.Expect(page.Locator("[data-test=result]")).ToContainTextAsync("今天还可答 2 次");
+        await QuizSite.ScreenshotAsync(page, "season-2024-3-result");
+
+        // Back home the choice is remembered; another scene the same day is refused by the server.
+        await page.ClickAsync("[data-test=home]");
+        await Assertions.Expect(page.Locator("[data-test=scene-city]")).ToHaveAttributeAsync("aria-pressed", "true");
+        await page.ClickAsync("[data-test=scene-countryside]");
+        await page.ClickAsync("[data-test=start]");
+        await Assertions.Expect(page.Locator("[data-test=start-error]")).ToHaveTextAsync(
+            "今天已经选了“城市”，每天只能答一个场景。可以继续答“城市”，其他场景请明天再来。");
+        await Assertions.Expect(page.Locator("[data-test=progress]")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("[data-test=scene-city]")).ToContainTextAsync("今天的场景");
+        var offer = page.Locator("[data-test=play-taken]");
+        await Assertions.Expect(offer).ToHaveTextAsync("继续答“城市”");
+        await AssertOnScreenAsync(page, page.Locator("[data-test=start-error]"));
+        await AssertOnScreenAsync(page, offer);
+        await QuizSite.ScreenshotAsync(page, "season-2024-4-scene-taken");
+
+        await offer.ClickAsync();
+        await Assertions.Expect(page.Locator("[data-test=round-scene]")).ToHaveTextAsync("场景：城市");
+        await Assertions.Expect(page.Locator("[data-test=progress]")).ToHaveTextAsync("第 1 / 5 题");
+
+        // A reload brings the round in play back, with its scene.
+        await page.ClickAsync("[data-test=option-0]");
+        await page.ClickAsync("[data-test=submit]");
+        await Assertions.Expect(page.Locator("[data-test=progress]")).ToHaveTextAsync("第 2 / 5 题");
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("[data-test=round-scene]")).ToHaveTextAsync("场景：城市");
+        await Assertions.Expect(page.Locator("[data-test=progress]")).ToHaveTextAsync("第 2 / 5 题");
+    }
+
+    [Fact]
+    public async Task The2024RulesNameTheScenesAndTheOneADayRule()
+    {
+        var now = new DateTimeOffset(2024, 6, 12, 10, 0, 0, TimeSpan.FromHours(8));
+        using var season = site.Clock.TravelTo(now);
+        await using var context = await site.NewContextAsync(phone: true, WeChatHeight);
+        var page = await Phone.OpenAtAsync(context, "2024-june", now);
+        await Phone.RegisterAsync(site, page, "郑老师", Yaohai);
+        await page.ClickAsync("[data-test=rules]");
+        await Assertions.Expect(page.Locator("[data-test=rules-scenes]")).ToHaveTextAsync("可选场景：校园、职场、城市、乡村；每天选一个，当天的机会都在这个场景中使用");
+    }
+
+    [Fact]
+    public async Task Plays2025WithARolePickedInElderlyModeAndInEnglish()
+    {
+        var now = new DateTimeOffset(2025, 6, 12, 10, 5, 0, TimeSpan.FromHours(8));
+        using var season = site.Clock.TravelTo(now);
+        await using var context = await site.NewContextAsync(phone: true, WeChatHeight);
+        var page = await Phone.OpenAtAsync(context, "2025-june", now);
+        await Phone.RegisterAsync(site, page, "孙阿姨", Yaohai);
+
+        await page.ClickAsync("[data-test=elderly]");
+        var roles = page.Locator("[data-test=scene-picker] button");
+        await Assertions.Expect(roles).ToHaveTextAsync(["老年阿姨", "中年大叔", "中年阿姨", "大学生"]);
+        await AssertLargeChoicesAsync(page, roles, onFirstScreen: false);
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 360"), "nothing runs off the side in elderly mode");
+        await AssertOnScreenAsync(page, page.Locator("[data-test=start]")); // kept at the bottom of the screen
+
+        await page.ClickAsync("[data-test=scene-student]");
+        await page.ClickAsync("[data-test=language]");
+        await Assertions.Expect(page.Locator("[data-test=scene-picker] h3")).ToHaveTextAsync("Choose a scene");
+        await Assertions.Expect(page.Locator("[data-test=start]")).ToHaveTextAsync("Start: 大学生");
+        await QuizSite.ScreenshotAsync(page, "season-2025-1-roles-elderly-english");
+        await page.ClickAsync("[data-test=language]");
+        await page.ClickAsync("[data-test=elderly]");
+
+        await page.ClickAsync("[data-test=start]");
+        await Assertions.Expect(page.Locator("[data-test=round-scene]")).ToHaveTextAsync("场景：大学生");
+        await Phone.PlayScoredRoundAsync(page, 5);
+        Assert.InRange(int.Parse(await page.Locator("[data-test=score]").InnerTextAsync()), 0, 5);
+        await Assertions.Expect(page.Locator("[data-test=result-scene]")).ToHaveTextAsync("场景：大学生");
+        await QuizSite.ScreenshotAsync(page, "season-2025-2-result");
+
+        // The next round starts in the same role straight from the result.
+        await page.ClickAsync("[data-test=again]");
+        await Assertions.Expect(page.Locator("[data-test=round-scene]")).ToHaveTextAsync("场景：大学生");
+        await Assertions.Expect(page.Locator("[data-test=progress]")).ToHaveTextAsync("第 1 / 5 题");
+    }
+
+    [Fact]
+    public async Task APhoneWhoseDateIsWrongIsShownTheScenesWhenTheServerAsksForOne()
+    {
+        // A warm-up without scenes, then a main stage with scenes; the server is in the main stage,
+        // the phone's clock still in the warm-up, so the page starts without a scene at first.
+        var campaignId = $"scene-clock-{Guid.NewGuid():N}"[..24];
+        await SaveCampaignAsync($$"""
+            { "id": "{{campaignId}}", "name": "场景测试", "utcOffset": "+08:00", "stages": [
+              { "id": "warm-up", "name": "热身赛", "startDay": "2024-06-10", "endDay": "2024-06-11", "questionsPerRound": 5,
+                "roundSeconds": 120, "attemptsPerDay": 3, "aggregation": "best", "showAnswers": true },
+              { "id": "main", "name": "知识竞答", "startDay": "2024-06-12", "endDay": "2024-06-18", "questionsPerRound": 5,
+                "roundSeconds": 120, "attemptsPerDay": 3, "aggregation": "best-per-scene-summed", "showAnswers": false,
+                "scenes": [ { "id": "campus", "name": "校园", "pool": ["student", "general"] },
+                            { "id": "countryside", "name": "乡村", "pool": ["countryside", "general"] } ] } ] }
+            """);
+        var serverNow = new DateTimeOffset(2024, 6, 12, 11, 0, 0, TimeSpan.FromHours(8));
+        using var season = site.Clock.TravelTo(serverNow);
+        await using var context = await site.NewContextAsync(phone: true, WeChatHeight);
+        var page = await Phone.OpenAtAsync(context, campaignId, serverNow.AddDays(-1));
+        await Phone.RegisterAsync(site, page, "吴大姐", Yaohai);
+        await Assertions.Expect(page.Locator("[data-test=scene-picker]")).ToHaveCountAsync(0);
+
+        await page.ClickAsync("[data-test=start]");
+        await Assertions.Expect(page.Locator("[data-test=start-error]")).ToHaveTextAsync("请先选一个场景再开始答题");
+        await Assertions.Expect(page.Locator("[data-test=scene-picker] button")).ToHaveTextAsync(["校园", "乡村"]);
+        await page.ClickAsync("[data-test=scene-countryside]");
+        await page.ClickAsync("[data-test=start]");
+        await Assertions.Expect(page.Locator("[data-test=round-scene]")).ToHaveTextAsync("场景：乡村");
+    }
+
+    [Fact]
+    public async Task ASceneRenamedSinceThePageLoadedIsRefusedAndTheScenesAsTheyAreNowAreOffered()
+    {
+        var campaignId = $"scene-rename-{Guid.NewGuid():N}"[..24];
+        string Definition(string city) => $$"""
+            { "id": "{{campaignId}}", "name": "场景改名测试", "utcOffset": "+08:00", "stages": [
+              { "id": "main", "name": "知识竞答", "startDay": "2024-06-12", "endDay": "2024-06-18", "questionsPerRound": 5,
+                "roundSeconds": 120, "attemptsPerDay": 3, "aggregation": "best-per-scene-summed", "showAnswers": false,
+                "scenes": [ { "id": "campus", "name": "校园", "pool": ["student", "general"] },
+                            { "id": "{{city}}", "name": "城市", "pool": ["city", "general"] } ] } ] }
+            """;
+        await SaveCampaignAsync(Definition("city"));
+        var now = new DateTimeOffset(2024, 6, 14, 15, 0, 0, TimeSpan.FromHours(8));
+        using var season = site.Clock.TravelTo(now);
+        await using var context = await site.NewContextAsync(phone: true, WeChatHeight);
+        var page = await Phone.OpenAtAsync(context, campaignId, now);
+        await Phone.RegisterAsync(site, page, "冯叔叔", Yaohai);
+        await page.ClickAsync("[data-test=scene-city]");
+
+        await SaveCampaignAsync(Definition("town")); // an admin renames the scene while the page is open
+        await page.ClickAsync("[data-test=start]");
+        await Assertions.Expect(page.Locator("[data-test=start-error]")).ToHaveTextAsync("没有这个场景，请重新选择");
+        await Assertions.Expect(page.Locator("[data-test=progress]")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("[data-test=scene-town]")).ToHaveAttributeAsync("aria-pressed", "false");
+        await page.ClickAsync("[data-test=scene-town]");
+        await page.ClickAsync("[data-test=start]");
+        await Assertions.Expect(page.Locator("[data-test=round-scene]")).ToHaveTextAsync("场景：城市");
+    }
+
+    private async Task SaveCampaignAsync(string json)
+    {
+        var (campaign, errors) = Quiz.Server.Campaigns.CampaignCatalog.Parse(json);
+        Assert.True(campaign is not null, string.Join("; ", errors));
+        await site.Services.GetRequiredService<Quiz.Server.Campaigns.CampaignCatalog>().SaveAsync(campaign);
+    }
+
+    /// <summary>
+    /// Each choice is a large touch target, side by side in pairs within the width; at the usual size
+    /// the four fit on the first screen (in elderly mode the page scrolls, the start button stays in view).
+    /// </summary>
+    private static async Task AssertLargeChoicesAsync(IPage page, ILocator buttons, bool onFirstScreen)
+    {
+        Assert.Equal(4, await buttons.CountAsync());
+        for (var i = 0; i < 4; i++)
+        {
+            var box = (await buttons.Nth(i).BoundingBoxAsync())!;
+            Assert.True(box.Height >= 56 && box.Width >= 120, $"choice {i} is {box.Width}×{box.Height}px");
+            Assert.True(box.X >= 0 && box.X + box.Width <= 360, $"choice {i} runs off the side ({box.X}+{box.Width})");
+        }
+        if (!onFirstScreen) return;
+        await AssertOnScreenAsync(page, buttons.Nth(3));
+        Assert.Equal(0, await page.EvaluateAsync<double>("() => window.scrollY")); // seen without scrolling
+    }
+
+    /// <summary>In view on a 360×560 phone, without the player scrolling to it (and not under the header).</summary>
+    private static async Task AssertOnScreenAsync(IPage page, ILocator locator)
+    {
+        var box = await locator.EvaluateAsync<double[]>("e => { const r = e.getBoundingClientRect(); return [r.top, r.bottom]; }");
+        var header = await page.Locator("header.bar").EvaluateAsync<double>("e => e.getBoundingClientRect().bottom");
+        Assert.True(box[0] >= header && box[1] <= WeChatHeight, $"it is at {box[0]}–{box[1]}px of a {WeChatHeight}px screen whose header ends at {header}px");
+    }
+}
