@@ -5,7 +5,7 @@
 # obj/ so it does not collide with other builds), builds the generator (loadtests/Quiz.LoadTests),
 # starts the server on a free loopback port with a fresh data folder (and its own redis-server
 # with --redis, its own PostgreSQL 15 with --store postgres), runs the scenario, stops everything it started, and ends with one line:
-#   errors=<n> answers/s=<x> p99_ms=<y> echo_ratio=<r> connections=<c>
+#   errors=<n> answers/s=<x> p99_ms=<y> echo_ratio=<r> connections=<c> [start_s=<s>, the burst only]
 # The exit code is non-zero when any request failed: `loadtests/run.sh smoke` is the CI check
 # (200 participants, full rounds, ~15 s).
 #

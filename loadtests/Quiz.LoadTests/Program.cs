@@ -3,7 +3,7 @@ using Quiz.LoadTests;
 
 // The load generator of loadtests/run.sh: runs one scenario against a running server, writes the
 // report (Markdown and JSON) and prints one summary line last:
-//   errors=<n> answers/s=<x> p99_ms=<y> echo_ratio=<r> connections=<c>
+//   errors=<n> answers/s=<x> p99_ms=<y> echo_ratio=<r> connections=<c> [start_s=<s>, the burst only]
 // Exit code: 0, or 1 when any request failed (the CI smoke relies on it), 2 on bad arguments,
 // 3 when the run outlived --max-seconds.
 

@@ -9,10 +9,13 @@ public sealed record PhaseReport(
     string Name, string Description, DateTimeOffset From, DateTimeOffset To, double Seconds, long PeakIterationsInFlight,
     IReadOnlyList<StepFigures> Steps, IReadOnlyDictionary<string, double> Extra, IReadOnlyList<ResourceFigures> Resources);
 
-public sealed record Summary(long Errors, double AnswersPerSecond, double AnswerP99Ms, double? EchoCallsPerSecond, double? EchoRatio, long Connections)
+/// <param name="StartSeconds">The burst only: seconds from the first arrival until the last participant had started a round.</param>
+public sealed record Summary(long Errors, double AnswersPerSecond, double AnswerP99Ms, double? EchoCallsPerSecond, double? EchoRatio, long Connections,
+    double? StartSeconds = null)
 {
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"errors={Errors} answers/s={AnswersPerSecond:F1} p99_ms={AnswerP99Ms:F2} echo_ratio={(EchoRatio is { } r ? r.ToString("F3", CultureInfo.InvariantCulture) : "na")} connections={Connections}");
+        $"errors={Errors} answers/s={AnswersPerSecond:F1} p99_ms={AnswerP99Ms:F2} echo_ratio={(EchoRatio is { } r ? r.ToString("F3", CultureInfo.InvariantCulture) : "na")} connections={Connections}")
+        + (StartSeconds is { } s ? string.Create(CultureInfo.InvariantCulture, $" start_s={s:F2}") : "");
 }
 
 public sealed record RunReport(
@@ -39,7 +42,8 @@ public sealed record RunReport(
         var errors = run.Phases.Sum(p => p.Run.Stats.Errors) + run.LostConnections;
         var answersPerSecond = answers?.RequestsPerSecond ?? 0;
         var summary = new Summary(errors, answersPerSecond, answers?.P99Ms ?? 0, echo?.RequestsPerSecond,
-            echo is { RequestsPerSecond: > 0 } ? Math.Round(answersPerSecond / echo.RequestsPerSecond, 3) : null, run.PeakConnections);
+            echo is { RequestsPerSecond: > 0 } ? Math.Round(answersPerSecond / echo.RequestsPerSecond, 3) : null, run.PeakConnections,
+            options.Scenario == "burst" && main?.Extra.TryGetValue("all_started_within_s", out var started) == true ? started : null);
         var metrics = (run.MetricsAtPeak ?? "").Split('\n')
             .Where(l => l.StartsWith("quiz_") && !l.Contains("_bucket{")).Select(l => l.TrimEnd()).ToList();
         return new RunReport(options.Scenario, options.Command, DateTimeOffset.Now, DescribeMachine(), options, run.EchoMethod, phases, run.LostConnections, new SortedDictionary<string, long>(run.LostByKind), summary, metrics);
