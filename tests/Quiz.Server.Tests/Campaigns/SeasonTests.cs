@@ -53,7 +53,7 @@ public sealed class SeasonTests
             Assert.True(campaign is not null, string.Join("; ", errors));
             Campaign = campaign;
             await App.Service<CampaignCatalog>().SaveAsync(campaign);
-            await App.Service<IRankingEngine>().SetUnitBasesAsync(campaign.Id, App.Service<RankingStore>().Bases());
+            await App.Service<IRankingEngine>().SetUnitBasesAsync(campaign.Id, App.Service<RankingStore>().Bases(campaign.Id));
             Player = await PlayWorld.ConnectPlayerAsync(App);
         }
 
