@@ -24,11 +24,14 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
 
     public sealed record AnswerRow(int Position, string QuestionId, int QuestionVersion, string Chosen, bool Correct, int Points, int? ElapsedMs);
 
+    /// <param name="Scene">The scene played; with <paramref name="Ladder"/> its ladder moves by the answers, in the same transaction.</param>
+    /// <param name="RewardsInviter">The stage rewards whoever invited this participant, on their first finished round in the campaign.</param>
     public sealed record FinishedRound(string RoundId, string CampaignId, string StageId, long ParticipantId, string Day, int Score,
-        int MaxScore, int Correct, int DurationMs, DateTimeOffset FinishedAt, bool AutoFinished, string? Flagged, int AttemptsLeft, IReadOnlyList<AnswerRow> Answers);
+        int MaxScore, int Correct, int DurationMs, DateTimeOffset FinishedAt, bool AutoFinished, string? Flagged, int AttemptsLeft, IReadOnlyList<AnswerRow> Answers,
+        string? Scene = null, bool Ladder = false, bool RewardsInviter = false);
 
-    /// <summary>The committed result: its id follows commit order.</summary>
-    public sealed record Committed(long ResultId, bool FirstInCampaign, bool FirstOfDay, bool AlreadyFinished);
+    /// <summary>The committed result: its id follows commit order. <see cref="Ladder"/>: the scene's ladder after this round, on a stage with ladders.</summary>
+    public sealed record Committed(long ResultId, bool FirstInCampaign, bool FirstOfDay, bool AlreadyFinished, Rewards.LadderState? Ladder = null);
 
     /// <summary>A question of a round as stored: bank id, version, and the shown order of its options.</summary>
     public sealed record StoredRef(string Id, int Version, int[] Order);
@@ -40,15 +43,20 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     /// scene is held on the attempts row, so one conditional upsert enforces both, on any node; a day
     /// whose attempts were all given back (voided) is free again.
     /// </summary>
-    public Task<Claim> StartAsync(StartedRound round, int attemptsPerDay, CancellationToken ct = default) =>
+    /// <param name="oneScenePerDay">Whether the day is held by its first scene (2024); false: any scene any time, only the attempts count.</param>
+    /// <param name="attemptsPerInvitee">Extra attempts for each invited friend who took part that day (<see cref="Rewards.RewardStore"/>).</param>
+    public Task<Claim> StartAsync(StartedRound round, int attemptsPerDay, bool oneScenePerDay = true, int attemptsPerInvitee = 0, CancellationToken ct = default) =>
         writer.WriteAsync(async (connection, tx) =>
         {
-            var scene = round.Scene ?? "";
+            // Without one scene a day, the attempts row holds no scene ('' always matches).
+            var scene = oneScenePerDay ? round.Scene ?? "" : "";
             var args = new { round.ParticipantId, round.CampaignId, round.StageId, round.Day, attemptsPerDay };
             var allowed = attemptsPerDay + (await connection.ExecuteScalarAsync<int?>("""
                 SELECT extra FROM bonus_attempts
                 WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Day
                 """, args, tx) ?? 0);
+            if (attemptsPerInvitee > 0)
+                allowed += attemptsPerInvitee * await Rewards.RewardStore.InviteesOnDayAsync(connection, tx, round.ParticipantId, round.CampaignId, round.StageId, round.Day);
             var used = await connection.ExecuteScalarAsync<int?>("""
                 INSERT INTO attempts (participant_id, campaign_id, stage_id, day, used, scene) VALUES (@ParticipantId, @CampaignId, @StageId, @Day, 1, @scene)
                 ON CONFLICT (participant_id, campaign_id, stage_id, day) DO UPDATE SET used = attempts.used + 1, scene = excluded.scene
@@ -91,14 +99,19 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
             """, new { r.RoundId, r.ParticipantId, r.CampaignId, r.Day }, tx);
         if (before.Existing is { } id) return new Committed(id, false, false, AlreadyFinished: true);
 
+        // The ladder moves here, once: a repeated Finish returned above, before it.
+        var ladder = r.Ladder && r.Scene is { } scene
+            ? await Rewards.RewardStore.ClimbAsync(connection, tx, r.ParticipantId, r.CampaignId, scene, [.. r.Answers.OrderBy(a => a.Position).Select(a => a.Correct)])
+            : null;
         var resultId = await connection.ExecuteScalarAsync<long>("""
             INSERT INTO results (round_id, campaign_id, stage_id, participant_id, day, score, max_score, correct, duration_ms,
-                                 finished_at, auto_finished, flagged, first_in_campaign, first_of_day, attempts_left)
+                                 finished_at, auto_finished, flagged, first_in_campaign, first_of_day, attempts_left, ladder_step, ladder_rescued)
             VALUES (@RoundId, @CampaignId, @StageId, @ParticipantId, @Day, @Score, @MaxScore, @Correct, @DurationMs,
-                    @Finished, @AutoFinished, @Flagged, @FirstInCampaign, @FirstOfDay, @AttemptsLeft)
+                    @Finished, @AutoFinished, @Flagged, @FirstInCampaign, @FirstOfDay, @AttemptsLeft, @LadderStep, @LadderRescued)
             RETURNING id
             """, new
         {
+            LadderStep = ladder?.Step, LadderRescued = ladder is null ? (int?)null : ladder.Rescued ? 1 : 0,
             r.RoundId, r.CampaignId, r.StageId, r.ParticipantId, r.Day, r.Score, r.MaxScore, r.Correct, r.DurationMs, r.AttemptsLeft,
             // 0/1 integers, not booleans: the same columns on SQLite and PostgreSQL (Npgsql will not put a bool in a bigint).
             Finished = r.FinishedAt.ToString("O"), AutoFinished = r.AutoFinished ? 1 : 0, r.Flagged,
@@ -121,7 +134,9 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
             await connection.ExecuteAsync(AnswersInsert(r.Answers.Count), parameters, tx);
         }
         await connection.ExecuteAsync("UPDATE rounds SET status = 'finished' WHERE id = @RoundId", new { r.RoundId }, tx);
-        return new Committed(resultId, before.InCampaign == 0, before.OnDay == 0, AlreadyFinished: false);
+        if (r.RewardsInviter)
+            await Rewards.RewardStore.RewardInviterAsync(connection, tx, r.ParticipantId, r.CampaignId, r.StageId, r.Day, resultId);
+        return new Committed(resultId, before.InCampaign == 0, before.OnDay == 0, AlreadyFinished: false, ladder);
     }
 
     /// <summary>
@@ -139,7 +154,7 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
         });
 
     public sealed record FinishedRow(long Id, string CampaignId, string StageId, string Day, long Score, long MaxScore, long Correct, long DurationMs,
-        long AutoFinished, long? AttemptsLeft, long? NationalRank, long? UnitRank, long? OrganisationRank);
+        long AutoFinished, long? AttemptsLeft, long? NationalRank, long? UnitRank, long? OrganisationRank, long? LadderStep, long? LadderRescued, string? Scene);
 
     public sealed record StoredAnswer(long Position, string Chosen, long Correct);
 
@@ -151,7 +166,8 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
         var row = await connection.QuerySingleOrDefaultAsync<FinishedRow>("""
             SELECT id, campaign_id AS CampaignId, stage_id AS StageId, day, score, max_score AS MaxScore, correct, duration_ms AS DurationMs,
                    auto_finished AS AutoFinished, attempts_left AS AttemptsLeft, national_rank AS NationalRank, unit_rank AS UnitRank,
-                   organisation_rank AS OrganisationRank
+                   organisation_rank AS OrganisationRank, ladder_step AS LadderStep, ladder_rescued AS LadderRescued,
+                   (SELECT scene FROM rounds WHERE rounds.id = results.round_id) AS Scene
             FROM results WHERE round_id = @roundId AND participant_id = @participantId
             """, new { roundId, participantId });
         if (row is null) return null;
