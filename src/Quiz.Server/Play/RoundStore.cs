@@ -25,7 +25,7 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     public sealed record AnswerRow(int Position, string QuestionId, int QuestionVersion, string Chosen, bool Correct, int Points, int? ElapsedMs);
 
     /// <param name="Scene">The scene played; with <paramref name="Ladder"/> its ladder moves by the answers, in the same transaction.</param>
-    /// <param name="RewardsInviter">The stage rewards whoever invited this participant, on their first finished round in the campaign.</param>
+    /// <param name="RewardsInviter">The stage rewards whoever invited this participant: once per invitee and campaign, with their first round finished in such a stage.</param>
     public sealed record FinishedRound(string RoundId, string CampaignId, string StageId, long ParticipantId, string Day, int Score,
         int MaxScore, int Correct, int DurationMs, DateTimeOffset FinishedAt, bool AutoFinished, string? Flagged, int AttemptsLeft, IReadOnlyList<AnswerRow> Answers,
         string? Scene = null, bool Ladder = false, bool RewardsInviter = false);
@@ -90,14 +90,21 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     public async Task<Committed> FinishAsync(FinishedRound round, CancellationToken ct = default) =>
         (await writer.WriteAsync((connection, tx) => InsertFinishAsync(connection, tx, round), ct))!;
 
-    /// <summary>A finish in four statements (a burst commits hundreds of them in one transaction).</summary>
+    /// <summary>
+    /// A finish in four statements (a burst commits hundreds of them in one transaction), plus the
+    /// ladder and the inviter's reward on stages that have them (<see cref="Rewards.RewardStore"/>).
+    /// </summary>
     private static async Task<Committed?> InsertFinishAsync(DbConnection connection, DbTransaction tx, FinishedRound r)
     {
-        var before = await connection.QuerySingleAsync<(long? Existing, long InCampaign, long OnDay)>("""
-            SELECT (SELECT id FROM results WHERE round_id = @RoundId), COUNT(*), COALESCE(SUM(CASE WHEN day = @Day THEN 1 ELSE 0 END), 0)
+        var before = await connection.QuerySingleAsync<(long? Existing, long InCampaign, long OnDay, long? LadderStep, long? LadderRescued)>("""
+            SELECT (SELECT id FROM results WHERE round_id = @RoundId), COUNT(*), COALESCE(SUM(CASE WHEN day = @Day THEN 1 ELSE 0 END), 0),
+                   (SELECT ladder_step FROM results WHERE round_id = @RoundId), (SELECT ladder_rescued FROM results WHERE round_id = @RoundId)
             FROM results WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId
             """, new { r.RoundId, r.ParticipantId, r.CampaignId, r.Day }, tx);
-        if (before.Existing is { } id) return new Committed(id, false, false, AlreadyFinished: true);
+        // Finished before (a retry after a node died between its commit and its reply): the ladder as that finish left it.
+        if (before.Existing is { } id)
+            return new Committed(id, false, false, AlreadyFinished: true,
+                before.LadderStep is { } kept && r.Scene is { } played ? new Rewards.LadderState(played, (int)kept, before.LadderRescued == 1) : null);
 
         // The ladder moves here, once: a repeated Finish returned above, before it.
         var ladder = r.Ladder && r.Scene is { } scene
