@@ -28,7 +28,7 @@ rm -rf "$results"
 dotnet test Quiz.sln --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
 status=$?
 
-# The scale-out engines: the play, durability, projection, ranking, registration and account tests
+# The scale-out engines: the play, season, durability, projection, ranking, registration and account tests
 # again on PostgreSQL and RabbitMQ, each test class on a database and a virtual host of its own on
 # a PostgreSQL and a broker the tests start (QUIZ_TEST_STORE=postgres QUIZ_TEST_BUS=rabbitmq).
 # Skipped, like the load smoke test, when dotnet test got arguments.
@@ -36,7 +36,7 @@ if [ $# -eq 0 ]; then
   echo "The store and bus tests again on PostgreSQL and RabbitMQ (QUIZ_TEST_STORE=postgres QUIZ_TEST_BUS=rabbitmq) ..."
   QUIZ_TEST_STORE=postgres QUIZ_TEST_BUS=rabbitmq dotnet test tests/Quiz.Server.Tests --no-build --logger "trx" --logger "console;verbosity=minimal" \
     --results-directory "$results/postgres" \
-    --filter "FullyQualifiedName~Quiz.Server.Tests.Play|FullyQualifiedName~Quiz.Server.Tests.Events|FullyQualifiedName~Quiz.Server.Tests.Rankings|FullyQualifiedName~Quiz.Server.Tests.Participants|FullyQualifiedName~Quiz.Server.Tests.Accounts.AccountTests"
+    --filter "FullyQualifiedName~Quiz.Server.Tests.Play|FullyQualifiedName~Quiz.Server.Tests.Campaigns.SeasonTests|FullyQualifiedName~Quiz.Server.Tests.Events|FullyQualifiedName~Quiz.Server.Tests.Rankings|FullyQualifiedName~Quiz.Server.Tests.Participants|FullyQualifiedName~Quiz.Server.Tests.Accounts.AccountTests"
   [ $? -eq 0 ] || status=1
 fi
 

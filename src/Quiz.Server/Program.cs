@@ -9,6 +9,7 @@ using Quiz.Server.Participants;
 using Quiz.Server.Play;
 using Quiz.Server.Questions;
 using Quiz.Server.Rankings;
+using Quiz.Server.Rewards;
 using Quiz.Server.Storage;
 using Quiz.Server.Units;
 
@@ -30,6 +31,7 @@ builder.AddCampaigns();
 builder.AddParticipants();
 builder.AddRankings();
 builder.AddPlay();
+builder.AddRewards();
 builder.AddEvents();
 builder.AddDashboard();
 
@@ -54,6 +56,7 @@ app.MapParticipants();
 app.MapPlay();
 app.MapPlayAdmin();
 app.MapRankings();
+app.MapRewards();
 app.MapDashboard();
 app.MapDiagnostics();
 app.MapPages();

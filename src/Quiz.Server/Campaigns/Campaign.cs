@@ -19,6 +19,11 @@ public sealed record Campaign
     /// <summary>Offset of the campaign's days from UTC: China Standard Time by default (no DST).</summary>
     public string UtcOffset { get; init; } = "+08:00";
     public required IReadOnlyList<Stage> Stages { get; init; }
+    /// <summary>
+    /// What a region's participation rate divides by: its resident adults (the default), or the
+    /// target headcount officials set for it (regions.csv's optional <c>target_base</c>).
+    /// </summary>
+    public HeadcountBase HeadcountBase { get; init; } = HeadcountBase.Residents;
 
     [JsonIgnore] public TimeSpan Offset => TimeSpan.Parse(UtcOffset.TrimStart('+'), CultureInfo.InvariantCulture);
 
@@ -78,6 +83,14 @@ public enum Aggregation
     Sum,
     /// <summary>The best round of each scene counts (ties to the shorter time), summed over the scenes.</summary>
     BestPerSceneSummed,
+}
+
+public enum HeadcountBase
+{
+    /// <summary>The region's resident adults (regions.csv <c>headcount_base</c>).</summary>
+    Residents,
+    /// <summary>The headcount officials set as the target (regions.csv <c>target_base</c>; a region without one sums its children's).</summary>
+    Target,
 }
 
 public enum MultipleScoring

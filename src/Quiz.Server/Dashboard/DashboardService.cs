@@ -11,7 +11,7 @@ namespace Quiz.Server.Dashboard;
 /// The figures a unit's staff watch: live from the ranking engine (cumulative and today), and
 /// the daily history from the store's projection (unit_daily_stats).
 /// </summary>
-public sealed class DashboardService(RankingService rankings, UnitDirectory units, Database database, TimeProvider clock)
+public sealed class DashboardService(RankingService rankings, UnitDirectory units, CampaignCatalog campaigns, Database database, TimeProvider clock)
 {
     public sealed record ChildRow(
         string Code, string Name, string Level, long Participants, long Headcount, double ParticipationRate, long Rounds, long Points,
@@ -25,7 +25,7 @@ public sealed class DashboardService(RankingService rankings, UnitDirectory unit
         var today = campaign.DayOf(clock.GetUtcNow());
         ChildRow? unit = null;
         if (code is not null && rankings.LevelOf(code) is { } level)
-            unit = Merge(code, level, await Standing(campaign.Id, level, code, null, ct), await Standing(campaign.Id, level, code, today, ct));
+            unit = Merge(campaign, code, level, await Standing(campaign.Id, level, code, null, ct), await Standing(campaign.Id, level, code, today, ct));
 
         var children = new List<ChildRow>();
         var (childLevel, childCodes) = ChildrenOf(code);
@@ -33,7 +33,7 @@ public sealed class DashboardService(RankingService rankings, UnitDirectory unit
         {
             var all = await Board(campaign.Id, cl, null, code, ct);
             var day = await Board(campaign.Id, cl, today, code, ct);
-            children.AddRange(childCodes.Select(c => Merge(c, cl, all.GetValueOrDefault(c), day.GetValueOrDefault(c))));
+            children.AddRange(childCodes.Select(c => Merge(campaign, c, cl, all.GetValueOrDefault(c), day.GetValueOrDefault(c))));
         }
         return new UnitsView(unit, children.OrderByDescending(c => c.Participants).ThenBy(c => c.Code, StringComparer.Ordinal).ToList(), today, clock.GetUtcNow());
     }
@@ -53,9 +53,9 @@ public sealed class DashboardService(RankingService rankings, UnitDirectory unit
     private Task<UnitStanding?> Standing(string campaignId, UnitLevel level, string code, DateOnly? day, CancellationToken ct) =>
         rankings.Engine.GetUnitAsync(new UnitBoardKey(campaignId, level, UnitMetric.Participants, day), code, ct);
 
-    private ChildRow Merge(string code, UnitLevel level, UnitStanding? all, UnitStanding? today)
+    private ChildRow Merge(Campaign campaign, string code, UnitLevel level, UnitStanding? all, UnitStanding? today)
     {
-        var headcount = all?.Headcount ?? units.Region(code)?.HeadcountBase ?? units.Organisation(code)?.HeadcountBase ?? 0;
+        var headcount = all?.Headcount ?? units.BaseOf(code, campaign.HeadcountBase);
         var name = units.Region(code)?.Name ?? units.Organisation(code)?.Name ?? code;
         return new ChildRow(code, name, RankingService.LevelName(level), all?.Participants ?? 0, headcount, all?.ParticipationRate ?? 0,
             all?.Rounds ?? 0, all?.Points ?? 0, all?.AveragePoints ?? 0, all?.SiblingRank ?? 0,
@@ -104,6 +104,7 @@ public sealed class DashboardService(RankingService rankings, UnitDirectory unit
         var childCodes = code is null ? units.Children(null).Select(r => r.Code).ToArray()
             : units.Region(code) is not null ? units.Children(code).Select(r => r.Code).ToArray() : [];
         var (kind, own) = Members(code);
+        var baseKind = campaigns.Get(campaignId)?.HeadcountBase ?? HeadcountBase.Residents;
         var rows = (await connection.QueryAsync<(string Code, long New, long Participants, long Rounds, long Points)>($"""
             SELECT unit_code, new_participants, participants, rounds, points FROM unit_daily_stats
             WHERE campaign_id = @campaignId AND day = @day AND unit_kind = @kind AND unit_code {database.InList("codes")}
@@ -112,7 +113,7 @@ public sealed class DashboardService(RankingService rankings, UnitDirectory unit
 
         ReportRow Row(string c)
         {
-            var headcount = units.Region(c)?.HeadcountBase ?? units.Organisation(c)?.HeadcountBase ?? 0;
+            var headcount = units.BaseOf(c, baseKind);
             var r = rows.GetValueOrDefault(c);
             return new ReportRow(c, units.Region(c)?.Name ?? units.Organisation(c)?.Name ?? c, headcount, r.New, r.Participants,
                 headcount == 0 ? 0 : (double)r.Participants / headcount, r.Rounds, r.Points);

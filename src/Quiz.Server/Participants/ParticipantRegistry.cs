@@ -25,7 +25,8 @@ public sealed partial class ParticipantRegistry
     }
 
     /// <summary>A participant to create, or to find by their number's hash when it is registered already.</summary>
-    public sealed record NewParticipant(string Hash, string Masked, string Nickname, string RegionCode, string? Organisation, string Track, string Now);
+    public sealed record NewParticipant(string Hash, string Masked, string Nickname, string RegionCode, string? Organisation, string Track, string Now,
+        long? InvitedBy = null);
 
     /// <summary>
     /// Inside the caller's write transaction: the participant for this number, created now or the
@@ -35,18 +36,19 @@ public sealed partial class ParticipantRegistry
     public static async Task<long> CreateOrFindAsync(DbConnection connection, DbTransaction tx, NewParticipant p)
     {
         var id = await connection.ExecuteScalarAsync<long?>("""
-            INSERT INTO participants (mobile_hash, mobile_masked, nickname, region_code, organisation_code, track, registered_at)
-            VALUES (@Hash, @Masked, @Nickname, @RegionCode, @Organisation, @Track, @Now)
+            INSERT INTO participants (mobile_hash, mobile_masked, nickname, region_code, organisation_code, track, registered_at, invited_by)
+            VALUES (@Hash, @Masked, @Nickname, @RegionCode, @Organisation, @Track, @Now, @InvitedBy)
             ON CONFLICT (mobile_hash) DO NOTHING
             RETURNING id
             """, p, tx);
         return id ?? await connection.ExecuteScalarAsync<long>("SELECT id FROM participants WHERE mobile_hash = @Hash", p, tx);
     }
 
-    public sealed record Registration(string? Nickname, string? Mobile, string? RegionCode, string? OrganisationCode, string? Track);
+    /// <param name="InviteCode">A friend's invitation code (from their link), if the person came through one.</param>
+    public sealed record Registration(string? Nickname, string? Mobile, string? RegionCode, string? OrganisationCode, string? Track, string? InviteCode = null);
 
-    /// <summary>A registration that passed validation: the number normalised, the units known to exist.</summary>
-    public sealed record Profile(string Mobile, string Nickname, string RegionCode, string? OrganisationCode, string Track);
+    /// <summary>A registration that passed validation: the number normalised, the units known to exist, the inviter found.</summary>
+    public sealed record Profile(string Mobile, string Nickname, string RegionCode, string? OrganisationCode, string Track, long? InvitedBy = null);
 
     /// <summary>The profile, or the errors by field name. Looks at nothing but the units, so it says nothing about the number.</summary>
     public (Profile? Profile, Dictionary<string, string[]> Errors) Validate(Registration r)

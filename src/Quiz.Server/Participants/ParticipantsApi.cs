@@ -92,10 +92,15 @@ public static class ParticipantsApi
     /// </summary>
     private static async Task<Results<Accepted<VerificationSent>, ValidationProblem, ProblemHttpResult>> Register(
         ParticipantRegistry.Registration registration, ParticipantRegistry registry, Verifications verifications, IVerificationSender sender,
-        VerificationOptions settings, HttpResponse response, ILogger<Verifications> logger, CancellationToken ct)
+        Rewards.RewardStore rewards, VerificationOptions settings, HttpResponse response, ILogger<Verifications> logger, CancellationToken ct)
     {
         var (profile, errors) = registry.Validate(registration);
-        if (profile is null) return TypedResults.ValidationProblem(errors);
+        // An invitation names the inviter, never the number registering: looking it up tells nothing about the number.
+        long? inviter = null;
+        if (registration.InviteCode is { Length: > 0 } invite && (inviter = await rewards.InviterAsync(invite, ct)) is null)
+            errors["inviteCode"] = ["no invitation with this code: register without it, or check the link"];
+        if (profile is null || errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        profile = profile with { InvitedBy = inviter };
         var (started, code) = await verifications.StartAsync(profile, ct);
         if (started.Refusal != Verifications.Refusal.None)
         {

@@ -80,7 +80,7 @@ public sealed class Verifications(StoreWriter writer, ParticipantTokens tokens, 
         var row = new
         {
             Id = id, MobileHash = tokens.HashMobile(profile.Mobile), Masked = ParticipantRegistry.Mask(profile.Mobile), profile.Nickname,
-            profile.RegionCode, profile.OrganisationCode, profile.Track, CodeHash = Convert.ToHexStringLower(tokens.HashCode(id, code)),
+            profile.RegionCode, profile.OrganisationCode, profile.Track, profile.InvitedBy, CodeHash = Convert.ToHexStringLower(tokens.HashCode(id, code)),
             Now = now, DayAgo = now - Day, ExpiresAt = now + options.CodeSeconds * 1000L,
         };
         var started = await writer.WriteAsync(async (connection, tx) =>
@@ -97,8 +97,8 @@ public sealed class Verifications(StoreWriter writer, ParticipantTokens tokens, 
             if (sends.Count >= options.SendsPerDay)
                 return new Started(null, Refusal.DailyLimit, Seconds(sends.Oldest!.Value + Day - now));
             await connection.ExecuteAsync("""
-                INSERT INTO verifications (id, mobile_hash, mobile_masked, nickname, region_code, organisation_code, track, code_hash, expires_at)
-                VALUES (@Id, @MobileHash, @Masked, @Nickname, @RegionCode, @OrganisationCode, @Track, @CodeHash, @ExpiresAt);
+                INSERT INTO verifications (id, mobile_hash, mobile_masked, nickname, region_code, organisation_code, track, code_hash, expires_at, invited_by)
+                VALUES (@Id, @MobileHash, @Masked, @Nickname, @RegionCode, @OrganisationCode, @Track, @CodeHash, @ExpiresAt, @InvitedBy);
                 INSERT INTO verification_sends (mobile_hash, sent_at) VALUES (@MobileHash, @Now);
                 """, row, tx);
             return new Started(id, Refusal.None, 0);
@@ -107,7 +107,7 @@ public sealed class Verifications(StoreWriter writer, ParticipantTokens tokens, 
     }
 
     private sealed record Pending(string MobileHash, string MobileMasked, string Nickname, string RegionCode, string? OrganisationCode,
-        string Track, string CodeHash, long Attempts, long ExpiresAt);
+        string Track, string CodeHash, long Attempts, long ExpiresAt, long? InvitedBy);
 
     /// <summary>
     /// Checks a code. Right: the verification is used up and the participant for the number is
@@ -123,7 +123,7 @@ public sealed class Verifications(StoreWriter writer, ParticipantTokens tokens, 
         {
             var pending = await connection.QuerySingleOrDefaultAsync<Pending>("""
                 SELECT mobile_hash AS MobileHash, mobile_masked AS MobileMasked, nickname, region_code AS RegionCode,
-                       organisation_code AS OrganisationCode, track, code_hash AS CodeHash, attempts, expires_at AS ExpiresAt
+                       organisation_code AS OrganisationCode, track, code_hash AS CodeHash, attempts, expires_at AS ExpiresAt, invited_by AS InvitedBy
                 FROM verifications WHERE id = @verificationId
                 """, new { verificationId }, tx);
             if (pending is null || pending.ExpiresAt <= now.ToUnixTimeMilliseconds() || pending.Attempts >= options.MaxAttempts)
@@ -141,7 +141,7 @@ public sealed class Verifications(StoreWriter writer, ParticipantTokens tokens, 
             }
             await connection.ExecuteAsync("DELETE FROM verifications WHERE id = @verificationId", new { verificationId }, tx);
             var id = await ParticipantRegistry.CreateOrFindAsync(connection, tx, new ParticipantRegistry.NewParticipant(
-                pending.MobileHash, pending.MobileMasked, pending.Nickname, pending.RegionCode, pending.OrganisationCode, pending.Track, now.ToString("O")));
+                pending.MobileHash, pending.MobileMasked, pending.Nickname, pending.RegionCode, pending.OrganisationCode, pending.Track, now.ToString("O"), pending.InvitedBy));
             return new Checked(Outcome.Verified, id);
         }, ct);
     }

@@ -19,6 +19,7 @@ namespace Quiz.Server.Play;
 public sealed class FinishPipeline(
     RoundStore store,
     QuestionBank bank,
+    Campaigns.CampaignCatalog campaigns,
     ParticipantRegistry participants,
     UnitDirectory units,
     IRankingEngine ranking,
@@ -43,14 +44,15 @@ public sealed class FinishPipeline(
             flag = round.Flag;
         }
         var rows = PlayRules.Rows(round.Questions, answers);
-        var score = rows.Sum(r => r.Points);
-        var maxScore = round.Stage.MaxScore(round.Questions.Select(q => q.Question.Type));
         var correctCount = rows.Count(r => r.Correct);
+        var score = round.Stage.RoundScore(rows.Sum(r => r.Points), correctCount, rows.Count);
+        var maxScore = round.Stage.MaxScore(round.Questions.Select(q => q.Question.Type));
         var organisation = round.Participant.OrganisationCode is { } code ? units.Organisation(code) : null;
 
         // 1. Committed before anyone is told.
         var committed = await store.FinishAsync(new RoundStore.FinishedRound(round.Id, round.Campaign.Id, round.Stage.Id, round.Participant.Id,
-            round.Day.ToString("yyyy-MM-dd"), score, maxScore, correctCount, duration, finishedAt, auto, flag, round.AttemptsLeft, rows));
+            round.Day.ToString("yyyy-MM-dd"), score, maxScore, correctCount, duration, finishedAt, auto, flag, round.AttemptsLeft, rows,
+            round.Scene, round.Stage.Ladder, RewardsInviter: round.Stage.BonusPoints.Invitation > 0 || round.Stage.InvitationAttempts > 0));
 
         // 2. Ranked (bounded: a slow ranking answers pending).
         var ranks = await RankAsync(round, committed, score, duration, finishedAt, organisation);
@@ -69,10 +71,12 @@ public sealed class FinishPipeline(
             logger.LogError(e, "Publishing RoundCompleted for round {Round} failed; the projections catch it up from the store", round.Id);
         }
 
+        // Without personal ranking (2025) the person is still ranked, for the unit boards, but is shown no rank.
+        if (!round.Stage.PersonalRanking) ranks = ranks with { NationalRank = null, UnitRank = null, OrganisationRank = null, Pending = false };
         var result = new RoundResult(round.Id, score, maxScore, correctCount, round.Questions.Count, duration, auto,
             ranks.NationalRank, ranks.UnitRank, ranks.OrganisationRank, ranks.Pending, round.AttemptsLeft,
             round.Questions.Select((q, i) => new ReviewedQuestion(i, answers[i]?.Choices ?? [], q.ShownKey,
-                answers[i]?.Correct ?? false, q.Question.Explanation, q.Question.Source)).ToList());
+                answers[i]?.Correct ?? false, q.Question.Explanation, q.Question.Source)).ToList(), committed.Ladder);
         metrics.Finishes.Add(1);
         metrics.FinishDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 
@@ -130,12 +134,15 @@ public sealed class FinishPipeline(
             var shown = chosen.Select(c => Array.IndexOf(reference.Order, c - 'A')).Order().ToList();
             review.Add(new ReviewedQuestion((int)position, shown, drawn.ShownKey, correct == 1, stored.Question.Explanation, stored.Question.Source));
         }
-        var (national, unit, organisation, pending) = row.NationalRank is { } kept
+        var (national, unit, organisation, pending) = campaigns.Get(row.CampaignId)?.Stage(row.StageId) is { PersonalRanking: false }
+            ? (null, null, null, false)
+            : row.NationalRank is { } kept
             ? (kept, row.UnitRank, row.OrganisationRank, false)
             : await LiveRanksAsync(participantId, row.CampaignId, row.StageId, ct);
+        var ladder = row.LadderStep is { } step ? new Rewards.LadderState(row.Scene ?? "", (int)step, row.LadderRescued == 1) : null;
         var attemptsLeft = row.AttemptsLeft ?? 0; // rounds finished before replies were kept (migration 4)
         return new RoundResult(roundId, (int)row.Score, (int)row.MaxScore, (int)row.Correct, questions.Count, (int)row.DurationMs, row.AutoFinished == 1,
-            national, unit, organisation, pending, (int)attemptsLeft, review);
+            national, unit, organisation, pending, (int)attemptsLeft, review, ladder);
     }
 
     /// <summary>The person's ranks now, for a repeated Finish whose first reply's ranks were not kept.</summary>

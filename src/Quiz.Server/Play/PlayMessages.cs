@@ -2,7 +2,7 @@ namespace Quiz.Server.Play;
 
 // What travels over /hubs/play. docs/protocol.md describes each one for client writers.
 
-/// <param name="Scene">The scene to play, when the stage has scenes (then required); one scene a day.</param>
+/// <param name="Scene">The scene to play, when the stage has scenes (then required); one scene a day where the stage says so.</param>
 public sealed record StartRoundRequest(string CampaignId, string? Scene = null);
 
 /// <summary>A question as the player sees it: options in this player's order, no key.</summary>
@@ -28,12 +28,14 @@ public sealed record FinishRequest(string RoundId);
 
 /// <summary>
 /// A finished round, sent only after it is committed to the store. Ranks are 1-based; when
-/// <see cref="RankPending"/> the ranking could not be reached and the ranks follow later.
+/// <see cref="RankPending"/> the ranking could not be reached and the ranks follow later; they are
+/// null on a stage without personal ranking. <see cref="Ladder"/>: the scene's ladder after this
+/// round, on a stage with ladders (2025's roles), else null.
 /// </summary>
 public sealed record RoundResult(
     string RoundId, int Score, int MaxScore, int Correct, int QuestionCount, int DurationMs, bool AutoFinished,
     long? NationalRank, long? UnitRank, long? OrganisationRank, bool RankPending, int AttemptsLeft,
-    IReadOnlyList<ReviewedQuestion> Review);
+    IReadOnlyList<ReviewedQuestion> Review, Rewards.LadderState? Ladder = null);
 
 /// <summary>Each question after the round: the key and explanation, whatever the stage shows during it.</summary>
 public sealed record ReviewedQuestion(int Position, IReadOnlyList<int> Chosen, IReadOnlyList<int> Key, bool Correct, string Explanation, string Source);

@@ -71,6 +71,17 @@ public static class PlayRules
     /// <summary>When a round ends: now, but never later than its deadline (a late Finish does not lengthen it).</summary>
     public static DateTimeOffset FinishedAt(DateTimeOffset now, DateTimeOffset deadline) => now < deadline ? now : deadline;
 
+    /// <summary>
+    /// A scene's ladder after a round (rule <see cref="Stage.Ladder"/>): from <paramref name="step"/>,
+    /// each answer in order climbs one step when right and drops one when wrong or unanswered,
+    /// never below 0; a round with every answer right rescues the scene, and a rescue is for good.
+    /// </summary>
+    public static (int Step, bool Rescued) Climb(int step, bool rescued, IReadOnlyList<bool> rightInOrder)
+    {
+        foreach (var right in rightInOrder) step = right ? step + 1 : Math.Max(0, step - 1);
+        return (step, rescued || rightInOrder.Count > 0 && rightInOrder.All(r => r));
+    }
+
     /// <summary>The stored rows of a round's answers, unanswered questions included as '' with no points.</summary>
     public static List<RoundStore.AnswerRow> Rows(IReadOnlyList<DrawnQuestion> questions, IReadOnlyList<GivenChoice?> answers) =>
         questions.Select((q, i) => answers[i] is { } a

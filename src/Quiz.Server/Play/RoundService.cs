@@ -66,9 +66,10 @@ public sealed class RoundService(
             var dayText = day.ToString("yyyy-MM-dd");
             // The attempt is claimed in the store, in the transaction that records the round, so
             // the cap holds whichever node a start reaches.
-            // The day's scene is claimed with it.
+            // The day's scene is claimed with it (where the stage plays one scene a day).
             var claim = await store.StartAsync(new RoundStore.StartedRound(id, campaignId, stage.Id, participantId, dayText, now, now + stage.RoundTime,
-                JsonSerializer.Serialize(questions.Select(q => new RoundStore.StoredRef(q.Question.Id, q.Stored.Version, q.Order))), scene?.Id), stage.AttemptsPerDay, ct);
+                JsonSerializer.Serialize(questions.Select(q => new RoundStore.StoredRef(q.Question.Id, q.Stored.Version, q.Order))), scene?.Id),
+                stage.AttemptsPerDay, stage.OneScenePerDay, stage.InvitationAttempts, ct);
             if (claim.SceneTaken is { } taken) throw Error(PlayErrors.SceneTaken, $"today's scene is '{taken}'; another scene can be played on another day");
             if (claim.AttemptsLeft is not { } left) throw Error(PlayErrors.NoAttemptsLeft, "all of today's attempts are used");
 

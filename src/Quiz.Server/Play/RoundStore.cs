@@ -24,11 +24,14 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
 
     public sealed record AnswerRow(int Position, string QuestionId, int QuestionVersion, string Chosen, bool Correct, int Points, int? ElapsedMs);
 
+    /// <param name="Scene">The scene played; with <paramref name="Ladder"/> its ladder moves by the answers, in the same transaction.</param>
+    /// <param name="RewardsInviter">The stage rewards whoever invited this participant: once per invitee and campaign, with their first round finished in such a stage.</param>
     public sealed record FinishedRound(string RoundId, string CampaignId, string StageId, long ParticipantId, string Day, int Score,
-        int MaxScore, int Correct, int DurationMs, DateTimeOffset FinishedAt, bool AutoFinished, string? Flagged, int AttemptsLeft, IReadOnlyList<AnswerRow> Answers);
+        int MaxScore, int Correct, int DurationMs, DateTimeOffset FinishedAt, bool AutoFinished, string? Flagged, int AttemptsLeft, IReadOnlyList<AnswerRow> Answers,
+        string? Scene = null, bool Ladder = false, bool RewardsInviter = false);
 
-    /// <summary>The committed result: its id follows commit order.</summary>
-    public sealed record Committed(long ResultId, bool FirstInCampaign, bool FirstOfDay, bool AlreadyFinished);
+    /// <summary>The committed result: its id follows commit order. <see cref="Ladder"/>: the scene's ladder after this round, on a stage with ladders.</summary>
+    public sealed record Committed(long ResultId, bool FirstInCampaign, bool FirstOfDay, bool AlreadyFinished, Rewards.LadderState? Ladder = null);
 
     /// <summary>A question of a round as stored: bank id, version, and the shown order of its options.</summary>
     public sealed record StoredRef(string Id, int Version, int[] Order);
@@ -40,16 +43,21 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     /// scene is held on the attempts row, so one conditional upsert enforces both, on any node; a day
     /// whose attempts were all given back (voided) is free again.
     /// </summary>
-    public Task<Claim> StartAsync(StartedRound round, int attemptsPerDay, CancellationToken ct = default) =>
+    /// <param name="oneScenePerDay">Whether the day is held by its first scene (2024); false: any scene any time, only the attempts count.</param>
+    /// <param name="attemptsPerInvitee">Extra attempts for each invited friend who took part that day (<see cref="Rewards.RewardStore"/>).</param>
+    public Task<Claim> StartAsync(StartedRound round, int attemptsPerDay, bool oneScenePerDay = true, int attemptsPerInvitee = 0, CancellationToken ct = default) =>
         writer.WriteAsync(async (connection, tx) =>
         {
-            if (connection is Npgsql.NpgsqlConnection) return await ClaimOnPostgresAsync(connection, tx, round, attemptsPerDay);
-            var scene = round.Scene ?? "";
+            // Without one scene a day, the attempts row holds no scene ('' always matches).
+            var scene = oneScenePerDay ? round.Scene ?? "" : "";
+            if (connection is Npgsql.NpgsqlConnection) return await ClaimOnPostgresAsync(connection, tx, round, attemptsPerDay, scene, attemptsPerInvitee);
             var args = new { round.ParticipantId, round.CampaignId, round.StageId, round.Day, attemptsPerDay };
             var allowed = attemptsPerDay + (await connection.ExecuteScalarAsync<int?>("""
                 SELECT extra FROM bonus_attempts
                 WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Day
                 """, args, tx) ?? 0);
+            if (attemptsPerInvitee > 0)
+                allowed += attemptsPerInvitee * await Rewards.RewardStore.InviteesOnDayAsync(connection, tx, round.ParticipantId, round.CampaignId, round.StageId, round.Day);
             var used = await connection.ExecuteScalarAsync<int?>("""
                 INSERT INTO attempts (participant_id, campaign_id, stage_id, day, used, scene) VALUES (@ParticipantId, @CampaignId, @StageId, @Day, 1, @scene)
                 ON CONFLICT (participant_id, campaign_id, stage_id, day) DO UPDATE SET used = attempts.used + 1, scene = excluded.scene
@@ -76,15 +84,18 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     /// with its bonus, the conditional upsert, and the round inserted only when the claim held.
     /// The day's scene is read back only when the claim was refused.
     /// </summary>
-    private async Task<Claim> ClaimOnPostgresAsync(DbConnection connection, DbTransaction tx, StartedRound round, int attemptsPerDay)
+    private async Task<Claim> ClaimOnPostgresAsync(DbConnection connection, DbTransaction tx, StartedRound round, int attemptsPerDay, string scene,
+        int attemptsPerInvitee)
     {
         var (used, allowed) = await connection.QuerySingleAsync<(long? Used, long Allowed)>("""
             WITH cap AS (
                 SELECT @attemptsPerDay + COALESCE((SELECT extra FROM bonus_attempts
-                    WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Day), 0) AS allowed),
+                    WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Day), 0)
+                  + @attemptsPerInvitee * (SELECT COUNT(*) FROM invitation_rewards
+                    WHERE inviter_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Day) AS allowed),
             claim AS (
                 INSERT INTO attempts (participant_id, campaign_id, stage_id, day, used, scene)
-                SELECT @ParticipantId, @CampaignId, @StageId, @Day, 1, @scene FROM cap WHERE cap.allowed >= 1
+                SELECT @ParticipantId, @CampaignId, @StageId, @Day, 1, @dayScene FROM cap WHERE cap.allowed >= 1
                 ON CONFLICT (participant_id, campaign_id, stage_id, day) DO UPDATE SET used = attempts.used + 1, scene = excluded.scene
                 WHERE attempts.used < (SELECT allowed FROM cap) AND (attempts.scene = excluded.scene OR attempts.used = 0)
                 RETURNING used),
@@ -95,7 +106,7 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
             SELECT (SELECT used FROM claim), (SELECT allowed FROM cap)
             """, new
         {
-            round.Id, round.CampaignId, round.StageId, round.ParticipantId, round.Day, attemptsPerDay, scene = round.Scene ?? "",
+            round.Id, round.CampaignId, round.StageId, round.ParticipantId, round.Day, attemptsPerDay, attemptsPerInvitee, dayScene = scene, // not "scene": parameter names match case-insensitively, and @Scene is the round's
             Started = Utc(round.StartedAt), DeadlineText = Utc(round.Deadline), round.QuestionsJson, round.Scene, NodeId,
         }, tx);
         if (used is { } u) return new Claim((int)(allowed - u), null);
@@ -103,7 +114,7 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
             SELECT scene, used FROM attempts
             WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Day
             """, new { round.ParticipantId, round.CampaignId, round.StageId, round.Day }, tx);
-        return new Claim(null, held.Used > 0 && held.Scene != (round.Scene ?? "") ? held.Scene : null);
+        return new Claim(null, held.Used > 0 && held.Scene != scene ? held.Scene : null);
     }
 
     /// <summary>Every question this participant has been shown in the campaign, so a draw prefers unseen ones.</summary>
@@ -126,23 +137,35 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
         return committed;
     });
 
-    /// <summary>A finish in four statements; each sees the finishes before it in the same transaction.</summary>
+    /// <summary>
+    /// A finish in four statements, each seeing the finishes before it in the same transaction, plus
+    /// the ladder and the inviter's reward on stages that have them (<see cref="Rewards.RewardStore"/>).
+    /// </summary>
     private static async Task<Committed> InsertFinishAsync(DbConnection connection, DbTransaction tx, FinishedRound r)
     {
-        var before = await connection.QuerySingleAsync<(long? Existing, long InCampaign, long OnDay)>("""
-            SELECT (SELECT id FROM results WHERE round_id = @RoundId), COUNT(*), COALESCE(SUM(CASE WHEN day = @Day THEN 1 ELSE 0 END), 0)
+        var before = await connection.QuerySingleAsync<(long? Existing, long InCampaign, long OnDay, long? LadderStep, long? LadderRescued)>("""
+            SELECT (SELECT id FROM results WHERE round_id = @RoundId), COUNT(*), COALESCE(SUM(CASE WHEN day = @Day THEN 1 ELSE 0 END), 0),
+                   (SELECT ladder_step FROM results WHERE round_id = @RoundId), (SELECT ladder_rescued FROM results WHERE round_id = @RoundId)
             FROM results WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId
             """, new { r.RoundId, r.ParticipantId, r.CampaignId, r.Day }, tx);
-        if (before.Existing is { } id) return new Committed(id, false, false, AlreadyFinished: true);
+        // Finished before (a retry after a node died between its commit and its reply): the ladder as that finish left it.
+        if (before.Existing is { } id)
+            return new Committed(id, false, false, AlreadyFinished: true,
+                before.LadderStep is { } kept && r.Scene is { } played ? new Rewards.LadderState(played, (int)kept, before.LadderRescued == 1) : null);
 
+        // The ladder moves here, once: a repeated Finish returned above, before it.
+        var ladder = r.Ladder && r.Scene is { } scene
+            ? await Rewards.RewardStore.ClimbAsync(connection, tx, r.ParticipantId, r.CampaignId, scene, [.. r.Answers.OrderBy(a => a.Position).Select(a => a.Correct)])
+            : null;
         var resultId = await connection.ExecuteScalarAsync<long>("""
             INSERT INTO results (round_id, campaign_id, stage_id, participant_id, day, score, max_score, correct, duration_ms,
-                                 finished_at, auto_finished, flagged, first_in_campaign, first_of_day, attempts_left)
+                                 finished_at, auto_finished, flagged, first_in_campaign, first_of_day, attempts_left, ladder_step, ladder_rescued)
             VALUES (@RoundId, @CampaignId, @StageId, @ParticipantId, @Day, @Score, @MaxScore, @Correct, @DurationMs,
-                    @Finished, @AutoFinished, @Flagged, @FirstInCampaign, @FirstOfDay, @AttemptsLeft)
+                    @Finished, @AutoFinished, @Flagged, @FirstInCampaign, @FirstOfDay, @AttemptsLeft, @LadderStep, @LadderRescued)
             RETURNING id
             """, new
         {
+            LadderStep = ladder?.Step, LadderRescued = ladder is null ? (int?)null : ladder.Rescued ? 1 : 0,
             r.RoundId, r.CampaignId, r.StageId, r.ParticipantId, r.Day, r.Score, r.MaxScore, r.Correct, r.DurationMs, r.AttemptsLeft,
             // 0/1 integers, not booleans: the same columns on SQLite and PostgreSQL.
             Finished = r.FinishedAt.ToString("O"), AutoFinished = r.AutoFinished ? 1 : 0, r.Flagged,
@@ -165,7 +188,9 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
             await connection.ExecuteAsync(AnswersInsert(r.Answers.Count), parameters, tx);
         }
         await connection.ExecuteAsync("UPDATE rounds SET status = 'finished' WHERE id = @RoundId", new { r.RoundId }, tx);
-        return new Committed(resultId, before.InCampaign == 0, before.OnDay == 0, AlreadyFinished: false);
+        if (r.RewardsInviter)
+            await Rewards.RewardStore.RewardInviterAsync(connection, tx, r.ParticipantId, r.CampaignId, r.StageId, r.Day, resultId);
+        return new Committed(resultId, before.InCampaign == 0, before.OnDay == 0, AlreadyFinished: false, ladder);
     }
 
     private sealed record ResultCount(long ParticipantId, string CampaignId, string Day, long Count);
@@ -179,6 +204,14 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     /// </summary>
     private static readonly WriteKind<FinishedRound, Committed> PostgresFinishes = new(async (connection, tx, rounds) =>
     {
+        // A ladder or an inviter's reward reads and moves state per person (2025's rules): such a
+        // group goes one by one, as on SQLite.
+        if (rounds.Any(r => r.Ladder || r.RewardsInviter))
+        {
+            var oneByOne = new Committed[rounds.Count];
+            for (var i = 0; i < rounds.Count; i++) oneByOne[i] = await InsertFinishAsync(connection, tx, rounds[i]);
+            return oneByOne;
+        }
         var roundIds = rounds.Select(r => r.RoundId).Distinct().ToArray();
         var participantIds = rounds.Select(r => r.ParticipantId).Distinct().ToArray();
         Dictionary<string, long> existing;
@@ -294,7 +327,7 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     });
 
     public sealed record FinishedRow(long Id, string CampaignId, string StageId, string Day, long Score, long MaxScore, long Correct, long DurationMs,
-        long AutoFinished, long? AttemptsLeft, long? NationalRank, long? UnitRank, long? OrganisationRank);
+        long AutoFinished, long? AttemptsLeft, long? NationalRank, long? UnitRank, long? OrganisationRank, long? LadderStep, long? LadderRescued, string? Scene);
 
     public sealed record StoredAnswer(long Position, string Chosen, long Correct);
 
@@ -306,7 +339,8 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
         var row = await connection.QuerySingleOrDefaultAsync<FinishedRow>("""
             SELECT id, campaign_id AS CampaignId, stage_id AS StageId, day, score, max_score AS MaxScore, correct, duration_ms AS DurationMs,
                    auto_finished AS AutoFinished, attempts_left AS AttemptsLeft, national_rank AS NationalRank, unit_rank AS UnitRank,
-                   organisation_rank AS OrganisationRank
+                   organisation_rank AS OrganisationRank, ladder_step AS LadderStep, ladder_rescued AS LadderRescued,
+                   (SELECT scene FROM rounds WHERE rounds.id = results.round_id) AS Scene
             FROM results WHERE round_id = @roundId AND participant_id = @participantId
             """, new { roundId, participantId });
         if (row is null) return null;

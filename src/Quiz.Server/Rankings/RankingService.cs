@@ -56,7 +56,7 @@ public sealed class RankingService(
     /// </summary>
     public async Task SyncBasesAsync(string campaignId, bool force, CancellationToken ct = default)
     {
-        var bases = store.Bases().ToList();
+        var bases = store.Bases(campaignId).ToList();
         var fingerprint = Fingerprint(bases);
         if (!force && _basesSet.TryGetValue(campaignId, out var set) && set == fingerprint) return;
         await engine.SetUnitBasesAsync(campaignId, bases, ct);
@@ -81,7 +81,7 @@ public sealed class RankingService(
     public async Task<ReconcileReport> ReconcileAsync(string campaignId, CancellationToken ct = default)
     {
         var report = await engine.ReconcileAsync(campaignId, store.RoundsAfter(campaignId, 0, ct), ct);
-        var expected = store.Bases().ToDictionary(b => (b.Level, b.Code));
+        var expected = store.Bases(campaignId).ToDictionary(b => (b.Level, b.Code));
         var live = (await engine.GetUnitBasesAsync(campaignId, ct)).ToDictionary(b => (b.Level, b.Code));
         var differences = new List<string>();
         foreach (var (key, b) in expected)

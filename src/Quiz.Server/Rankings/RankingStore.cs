@@ -56,11 +56,15 @@ public sealed class RankingStore(Database database, CampaignCatalog campaigns, U
     /// <summary>The ranking engine ranks the first three levels (province, city, county).</summary>
     public IReadOnlyList<string> RegionPathOf(string regionCode) => units.PathOf(regionCode).Take(3).ToList();
 
-    /// <summary>Headcount bases for the participation rate: every region and organisation.</summary>
-    public IEnumerable<UnitBase> Bases()
+    /// <summary>
+    /// Headcount bases for a campaign's participation rate: every region (of the kind the campaign
+    /// names: resident adults or the officials' target) and organisation.
+    /// </summary>
+    public IEnumerable<UnitBase> Bases(string campaignId)
     {
+        var kind = campaigns.Get(campaignId)?.HeadcountBase ?? HeadcountBase.Residents;
         foreach (var region in units.Regions.Where(r => r.Depth <= 3))
-            yield return new UnitBase((UnitLevel)(region.Depth - 1), region.Code, region.ParentCode, region.HeadcountBase);
+            yield return new UnitBase((UnitLevel)(region.Depth - 1), region.Code, region.ParentCode, units.BaseOf(region.Code, kind));
         foreach (var type in units.Organisations.Select(o => o.Type).Distinct())
             yield return new UnitBase(UnitLevel.OrganisationType, type, null, 0);
         foreach (var organisation in units.Organisations)

@@ -41,7 +41,8 @@ public static class RankingsApi
     private static async Task<Results<Ok<List<RankingService.Entry>>, NotFound>> Top(
         string campaignId, string stageId, int? n, CampaignCatalog campaigns, RankingService rankings, CancellationToken ct)
     {
-        if (campaigns.Get(campaignId)?.Stage(stageId) is null) return TypedResults.NotFound();
+        // A stage without personal ranking (2025) shows no personal board.
+        if (campaigns.Get(campaignId)?.Stage(stageId) is not { PersonalRanking: true }) return TypedResults.NotFound();
         var top = await rankings.Engine.GetTopAsync(BoardKey.National(campaignId, stageId), Math.Clamp(n ?? 100, 1, 100), ct);
         return TypedResults.Ok(await rankings.NamedAsync(top, ct));
     }
@@ -54,7 +55,7 @@ public static class RankingsApi
         string campaignId, string stageId, int? around, ClaimsPrincipal user, CampaignCatalog campaigns, ParticipantRegistry participants,
         RankingService rankings, RankingStore store, CancellationToken ct)
     {
-        if (campaigns.Get(campaignId)?.Stage(stageId) is null) return TypedResults.NotFound();
+        if (campaigns.Get(campaignId)?.Stage(stageId) is not { PersonalRanking: true }) return TypedResults.NotFound();
         var me = await participants.GetAsync(user.ParticipantId(), ct);
         if (me is null) return TypedResults.NotFound();
         var national = BoardKey.National(campaignId, stageId);

@@ -1,12 +1,16 @@
 using System.Collections.Frozen;
 using System.Text;
 using Dapper;
+using Quiz.Server.Campaigns;
 using Quiz.Server.Questions;
 using Quiz.Server.Storage;
 
 namespace Quiz.Server.Units;
 
-public sealed record Region(string Code, string Name, string? ParentCode, string Level, long Depth, long HeadcountBase);
+/// <param name="HeadcountBase">Resident adults: the base of the participation rate by default.</param>
+/// <param name="TargetBase">The headcount officials set as the target (e.g. 20 % of residents aged 18–60), when given;
+/// a campaign with <c>headcountBase: "target"</c> rates by it (<see cref="UnitDirectory.BaseOf"/>).</param>
+public sealed record Region(string Code, string Name, string? ParentCode, string Level, long Depth, long HeadcountBase, long? TargetBase = null);
 
 public sealed record Organisation(string Code, string Name, string Type, string RegionCode, long HeadcountBase, long Demo)
 {
@@ -33,7 +37,7 @@ public sealed class UnitDirectory(Database database)
     {
         await using var connection = await database.OpenAsync(ct);
         var regions = (await connection.QueryAsync<Region>(
-            "SELECT code, name, parent_code AS ParentCode, level, depth, headcount_base AS HeadcountBase FROM regions ORDER BY code")).ToList();
+            "SELECT code, name, parent_code AS ParentCode, level, depth, headcount_base AS HeadcountBase, target_base AS TargetBase FROM regions ORDER BY code")).ToList();
         var organisations = (await connection.QueryAsync<Organisation>(
             "SELECT code, name, type, region_code AS RegionCode, headcount_base AS HeadcountBase, demo FROM organisations ORDER BY code")).ToList();
         _snapshot = new Snapshot(
@@ -63,6 +67,18 @@ public sealed class UnitDirectory(Database database)
         for (var region = Region(code); region is not null; region = region.ParentCode is null ? null : Region(region.ParentCode))
             path.Insert(0, region.Code);
         return path;
+    }
+
+    /// <summary>
+    /// A unit's headcount base of a kind. Organisations always count their staff (or students).
+    /// A region's target base, when the import gave none for it, is the sum of its children's
+    /// (the ranking engine's rule for a base of 0), so a province rolls up its counties' targets.
+    /// </summary>
+    public long BaseOf(string code, HeadcountBase kind)
+    {
+        if (Region(code) is not { } region) return Organisation(code)?.HeadcountBase ?? 0;
+        if (kind == Campaigns.HeadcountBase.Residents) return region.HeadcountBase;
+        return region.TargetBase ?? Children(code).Sum(c => BaseOf(c.Code, kind));
     }
 
     public IReadOnlyList<Organisation> SearchOrganisations(string? query, string? regionCode, string? type, int limit) =>
@@ -100,11 +116,14 @@ public sealed class UnitDirectory(Database database)
             var rows = await ReadCsvAsync(path, name, errors, ct);
             if (rows is null) continue;
             var header = rows.Header;
-            if (header.SequenceEqual(["code", "name", "parent_code", "level", "headcount_base"]))
+            // target_base is optional: the target headcount officials set, for campaigns that rate by it.
+            if (header.SequenceEqual(["code", "name", "parent_code", "level", "headcount_base"]) ||
+                header.SequenceEqual(["code", "name", "parent_code", "level", "headcount_base", "target_base"]))
                 foreach (var (row, cells) in rows.Rows)
                 {
-                    if (ParseBase(cells[4], name, row, errors) is { } headcount)
-                        regions.Add((new Region(cells[0].Trim(), cells[1].Trim(), NullIfEmpty(cells[2]), cells[3].Trim(), 0, headcount), row, name));
+                    var target = cells.Count > 5 && !string.IsNullOrWhiteSpace(cells[5]) ? ParseBase(cells[5], name, row, errors, "target_base") : null;
+                    if (ParseBase(cells[4], name, row, errors) is { } headcount && (target is not null || cells.Count <= 5 || string.IsNullOrWhiteSpace(cells[5])))
+                        regions.Add((new Region(cells[0].Trim(), cells[1].Trim(), NullIfEmpty(cells[2]), cells[3].Trim(), 0, headcount, target), row, name));
                 }
             else if (header.SequenceEqual(["code", "name", "type", "region_code", "headcount_base", "demo"]))
                 foreach (var (row, cells) in rows.Rows)
@@ -115,7 +134,7 @@ public sealed class UnitDirectory(Database database)
                 }
             else
                 errors.Add(new(name, 1, null,
-                    "unknown header: regions need code,name,parent_code,level,headcount_base; organisations need code,name,type,region_code,headcount_base,demo"));
+                    "unknown header: regions need code,name,parent_code,level,headcount_base (and optionally target_base); organisations need code,name,type,region_code,headcount_base,demo"));
         }
 
         var known = _snapshot.Regions.Values.ToDictionary(r => r.Code);
@@ -138,10 +157,10 @@ public sealed class UnitDirectory(Database database)
         {
             foreach (var region in resolved.OrderBy(r => r.Depth))
                 await connection.ExecuteAsync("""
-                    INSERT INTO regions (code, name, parent_code, level, depth, headcount_base)
-                    VALUES (@Code, @Name, @ParentCode, @Level, @Depth, @HeadcountBase)
+                    INSERT INTO regions (code, name, parent_code, level, depth, headcount_base, target_base)
+                    VALUES (@Code, @Name, @ParentCode, @Level, @Depth, @HeadcountBase, @TargetBase)
                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, parent_code = excluded.parent_code,
-                        level = excluded.level, depth = excluded.depth, headcount_base = excluded.headcount_base
+                        level = excluded.level, depth = excluded.depth, headcount_base = excluded.headcount_base, target_base = excluded.target_base
                     """, region, tx);
             foreach (var (organisation, _, _) in organisations)
                 await connection.ExecuteAsync("""
@@ -191,10 +210,10 @@ public sealed class UnitDirectory(Database database)
         return resolved;
     }
 
-    private static long? ParseBase(string text, string file, int row, List<ImportError> errors)
+    private static long? ParseBase(string text, string file, int row, List<ImportError> errors, string column = "headcount_base")
     {
         if (long.TryParse(text.Trim(), out var value) && value > 0) return value;
-        errors.Add(new(file, row, "headcount_base", $"'{text}' is not a positive whole number"));
+        errors.Add(new(file, row, column, $"'{text}' is not a positive whole number"));
         return null;
     }
 

@@ -27,11 +27,11 @@ public static class UnitsApi
         return routes;
     }
 
-    public sealed record RegionView(string Code, string Name, string Level, bool HasChildren, long HeadcountBase);
+    public sealed record RegionView(string Code, string Name, string Level, bool HasChildren, long HeadcountBase, long? TargetBase);
     public sealed record RegionDetail(string Code, string Name, string Level, IReadOnlyList<RegionView> Path);
     public sealed record OrganisationView(string Code, string Name, string Type, string RegionCode);
 
-    private static RegionView View(UnitDirectory units, Region r) => new(r.Code, r.Name, r.Level, !units.IsLowestLevel(r.Code), r.HeadcountBase);
+    private static RegionView View(UnitDirectory units, Region r) => new(r.Code, r.Name, r.Level, !units.IsLowestLevel(r.Code), r.HeadcountBase, r.TargetBase);
 
     private static Results<Ok<List<RegionView>>, NotFound> Regions(UnitDirectory units, string? parent)
     {

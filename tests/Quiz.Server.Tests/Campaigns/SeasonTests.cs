@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -6,6 +8,7 @@ using Quiz.Server.Campaigns;
 using Quiz.Server.Play;
 using Quiz.Server.Questions;
 using Quiz.Server.Rankings;
+using Quiz.Server.Rewards;
 using Quiz.Server.Tests.Infrastructure;
 using Quiz.Server.Tests.Play;
 using Quiz.Server.Units;
@@ -53,7 +56,7 @@ public sealed class SeasonTests
             Assert.True(campaign is not null, string.Join("; ", errors));
             Campaign = campaign;
             await App.Service<CampaignCatalog>().SaveAsync(campaign);
-            await App.Service<IRankingEngine>().SetUnitBasesAsync(campaign.Id, App.Service<RankingStore>().Bases());
+            await App.Service<IRankingEngine>().SetUnitBasesAsync(campaign.Id, App.Service<RankingStore>().Bases(campaign.Id));
             Player = await PlayWorld.ConnectPlayerAsync(App);
         }
 
@@ -75,18 +78,33 @@ public sealed class SeasonTests
         public HashSet<string> TracksOf(Quiz.Server.Play.QuestionView shown) => [.. _bank[shown.QuestionId].Tracks];
 
         /// <summary>Plays a round to exactly <paramref name="right"/> right answers, 2 s an answer.</summary>
-        public async Task<(RoundView Round, List<AnswerResult> Answers, RoundResult Result)> PlayAsync(int right, string? scene = null)
+        public Task<(RoundView Round, List<AnswerResult> Answers, RoundResult Result)> PlayAsync(int right, string? scene = null) =>
+            PlayAsync([.. Enumerable.Range(0, 50).Select(i => i < right)], scene); // 50: the most questions a round may have
+
+        /// <summary>Plays a round answering each question right or wrong as <paramref name="rightInOrder"/> says, 2 s an answer.</summary>
+        public async Task<(RoundView Round, List<AnswerResult> Answers, RoundResult Result)> PlayAsync(bool[] rightInOrder, string? scene,
+            HubConnection? connection = null)
         {
-            var round = await StartAsync(scene);
+            connection ??= Player.Connection;
+            var round = await connection.InvokeAsync<RoundView>("StartRound", new StartRoundRequest(Campaign.Id, scene));
             var answers = new List<AnswerResult>();
             foreach (var question in round.Questions)
             {
                 App.Clock.Advance(TimeSpan.FromSeconds(2));
                 var key = KeyOf(question);
                 var wrong = new[] { Enumerable.Range(0, question.Options.Count).First(i => !key.Contains(i)) };
-                answers.Add(await AnswerAsync(round.RoundId, question.Position, question.Position < right ? key : wrong));
+                answers.Add(await connection.InvokeAsync<AnswerResult>("Answer",
+                    new AnswerRequest(round.RoundId, question.Position, rightInOrder[question.Position] ? key : wrong)));
             }
-            return (round, answers, await FinishAsync(round.RoundId));
+            return (round, answers, await connection.InvokeAsync<RoundResult>("Finish", new FinishRequest(round.RoundId)));
+        }
+
+        /// <summary>An HTTP client with a participant's token.</summary>
+        public HttpClient ClientOf(string token)
+        {
+            var client = App.CreateClient();
+            client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+            return client;
         }
 
         /// <summary>The player's standing on a stage's national board.</summary>
@@ -152,20 +170,108 @@ public sealed class SeasonTests
     }
 
     [Fact]
-    public async Task In2025EachRoleDrawsFromItsOwnBankAndEveryRoundAddsToTheTotal()
+    public async Task In2025RolesClimbTheirLaddersAndFlowersPointsAndInvitationsAddUpToPrizesWithoutAPersonalBoard()
     {
-        // 11 June 2025, 10:00 CST. The ladder and flowers are not in the model yet: a right answer is a point, every round adds up.
+        // 11 June 2025, 10:00 CST. The player registered with a work unit: a completed profile.
         await using var season = await Season.StartAsync("2025-june", new DateTimeOffset(2025, 6, 11, 10, 0, 0, Cst));
+        var clock = season.App.Clock;
+        using var player = season.ClientOf(season.Player.Token);
         Assert.StartsWith("scene-required:", await ErrorOf(() => season.StartAsync()));
 
-        var (round, _, first) = await season.PlayAsync(5, "student");
+        // The student role: right, right, wrong, right, wrong climbs 1, 2, drops to 1, climbs to 2, drops to 1.
+        // 3 right of 5: 3 flowers. A scored stage: no key or explanation until the round is over.
+        var (round, answers, first) = await season.PlayAsync([true, true, false, true, false], "student");
         Assert.All(round.Questions, q => Assert.True(season.TracksOf(q).Overlaps(["student", "general"]), q.QuestionId));
-        var (_, _, second) = await season.PlayAsync(3, "student");
-        Assert.Equal((5, 3), (first.Score, second.Score));
-        season.App.Clock.Advance(TimeSpan.FromDays(1));
-        await season.PlayAsync(4, "elderly-woman");
+        Assert.False(round.ShowAnswers);
+        Assert.All(answers, a => Assert.True(a.Key is null && a.Explanation is null));
+        Assert.All(first.Review, r => Assert.Equal(season.KeyOf(round.Questions[r.Position]), r.Key.ToArray()));
+        Assert.Equal((3, new LadderState("student", 1, false)), (first.Score, first.Ladder));
 
-        Assert.Equal(12, (await season.StandingAsync("main")).Score);
+        // All 5 right: 10 flowers, the role climbs 5 steps and is rescued.
+        var (_, _, perfect) = await season.PlayAsync(5, "student");
+        Assert.Equal((10, 10, new LadderState("student", 6, true)), (perfect.Score, perfect.MaxScore, perfect.Ladder));
+        // No personal ranking: the reply carries no rank, and there is no personal board to see.
+        Assert.Equal((null, null, false), (perfect.NationalRank, perfect.UnitRank, perfect.RankPending));
+        Assert.Equal(HttpStatusCode.NotFound, (await player.GetAsync("/api/rankings/2025-june/main/top")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await player.GetAsync("/api/rankings/2025-june/main/me")).StatusCode);
+
+        // Any role any time: another role the same day is no scene-taken. Two right then three wrong: the foot of the ladder.
+        var (_, _, elderly) = await season.PlayAsync(2, "elderly-woman");
+        Assert.Equal((2, new LadderState("elderly-woman", 0, false)), (elderly.Score, elderly.Ladder));
+        Assert.StartsWith("no-attempts-left:", await ErrorOf(() => season.StartAsync("middle-aged-man")));
+
+        // A repeated Finish, served from the store once the round has left memory, says the same and moves nothing.
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var again = await season.FinishAsync(first.RoundId);
+        Assert.Equal((3, new LadderState("student", 1, false), (long?)null), (again.Score, again.Ladder, again.NationalRank));
+
+        // An invited friend registers through the player's link and takes part: +2 points and one more attempt today, once,
+        // however many rounds the friend plays and however often their Finish is repeated.
+        var invitation = await player.GetFromJsonAsync<RewardsApi.InvitationView>("/api/participants/me/invitation");
+        Assert.Equal($"/?invite={invitation!.Code}", invitation.Link);
+        Assert.Equal(invitation.Code, (await player.GetFromJsonAsync<RewardsApi.InvitationView>("/api/participants/me/invitation"))!.Code);
+        using (var anonymous = season.App.CreateClient())
+        {
+            using var refused = await anonymous.PostAsJsonAsync("/api/participants/register", new
+            {
+                nickname = "朋友", mobile = PlayWorld.NextMobile(), regionCode = PlayWorld.County, track = "general", inviteCode = "NOSUCH22",
+            });
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("inviteCode", await refused.Content.ReadAsStringAsync());
+        }
+        using var registering = season.App.CreateClient();
+        var friend = await PlayWorld.RegisterAsync(registering, season.App.Codes, new
+        {
+            nickname = "朋友", mobile = PlayWorld.NextMobile(), regionCode = PlayWorld.County, track = "general", inviteCode = invitation.Code.ToLowerInvariant(),
+        });
+        await using var friendConnection = PlayWorld.Connection(season.App, friend.Token);
+        await friendConnection.StartAsync();
+        var (_, _, friendFirst) = await season.PlayAsync([true, false, true, false, true], "middle-aged-woman", friendConnection);
+        Assert.Equal(new LadderState("middle-aged-woman", 1, false), friendFirst.Ladder);
+        await friendConnection.InvokeAsync<RoundResult>("Finish", new FinishRequest(friendFirst.RoundId));
+        await season.PlayAsync([true, true, true, true, true], "student", friendConnection);
+        clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(friendFirst.Ladder, (await friendConnection.InvokeAsync<RoundResult>("Finish", new FinishRequest(friendFirst.RoundId))).Ladder);
+
+        var (extra, _, fourth) = await season.PlayAsync(4, "middle-aged-man");
+        Assert.Equal(0, extra.AttemptsLeft);
+        Assert.Equal((4, new LadderState("middle-aged-man", 3, false)), (fourth.Score, fourth.Ladder));
+        Assert.StartsWith("no-attempts-left:", await ErrorOf(() => season.StartAsync("middle-aged-man")));
+
+        // The day's learning task: +10 once a day.
+        var item = await player.GetFromJsonAsync<RewardsApi.LearningView>("/api/campaigns/2025-june/main/learning");
+        Assert.Equal((new DateOnly(2025, 6, 11), false, 10), (item!.Day, item.Done, item.Points));
+        Assert.False(string.IsNullOrWhiteSpace(item.Text));
+        Assert.Equal(10, (await LearnAsync(player)).PointsAdded);
+        Assert.Equal(0, (await LearnAsync(player)).PointsAdded);
+
+        // Totals: flowers 3 + 10 + 2 + 4; points 1 (profile) + 2 (one friend) + 10 (learning); the first prize tier only.
+        var totals = await player.GetFromJsonAsync<RewardStore.Totals>("/api/campaigns/2025-june/main/me");
+        Assert.Equal((19, 4), (totals!.Score, totals.Rounds));
+        Assert.Equal(new RewardStore.PointsView(1, 2, 10, 13), totals.Points);
+        Assert.Equal((1, true), (totals.InvitedFriends, totals.LearnedToday));
+        Assert.Equal(["elderly-woman 0 False", "middle-aged-man 3 False", "middle-aged-woman 0 False", "student 6 True"],
+            totals.Ladder.Select(l => $"{l.Scene} {l.Step} {l.Rescued}"));
+        Assert.Equal(["certificate"], totals.Prizes.Where(p => p.Reached).Select(p => p.Id));
+
+        // The next day: three attempts again (the friend's extra attempt was for yesterday), and the learning task once more.
+        clock.Advance(TimeSpan.FromDays(1));
+        Assert.Equal(2, (await season.StartAsync("student")).AttemptsLeft);
+        Assert.Equal(10, (await LearnAsync(player)).PointsAdded);
+        totals = await player.GetFromJsonAsync<RewardStore.Totals>("/api/campaigns/2025-june/main/me");
+        Assert.Equal(new RewardStore.PointsView(1, 2, 20, 23), totals!.Points);
+
+        // The friend registered without a work unit: no profile point; they invited no one. Flowers 3 + 10.
+        using var friendClient = season.ClientOf(friend.Token);
+        var friendTotals = await friendClient.GetFromJsonAsync<RewardStore.Totals>("/api/campaigns/2025-june/main/me");
+        Assert.Equal((13, new RewardStore.PointsView(0, 0, 0, 0)), (friendTotals!.Score, friendTotals.Points));
+    }
+
+    private static async Task<RewardsApi.Learned> LearnAsync(HttpClient player)
+    {
+        using var response = await player.PostAsync("/api/campaigns/2025-june/main/learning", null);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<RewardsApi.Learned>())!;
     }
 
     [Fact]

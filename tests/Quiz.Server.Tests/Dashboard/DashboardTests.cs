@@ -29,7 +29,7 @@ public sealed class DashboardTests : IAsyncLifetime
             ORG-003,闽江示范银行,bank,350102,800,true
             """), ".csv");
         Assert.True((await _app.Service<UnitDirectory>().ImportAsync([(regions, "regions.csv"), (organisations, "organisations.csv")])).Ok);
-        await _app.Service<Quiz.Ranking.IRankingEngine>().SetUnitBasesAsync(PlayWorld.CampaignId, _app.Service<Quiz.Server.Rankings.RankingStore>().Bases());
+        await _app.Service<Quiz.Ranking.IRankingEngine>().SetUnitBasesAsync(PlayWorld.CampaignId, _app.Service<Quiz.Server.Rankings.RankingStore>().Bases(PlayWorld.CampaignId));
     }
 
     public Task DisposeAsync()
@@ -108,6 +108,45 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.Null(national!.Unit);
         Assert.Equal([PlayWorld.Province, OtherProvince], national.Children.Select(c => c.Code));
         Assert.Equal(4, national.Children[0].Participants);
+    }
+
+    [Fact]
+    public async Task TheParticipationRateDividesByTheTargetBaseWhenTheCampaignNamesIt()
+    {
+        // The officials' targets (20 % of residents aged 18–60, say): 瑶海区 180,000, 庐阳区 140,000;
+        // 合肥市 has none of its own, so it rolls up its counties' 320,000.
+        var regions = SampleQuestions.WriteTemp(Encoding.UTF8.GetBytes("""
+            code,name,parent_code,level,headcount_base,target_base
+            340000,安徽省,,province,50000000,6000000
+            340100,合肥市,340000,city,8000000,
+            340102,瑶海区,340100,county,900000,180000
+            340103,庐阳区,340100,county,700000,140000
+            """), ".csv");
+        Assert.True((await _app.Service<UnitDirectory>().ImportAsync([(regions, "regions.csv")])).Ok);
+        File.Delete(regions);
+        await _app.Service<Quiz.Server.Campaigns.CampaignCatalog>().SaveAsync(
+            PlayWorld.Campaign() with { HeadcountBase = Quiz.Server.Campaigns.HeadcountBase.Target });
+        await _app.Service<Quiz.Server.Rankings.RankingService>().SyncBasesAsync(PlayWorld.CampaignId, force: false);
+
+        await Staff.PlayRoundAsync(_app, PlayWorld.County);
+        await Staff.PlayRoundAsync(_app, PlayWorld.County);
+        await Staff.PlayRoundAsync(_app, PlayWorld.OtherCounty);
+        await Staff.FlushRankingsAsync(_app);
+        using var admin = await Staff.LoginAsync(_app, "root", Roles.Admin);
+
+        var view = await admin.GetFromJsonAsync<DashboardService.UnitsView>(Api("units", PlayWorld.City));
+        var counties = view!.Children.ToDictionary(c => c.Code);
+        Assert.Equal((180_000L, 2.0 / 180_000), (counties[PlayWorld.County].Headcount, counties[PlayWorld.County].ParticipationRate));
+        Assert.Equal((140_000L, 1.0 / 140_000), (counties[PlayWorld.OtherCounty].Headcount, counties[PlayWorld.OtherCounty].ParticipationRate));
+        Assert.Equal((320_000L, 3.0 / 320_000), (view.Unit!.Headcount, view.Unit.ParticipationRate));
+        var provinces = await admin.GetFromJsonAsync<List<Quiz.Server.Rankings.RankingService.UnitRow>>(
+            $"/api/rankings/{PlayWorld.CampaignId}/units?level=province&metric=participation-rate");
+        Assert.Equal(6_000_000, provinces!.Single(p => p.Code == PlayWorld.Province).Headcount);
+
+        // The printable report divides by the same base.
+        var report = await admin.GetFromJsonAsync<DashboardService.DailyReport>(Api("report", PlayWorld.City, "day=2024-06-12"));
+        Assert.Equal(320_000, report!.Totals.Headcount);
+        Assert.Equal(180_000, report.Children.Single(c => c.Code == PlayWorld.County).Headcount);
     }
 
     [Fact]

@@ -147,4 +147,38 @@ public sealed class PlayRulesTests
         Assert.Contains("stages[main].aggregation: best-per-scene-summed needs scenes",
             PlayWorld.Campaign(s => s with { Aggregation = Aggregation.BestPerSceneSummed }).Validate());
     }
+
+    [Fact]
+    public void ALadderClimbsAStepForEachRightAnswerDropsOneForEachWrongNeverBelowTheFootAndAPerfectRoundRescues()
+    {
+        Assert.Equal((1, false), PlayRules.Climb(0, false, [true, true, false, true, false]));
+        Assert.Equal((0, false), PlayRules.Climb(0, false, [false, false, true, false, false]));
+        Assert.Equal((6, true), PlayRules.Climb(1, false, [true, true, true, true, true]));
+        // A rescue is for good: a worse round later drops the step but keeps it.
+        Assert.Equal((1, true), PlayRules.Climb(6, true, [false, false, false, false, false]));
+    }
+
+    [Fact]
+    public void APerfectRoundScoresThePerfectRoundScoreAndAnyOtherTheSumOfItsPoints()
+    {
+        var flowers = Stage with { PerfectRoundScore = 10 };
+        Assert.Equal((10, 4, 0), (flowers.RoundScore(5, 5, 5), flowers.RoundScore(4, 4, 5), flowers.RoundScore(0, 0, 5)));
+        Assert.Equal(10, flowers.MaxScore(Enumerable.Repeat(QuestionTypes.Single, 5)));
+        Assert.Equal(5, Stage.RoundScore(5, 5, 5));
+    }
+
+    [Fact]
+    public void TheRulesOf2025AreCheckedWhenACampaignIsSaved()
+    {
+        var errors = PlayWorld.Campaign(s => s with
+        {
+            Ladder = true, PerfectRoundScore = -1, BonusPoints = new BonusPoints(LearningTask: 10), InvitationAttempts = 11,
+            Prizes = [new PrizeTier("a", "一等", 10), new PrizeTier("a", "二等", 5)],
+        }).Validate();
+        Assert.Contains("stages[main].ladder: needs scenes (each scene is a ladder)", errors);
+        Assert.Contains(errors, e => e.StartsWith("stages[main].perfectRoundScore:", StringComparison.Ordinal));
+        Assert.Contains("stages[main].bonusPoints.learningTask: needs learning items", errors);
+        Assert.Contains("stages[main].invitationAttempts: 0 to 10", errors);
+        Assert.Contains("stages[main].prizes: id 'a' is used twice", errors);
+    }
 }
