@@ -24,6 +24,8 @@ public sealed class QuizMetrics
         StoreCommit = _meter.CreateHistogram<double>("quiz.store.commit.duration", "ms", "One group commit of rounds.");
         StoreBatchSize = _meter.CreateHistogram<long>("quiz.store.batch_size", description: "Writes committed together in one transaction.");
         StoreFlush = _meter.CreateHistogram<double>("quiz.store.commit.flush.duration", "ms", "The COMMIT of a group transaction alone: the WAL's fsync.");
+        StoreCpu = _meter.CreateHistogram<double>("quiz.store.commit.cpu", "ms",
+            "CPU time the writer's thread used for one group commit (SQLite, where a batch runs on one thread); against quiz.store.commit.duration it shows the time spent waiting for a core.");
         RankingUpdate = _meter.CreateHistogram<double>("quiz.ranking.update.duration", "ms", "A finish's ranking update with its rank returned.");
         RankPending = _meter.CreateCounter<long>("quiz.ranking.pending", description: "Finishes answered with the rank pending (ranking unreachable).");
     }
@@ -36,6 +38,7 @@ public sealed class QuizMetrics
     public Histogram<double> StoreCommit { get; }
     public Histogram<long> StoreBatchSize { get; }
     public Histogram<double> StoreFlush { get; }
+    public Histogram<double> StoreCpu { get; }
     public Histogram<double> RankingUpdate { get; }
     public Counter<long> RankPending { get; }
 }

@@ -23,11 +23,12 @@ public sealed class StoreWriter : IAsyncDisposable
 
     public StoreWriter(Database database, QuizMetrics metrics, ILogger<StoreWriter> logger)
     {
-        _commits = new(database, ApplyAsync, logger, (count, took, flush) =>
+        _commits = new(database, ApplyAsync, logger, (count, took, flush, cpu) =>
         {
             metrics.StoreBatchSize.Record(count);
             metrics.StoreCommit.Record(took.TotalMilliseconds);
             metrics.StoreFlush.Record(flush.TotalMilliseconds);
+            if (cpu is { } used) metrics.StoreCpu.Record(used.TotalMilliseconds);
         });
     }
 
