@@ -31,6 +31,7 @@ public static class EventsExtensions
                 bus.UsingInMemory((context, transport) => transport.ConfigureEndpoints(context));
         });
         builder.Services.AddHostedService<ProjectionCatchUp>();
+        builder.Services.AddHostedService<BusWarmup>();
         return builder;
     }
 }
