@@ -208,6 +208,72 @@ public sealed class SeasonPlayTests(QuizSite site)
         await Assertions.Expect(page.Locator("[data-test=round-scene]")).ToHaveTextAsync("场景：城市");
     }
 
+    [Fact]
+    public async Task Plays2025AsARoleAndSeesTheLadderStepAndFlowersButNoPersonalRank()
+    {
+        var now = new DateTimeOffset(2025, 6, 13, 10, 30, 0, TimeSpan.FromHours(8));
+        using var season = site.Clock.TravelTo(now);
+        await using var context = await site.NewContextAsync(phone: true, WeChatHeight);
+        var page = await Phone.OpenAtAsync(context, "2025-june", now);
+        await Phone.RegisterAsync(site, page, "钱阿姨", Yaohai);
+
+        // Home, before any round: every role at the foot of its ladder, no flowers yet.
+        await Assertions.Expect(page.Locator("[data-test=role-ladder-elderly-woman] [data-test=ladder-step]")).ToHaveTextAsync("第 0 级");
+        await Assertions.Expect(page.Locator("[data-test=flowers-total]")).ToHaveTextAsync("0");
+        await Assertions.Expect(page.Locator("[data-test=scene-hint]")).ToHaveTextAsync("角色可以随时换，每天的答题机会各角色共用。");
+
+        await page.ClickAsync("[data-test=scene-elderly-woman]");
+        await page.ClickAsync("[data-test=start]");
+        await Phone.PlayScoredRoundAsync(page, 5);
+
+        // The step the server's rule gives for the answers the review shows, in order (a right one climbs, a wrong one drops, not below 0).
+        var right = (await page.Locator(".review li").EvaluateAllAsync<string[]>("items => items.map(i => i.className)"))
+            .Select(c => c.Contains("ok")).ToList();
+        Assert.Equal(5, right.Count);
+        var step = right.Aggregate(0, (s, r) => r ? s + 1 : Math.Max(0, s - 1));
+        var allRight = right.All(r => r);
+        var flowers = allRight ? 10 : right.Count(r => r);
+
+        var climb = page.Locator("[data-test=result-ladder]");
+        await Assertions.Expect(climb.Locator("[data-test=ladder-step]")).ToHaveTextAsync($"第 {step} 级");
+        await Assertions.Expect(climb).ToContainTextAsync("老年阿姨");
+        await Assertions.Expect(climb.Locator("[data-test=ladder-rescued]")).ToHaveCountAsync(allRight ? 1 : 0);
+        await Assertions.Expect(page.Locator("[data-test=score]")).ToHaveTextAsync(flowers.ToString());
+        await Assertions.Expect(page.Locator("[data-test=round-flowers]")).ToContainTextAsync($"本轮获得 {flowers} 朵花");
+        await Assertions.Expect(page.Locator("[data-test=flowers-total]")).ToHaveTextAsync(flowers.ToString());
+
+        // No personal rank anywhere on the result: the season has none.
+        foreach (var rank in new[] { "national-rank", "unit-rank", "organisation-rank", "my-unit-rank" })
+            await Assertions.Expect(page.Locator($"[data-test={rank}]")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("[data-test=result]")).Not.ToContainTextAsync("全国排名");
+        await Assertions.Expect(page.Locator("[data-test=no-ranking]")).ToHaveTextAsync("本届不设个人排名：按累计花朵和积分兑换奖品");
+        await AssertOnScreenAsync(page, climb);
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 360"), "nothing runs off the side");
+        await QuizSite.ScreenshotAsync(page, "season-2025-3-ladder-result");
+
+        await page.ClickAsync("[data-test=language]");
+        await Assertions.Expect(climb.Locator("[data-test=ladder-step]")).ToHaveTextAsync($"Step {step}");
+        await page.ClickAsync("[data-test=language]");
+
+        // The boards offer only the unit boards.
+        await page.ClickAsync("[data-test=boards]");
+        await Assertions.Expect(page.Locator("[role=tab]")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("[data-test=tab-units]")).ToHaveAttributeAsync("aria-selected", "true");
+        await page.ClickAsync("text=返回");
+
+        // Home: the role's step from the server's totals, the other roles untouched.
+        await page.ClickAsync("[data-test=home]");
+        await Assertions.Expect(page.Locator("[data-test=role-ladder-elderly-woman] [data-test=ladder-step]")).ToHaveTextAsync($"第 {step} 级");
+        await Assertions.Expect(page.Locator("[data-test=role-ladder-student] [data-test=ladder-step]")).ToHaveTextAsync("第 0 级");
+        await Assertions.Expect(page.Locator("[data-test=flowers-total]")).ToHaveTextAsync(flowers.ToString());
+        await Assertions.Expect(page.Locator("[data-test=prize-certificate]")).ToContainTextAsync(flowers >= 10 ? "已达到" : $"还差：{10 - flowers} 朵花");
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 360"), "nothing runs off the side");
+        await QuizSite.ScreenshotAsync(page, "season-2025-4-home-totals");
+        await page.ClickAsync("[data-test=elderly]");
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 360"), "nothing runs off the side in elderly mode");
+        await QuizSite.ScreenshotAsync(page, "season-2025-4-home-totals-elderly");
+    }
+
     private async Task SaveCampaignAsync(string json)
     {
         var (campaign, errors) = Quiz.Server.Campaigns.CampaignCatalog.Parse(json);
