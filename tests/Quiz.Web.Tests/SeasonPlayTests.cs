@@ -274,6 +274,36 @@ public sealed class SeasonPlayTests(QuizSite site)
         await QuizSite.ScreenshotAsync(page, "season-2025-4-home-totals-elderly");
     }
 
+    [Fact]
+    public async Task TheDailyLearningTaskAddsTenPointsOnceADay()
+    {
+        var now = new DateTimeOffset(2025, 6, 15, 10, 20, 0, TimeSpan.FromHours(8)); // day 5 of the stage: its 5th item
+        using var season = site.Clock.TravelTo(now);
+        await using var context = await site.NewContextAsync(phone: true, WeChatHeight);
+        var page = await Phone.OpenAtAsync(context, "2025-june", now);
+        await Phone.RegisterAsync(site, page, "林大爷", Yaohai);
+
+        var learning = page.Locator("[data-test=learning]");
+        await Assertions.Expect(learning.Locator("[data-test=learning-title]")).ToHaveTextAsync("看清这些风险信号");
+        var before = int.Parse(await page.Locator("[data-test=points-total]").InnerTextAsync());
+        var button = learning.Locator("[data-test=learned]");
+        await Assertions.Expect(button).ToHaveTextAsync("我已学习（+10 积分）");
+        var box = (await button.BoundingBoxAsync())!;
+        Assert.True(box.Height >= 48 && box.Width >= 280, $"the button is {box.Width}×{box.Height}px");
+        await button.ClickAsync();
+        await Assertions.Expect(learning.Locator("[data-test=learning-added]")).ToHaveTextAsync("+10 积分！今天的学习任务已完成");
+        await Assertions.Expect(page.Locator("[data-test=points-total]")).ToHaveTextAsync((before + 10).ToString());
+        await Assertions.Expect(button).ToHaveCountAsync(0);
+        await QuizSite.ScreenshotAsync(page, "season-2025-7-learning");
+
+        // Later the same day: done, no button, and the points counted once.
+        await page.ReloadAsync();
+        await Assertions.Expect(learning.Locator("[data-test=learning-done]")).ToHaveTextAsync("✔ 今天的学习任务已完成，明天再来学新内容");
+        await Assertions.Expect(button).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("[data-test=points-total]")).ToHaveTextAsync((before + 10).ToString());
+        await Assertions.Expect(page.Locator("[data-test=points-breakdown]")).ToContainTextAsync("每日学习 10");
+    }
+
     private async Task SaveCampaignAsync(string json)
     {
         var (campaign, errors) = Quiz.Server.Campaigns.CampaignCatalog.Parse(json);

@@ -151,7 +151,7 @@ const zh = {
   shareTitle: "扫码参加答题",
   shareHint: "长按保存，或打印张贴在活动现场",
   print: "打印",
-  // 2025: ladders, flowers, points and prizes (protocol.md section 7)
+  // 2025: ladders, flowers, points, prizes and the learning task (protocol.md section 7)
   ladderStep: "第 {n} 级",
   ladderOf: "{role}：第 {n} 级",
   ladderRescued: "已解救",
@@ -169,6 +169,11 @@ const zh = {
   prizesTitle: "可兑换的奖品",
   prizeReached: "✔ 已达到",
   prizeNeeds: "还差：{score} 朵花、{points} 积分",
+  learnTitle: "每日学习",
+  learnButton: "我已学习（+{n} 积分）",
+  learnAdded: "+{n} 积分！今天的学习任务已完成",
+  learnDone: "✔ 今天的学习任务已完成，明天再来学新内容",
+  learnClosed: "现在不在活动时间内，请在活动时间内完成学习任务",
   // errors
   "err_stage-closed": "今天不在活动时间内",
   "err_no-attempts-left": "今天的机会已用完，明天再来",
@@ -347,6 +352,11 @@ const en: { [K in keyof typeof zh]: string } = {
   prizesTitle: "Prizes",
   prizeReached: "✔ Reached",
   prizeNeeds: "Still needed: {score} flowers, {points} points",
+  learnTitle: "Daily learning",
+  learnButton: "I have read it (+{n} points)",
+  learnAdded: "+{n} points! Today's learning task is done",
+  learnDone: "✔ Today's learning task is done; come back tomorrow for more",
+  learnClosed: "The quiz is not open now; do the learning task while it is",
   "err_stage-closed": "The quiz is not open today",
   "err_no-attempts-left": "No attempts left today; come back tomorrow",
   "err_rate-limited": "Too fast; wait a minute",
