@@ -275,6 +275,88 @@ public sealed class SeasonPlayTests(QuizSite site)
     }
 
     [Fact]
+    public async Task AFriendWhoRegistersFromMyInvitationLinkAndPlaysGivesMeAnotherAttemptAndTwoPoints()
+    {
+        var now = new DateTimeOffset(2025, 6, 14, 11, 0, 0, TimeSpan.FromHours(8));
+        using var season = site.Clock.TravelTo(now);
+        await using var mine = await site.NewContextAsync(phone: true, WeChatHeight);
+        await mine.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
+        var me = await Phone.OpenAtAsync(mine, "2025-june", now);
+        await Phone.RegisterAsync(site, me, "王大妈", Yaohai);
+
+        // All three of today's attempts used.
+        await me.ClickAsync("[data-test=scene-middle-aged-woman]");
+        await me.ClickAsync("[data-test=start]");
+        for (var round = 1; round <= 3; round++)
+        {
+            if (round > 1) await me.ClickAsync("[data-test=again]");
+            await Phone.PlayScoredRoundAsync(me, 5);
+        }
+        await Assertions.Expect(me.Locator("[data-test=again]")).ToHaveCountAsync(0);
+        await me.ClickAsync("[data-test=home]");
+        var pointsBefore = int.Parse(await me.Locator("[data-test=points-total]").InnerTextAsync());
+        await me.ClickAsync("[data-test=start]");
+        await Assertions.Expect(me.Locator("[data-test=start-error]")).ToHaveTextAsync("今天的机会已用完，明天再来");
+
+        // My invitation link, copied to send in WeChat.
+        await me.ClickAsync("[data-test=invite]");
+        var field = me.Locator("[data-test=invite-link]");
+        await Assertions.Expect(field).ToHaveValueAsync(new System.Text.RegularExpressions.Regex(@"/\?invite=[A-Za-z0-9]{8}&c=2025-june$"));
+        var link = await field.InputValueAsync();
+        Assert.StartsWith(site.Address.ToString().TrimEnd('/'), link);
+        await me.ClickAsync("[data-test=copy-invite]");
+        await Assertions.Expect(me.Locator("[data-test=copied]")).ToBeVisibleAsync();
+        Assert.Equal(link, await me.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
+        await QuizSite.ScreenshotAsync(me, "season-2025-5-invite");
+
+        // A friend on another phone opens it, signs up (the invitation goes with the form) and plays a round.
+        await using var theirs = await site.NewContextAsync(phone: true, WeChatHeight);
+        var friend = await Phone.OpenLinkAtAsync(theirs, link, now);
+        await Assertions.Expect(friend.Locator("[data-test=invited-by]")).ToBeVisibleAsync();
+        await Phone.RegisterAsync(site, friend, "小赵", Yaohai);
+        await Assertions.Expect(friend.Locator("[data-test=notice]")).ToHaveTextAsync("报名成功，好友的邀请已记录");
+        Assert.DoesNotContain("invite=", friend.Url);
+        await friend.ClickAsync("[data-test=scene-student]");
+        await friend.ClickAsync("[data-test=start]");
+        await Phone.PlayScoredRoundAsync(friend, 5);
+
+        // Back home I have two more points, one friend counted, and a fourth round today.
+        await me.ClickAsync("[data-test=home]");
+        await Assertions.Expect(me.Locator("[data-test=points-total]")).ToHaveTextAsync((pointsBefore + 2).ToString());
+        await Assertions.Expect(me.Locator("[data-test=invited-friends]")).ToHaveTextAsync("已有 1 位好友通过您的邀请参与");
+        await Assertions.Expect(me.Locator("[data-test=points-breakdown]")).ToContainTextAsync("邀请好友 2");
+        await me.ClickAsync("[data-test=start]");
+        await Assertions.Expect(me.Locator("[data-test=progress]")).ToHaveTextAsync("第 1 / 5 题");
+        await Phone.PlayScoredRoundAsync(me, 5);
+        await Assertions.Expect(me.Locator("[data-test=result]")).ToContainTextAsync("今天的机会已用完，明天再来");
+    }
+
+    [Fact]
+    public async Task AnUnknownInvitationCodeIsSaidPlainlyAndThePersonSignsUpWithoutIt()
+    {
+        var now = new DateTimeOffset(2025, 6, 16, 12, 0, 0, TimeSpan.FromHours(8));
+        using var season = site.Clock.TravelTo(now);
+        await using var context = await site.NewContextAsync(phone: true, WeChatHeight);
+        var page = await Phone.OpenLinkAtAsync(context, $"{site.Address}?invite=NOSUCH99&c=2025-june", now);
+        await Assertions.Expect(page.Locator("[data-test=invited-by]")).ToBeVisibleAsync();
+        var mobile = QuizSite.NextMobile();
+        await Phone.FillRegistrationAsync(page, "陈奶奶", mobile, Yaohai);
+        await page.ClickAsync("[data-test=register]");
+        await Assertions.Expect(page.Locator("[data-test=register-error]")).ToHaveTextAsync(
+            "这个邀请链接无效（可能没有复制完整）。您仍然可以报名，只是不记录邀请。");
+        await Assertions.Expect(page.Locator("[data-test=code-step]")).ToHaveCountAsync(0);
+        await AssertOnScreenAsync(page, page.Locator("[data-test=register-error]"));
+        await AssertOnScreenAsync(page, page.Locator("[data-test=register-without-invite]"));
+        await QuizSite.ScreenshotAsync(page, "season-2025-6-unknown-invitation");
+
+        await page.ClickAsync("[data-test=register-without-invite]");
+        await Phone.EnterCodeAsync(site, page, mobile);
+        await page.Locator("[data-test=start]").WaitForAsync();
+        await Assertions.Expect(page.Locator("[data-test=notice]")).ToHaveCountAsync(0);
+        Assert.DoesNotContain("invite=", page.Url);
+    }
+
+    [Fact]
     public async Task TheDailyLearningTaskAddsTenPointsOnceADay()
     {
         var now = new DateTimeOffset(2025, 6, 15, 10, 20, 0, TimeSpan.FromHours(8)); // day 5 of the stage: its 5th item

@@ -2,7 +2,7 @@ import type { Campaign, Stage, StageTotals } from "../shared/types";
 import { http } from "../shared/http";
 
 // What a 2025-style stage counts besides a round's score: ladders per role, flowers, points,
-// prize tiers instead of personal ranks. The server
+// prize tiers instead of personal ranks, the daily learning task and invitations. The server
 // counts all of it (docs/protocol.md section 7); the page only asks and shows.
 
 export function stageOf(campaign: Campaign | null, stageId: string | null | undefined): Stage | null {
@@ -22,10 +22,29 @@ export function hasTotals(stage: Stage | null): boolean {
     || !!bonus && bonus.profile + bonus.invitation + bonus.learningTask > 0;
 }
 
+/** The stage rewarding invitations, if any stage of the campaign does. */
+export function invitationStage(campaign: Campaign | null): Stage | null {
+  return campaign?.stages.find(s => (s.bonusPoints?.invitation ?? 0) > 0 || (s.invitationAttempts ?? 0) > 0) ?? null;
+}
+
 export function stagePath(campaignId: string, stageId: string): string {
   return `/api/campaigns/${encodeURIComponent(campaignId)}/${encodeURIComponent(stageId)}`;
 }
 
 export function loadTotals(token: string, campaignId: string, stageId: string): Promise<StageTotals> {
   return http<StageTotals>(`${stagePath(campaignId, stageId)}/me`, { bearer: token });
+}
+
+/** The `invite` parameter of the link a friend shared (`/?invite=K7QW3MZP`), if the page was opened from one. */
+export function inviteFromAddress(): string | null {
+  const code = new URLSearchParams(location.search).get("invite")?.trim() ?? "";
+  return code ? code.slice(0, 32) : null;
+}
+
+/** Drops `invite` from the address once used or refused, so a reload does not offer it again. */
+export function forgetInviteInAddress() {
+  const url = new URL(location.href);
+  if (!url.searchParams.has("invite")) return;
+  url.searchParams.delete("invite");
+  history.replaceState(history.state, "", url.pathname + url.search + url.hash);
 }
