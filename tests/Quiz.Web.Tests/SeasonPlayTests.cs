@@ -113,6 +113,22 @@ public sealed class SeasonPlayTests(QuizSite site)
     }
 
     [Fact]
+    public async Task The2025RulesNameTheRolesTheLadderTheFlowersAndNoPersonalRanking()
+    {
+        var now = new DateTimeOffset(2025, 6, 11, 10, 0, 0, TimeSpan.FromHours(8));
+        using var season = site.Clock.TravelTo(now);
+        await using var context = await site.NewContextAsync(phone: true, WeChatHeight);
+        var page = await Phone.OpenAtAsync(context, "2025-june", now);
+        await Phone.RegisterAsync(site, page, "何叔叔", Yaohai);
+        await page.ClickAsync("[data-test=rules]");
+        await Assertions.Expect(page.Locator("[data-test=rules-scenes]")).ToHaveTextAsync("可选角色：老年阿姨、中年大叔、中年阿姨、大学生；可随时换角色，每天的机会各角色共用");
+        await Assertions.Expect(page.Locator("[data-test=rules-ladder]")).ToHaveTextAsync("每个角色都有自己的阶梯：答对一题上一级，答错一题下一级；5题全对即“解救”该角色");
+        await Assertions.Expect(page.Locator("[data-test=rules-flowers]")).ToHaveTextAsync("每轮全对得 10 朵花，否则答对1题得1朵");
+        await Assertions.Expect(page.Locator("[data-test=rules-no-ranking]")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator(".card")).Not.ToContainTextAsync("同分用时短者在前");
+    }
+
+    [Fact]
     public async Task Plays2025WithARolePickedInElderlyModeAndInEnglish()
     {
         var now = new DateTimeOffset(2025, 6, 12, 10, 5, 0, TimeSpan.FromHours(8));
