@@ -113,6 +113,22 @@ public sealed class SeasonPlayTests(QuizSite site)
     }
 
     [Fact]
+    public async Task The2025RulesNameTheRolesTheLadderTheFlowersAndNoPersonalRanking()
+    {
+        var now = new DateTimeOffset(2025, 6, 11, 10, 0, 0, TimeSpan.FromHours(8));
+        using var season = site.Clock.TravelTo(now);
+        await using var context = await site.NewContextAsync(phone: true, WeChatHeight);
+        var page = await Phone.OpenAtAsync(context, "2025-june", now);
+        await Phone.RegisterAsync(site, page, "何叔叔", Yaohai);
+        await page.ClickAsync("[data-test=rules]");
+        await Assertions.Expect(page.Locator("[data-test=rules-scenes]")).ToHaveTextAsync("可选角色：老年阿姨、中年大叔、中年阿姨、大学生；可随时换角色，每天的机会各角色共用");
+        await Assertions.Expect(page.Locator("[data-test=rules-ladder]")).ToHaveTextAsync("每个角色都有自己的阶梯：答对一题上一级，答错一题下一级；5题全对即“解救”该角色");
+        await Assertions.Expect(page.Locator("[data-test=rules-flowers]")).ToHaveTextAsync("每轮全对得 10 朵花，否则答对1题得1朵");
+        await Assertions.Expect(page.Locator("[data-test=rules-no-ranking]")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator(".card")).Not.ToContainTextAsync("同分用时短者在前");
+    }
+
+    [Fact]
     public async Task Plays2025WithARolePickedInElderlyModeAndInEnglish()
     {
         var now = new DateTimeOffset(2025, 6, 12, 10, 5, 0, TimeSpan.FromHours(8));
@@ -206,6 +222,184 @@ public sealed class SeasonPlayTests(QuizSite site)
         await page.ClickAsync("[data-test=scene-town]");
         await page.ClickAsync("[data-test=start]");
         await Assertions.Expect(page.Locator("[data-test=round-scene]")).ToHaveTextAsync("场景：城市");
+    }
+
+    [Fact]
+    public async Task Plays2025AsARoleAndSeesTheLadderStepAndFlowersButNoPersonalRank()
+    {
+        var now = new DateTimeOffset(2025, 6, 13, 10, 30, 0, TimeSpan.FromHours(8));
+        using var season = site.Clock.TravelTo(now);
+        await using var context = await site.NewContextAsync(phone: true, WeChatHeight);
+        var page = await Phone.OpenAtAsync(context, "2025-june", now);
+        await Phone.RegisterAsync(site, page, "钱阿姨", Yaohai);
+
+        // Home, before any round: every role at the foot of its ladder, no flowers yet.
+        await Assertions.Expect(page.Locator("[data-test=role-ladder-elderly-woman] [data-test=ladder-step]")).ToHaveTextAsync("第 0 级");
+        await Assertions.Expect(page.Locator("[data-test=flowers-total]")).ToHaveTextAsync("0");
+        await Assertions.Expect(page.Locator("[data-test=scene-hint]")).ToHaveTextAsync("角色可以随时换，每天的答题机会各角色共用。");
+
+        await page.ClickAsync("[data-test=scene-elderly-woman]");
+        await page.ClickAsync("[data-test=start]");
+        await Phone.PlayScoredRoundAsync(page, 5);
+
+        // The step the server's rule gives for the answers the review shows, in order (a right one climbs, a wrong one drops, not below 0).
+        var right = (await page.Locator(".review li").EvaluateAllAsync<string[]>("items => items.map(i => i.className)"))
+            .Select(c => c.Contains("ok")).ToList();
+        Assert.Equal(5, right.Count);
+        var step = right.Aggregate(0, (s, r) => r ? s + 1 : Math.Max(0, s - 1));
+        var allRight = right.All(r => r);
+        var flowers = allRight ? 10 : right.Count(r => r);
+
+        var climb = page.Locator("[data-test=result-ladder]");
+        await Assertions.Expect(climb.Locator("[data-test=ladder-step]")).ToHaveTextAsync($"第 {step} 级");
+        await Assertions.Expect(climb).ToContainTextAsync("老年阿姨");
+        await Assertions.Expect(climb.Locator("[data-test=ladder-rescued]")).ToHaveCountAsync(allRight ? 1 : 0);
+        await Assertions.Expect(page.Locator("[data-test=score]")).ToHaveTextAsync(flowers.ToString());
+        await Assertions.Expect(page.Locator("[data-test=round-flowers]")).ToContainTextAsync($"本轮获得 {flowers} 朵花");
+        await Assertions.Expect(page.Locator("[data-test=flowers-total]")).ToHaveTextAsync(flowers.ToString());
+
+        // No personal rank anywhere on the result: the season has none.
+        foreach (var rank in new[] { "national-rank", "unit-rank", "organisation-rank", "my-unit-rank" })
+            await Assertions.Expect(page.Locator($"[data-test={rank}]")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("[data-test=result]")).Not.ToContainTextAsync("全国排名");
+        await Assertions.Expect(page.Locator("[data-test=no-ranking]")).ToHaveTextAsync("本届不设个人排名：按累计花朵和积分兑换奖品");
+        await AssertOnScreenAsync(page, climb);
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 360"), "nothing runs off the side");
+        await QuizSite.ScreenshotAsync(page, "season-2025-3-ladder-result");
+
+        await page.ClickAsync("[data-test=language]");
+        await Assertions.Expect(climb.Locator("[data-test=ladder-step]")).ToHaveTextAsync($"Step {step}");
+        await page.ClickAsync("[data-test=language]");
+
+        // The boards offer only the unit boards.
+        await page.ClickAsync("[data-test=boards]");
+        await Assertions.Expect(page.Locator("[role=tab]")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("[data-test=tab-units]")).ToHaveAttributeAsync("aria-selected", "true");
+        await page.ClickAsync("text=返回");
+
+        // Home: the role's step from the server's totals, the other roles untouched.
+        await page.ClickAsync("[data-test=home]");
+        await Assertions.Expect(page.Locator("[data-test=role-ladder-elderly-woman] [data-test=ladder-step]")).ToHaveTextAsync($"第 {step} 级");
+        await Assertions.Expect(page.Locator("[data-test=role-ladder-student] [data-test=ladder-step]")).ToHaveTextAsync("第 0 级");
+        await Assertions.Expect(page.Locator("[data-test=flowers-total]")).ToHaveTextAsync(flowers.ToString());
+        await Assertions.Expect(page.Locator("[data-test=prize-certificate]")).ToContainTextAsync(flowers >= 10 ? "已达到" : $"还差：{10 - flowers} 朵花");
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 360"), "nothing runs off the side");
+        await QuizSite.ScreenshotAsync(page, "season-2025-4-home-totals");
+        await page.ClickAsync("[data-test=elderly]");
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 360"), "nothing runs off the side in elderly mode");
+        await QuizSite.ScreenshotAsync(page, "season-2025-4-home-totals-elderly");
+    }
+
+    [Fact]
+    public async Task AFriendWhoRegistersFromMyInvitationLinkAndPlaysGivesMeAnotherAttemptAndTwoPoints()
+    {
+        var now = new DateTimeOffset(2025, 6, 14, 11, 0, 0, TimeSpan.FromHours(8));
+        using var season = site.Clock.TravelTo(now);
+        await using var mine = await site.NewContextAsync(phone: true, WeChatHeight);
+        await mine.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
+        var me = await Phone.OpenAtAsync(mine, "2025-june", now);
+        await Phone.RegisterAsync(site, me, "王大妈", Yaohai);
+
+        // All three of today's attempts used.
+        await me.ClickAsync("[data-test=scene-middle-aged-woman]");
+        await me.ClickAsync("[data-test=start]");
+        for (var round = 1; round <= 3; round++)
+        {
+            if (round > 1) await me.ClickAsync("[data-test=again]");
+            await Phone.PlayScoredRoundAsync(me, 5);
+        }
+        await Assertions.Expect(me.Locator("[data-test=again]")).ToHaveCountAsync(0);
+        await me.ClickAsync("[data-test=home]");
+        var pointsBefore = int.Parse(await me.Locator("[data-test=points-total]").InnerTextAsync());
+        await me.ClickAsync("[data-test=start]");
+        await Assertions.Expect(me.Locator("[data-test=start-error]")).ToHaveTextAsync("今天的机会已用完，明天再来");
+
+        // My invitation link, copied to send in WeChat.
+        await me.ClickAsync("[data-test=invite]");
+        var field = me.Locator("[data-test=invite-link]");
+        await Assertions.Expect(field).ToHaveValueAsync(new System.Text.RegularExpressions.Regex(@"/\?invite=[A-Za-z0-9]{8}&c=2025-june$"));
+        var link = await field.InputValueAsync();
+        Assert.StartsWith(site.Address.ToString().TrimEnd('/'), link);
+        await me.ClickAsync("[data-test=copy-invite]");
+        await Assertions.Expect(me.Locator("[data-test=copied]")).ToBeVisibleAsync();
+        Assert.Equal(link, await me.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
+        await QuizSite.ScreenshotAsync(me, "season-2025-5-invite");
+
+        // A friend on another phone opens it, signs up (the invitation goes with the form) and plays a round.
+        await using var theirs = await site.NewContextAsync(phone: true, WeChatHeight);
+        var friend = await Phone.OpenLinkAtAsync(theirs, link, now);
+        await Assertions.Expect(friend.Locator("[data-test=invited-by]")).ToBeVisibleAsync();
+        await Phone.RegisterAsync(site, friend, "小赵", Yaohai);
+        await Assertions.Expect(friend.Locator("[data-test=notice]")).ToHaveTextAsync("报名成功，好友的邀请已记录");
+        Assert.DoesNotContain("invite=", friend.Url);
+        await friend.ClickAsync("[data-test=scene-student]");
+        await friend.ClickAsync("[data-test=start]");
+        await Phone.PlayScoredRoundAsync(friend, 5);
+
+        // Back home I have two more points, one friend counted, and a fourth round today.
+        await me.ClickAsync("[data-test=home]");
+        await Assertions.Expect(me.Locator("[data-test=points-total]")).ToHaveTextAsync((pointsBefore + 2).ToString());
+        await Assertions.Expect(me.Locator("[data-test=invited-friends]")).ToHaveTextAsync("已有 1 位好友通过您的邀请参与");
+        await Assertions.Expect(me.Locator("[data-test=points-breakdown]")).ToContainTextAsync("邀请好友 2");
+        await me.ClickAsync("[data-test=start]");
+        await Assertions.Expect(me.Locator("[data-test=progress]")).ToHaveTextAsync("第 1 / 5 题");
+        await Phone.PlayScoredRoundAsync(me, 5);
+        await Assertions.Expect(me.Locator("[data-test=result]")).ToContainTextAsync("今天的机会已用完，明天再来");
+    }
+
+    [Fact]
+    public async Task AnUnknownInvitationCodeIsSaidPlainlyAndThePersonSignsUpWithoutIt()
+    {
+        var now = new DateTimeOffset(2025, 6, 16, 12, 0, 0, TimeSpan.FromHours(8));
+        using var season = site.Clock.TravelTo(now);
+        await using var context = await site.NewContextAsync(phone: true, WeChatHeight);
+        var page = await Phone.OpenLinkAtAsync(context, $"{site.Address}?invite=NOSUCH99&c=2025-june", now);
+        await Assertions.Expect(page.Locator("[data-test=invited-by]")).ToBeVisibleAsync();
+        var mobile = QuizSite.NextMobile();
+        await Phone.FillRegistrationAsync(page, "陈奶奶", mobile, Yaohai);
+        await page.ClickAsync("[data-test=register]");
+        await Assertions.Expect(page.Locator("[data-test=register-error]")).ToHaveTextAsync(
+            "这个邀请链接无效（可能没有复制完整）。您仍然可以报名，只是不记录邀请。");
+        await Assertions.Expect(page.Locator("[data-test=code-step]")).ToHaveCountAsync(0);
+        await AssertOnScreenAsync(page, page.Locator("[data-test=register-error]"));
+        await AssertOnScreenAsync(page, page.Locator("[data-test=register-without-invite]"));
+        await QuizSite.ScreenshotAsync(page, "season-2025-6-unknown-invitation");
+
+        await page.ClickAsync("[data-test=register-without-invite]");
+        await Phone.EnterCodeAsync(site, page, mobile);
+        await page.Locator("[data-test=start]").WaitForAsync();
+        await Assertions.Expect(page.Locator("[data-test=notice]")).ToHaveCountAsync(0);
+        Assert.DoesNotContain("invite=", page.Url);
+    }
+
+    [Fact]
+    public async Task TheDailyLearningTaskAddsTenPointsOnceADay()
+    {
+        var now = new DateTimeOffset(2025, 6, 15, 10, 20, 0, TimeSpan.FromHours(8)); // day 5 of the stage: its 5th item
+        using var season = site.Clock.TravelTo(now);
+        await using var context = await site.NewContextAsync(phone: true, WeChatHeight);
+        var page = await Phone.OpenAtAsync(context, "2025-june", now);
+        await Phone.RegisterAsync(site, page, "林大爷", Yaohai);
+
+        var learning = page.Locator("[data-test=learning]");
+        await Assertions.Expect(learning.Locator("[data-test=learning-title]")).ToHaveTextAsync("看清这些风险信号");
+        var before = int.Parse(await page.Locator("[data-test=points-total]").InnerTextAsync());
+        var button = learning.Locator("[data-test=learned]");
+        await Assertions.Expect(button).ToHaveTextAsync("我已学习（+10 积分）");
+        var box = (await button.BoundingBoxAsync())!;
+        Assert.True(box.Height >= 48 && box.Width >= 280, $"the button is {box.Width}×{box.Height}px");
+        await button.ClickAsync();
+        await Assertions.Expect(learning.Locator("[data-test=learning-added]")).ToHaveTextAsync("+10 积分！今天的学习任务已完成");
+        await Assertions.Expect(page.Locator("[data-test=points-total]")).ToHaveTextAsync((before + 10).ToString());
+        await Assertions.Expect(button).ToHaveCountAsync(0);
+        await QuizSite.ScreenshotAsync(page, "season-2025-7-learning");
+
+        // Later the same day: done, no button, and the points counted once.
+        await page.ReloadAsync();
+        await Assertions.Expect(learning.Locator("[data-test=learning-done]")).ToHaveTextAsync("✔ 今天的学习任务已完成，明天再来学新内容");
+        await Assertions.Expect(button).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("[data-test=points-total]")).ToHaveTextAsync((before + 10).ToString());
+        await Assertions.Expect(page.Locator("[data-test=points-breakdown]")).ToContainTextAsync("每日学习 10");
     }
 
     private async Task SaveCampaignAsync(string json)

@@ -43,6 +43,20 @@ public static class Phone
         return await OpenAsync(context, campaignId);
     }
 
+    /// <summary>
+    /// Opens a link a friend shared (an absolute address of this site, e.g. an invitation), on a
+    /// phone whose clock says <paramref name="now"/>, as <see cref="OpenAtAsync"/> does for a campaign.
+    /// </summary>
+    public static async Task<IPage> OpenLinkAtAsync(IBrowserContext context, string link, DateTimeOffset now)
+    {
+        await context.Clock.InstallAsync(new ClockInstallOptions { TimeString = now.ToString("O") });
+        await context.AddInitScriptAsync(InitScript);
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(10_000);
+        await page.GotoAsync(link);
+        return page;
+    }
+
     /// <summary>Fills the form: the region through the cascading picker, province → city → county.</summary>
     public static async Task FillRegistrationAsync(IPage page, string nickname, string mobile, params string[] regions)
     {

@@ -9,7 +9,7 @@ import { restoreChoice, sceneName, sceneRefusal, started } from "./scenes";
 // The phone page's one piece of state: who plays, which campaign, the hub connection and the
 // round in play. The server decides everything; this keeps what it said and the clock offset.
 
-export type View = "loading" | "register" | "home" | "rules" | "round" | "result" | "boards" | "share";
+export type View = "loading" | "register" | "home" | "rules" | "round" | "result" | "boards" | "share" | "invite";
 export type Link = "offline" | "connecting" | "connected" | "reconnecting";
 
 const TOKEN = "quiz.token";
@@ -33,6 +33,8 @@ export const session = reactive({
   result: null as RoundResult | null,
   finishing: false,
   error: null as string | null,
+  /** A good news line for the next screen (e.g. the invitation was recorded with the sign-up). */
+  notice: null as string | null,
 });
 
 let hub: HubConnection | null = null;
@@ -96,6 +98,7 @@ export function signOut() {
   session.participant = null;
   session.round = null;
   session.result = null;
+  session.notice = null;
   session.view = "register";
   void hub?.stop();
   hub = null;
@@ -296,5 +299,6 @@ export function boardStage(): string | null {
 
 export function go(view: View) {
   session.error = null;
+  session.notice = null;
   session.view = view;
 }

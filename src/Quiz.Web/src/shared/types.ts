@@ -10,6 +10,16 @@ export interface Stage {
   points?: { single: number; multiple: number; trueFalse: number };
   multipleScoring?: string; pools?: Record<string, string[]>; difficulty?: Record<string, number>;
   scenes?: Scene[];
+  /** false (2025's roles): any scene any time; absent = one scene a day (2024). */
+  oneScenePerDay?: boolean;
+  /** 2025: each scene (role) is a ladder per person (protocol.md, Finish). */
+  ladder?: boolean;
+  perfectRoundScore?: number | null;
+  /** false (2025): no personal ranks anywhere; totals and prize tiers instead. Absent = true. */
+  personalRanking?: boolean;
+  bonusPoints?: { profile: number; invitation: number; learningTask: number };
+  invitationAttempts?: number;
+  prizes?: { id: string; name: string; minScore: number; minPoints: number }[];
 }
 /** A scene the participant picks for a round (StartRound's `scene`), one a day. */
 export interface Scene { id: string; name: string; pool: string[] }
@@ -33,7 +43,21 @@ export interface RoundResult {
   roundId: string; score: number; maxScore: number; correct: number; questionCount: number; durationMs: number; autoFinished: boolean;
   nationalRank: number | null; unitRank: number | null; organisationRank: number | null; rankPending: boolean; attemptsLeft: number;
   review: ReviewedQuestion[];
+  /** The played scene's ladder after this round (stages with ladders), else null. */
+  ladder?: LadderState | null;
 }
+export interface LadderState { scene: string; step: number; rescued: boolean }
+
+/** GET /api/campaigns/{c}/{stage}/me (protocol.md section 7). */
+export interface StageTotals {
+  campaignId: string; stageId: string; score: number; rounds: number;
+  points: { profile: number; invitations: number; learningTasks: number; total: number };
+  invitedFriends: number; learnedToday: boolean;
+  ladder: { scene: string; name: string; step: number; rescued: boolean }[];
+  prizes: { id: string; name: string; minScore: number; minPoints: number; reached: boolean }[];
+}
+export interface LearningItem { day: string; title: string; text: string; done: boolean; points: number }
+export interface Invitation { code: string; link: string }
 
 export interface Standing { rank: number; score: number; durationMs: number; boardSize: number }
 export interface BoardEntry { rank: number; participantId: number; nickname: string; region: string | null; score: number; durationMs: number }
