@@ -129,7 +129,7 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     public async Task<Committed> FinishAsync(FinishedRound round, CancellationToken ct = default) =>
         (await writer.WriteAsync(database.IsPostgres ? PostgresFinishes : SqliteFinishes, round, ct))!;
 
-    /// <summary>SQLite runs in this process: a statement costs microseconds, so each finish writes its own four.</summary>
+    /// <summary>SQLite runs in this process: a statement costs microseconds, so each finish writes its own three.</summary>
     private static readonly WriteKind<FinishedRound, Committed> SqliteFinishes = new(async (connection, tx, rounds) =>
     {
         var committed = new Committed[rounds.Count];
@@ -138,39 +138,47 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     });
 
     /// <summary>
-    /// A finish in four statements, each seeing the finishes before it in the same transaction, plus
+    /// A finish in three statements (the result, its answers, the round marked finished), each
+    /// seeing the finishes before it in the same transaction, plus
     /// the ladder and the inviter's reward on stages that have them (<see cref="Rewards.RewardStore"/>).
     /// </summary>
     private static async Task<Committed> InsertFinishAsync(DbConnection connection, DbTransaction tx, FinishedRound r)
     {
-        var before = await connection.QuerySingleAsync<(long? Existing, long InCampaign, long OnDay, long? LadderStep, long? LadderRescued)>("""
-            SELECT (SELECT id FROM results WHERE round_id = @RoundId), COUNT(*), COALESCE(SUM(CASE WHEN day = @Day THEN 1 ELSE 0 END), 0),
-                   (SELECT ladder_step FROM results WHERE round_id = @RoundId), (SELECT ladder_rescued FROM results WHERE round_id = @RoundId)
-            FROM results WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId
-            """, new { r.RoundId, r.ParticipantId, r.CampaignId, r.Day }, tx);
-        // Finished before (a retry after a node died between its commit and its reply): the ladder as that finish left it.
-        if (before.Existing is { } id)
-            return new Committed(id, false, false, AlreadyFinished: true,
-                before.LadderStep is { } kept && r.Scene is { } played ? new Rewards.LadderState(played, (int)kept, before.LadderRescued == 1) : null);
-
-        // The ladder moves here, once: a repeated Finish returned above, before it.
-        var ladder = r.Ladder && r.Scene is { } scene
-            ? await Rewards.RewardStore.ClimbAsync(connection, tx, r.ParticipantId, r.CampaignId, scene, [.. r.Answers.OrderBy(a => a.Position).Select(a => a.Correct)])
-            : null;
-        var resultId = await connection.ExecuteScalarAsync<long>("""
+        // One statement, the store's "firsts" read inside it; nothing when the round has a result already.
+        var inserted = await connection.QuerySingleOrDefaultAsync<InsertedResult>("""
             INSERT INTO results (round_id, campaign_id, stage_id, participant_id, day, score, max_score, correct, duration_ms,
-                                 finished_at, auto_finished, flagged, first_in_campaign, first_of_day, attempts_left, ladder_step, ladder_rescued)
-            VALUES (@RoundId, @CampaignId, @StageId, @ParticipantId, @Day, @Score, @MaxScore, @Correct, @DurationMs,
-                    @Finished, @AutoFinished, @Flagged, @FirstInCampaign, @FirstOfDay, @AttemptsLeft, @LadderStep, @LadderRescued)
-            RETURNING id
+                                 finished_at, auto_finished, flagged, first_in_campaign, first_of_day, attempts_left)
+            SELECT @RoundId, @CampaignId, @StageId, @ParticipantId, @Day, @Score, @MaxScore, @Correct, @DurationMs,
+                   @Finished, @AutoFinished, @Flagged,
+                   CASE WHEN EXISTS (SELECT 1 FROM results WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId) THEN 0 ELSE 1 END,
+                   CASE WHEN EXISTS (SELECT 1 FROM results WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND day = @Day)
+                        THEN 0 ELSE 1 END,
+                   @AttemptsLeft
+            WHERE NOT EXISTS (SELECT 1 FROM results WHERE round_id = @RoundId)
+            RETURNING id AS Id, first_in_campaign AS FirstInCampaign, first_of_day AS FirstOfDay
             """, new
         {
-            LadderStep = ladder?.Step, LadderRescued = ladder is null ? (int?)null : ladder.Rescued ? 1 : 0,
             r.RoundId, r.CampaignId, r.StageId, r.ParticipantId, r.Day, r.Score, r.MaxScore, r.Correct, r.DurationMs, r.AttemptsLeft,
             // 0/1 integers, not booleans: the same columns on SQLite and PostgreSQL.
             Finished = r.FinishedAt.ToString("O"), AutoFinished = r.AutoFinished ? 1 : 0, r.Flagged,
-            FirstInCampaign = before.InCampaign == 0 ? 1 : 0, FirstOfDay = before.OnDay == 0 ? 1 : 0,
         }, tx);
+        if (inserted is null)
+        {
+            // Finished before (a retry after a node died between its commit and its reply): the ladder as that finish left it.
+            var kept = await connection.QuerySingleAsync<(long Id, long? LadderStep, long? LadderRescued)>(
+                "SELECT id, ladder_step, ladder_rescued FROM results WHERE round_id = @RoundId", new { r.RoundId }, tx);
+            return new Committed(kept.Id, false, false, AlreadyFinished: true,
+                kept.LadderStep is { } step && r.Scene is { } played ? new Rewards.LadderState(played, (int)step, kept.LadderRescued == 1) : null);
+        }
+        var resultId = inserted.Id;
+
+        // The ladder moves here, once: a repeated Finish inserted nothing and returned above.
+        var ladder = r.Ladder && r.Scene is { } scene
+            ? await Rewards.RewardStore.ClimbAsync(connection, tx, r.ParticipantId, r.CampaignId, scene, [.. r.Answers.OrderBy(a => a.Position).Select(a => a.Correct)])
+            : null;
+        if (ladder is not null)
+            await connection.ExecuteAsync("UPDATE results SET ladder_step = @Step, ladder_rescued = @Rescued WHERE id = @resultId",
+                new { ladder.Step, Rescued = ladder.Rescued ? 1 : 0, resultId }, tx);
         if (r.Answers.Count > 0)
         {
             var parameters = new DynamicParameters(new { resultId });
@@ -190,8 +198,10 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
         await connection.ExecuteAsync("UPDATE rounds SET status = 'finished' WHERE id = @RoundId", new { r.RoundId }, tx);
         if (r.RewardsInviter)
             await Rewards.RewardStore.RewardInviterAsync(connection, tx, r.ParticipantId, r.CampaignId, r.StageId, r.Day, resultId);
-        return new Committed(resultId, before.InCampaign == 0, before.OnDay == 0, AlreadyFinished: false, ladder);
+        return new Committed(resultId, inserted.FirstInCampaign == 1, inserted.FirstOfDay == 1, AlreadyFinished: false, ladder);
     }
+
+    private sealed record InsertedResult(long Id, long FirstInCampaign, long FirstOfDay);
 
     private sealed record ResultCount(long ParticipantId, string CampaignId, string Day, long Count);
 

@@ -57,7 +57,8 @@ public sealed class BusFaultTests : IAsyncLifetime
     public async Task NoEventIsLostOrCountedTwiceWhenTheBrokerStopsForTenSeconds()
     {
         await using var server = await StartServerAsync();
-        await using var burst = new PlayerBurst(server, await RegisterAsync(server, 12));
+        // 24 players of 100 attempts a day: enough rounds for the whole test however long the broker takes to come back.
+        await using var burst = new PlayerBurst(server, await RegisterAsync(server, 24));
         await burst.StartAsync();
         await burst.UntilAsync(100);
 

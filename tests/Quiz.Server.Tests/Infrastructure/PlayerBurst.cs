@@ -52,6 +52,8 @@ public sealed class PlayerBurst(ServerProcess server, IReadOnlyList<string> toke
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested) { }
+        // A player who used up the day's attempts is done, as a person would be: not an error.
+        catch (Microsoft.AspNetCore.SignalR.HubException e) when (e.Message.Contains(PlayErrors.NoAttemptsLeft + ":")) { }
         catch (Exception e) { Errors.Add(e); }
     }
 
