@@ -159,7 +159,7 @@ public sealed class DashboardTests : IAsyncLifetime
         using var staff = await Staff.LoginAsync(_app, "hefei", Roles.UnitStaff, PlayWorld.City);
 
         List<DashboardService.DayStats>? trend = null;
-        for (var i = 0; i < 100 && trend?.Sum(d => d.Rounds) != 3; i++, await Task.Delay(50)) // projections are eventual
+        for (var i = 0; i < 600 && trend?.Sum(d => d.Rounds) != 3; i++, await Task.Delay(50)) // projections are eventual (a publish left to the catch-up takes up to ~10 s)
             trend = await staff.GetFromJsonAsync<List<DashboardService.DayStats>>(Api("trend"));
         var report = await staff.GetFromJsonAsync<DashboardService.DailyReport>(Api("report", extra: "day=2024-06-12"));
 

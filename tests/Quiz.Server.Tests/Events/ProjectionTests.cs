@@ -29,7 +29,7 @@ public sealed class ProjectionTests : IAsyncLifetime
 
     private async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
             var value = await read();

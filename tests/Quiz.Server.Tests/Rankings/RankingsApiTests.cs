@@ -156,7 +156,8 @@ public sealed class RankingsApiTests : IAsyncLifetime
         using var admin = _app.CreateAdminClient();
 
         List<QuestionStats>? stats = null;
-        for (var i = 0; i < 100 && stats?.Sum(s => s.Answered) != 15; i++, await Task.Delay(50))
+        // Projections are eventual: a publish left to the catch-up from the store (a loaded broker) takes up to two of its 5 s intervals.
+        for (var i = 0; i < 600 && stats?.Sum(s => s.Answered) != 15; i++, await Task.Delay(50))
             stats = await admin.GetFromJsonAsync<List<QuestionStats>>("/api/admin/questions/stats");
 
         Assert.NotNull(stats);
