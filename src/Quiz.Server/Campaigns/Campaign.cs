@@ -94,7 +94,14 @@ public sealed record RegistrationRules
     }
 }
 
+/// <summary>
+/// The names a campaign definition uses, also in the HTTP API's answers (which have no enum
+/// converter of their own), so the phone page reads <c>"province"</c> and <c>"none"</c> as documented.
+/// </summary>
+public sealed class KebabCaseEnumConverter<T>() : JsonStringEnumConverter<T>(JsonNamingPolicy.KebabCaseLower) where T : struct, Enum;
+
 /// <summary>The level of region a participant registers with; it is matched against regions.csv's <c>level</c>.</summary>
+[JsonConverter(typeof(KebabCaseEnumConverter<RegionLevel>))]
 public enum RegionLevel
 {
     Province,
@@ -103,6 +110,7 @@ public enum RegionLevel
     County,
 }
 
+[JsonConverter(typeof(KebabCaseEnumConverter<TrackChoice>))]
 public enum TrackChoice
 {
     /// <summary>The participant picks a track; stages without scenes draw from its pool.</summary>

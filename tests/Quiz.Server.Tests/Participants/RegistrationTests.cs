@@ -245,6 +245,8 @@ public sealed class RegistrationTests : IAsyncLifetime
             await _app.Service<Quiz.Server.Campaigns.CampaignCatalog>().SaveAsync(campaign);
         }
         using var client = _app.CreateClient();
+        // The phone page reads the rules from the campaign as served, in the words the docs use.
+        Assert.Contains("\"registration\":{\"regionLevel\":\"province\",\"track\":\"none\"}", await client.GetStringAsync("/api/campaigns/2025-june"));
         async Task<string[]> FieldsRefused(object form)
         {
             using var response = await client.PostAsJsonAsync("/api/participants/register", form);
