@@ -24,6 +24,8 @@ public sealed record Campaign
     /// target headcount officials set for it (regions.csv's optional <c>target_base</c>).
     /// </summary>
     public HeadcountBase HeadcountBase { get; init; } = HeadcountBase.Residents;
+    /// <summary>What the registration form asks for when it names this campaign (the seasons asked differently).</summary>
+    public RegistrationRules Registration { get; init; } = new();
 
     [JsonIgnore] public TimeSpan Offset => TimeSpan.Parse(UtcOffset.TrimStart('+'), CultureInfo.InvariantCulture);
 
@@ -56,6 +58,8 @@ public sealed record Campaign
         if (!Regex.IsMatch(Id ?? "", "^[a-z0-9-]{1,40}$")) errors.Add("id: lower-case letters, digits and '-', at most 40");
         if (string.IsNullOrWhiteSpace(Name) || Name.Length > 100) errors.Add("name: 1 to 100 characters");
         if (!Regex.IsMatch(UtcOffset ?? "", @"^[+-]?\d{2}:\d{2}$")) errors.Add("utcOffset: like +08:00");
+        if (Registration is null) errors.Add("registration: an object, or left out for the defaults");
+        else errors.AddRange(Registration.Validate().Select(e => $"registration.{e}"));
         if (Stages is not { Count: > 0 }) errors.Add("stages: at least one stage");
         else
         {
@@ -71,6 +75,48 @@ public sealed record Campaign
         }
         return errors;
     }
+}
+
+/// <summary>
+/// The registration form of a campaign. The defaults are the 2024 form (a county, a track); 2025
+/// asked for the province alone and chose question pools by role, so it had no track to ask for.
+/// </summary>
+public sealed record RegistrationRules
+{
+    public RegionLevel RegionLevel { get; init; } = RegionLevel.County;
+    public TrackChoice Track { get; init; } = TrackChoice.Required;
+
+    public IEnumerable<string> Validate()
+    {
+        // The string converter also takes numbers, so an out-of-range one would pass the parse.
+        if (!Enum.IsDefined(RegionLevel)) yield return "regionLevel: province, city or county";
+        if (!Enum.IsDefined(Track)) yield return "track: required or none";
+    }
+}
+
+/// <summary>
+/// The names a campaign definition uses, also in the HTTP API's answers (which have no enum
+/// converter of their own), so the phone page reads <c>"province"</c> and <c>"none"</c> as documented.
+/// </summary>
+public sealed class KebabCaseEnumConverter<T>() : JsonStringEnumConverter<T>(JsonNamingPolicy.KebabCaseLower) where T : struct, Enum;
+
+/// <summary>The level of region a participant registers with; it is matched against regions.csv's <c>level</c>.</summary>
+[JsonConverter(typeof(KebabCaseEnumConverter<RegionLevel>))]
+public enum RegionLevel
+{
+    Province,
+    City,
+    /// <summary>The lowest level under the province (a county or district; a province or city without children is its own lowest level).</summary>
+    County,
+}
+
+[JsonConverter(typeof(KebabCaseEnumConverter<TrackChoice>))]
+public enum TrackChoice
+{
+    /// <summary>The participant picks a track; stages without scenes draw from its pool.</summary>
+    Required,
+    /// <summary>No track is asked for: the participant gets <c>general</c> (the campaign's scenes choose the pools).</summary>
+    None,
 }
 
 public enum Aggregation

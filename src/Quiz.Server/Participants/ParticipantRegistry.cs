@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.RegularExpressions;
 using Dapper;
+using Quiz.Server.Campaigns;
 using Quiz.Server.Questions;
 using Quiz.Server.Storage;
 using Quiz.Server.Units;
@@ -17,12 +18,17 @@ public sealed partial class ParticipantRegistry
 {
     private readonly Database database;
     private readonly UnitDirectory units;
+    private readonly CampaignCatalog campaigns;
 
-    public ParticipantRegistry(Database database, UnitDirectory units)
+    public ParticipantRegistry(Database database, UnitDirectory units, CampaignCatalog campaigns)
     {
         this.database = database;
         this.units = units;
+        this.campaigns = campaigns;
     }
+
+    /// <summary>The track stored when a campaign asks for none: stages without scenes then draw from the general pool.</summary>
+    public const string DefaultTrack = "general";
 
     /// <summary>A participant to create, or to find by their number's hash when it is registered already.</summary>
     public sealed record NewParticipant(string Hash, string Masked, string Nickname, string RegionCode, string? Organisation, string Track, string Now,
@@ -45,7 +51,9 @@ public sealed partial class ParticipantRegistry
     }
 
     /// <param name="InviteCode">A friend's invitation code (from their link), if the person came through one.</param>
-    public sealed record Registration(string? Nickname, string? Mobile, string? RegionCode, string? OrganisationCode, string? Track, string? InviteCode = null);
+    /// <param name="CampaignId">The campaign whose form this is: its <see cref="RegistrationRules"/> apply; without it, the defaults.</param>
+    public sealed record Registration(string? Nickname, string? Mobile, string? RegionCode, string? OrganisationCode, string? Track, string? InviteCode = null,
+        string? CampaignId = null);
 
     /// <summary>A registration that passed validation: the number normalised, the units known to exist, the inviter found.</summary>
     public sealed record Profile(string Mobile, string Nickname, string RegionCode, string? OrganisationCode, string Track, long? InvitedBy = null);
@@ -54,18 +62,38 @@ public sealed partial class ParticipantRegistry
     public (Profile? Profile, Dictionary<string, string[]> Errors) Validate(Registration r)
     {
         var errors = new Dictionary<string, string[]>();
+        var rules = new RegistrationRules();
+        if (r.CampaignId is { Length: > 0 } campaignId)
+        {
+            if (campaigns.Get(campaignId) is { } campaign) rules = campaign.Registration;
+            else errors["campaignId"] = ["no campaign with this id: send one from GET /api/campaigns, or leave it out"];
+        }
         var nickname = r.Nickname?.Trim();
         if (NicknameRules.Check(nickname) is { } nicknameError) errors["nickname"] = [nicknameError];
         var mobile = NormaliseMobile(r.Mobile);
         if (mobile is null) errors["mobile"] = ["a mainland mobile number of 11 digits, starting with 1, is required"];
-        if (r.RegionCode is null || units.Region(r.RegionCode) is null) errors["regionCode"] = ["pick a region from the list"];
-        else if (!units.IsLowestLevel(r.RegionCode)) errors["regionCode"] = ["pick the lowest level (the county or district)"];
+        if (r.RegionCode is null || units.Region(r.RegionCode) is not { } region) errors["regionCode"] = ["pick a region from the list"];
+        else if (RegionError(region, rules.RegionLevel) is { } regionError) errors["regionCode"] = [regionError];
         if (r.OrganisationCode is { Length: > 0 } org && units.Organisation(org) is null) errors["organisationCode"] = ["pick an organisation from the list"];
         var track = r.Track?.Trim().ToLowerInvariant();
+        // A form without a track question may still send one (an older page): a valid one is kept.
+        if (string.IsNullOrEmpty(track) && rules.Track == TrackChoice.None) track = DefaultTrack;
         if (track is null || !Tracks.All.Contains(track)) errors["track"] = [$"one of {string.Join(", ", Tracks.All)}"];
         if (errors.Count > 0) return (null, errors);
         return (new Profile(mobile!, nickname!, r.RegionCode!, string.IsNullOrEmpty(r.OrganisationCode) ? null : r.OrganisationCode, track!), errors);
     }
+
+    /// <summary>
+    /// Counts roll up the region's path, so the level registered is the finest board a person counts
+    /// on: a province-level participant counts on their province's boards and rates only.
+    /// </summary>
+    private string? RegionError(Region region, RegionLevel level) => level switch
+    {
+        RegionLevel.County when !units.IsLowestLevel(region.Code) => "pick the lowest level (the county or district)",
+        RegionLevel.City when region.Level != "city" => "pick a city (the second level)",
+        RegionLevel.Province when region.Level != "province" => "pick a province (the top level)",
+        _ => null,
+    };
 
     /// <summary>Participants never change once registered, so lookups on the play path are served from memory.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<long, Participant> _known = new();

@@ -95,6 +95,35 @@ public sealed class CampaignTests : IDisposable
     }
 
     [Fact]
+    public void RegistrationDefaultsToACountyAndATrackAndIsValidatedWithTheCampaign()
+    {
+        var json = System.Text.Json.JsonSerializer.Serialize(PlayWorld.Campaign(), Campaign.Json);
+        var node = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+        node.Remove("registration");
+        var (campaign, errors) = CampaignCatalog.Parse(node.ToJsonString());
+        Assert.Empty(errors);
+        Assert.Equal(new RegistrationRules { RegionLevel = RegionLevel.County, Track = TrackChoice.Required }, campaign!.Registration);
+
+        node["registration"] = System.Text.Json.Nodes.JsonNode.Parse("""{ "regionLevel": "province", "track": "none" }""");
+        Assert.Equal(new RegistrationRules { RegionLevel = RegionLevel.Province, Track = TrackChoice.None }, CampaignCatalog.Parse(node.ToJsonString()).Campaign!.Registration);
+
+        foreach (var (bad, error) in new[]
+        {
+            ("""{ "regionLevel": 7 }""", "registration.regionLevel"),
+            ("""{ "track": 9 }""", "registration.track"),
+            ("null", "registration:"),
+            ("""{ "regionLevel": "district" }""", "not a campaign definition"),
+            ("""{ "fields": [] }""", "not a campaign definition"),
+        })
+        {
+            node["registration"] = System.Text.Json.Nodes.JsonNode.Parse(bad);
+            var (refused, found) = CampaignCatalog.Parse(node.ToJsonString());
+            Assert.Null(refused);
+            Assert.Contains(found, e => e.StartsWith(error, StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public void PoolsDefaultToTheTrackAndGeneral()
     {
         var stage = PlayWorld.Campaign().Stages[0] with { Pools = new Dictionary<string, string[]> { ["student"] = ["student"] } };

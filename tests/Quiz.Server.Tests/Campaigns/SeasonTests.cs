@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Quiz.Ranking;
 using Quiz.Server.Campaigns;
+using Quiz.Server.Participants;
 using Quiz.Server.Play;
 using Quiz.Server.Questions;
 using Quiz.Server.Rankings;
@@ -265,6 +266,39 @@ public sealed class SeasonTests
         using var friendClient = season.ClientOf(friend.Token);
         var friendTotals = await friendClient.GetFromJsonAsync<RewardStore.Totals>("/api/campaigns/2025-june/main/me");
         Assert.Equal((13, new RewardStore.PointsView(0, 0, 0, 0)), (friendTotals!.Score, friendTotals.Points));
+    }
+
+    [Fact]
+    public async Task In2025APersonRegistersWithTheProvinceAloneAndNoTrackAndCountsOnTheProvincesBoardsOnly()
+    {
+        await using var season = await Season.StartAsync("2025-june", new DateTimeOffset(2025, 6, 11, 10, 0, 0, Cst));
+        var ranking = season.App.Service<IRankingEngine>();
+        using var registering = season.App.CreateClient();
+
+        // The 2025 form: nickname, mobile, the province, no county and no track.
+        var registered = await PlayWorld.RegisterAsync(registering, season.App.Codes, new
+        {
+            nickname = "省级用户", mobile = PlayWorld.NextMobile(), regionCode = PlayWorld.Province, campaignId = "2025-june",
+        });
+        Assert.Equal([PlayWorld.Province], registered.Participant.Region.Select(r => r.Code));
+        Assert.Equal(ParticipantRegistry.DefaultTrack, registered.Participant.Track);
+        Assert.Null(registered.Participant.Organisation);
+
+        await using var connection = PlayWorld.Connection(season.App, registered.Token);
+        await connection.StartAsync();
+        var (round, _, result) = await season.PlayAsync([true, true, true, false, false], "student", connection);
+        Assert.All(round.Questions, q => Assert.True(season.TracksOf(q).Overlaps(["student", "general"]), q.QuestionId));
+        Assert.Equal((3, new LadderState("student", 1, false)), (result.Score, result.Ladder));
+
+        // Counted on the province's boards (participants, rounds, the rate over its residents); no city or county under it gains anyone.
+        var province = await ranking.GetUnitAsync(new UnitBoardKey("2025-june", UnitLevel.Province, UnitMetric.Participants), PlayWorld.Province);
+        Assert.NotNull(province);
+        Assert.Equal((1, 1), (province.Participants, province.Rounds));
+        Assert.True(province.ParticipationRate > 0);
+        var city = await ranking.GetUnitAsync(new UnitBoardKey("2025-june", UnitLevel.City, UnitMetric.Participants), PlayWorld.City);
+        var county = await ranking.GetUnitAsync(new UnitBoardKey("2025-june", UnitLevel.County, UnitMetric.Participants), PlayWorld.County);
+        Assert.Equal(0, city?.Participants ?? 0);
+        Assert.Equal(0, county?.Participants ?? 0);
     }
 
     private static async Task<RewardsApi.Learned> LearnAsync(HttpClient player)

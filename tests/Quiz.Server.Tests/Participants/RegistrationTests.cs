@@ -228,7 +228,48 @@ public sealed class RegistrationTests : IAsyncLifetime
         { new { nickname = "甲", mobile = "13900000001", regionCode = PlayWorld.City, track = "general" }, "regionCode" },
         { new { nickname = "甲", mobile = "13900000001", regionCode = PlayWorld.County, organisationCode = "ORG-999", track = "general" }, "organisationCode" },
         { new { nickname = "甲", mobile = "13900000001", regionCode = PlayWorld.County, track = "astronaut" }, "track" },
+        // Without a campaignId the default form applies: the lowest level, and a track.
+        { new { nickname = "甲", mobile = "13900000001", regionCode = PlayWorld.Province, track = "general" }, "regionCode" },
+        { new { nickname = "甲", mobile = "13900000001", regionCode = PlayWorld.County }, "track" },
+        { new { nickname = "甲", mobile = "13900000001", regionCode = PlayWorld.County, track = "general", campaignId = "no-such-campaign" }, "campaignId" },
     };
+
+    [Fact]
+    public async Task EachSampleSeasonsFormIsCheckedByItsOwnRegistrationRules()
+    {
+        foreach (var id in new[] { "2024-june", "2025-june" })
+        {
+            var (campaign, errors) = Quiz.Server.Campaigns.CampaignCatalog.Parse(
+                File.ReadAllText(Path.Combine(Questions.QuestionBankContentTests.BankFolder, "campaigns", id + ".json")));
+            Assert.True(campaign is not null, string.Join("; ", errors));
+            await _app.Service<Quiz.Server.Campaigns.CampaignCatalog>().SaveAsync(campaign);
+        }
+        using var client = _app.CreateClient();
+        // The phone page reads the rules from the campaign as served, in the words the docs use.
+        Assert.Contains("\"registration\":{\"regionLevel\":\"province\",\"track\":\"none\"}", await client.GetStringAsync("/api/campaigns/2025-june"));
+        async Task<string[]> FieldsRefused(object form)
+        {
+            using var response = await client.PostAsJsonAsync("/api/participants/register", form);
+            if (response.StatusCode == HttpStatusCode.Accepted) return [];
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            return [.. (await response.Content.ReadFromJsonAsync<Microsoft.AspNetCore.Mvc.ValidationProblemDetails>())!.Errors.Keys.Order()];
+        }
+
+        // 2024: the county, and a track.
+        Assert.Equal(["regionCode"], await FieldsRefused(new { nickname = "甲", mobile = PlayWorld.NextMobile(), regionCode = PlayWorld.Province, track = "general", campaignId = "2024-june" }));
+        Assert.Equal(["track"], await FieldsRefused(new { nickname = "甲", mobile = PlayWorld.NextMobile(), regionCode = PlayWorld.County, campaignId = "2024-june" }));
+        Assert.Empty(await FieldsRefused(new { nickname = "甲", mobile = PlayWorld.NextMobile(), regionCode = PlayWorld.County, track = "student", campaignId = "2024-june" }));
+        // 2025: the province, and no track (a track that is sent must still be one).
+        Assert.Equal(["regionCode"], await FieldsRefused(new { nickname = "甲", mobile = PlayWorld.NextMobile(), regionCode = PlayWorld.County, campaignId = "2025-june" }));
+        Assert.Equal(["regionCode"], await FieldsRefused(new { nickname = "甲", mobile = PlayWorld.NextMobile(), regionCode = PlayWorld.City, campaignId = "2025-june" }));
+        Assert.Equal(["track"], await FieldsRefused(new { nickname = "甲", mobile = PlayWorld.NextMobile(), regionCode = PlayWorld.Province, track = "astronaut", campaignId = "2025-june" }));
+
+        // A 2025 registration verifies into a province-level participant with the general track.
+        var registered = await PlayWorld.RegisterAsync(client, _app.Codes,
+            new { nickname = "甲", mobile = PlayWorld.NextMobile(), regionCode = PlayWorld.Province, organisationCode = PlayWorld.University, campaignId = "2025-june" });
+        Assert.Equal([PlayWorld.Province], registered.Participant.Region.Select(r => r.Code));
+        Assert.Equal(("general", PlayWorld.University), (registered.Participant.Track, registered.Participant.Organisation?.Code));
+    }
 
     [Theory]
     [MemberData(nameof(BadRegistrations))]

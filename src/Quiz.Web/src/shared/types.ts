@@ -23,7 +23,9 @@ export interface Stage {
 }
 /** A scene the participant picks for a round (StartRound's `scene`), one a day. */
 export interface Scene { id: string; name: string; pool: string[] }
-export interface Campaign { id: string; name: string; description: string | null; utcOffset: string; stages: Stage[] }
+/** What the registration form asks for when it names the campaign (docs/web-api.md, "Campaign definitions"). */
+export interface RegistrationRules { regionLevel: "county" | "city" | "province"; track: "required" | "none" }
+export interface Campaign { id: string; name: string; description: string | null; utcOffset: string; registration?: RegistrationRules; stages: Stage[] }
 
 export interface Participant {
   participantId: number; nickname: string; mobileMasked: string; track: string;
