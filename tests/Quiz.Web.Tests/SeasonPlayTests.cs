@@ -112,6 +112,9 @@ public sealed class SeasonPlayTests(QuizSite site)
         await Phone.RegisterAsync(site, page, "郑老师", Yaohai);
         await page.ClickAsync("[data-test=rules]");
         await Assertions.Expect(page.Locator("[data-test=rules-scenes]")).ToHaveTextAsync("可选场景：校园、职场、城市、乡村；每天选一个，当天的机会都在这个场景中使用");
+        // The rule by which attempts add up, in words (the campaign is served with its rules' names, not enum numbers).
+        await Assertions.Expect(page.GetByText("每个场景取最好成绩，各场景成绩相加")).ToBeVisibleAsync();
+        Assert.DoesNotContain("agg_", await page.InnerTextAsync("body"));
     }
 
     [Fact]

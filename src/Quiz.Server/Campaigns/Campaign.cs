@@ -119,6 +119,7 @@ public enum TrackChoice
     None,
 }
 
+[JsonConverter(typeof(KebabCaseEnumConverter<Aggregation>))]
 public enum Aggregation
 {
     /// <summary>The best single round counts.</summary>
@@ -131,6 +132,7 @@ public enum Aggregation
     BestPerSceneSummed,
 }
 
+[JsonConverter(typeof(KebabCaseEnumConverter<HeadcountBase>))]
 public enum HeadcountBase
 {
     /// <summary>The region's resident adults (regions.csv <c>headcount_base</c>).</summary>
@@ -139,6 +141,7 @@ public enum HeadcountBase
     Target,
 }
 
+[JsonConverter(typeof(KebabCaseEnumConverter<MultipleScoring>))]
 public enum MultipleScoring
 {
     /// <summary>All right options and no wrong one, or nothing.</summary>

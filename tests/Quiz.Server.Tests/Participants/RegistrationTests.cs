@@ -247,6 +247,11 @@ public sealed class RegistrationTests : IAsyncLifetime
         using var client = _app.CreateClient();
         // The phone page reads the rules from the campaign as served, in the words the docs use.
         Assert.Contains("\"registration\":{\"regionLevel\":\"province\",\"track\":\"none\"}", await client.GetStringAsync("/api/campaigns/2025-june"));
+        // And every other rule with a name: the words of web-api.md, not enum numbers.
+        var served2024 = await client.GetStringAsync("/api/campaigns/2024-june");
+        Assert.Contains("\"aggregation\":\"best-per-scene-summed\"", served2024);
+        Assert.Contains("\"multipleScoring\":\"all-or-nothing\"", served2024);
+        Assert.Contains("\"headcountBase\":\"residents\"", served2024);
         async Task<string[]> FieldsRefused(object form)
         {
             using var response = await client.PostAsJsonAsync("/api/participants/register", form);
