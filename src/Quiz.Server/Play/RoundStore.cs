@@ -130,12 +130,14 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
         (await writer.WriteAsync(database.IsPostgres ? PostgresFinishes : SqliteFinishes, round, ct))!;
 
     /// <summary>SQLite runs in this process: a statement costs microseconds, so each finish writes its own three.</summary>
-    private static readonly WriteKind<FinishedRound, Committed> SqliteFinishes = new(async (connection, tx, rounds) =>
+    private static readonly WriteKind<FinishedRound, Committed> SqliteFinishes = new(OneByOneAsync);
+
+    private static async Task<Committed[]> OneByOneAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<FinishedRound> rounds)
     {
         var committed = new Committed[rounds.Count];
         for (var i = 0; i < rounds.Count; i++) committed[i] = await InsertFinishAsync(connection, tx, rounds[i]);
         return committed;
-    });
+    }
 
     /// <summary>
     /// A finish in three statements (the result, its answers, the round marked finished), each
@@ -216,12 +218,7 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     {
         // A ladder or an inviter's reward reads and moves state per person (2025's rules): such a
         // group goes one by one, as on SQLite.
-        if (rounds.Any(r => r.Ladder || r.RewardsInviter))
-        {
-            var oneByOne = new Committed[rounds.Count];
-            for (var i = 0; i < rounds.Count; i++) oneByOne[i] = await InsertFinishAsync(connection, tx, rounds[i]);
-            return oneByOne;
-        }
+        if (rounds.Any(r => r.Ladder || r.RewardsInviter)) return await OneByOneAsync(connection, tx, rounds);
         var roundIds = rounds.Select(r => r.RoundId).Distinct().ToArray();
         var participantIds = rounds.Select(r => r.ParticipantId).Distinct().ToArray();
         Dictionary<string, long> existing;

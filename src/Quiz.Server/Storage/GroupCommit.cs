@@ -52,9 +52,9 @@ public sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
             try
             {
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                var (thread, cpu) = (Environment.CurrentManagedThreadId, Diagnostics.ThreadCpu.Now());
+                // Only on SQLite, whose calls complete synchronously, does a batch run on one thread: elsewhere its CPU time is not one thread's.
+                var (thread, cpu) = (Environment.CurrentManagedThreadId, _database.IsPostgres ? null : Diagnostics.ThreadCpu.Now());
                 var (results, commit) = await ApplyAsync(batch);
-                // SQLite's calls complete synchronously, so the batch ran on this one thread; otherwise its CPU time is not one thread's.
                 var used = Environment.CurrentManagedThreadId == thread && Diagnostics.ThreadCpu.Now() is { } end && cpu is { } start ? end - start : (TimeSpan?)null;
                 _committed?.Invoke(batch.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started), commit, used);
                 for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(results[i]);
