@@ -19,11 +19,11 @@ namespace Quiz.Server.Tests.Hosting;
 /// </summary>
 public sealed class ContainerDeploymentTests(ITestOutputHelper output)
 {
-    /// <summary>The scale-out settings every node must get, by the names of issue 11.</summary>
+    /// <summary>The scale-out settings every node must get, by the names of issues 11 and 13.</summary>
     private static readonly string[] RequiredNodeSettings =
     [
         "Storage__Provider", "Storage__ConnectionString", "Bus__Transport", "Bus__RabbitMq", "Ranking__Engine", "Ranking__Redis",
-        "Admin__ApiKey", "Participants__Secret", "Urls", "Seed__Path",
+        "Admin__ApiKey", "Participants__Secret", "Urls", "Seed__Path", "SignalR__Redis",
     ];
 
     /// <summary>Settings read by the host itself rather than an options class.</summary>
@@ -240,7 +240,7 @@ public sealed class ContainerDeploymentTests(ITestOutputHelper output)
             foreach (var missing in nodeSettings.Except(nodeEnv.Keys)) problems.Add($"{node} lacks the setting {missing} (deploy/topology.env QUIZ_NODE_SETTINGS)");
             foreach (var extra in nodeEnv.Keys.Except(nodeSettings)) problems.Add($"{node} has the setting {extra}, which deploy/topology.env QUIZ_NODE_SETTINGS does not list");
         }
-        foreach (var required in RequiredNodeSettings.Except(nodeSettings)) problems.Add($"deploy/topology.env QUIZ_NODE_SETTINGS lacks {required}, a scale-out setting of issue 11");
+        foreach (var required in RequiredNodeSettings.Except(nodeSettings)) problems.Add($"deploy/topology.env QUIZ_NODE_SETTINGS lacks {required}, a scale-out setting of issues 11 and 13");
         if (nodeEnvs.Count > 0)
         {
             var (first, reference) = nodeEnvs[0];
@@ -269,6 +269,7 @@ public sealed class ContainerDeploymentTests(ITestOutputHelper output)
         Expect("Bus__Transport", "RabbitMq");
         Expect("Ranking__Engine", "Redis");
         Expect("Ranking__Redis", $"{engines["redis"].Service}:{engines["redis"].Port}");
+        Expect("SignalR__Redis", $"{engines["redis"].Service}:{engines["redis"].Port}");
         Expect("ASPNETCORE_FORWARDEDHEADERS_ENABLED", "true");
         if (settings.ContainsKey("Storage__ConnectionString"))
         {
@@ -438,6 +439,7 @@ public sealed class ContainerDeploymentTests(ITestOutputHelper output)
             [AdminOptions.Section] = typeof(AdminOptions),
             [ParticipantOptions.Section] = typeof(ParticipantOptions),
             [SeedOptions.Section] = typeof(SeedOptions),
+            [Quiz.Server.Play.SignalROptions.Section] = typeof(Quiz.Server.Play.SignalROptions),
         };
         var bySection = settings.Select(kv => (Key: kv.Key.Replace("__", ":", StringComparison.Ordinal), kv.Value))
             .GroupBy(kv => kv.Key.Split(':')[0], StringComparer.OrdinalIgnoreCase);
