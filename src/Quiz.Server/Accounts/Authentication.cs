@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
-using Microsoft.AspNetCore.DataProtection.Repositories;
 using Quiz.Server.Storage;
 using Microsoft.Extensions.Options;
 using Quiz.Server.Admin;
@@ -80,22 +79,16 @@ public static class Authentication
 
     /// <summary>
     /// The Data Protection key ring (it signs and encrypts the staff cookie and the antiforgery
-    /// tokens) belongs to the deployment, not to the OS user: it lives in the data folder, readable
-    /// by the server's user alone (folder 0700), instead of the user profile that every instance of
-    /// that user would share. Sessions are checked against the store anyway, so a cookie minted with
-    /// a copied key ring still names no session here.
+    /// tokens) belongs to the deployment, not to a node or the OS user: it lives in the store
+    /// (<see cref="KeyRing"/>), so an admin who logs in on one node works on any other. Sessions are
+    /// checked against the store anyway, so a cookie minted with a copied key ring still names no
+    /// session here.
     /// </summary>
     private static void AddKeyRing(this IHostApplicationBuilder builder)
     {
         builder.Services.AddDataProtection().SetApplicationName("Quiz");
-        builder.Services.AddOptions<KeyManagementOptions>().Configure<IOptions<StorageOptions>, ILoggerFactory>((options, storage, logs) =>
-        {
-            var folder = Path.Combine(Path.GetFullPath(storage.Value.DataDir), "keys");
-            Directory.CreateDirectory(folder);
-            if (!OperatingSystem.IsWindows())
-                File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            options.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(folder), logs);
-        });
+        builder.Services.AddOptions<KeyManagementOptions>().Configure<Database, TimeProvider>((options, database, clock) =>
+            options.XmlRepository = new KeyRing(database, clock));
     }
 
     public static ClaimsPrincipal Principal(Account account, string sessionId) => new(new ClaimsIdentity(

@@ -10,7 +10,11 @@ public sealed record AdminOptions
 {
     public const string Section = "Admin";
 
-    /// <summary>When empty, a random key is generated on first start and kept in the data folder.</summary>
+    /// <summary>
+    /// When empty, a random key is generated on first start and kept in the data folder: one node
+    /// only. On a shared store (<c>Storage:Provider=Postgres</c>) it is required, so every node
+    /// takes the same key.
+    /// </summary>
     public string? ApiKey { get; init; }
 }
 
@@ -22,6 +26,10 @@ public sealed class AdminKey
     public AdminKey(IOptions<AdminOptions> options, IOptions<StorageOptions> storage, ILogger<AdminKey> logger)
     {
         var key = options.Value.ApiKey;
+        if (string.IsNullOrWhiteSpace(key) && storage.Value.Provider == StorageProvider.Postgres)
+            // Each node has a data folder of its own: keys generated there would differ from node to node.
+            throw new InvalidOperationException(
+                "Admin:ApiKey is required when Storage:Provider is Postgres: the nodes of one store must share one admin key (set the same value on every node).");
         if (string.IsNullOrWhiteSpace(key))
         {
             var file = Path.Combine(Path.GetFullPath(storage.Value.DataDir), "admin.key");

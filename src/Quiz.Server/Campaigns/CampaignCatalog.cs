@@ -14,11 +14,19 @@ public sealed class CampaignCatalog(Database database, TimeProvider clock)
 
     public Campaign? Get(string id) => _campaigns.GetValueOrDefault(id);
 
+    /// <summary>One load at a time: a load that read the store earlier must not replace what a later one read.</summary>
+    private readonly SemaphoreSlim _loading = new(1, 1);
+
     public async Task LoadAsync(CancellationToken ct = default)
     {
-        await using var connection = await database.OpenAsync(ct);
-        var rows = await connection.QueryAsync<string>("SELECT definition FROM campaigns");
-        _campaigns = rows.Select(d => JsonSerializer.Deserialize<Campaign>(d, Campaign.Json)!).ToFrozenDictionary(c => c.Id);
+        await _loading.WaitAsync(ct);
+        try
+        {
+            await using var connection = await database.OpenAsync(ct);
+            var rows = await connection.QueryAsync<string>("SELECT definition FROM campaigns");
+            _campaigns = rows.Select(d => JsonSerializer.Deserialize<Campaign>(d, Campaign.Json)!).ToFrozenDictionary(c => c.Id);
+        }
+        finally { _loading.Release(); }
         Changed?.Invoke();
     }
 

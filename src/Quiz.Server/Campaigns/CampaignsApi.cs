@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Quiz.Server.Accounts;
 using Quiz.Server.Admin;
+using Quiz.Server.Events;
 using Quiz.Server.Storage;
 
 namespace Quiz.Server.Campaigns;
@@ -30,7 +31,8 @@ public static class CampaignsApi
 
     public sealed record CampaignErrors(IReadOnlyList<string> Errors);
 
-    private static async Task<Results<Ok<Campaign>, BadRequest<CampaignErrors>>> Put(string id, HttpRequest request, CampaignCatalog catalog, CancellationToken ct)
+    private static async Task<Results<Ok<Campaign>, BadRequest<CampaignErrors>>> Put(
+        string id, HttpRequest request, CampaignCatalog catalog, ReferenceDataSync nodes, CancellationToken ct)
     {
         using var reader = new StreamReader(request.Body);
         var body = await reader.ReadToEndAsync(ct);
@@ -39,6 +41,7 @@ public static class CampaignsApi
         if (campaign is not null && campaign.Id != id) errors.Add($"id: the body says '{campaign.Id}', the address '{id}'");
         if (errors.Count > 0) return TypedResults.BadRequest(new CampaignErrors(errors));
         await catalog.SaveAsync(campaign!, ct);
+        await nodes.AnnounceAsync(ReferenceData.Campaigns);
         return TypedResults.Ok(campaign!);
     }
 

@@ -7,7 +7,7 @@ public static class EventsExtensions
     /// <summary>
     /// MassTransit on the transport <c>Bus:Transport</c> names (in-memory, or RabbitMQ shared by
     /// every node): finished rounds (RoundsCompleted, many a message) to the projections, which also
-    /// catch up from the store.
+    /// catch up from the store, and ReferenceDataChanged to every node's caches.
     /// </summary>
     public static IHostApplicationBuilder AddEvents(this IHostApplicationBuilder builder)
     {
@@ -21,18 +21,25 @@ public static class EventsExtensions
             bus.DisableUsageTelemetry();
             bus.AddConsumer<UnitDailyStatsConsumer, UnitDailyStatsConsumerDefinition>();
             bus.AddConsumer<QuestionStatsConsumer, QuestionStatsConsumerDefinition>();
+            bus.AddConsumer<ReferenceDataChangedConsumer>();
             if (options.Transport == BusTransport.RabbitMq)
                 bus.UsingRabbitMq((context, transport) =>
                 {
                     // Publisher confirms: a publish completes once the broker holds the event.
                     transport.Host(new Uri(options.RabbitMq), host => host.PublisherConfirmation = true);
                     transport.ConfigureEndpoints(context);
+                    ReferenceDataSync.ConfigureEndpoint(transport, context);
                 });
             else
-                bus.UsingInMemory((context, transport) => transport.ConfigureEndpoints(context));
+                bus.UsingInMemory((context, transport) =>
+                {
+                    transport.ConfigureEndpoints(context);
+                    ReferenceDataSync.ConfigureEndpoint(transport, context);
+                });
         });
         builder.Services.AddSingleton<CompletedRounds>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CompletedRounds>());
+        builder.Services.AddSingleton<ReferenceDataSync>();
         builder.Services.AddHostedService<ProjectionCatchUp>();
         builder.Services.AddHostedService<BusWarmup>();
         return builder;

@@ -10,7 +10,11 @@ namespace Quiz.Server.Participants;
 public sealed record ParticipantOptions
 {
     public const string Section = "Participants";
-    /// <summary>Key for mobile-number hashes and token signatures; generated into the data folder when empty.</summary>
+    /// <summary>
+    /// Key for mobile-number hashes and token signatures; generated into the data folder when empty
+    /// (one node only). Required on a shared store (<c>Storage:Provider=Postgres</c>): every node
+    /// must hash numbers and sign tokens alike.
+    /// </summary>
     public string? Secret { get; init; }
     public int TokenDays { get; init; } = 30;
 }
@@ -30,6 +34,11 @@ public sealed class ParticipantTokens
     public ParticipantTokens(IOptions<ParticipantOptions> options, IOptions<StorageOptions> storage, TimeProvider clock, ILogger<ParticipantTokens> logger)
     {
         var secret = options.Value.Secret;
+        if (string.IsNullOrWhiteSpace(secret) && storage.Value.Provider == StorageProvider.Postgres)
+            // Each node has a data folder of its own: secrets generated there would differ, and a
+            // token or a number's hash made on one node would mean nothing on another.
+            throw new InvalidOperationException(
+                "Participants:Secret is required when Storage:Provider is Postgres: the nodes of one store must share one participant secret (set the same value on every node, once: changing it voids every token and number hash).");
         if (string.IsNullOrWhiteSpace(secret))
         {
             var file = Path.Combine(Path.GetFullPath(storage.Value.DataDir), "participant.secret");

@@ -12,13 +12,21 @@ public static class PlayExtensions
         builder.Services.AddSingleton<RoundService>();
         builder.Services.AddHostedService<RoundSweeper>();
         builder.Services.AddSingleton<StartLimiter>();
-        builder.Services.AddSignalR(options =>
+        var hubs = builder.Services.AddSignalR(options =>
         {
             // Weak mobile networks: be patient before calling a client gone.
             options.ClientTimeoutInterval = TimeSpan.FromSeconds(60);
             options.KeepAliveInterval = TimeSpan.FromSeconds(15);
             options.MaximumReceiveMessageSize = 16 * 1024;
         });
+        var signalR = builder.Configuration.GetSection(SignalROptions.Section).Get<SignalROptions>() ?? new SignalROptions();
+        signalR.Validate();
+        // Several nodes: a push made on one node (a finish moved a dashboard's board) reaches the
+        // clients of all of them through Redis. A client's connection still lives on one node, so
+        // the balancer stays sticky.
+        if (!string.IsNullOrWhiteSpace(signalR.Redis))
+            hubs.AddStackExchangeRedis(signalR.Redis, redis =>
+                redis.Configuration.ChannelPrefix = StackExchange.Redis.RedisChannel.Literal(SignalROptions.ChannelPrefix));
         return builder;
     }
 

@@ -15,6 +15,9 @@ public sealed class QuestionBank(Database database, TimeProvider clock)
     /// <summary>Changes whenever a save changed the bank, so readers with a cache know to reload.</summary>
     public long Generation => Interlocked.Read(ref _generation);
 
+    /// <summary>The bank changed in the store by another node's save: readers with a cache reload.</summary>
+    public void Invalidate() => Interlocked.Increment(ref _generation);
+
     private const string CurrentHashes = """
         SELECT q.id, q.current_version, v.content_hash
         FROM questions q JOIN question_versions v ON v.question_id = q.id AND v.version = q.current_version
@@ -69,7 +72,7 @@ public sealed class QuestionBank(Database database, TimeProvider clock)
             await InsertVersionAsync(connection, tx, id, version, hash, question, now);
         }
         await tx.CommitAsync(ct);
-        if (added + updated > 0) Interlocked.Increment(ref _generation);
+        if (added + updated > 0) Invalidate();
         return new Saved(added, updated, unchanged);
     }
 

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Quiz.Server.Accounts;
 using Quiz.Server.Admin;
+using Quiz.Server.Events;
 
 namespace Quiz.Server.Questions;
 
@@ -31,14 +32,16 @@ public static class QuestionsApi
     }
 
     private static async Task<Results<Ok<ImportReport>, BadRequest<ImportReport>, ProblemHttpResult>> Import(
-        HttpRequest request, QuestionImporter importer, IOptions<ImportOptions> options, bool? dryRun, CancellationToken ct)
+        HttpRequest request, QuestionImporter importer, ReferenceDataSync nodes, IOptions<ImportOptions> options, bool? dryRun, CancellationToken ct)
     {
         var (uploads, problem) = await Uploads.ReceiveAsync(request, options.Value.MaxFileBytes, options.Value.MaxFiles, ct);
         if (uploads is null) return problem!;
         await using (uploads)
         {
             var report = await importer.ImportAsync(uploads.Files, dryRun ?? false, ct);
-            return report.Ok ? TypedResults.Ok(report) : TypedResults.BadRequest(report);
+            if (!report.Ok) return TypedResults.BadRequest(report);
+            if (!report.DryRun && report.Added + report.Updated > 0) await nodes.AnnounceAsync(ReferenceData.QuestionBank);
+            return TypedResults.Ok(report);
         }
     }
 

@@ -33,17 +33,25 @@ public sealed class UnitDirectory(Database database)
     private Snapshot _snapshot = new(FrozenDictionary<string, Region>.Empty, FrozenDictionary<string, Region[]>.Empty,
         FrozenDictionary<string, Organisation>.Empty);
 
+    /// <summary>One load at a time: a load that read the store earlier must not replace what a later one read.</summary>
+    private readonly SemaphoreSlim _loading = new(1, 1);
+
     public async Task LoadAsync(CancellationToken ct = default)
     {
-        await using var connection = await database.OpenAsync(ct);
-        var regions = (await connection.QueryAsync<Region>(
-            "SELECT code, name, parent_code AS ParentCode, level, depth, headcount_base AS HeadcountBase, target_base AS TargetBase FROM regions ORDER BY code")).ToList();
-        var organisations = (await connection.QueryAsync<Organisation>(
-            "SELECT code, name, type, region_code AS RegionCode, headcount_base AS HeadcountBase, demo FROM organisations ORDER BY code")).ToList();
-        _snapshot = new Snapshot(
-            regions.ToFrozenDictionary(r => r.Code),
-            regions.GroupBy(r => r.ParentCode ?? "").ToFrozenDictionary(g => g.Key, g => g.ToArray()),
-            organisations.ToFrozenDictionary(o => o.Code));
+        await _loading.WaitAsync(ct);
+        try
+        {
+            await using var connection = await database.OpenAsync(ct);
+            var regions = (await connection.QueryAsync<Region>(
+                "SELECT code, name, parent_code AS ParentCode, level, depth, headcount_base AS HeadcountBase, target_base AS TargetBase FROM regions ORDER BY code")).ToList();
+            var organisations = (await connection.QueryAsync<Organisation>(
+                "SELECT code, name, type, region_code AS RegionCode, headcount_base AS HeadcountBase, demo FROM organisations ORDER BY code")).ToList();
+            _snapshot = new Snapshot(
+                regions.ToFrozenDictionary(r => r.Code),
+                regions.GroupBy(r => r.ParentCode ?? "").ToFrozenDictionary(g => g.Key, g => g.ToArray()),
+                organisations.ToFrozenDictionary(o => o.Code));
+        }
+        finally { _loading.Release(); }
         Changed?.Invoke();
     }
 

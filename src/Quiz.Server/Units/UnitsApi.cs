@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Quiz.Server.Accounts;
 using Quiz.Server.Admin;
+using Quiz.Server.Events;
 using Quiz.Server.Questions;
 
 namespace Quiz.Server.Units;
@@ -50,14 +51,16 @@ public static class UnitsApi
             .Select(o => new OrganisationView(o.Code, o.Name, o.Type, o.RegionCode)).ToList());
 
     private static async Task<Results<Ok<UnitDirectory.ImportResult>, BadRequest<UnitDirectory.ImportResult>, ProblemHttpResult>> Import(
-        HttpRequest request, UnitDirectory units, IOptions<ImportOptions> options, CancellationToken ct)
+        HttpRequest request, UnitDirectory units, ReferenceDataSync nodes, IOptions<ImportOptions> options, CancellationToken ct)
     {
         var (uploads, problem) = await Uploads.ReceiveAsync(request, options.Value.MaxFileBytes, 10, ct);
         if (uploads is null) return problem!;
         await using (uploads)
         {
             var result = await units.ImportAsync(uploads.Files, ct);
-            return result.Ok ? TypedResults.Ok(result) : TypedResults.BadRequest(result);
+            if (!result.Ok) return TypedResults.BadRequest(result);
+            await nodes.AnnounceAsync(ReferenceData.Units);
+            return TypedResults.Ok(result);
         }
     }
 }

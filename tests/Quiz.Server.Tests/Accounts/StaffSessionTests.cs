@@ -65,18 +65,25 @@ public sealed class StaffSessionTests : IDisposable
 
         // Even when the attacker holds the deployment's key ring (the cookie decrypts), the
         // session it names is not in this store.
-        var keys = Path.Combine(_real.DataDir, "keys");
-        foreach (var file in Directory.GetFiles(keys)) File.Delete(file);
-        foreach (var file in Directory.GetFiles(Path.Combine(_throwAway.DataDir, "keys"))) File.Copy(file, Path.Combine(keys, Path.GetFileName(file)));
+        await using (var attacker = _throwAway.OpenStore())
+        await using (var store = _real.OpenStore())
+        {
+            var ring = (await attacker.QueryAsync<(string FriendlyName, string Xml, string CreatedAt)>(
+                "SELECT friendly_name, xml, created_at FROM data_protection_keys")).ToList();
+            Assert.NotEmpty(ring);
+            await store.ExecuteAsync("DELETE FROM data_protection_keys");
+            foreach (var key in ring)
+                await store.ExecuteAsync("INSERT INTO data_protection_keys (friendly_name, xml, created_at) VALUES (@FriendlyName, @Xml, @CreatedAt)",
+                    new { key.FriendlyName, key.Xml, key.CreatedAt });
+        }
         await using (var real = await _real.StartServerAsync())
         {
             Assert.Equal(HttpStatusCode.Unauthorized, await WithCookieAsync(real, forged, "/api/admin/accounts"));
             var own = await LoginAsync(real, "root");
             Assert.Equal(HttpStatusCode.OK, await WithCookieAsync(real, own, "/api/admin/accounts"));
         }
-        // The key ring is the deployment's, kept where only the server's user can read it.
-        if (!OperatingSystem.IsWindows())
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(keys));
+        // The key ring is the deployment's, kept in its store for every node, not in a node's folder.
+        Assert.False(Directory.Exists(Path.Combine(_real.DataDir, "keys")), "a key ring was written to the data folder");
     }
 
     [Fact]

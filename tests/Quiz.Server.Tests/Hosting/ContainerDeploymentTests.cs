@@ -19,11 +19,11 @@ namespace Quiz.Server.Tests.Hosting;
 /// </summary>
 public sealed class ContainerDeploymentTests(ITestOutputHelper output)
 {
-    /// <summary>The scale-out settings every node must get, by the names of issue 11.</summary>
+    /// <summary>The scale-out settings every node must get, by the names of issues 11 and 13.</summary>
     private static readonly string[] RequiredNodeSettings =
     [
         "Storage__Provider", "Storage__ConnectionString", "Bus__Transport", "Bus__RabbitMq", "Ranking__Engine", "Ranking__Redis",
-        "Admin__ApiKey", "Participants__Secret", "Urls", "Seed__Path",
+        "Admin__ApiKey", "Participants__Secret", "Urls", "Seed__Path", "SignalR__Redis",
     ];
 
     /// <summary>Settings read by the host itself rather than an options class.</summary>
@@ -67,7 +67,7 @@ public sealed class ContainerDeploymentTests(ITestOutputHelper output)
     /// <summary>Each check can fail: one change at a time to the real files, and the check names it.</summary>
     [Theory]
     [InlineData("one node lacks a setting", "compose", "      ASPNETCORE_FORWARDEDHEADERS_ENABLED: \"true\"\n    volumes:\n      - quiz2-data", "    volumes:\n      - quiz2-data", "quiz2 lacks")]
-    [InlineData("a node's value differs", "compose", "      Ranking__Redis: redis:6379\n      Admin__ApiKey: ${QUIZ_ADMIN_KEY:?set QUIZ_ADMIN_KEY in .env}\n      Participants__Secret: ${QUIZ_PARTICIPANT_SECRET:?set QUIZ_PARTICIPANT_SECRET in .env}\n      Seed__Path: /app/question-bank\n      ASPNETCORE_FORWARDEDHEADERS_ENABLED: \"true\"\n    volumes:\n      - quiz3-data", "      Ranking__Redis: redis:6380\n      Admin__ApiKey: ${QUIZ_ADMIN_KEY:?set QUIZ_ADMIN_KEY in .env}\n      Participants__Secret: ${QUIZ_PARTICIPANT_SECRET:?set QUIZ_PARTICIPANT_SECRET in .env}\n      Seed__Path: /app/question-bank\n      ASPNETCORE_FORWARDEDHEADERS_ENABLED: \"true\"\n    volumes:\n      - quiz3-data", "Ranking__Redis differs between quiz1")]
+    [InlineData("a node's value differs", "compose", "      Ranking__Redis: redis:6379\n      SignalR__Redis: redis:6379\n      Admin__ApiKey: ${QUIZ_ADMIN_KEY:?set QUIZ_ADMIN_KEY in .env}\n      Participants__Secret: ${QUIZ_PARTICIPANT_SECRET:?set QUIZ_PARTICIPANT_SECRET in .env}\n      Seed__Path: /app/question-bank\n      ASPNETCORE_FORWARDEDHEADERS_ENABLED: \"true\"\n    volumes:\n      - quiz3-data", "      Ranking__Redis: redis:6380\n      SignalR__Redis: redis:6379\n      Admin__ApiKey: ${QUIZ_ADMIN_KEY:?set QUIZ_ADMIN_KEY in .env}\n      Participants__Secret: ${QUIZ_PARTICIPANT_SECRET:?set QUIZ_PARTICIPANT_SECRET in .env}\n      Seed__Path: /app/question-bank\n      ASPNETCORE_FORWARDEDHEADERS_ENABLED: \"true\"\n    volumes:\n      - quiz3-data", "Ranking__Redis differs between quiz1")]
     [InlineData("the Redis address is not the redis service's", "compose", "Ranking__Redis: redis:6379", "Ranking__Redis: redis:6380", "Ranking__Redis")]
     [InlineData("a secret is written in the file", "compose", "Admin__ApiKey: ${QUIZ_ADMIN_KEY:?set QUIZ_ADMIN_KEY in .env}", "Admin__ApiKey: secret", "Admin__ApiKey")]
     [InlineData("a setting the server does not read", "compose", "Ranking__Engine: Redis", "Ranking__Engines: Redis", "Ranking:Engines")]
@@ -240,7 +240,7 @@ public sealed class ContainerDeploymentTests(ITestOutputHelper output)
             foreach (var missing in nodeSettings.Except(nodeEnv.Keys)) problems.Add($"{node} lacks the setting {missing} (deploy/topology.env QUIZ_NODE_SETTINGS)");
             foreach (var extra in nodeEnv.Keys.Except(nodeSettings)) problems.Add($"{node} has the setting {extra}, which deploy/topology.env QUIZ_NODE_SETTINGS does not list");
         }
-        foreach (var required in RequiredNodeSettings.Except(nodeSettings)) problems.Add($"deploy/topology.env QUIZ_NODE_SETTINGS lacks {required}, a scale-out setting of issue 11");
+        foreach (var required in RequiredNodeSettings.Except(nodeSettings)) problems.Add($"deploy/topology.env QUIZ_NODE_SETTINGS lacks {required}, a scale-out setting of issues 11 and 13");
         if (nodeEnvs.Count > 0)
         {
             var (first, reference) = nodeEnvs[0];
@@ -269,6 +269,7 @@ public sealed class ContainerDeploymentTests(ITestOutputHelper output)
         Expect("Bus__Transport", "RabbitMq");
         Expect("Ranking__Engine", "Redis");
         Expect("Ranking__Redis", $"{engines["redis"].Service}:{engines["redis"].Port}");
+        Expect("SignalR__Redis", $"{engines["redis"].Service}:{engines["redis"].Port}");
         Expect("ASPNETCORE_FORWARDEDHEADERS_ENABLED", "true");
         if (settings.ContainsKey("Storage__ConnectionString"))
         {
@@ -438,6 +439,7 @@ public sealed class ContainerDeploymentTests(ITestOutputHelper output)
             [AdminOptions.Section] = typeof(AdminOptions),
             [ParticipantOptions.Section] = typeof(ParticipantOptions),
             [SeedOptions.Section] = typeof(SeedOptions),
+            [Quiz.Server.Play.SignalROptions.Section] = typeof(Quiz.Server.Play.SignalROptions),
         };
         var bySection = settings.Select(kv => (Key: kv.Key.Replace("__", ":", StringComparison.Ordinal), kv.Value))
             .GroupBy(kv => kv.Key.Split(':')[0], StringComparer.OrdinalIgnoreCase);

@@ -110,8 +110,21 @@ public sealed class PostgresServerFixture : IAsyncLifetime
         return ConnectionString(name);
     }
 
-    /// <summary>The settings that put a server on this database, for a server process's command line.</summary>
-    public string[] ServerSettings(string key) => ["--Storage:Provider=Postgres", $"--Storage:ConnectionString={DatabaseFor(key)}"];
+    /// <summary>A participant secret for servers on a shared store, which must be given one (a test's own value comes later and wins).</summary>
+    public const string ParticipantSecret = "test-participant-secret";
+
+    /// <summary>A server on a shared store must be given its admin key too; tests that call admin endpoints name their own.</summary>
+    public const string AdminKey = "test-admin-key";
+
+    /// <summary>
+    /// The settings that put a server on this database, for a server process's command line: the
+    /// store, and the secrets a node on a shared store must be given rather than generate.
+    /// </summary>
+    public string[] ServerSettings(string key) =>
+    [
+        "--Storage:Provider=Postgres", $"--Storage:ConnectionString={DatabaseFor(key)}",
+        $"--Admin:ApiKey={AdminKey}", $"--Participants:Secret={ParticipantSecret}",
+    ];
 
     public async Task DisposeAsync()
     {

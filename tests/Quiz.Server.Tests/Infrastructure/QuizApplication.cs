@@ -70,10 +70,12 @@ public sealed class QuizApplication : WebApplicationFactory<Program>
             builder.UseSetting("Bus:RabbitMq", RabbitMqServerFixture.Shared.UriFor(_settings.GetValueOrDefault("Storage:DataDir") ?? DataDir));
         }
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
-        if (PostgresServerFixture.TestStoreIsPostgres)
+        // A test that names its own PostgreSQL (several nodes on one store) keeps it.
+        if (PostgresServerFixture.TestStoreIsPostgres && !_settings.ContainsKey("Storage:ConnectionString"))
         {
             builder.UseSetting("Storage:Provider", "Postgres");
             builder.UseSetting("Storage:ConnectionString", PostgresServerFixture.Shared.DatabaseFor(_settings.GetValueOrDefault("Storage:DataDir") ?? DataDir));
+            if (!_settings.ContainsKey("Participants:Secret")) builder.UseSetting("Participants:Secret", PostgresServerFixture.ParticipantSecret);
         }
         builder.ConfigureTestServices(services =>
         {
