@@ -16,14 +16,18 @@
 # with only its addresses and file paths rewritten (the same balancing, WebSocket upgrade and
 # passive health checks). Each node has its own Server:NodeId (quiz1, quiz2, ...) and data folder.
 #
-# The shared secrets (deploy/topology.env SHARED_SECRETS) are taken from the environment when set,
-# else generated once into <folder>/secrets.env (0600) and kept with the data.
+# The shared secrets (deploy/topology.env SHARED_SECRETS) are kept in <folder>/secrets.env (0600)
+# with the data: the first `up` of a folder takes them from the environment when set, else makes
+# new ones.
 # QUIZ_CLUSTER_NODE_ARGS: more settings for every node, as `--Section:Key=value` words (the load
 # tests raise the per-address rate limits with it, since all their phones share a few addresses).
 # QUIZ_CLUSTER_BUILD_DIR: where the Release build goes (default deploy/.cluster-build, shared by
 # every cluster folder, so a second `up` builds incrementally).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+# Many phones mean many sockets on nginx and the nodes: the open-file limit up to its hard limit
+# (containers get a high one; a login shell's soft limit may be 1024).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 # shellcheck source=topology.env
 source "$root/deploy/topology.env"
 dir="${QUIZ_CLUSTER_DIR:-$root/deploy/.cluster}"
@@ -45,18 +49,22 @@ secret() { od -An -N16 -tx1 /dev/urandom | tr -d ' \n'; }
 # while both match, so a recycled pid is never signalled.
 start_time() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20; }
 
+# Alive, and not a zombie: the processes `up` leaves behind are reparented to PID 1, which may
+# never reap them (it does not in some containers), and kill -0 succeeds on a zombie.
+alive() { local s; s="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)"; [ -n "$s" ] && [ "$s" != Z ]; }
+
 pid_of() { # pid_of NAME → prints the pid when it is alive and ours
   local file="$dir/pids/$1.pid" pid started
   [ -f "$file" ] || return 1
   read -r pid started <"$file" || true
-  [ -n "$pid" ] && [ -n "$started" ] && kill -0 "$pid" 2>/dev/null || return 1
+  [ -n "$pid" ] && [ -n "$started" ] && alive "$pid" || return 1
   [ "$(start_time "$pid")" = "$started" ] || return 1
   echo "$pid"
 }
 
 wait_gone() { # wait_gone PID SECONDS
   local i
-  for i in $(seq $(($2 * 10))); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  for i in $(seq $(($2 * 10))); do alive "$1" || return 0; sleep 0.1; done
   return 1
 }
 
@@ -195,7 +203,8 @@ build_server() {
   $skip_web && web=(-p:SkipQuizWeb=true)
   log "publishing the server in Release into $build_dir/server"
   # Its own artifacts folder: no collision with a Debug build or a test run of the same checkout.
-  dotnet publish "$root/src/Quiz.Server" -c Release "${web[@]}" -nologo -v q \
+  # No MSBuild or compiler server left running after it: `down` could not stop them.
+  dotnet publish "$root/src/Quiz.Server" -c Release "${web[@]}" -nologo -v q -nodeReuse:false -p:UseSharedCompilation=false \
     --artifacts-path "$build_dir/artifacts" -o "$build_dir/server" >&2 || die "the build failed"
 }
 
@@ -300,7 +309,7 @@ load_state() {
   source "$dir/secrets.env"
 }
 
-load_secrets() { # from the environment when set, else those kept in the folder, else new ones
+load_secrets() { # those kept in the folder (its database has them), else the environment's, else new ones
   local name
   [ -f "$dir/secrets.env" ] && source "$dir/secrets.env"
   for name in $SHARED_SECRETS; do
@@ -355,9 +364,10 @@ cmd_up() {
   for i in $(seq "$NODES"); do printf -v "NODE${i}_PORT" '%s' "$(free_port)"; done
   write_state
 
-  # Anything that fails from here stops what was started.
+  # Anything that fails from here, or an interrupt, stops what was started.
   up_finished=false
   trap '[ "$up_finished" = true ] || { log "up failed: stopping what it started"; cmd_down >&2 || true; }' EXIT
+  trap 'exit 130' INT TERM
   log "PostgreSQL :$POSTGRES_LOCAL_PORT, Redis :$REDIS_LOCAL_PORT, RabbitMQ :$RABBITMQ_LOCAL_PORT"
   start_postgres
   start_redis
@@ -417,16 +427,19 @@ cmd_status() {
 cmd_down() {
   [ -f "$state" ] || { log "no cluster in $dir"; return 0; }
   load_state
-  local i
+  local i stopping=()
   stop_named nginx QUIT 10
-  for i in $(seq "$NODES"); do stop_named "quiz$i" TERM 30 & done
-  wait
+  # The nodes in parallel; waited for by pid (a bare `wait` would also wait for the services a
+  # failed `up` of this same shell started).
+  for i in $(seq "$NODES"); do stop_named "quiz$i" TERM 30 & stopping+=($!); done
+  wait "${stopping[@]}"
   stop_named rabbitmq TERM 30
   stop_named epmd TERM 5
   stop_named redis TERM 10
   # A fast shutdown, to the postmaster itself (runuser stands between it and our pid file).
-  if [ -f "$dir/postgres/data/postmaster.pid" ]; then
-    local postmaster; postmaster="$(head -n 1 "$dir/postgres/data/postmaster.pid")"
+  local postmaster
+  if [ -f "$dir/postgres/data/postmaster.pid" ] && postmaster="$(head -n 1 "$dir/postgres/data/postmaster.pid")" \
+    && tr '\0' ' ' <"/proc/$postmaster/cmdline" 2>/dev/null | grep -qF "$dir/postgres/data"; then
     kill -INT "$postmaster" 2>/dev/null || true
     wait_gone "$postmaster" 30 || kill -KILL "$postmaster" 2>/dev/null || true
   fi

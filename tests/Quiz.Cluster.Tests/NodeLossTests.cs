@@ -180,7 +180,7 @@ public sealed class NodeLossTests(ClusterFixture cluster, ITestOutputHelper outp
                 using var response = await phone.Http.SendAsync(request);
                 if (response.StatusCode != HttpStatusCode.OK) return (int?)null;
                 using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-                return body.RootElement.GetProperty("national") is { ValueKind: JsonValueKind.Object } national ? national.GetProperty("score").GetInt32() : null;
+                return body.RootElement.GetProperty("national") is { ValueKind: JsonValueKind.Object } national ? national.GetProperty("score").GetInt32() : (int?)null;
             }, score => score == result.Score);
             Assert.Equal(result.Score, standing);
         }
