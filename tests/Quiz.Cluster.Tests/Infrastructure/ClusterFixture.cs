@@ -61,6 +61,11 @@ public sealed partial class ClusterFixture : IAsyncLifetime
         var (code, output) = await RunScriptAsync(TimeSpan.FromMinutes(3), "down");
         NpgsqlConnection.ClearAllPools();
         if (code != 0) throw new InvalidOperationException($"deploy/cluster.sh down failed ({code}):\n{output}");
+        // Every process's log, kept next to the test assembly for whoever reads a failure.
+        var kept = Path.Combine(AppContext.BaseDirectory, "cluster-logs");
+        if (Directory.Exists(kept)) Directory.Delete(kept, recursive: true);
+        Directory.CreateDirectory(kept);
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(_dir, "logs"))) File.Copy(file, Path.Combine(kept, Path.GetFileName(file)));
         try { Directory.Delete(_dir, recursive: true); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }

@@ -29,6 +29,7 @@ public sealed class ClusterPlayer(Phone phone, string token, long participantId,
     {
         HubConnection? hub = null;
         string? unanswered = null; // a Finish sent without a reply
+        string? playing = null; // a round started and not yet finished
         try
         {
             hub = await ConnectAsync(stop);
@@ -41,10 +42,11 @@ public sealed class ClusterPlayer(Phone phone, string token, long participantId,
                         // Asked again on whatever node nginx chose: a stored round answers from the store.
                         var again = await hub.InvokeAsync<RoundResult>("Finish", new FinishRequest(unanswered), stop);
                         Acknowledged.Enqueue((again, DateTime.UtcNow));
-                        unanswered = null;
+                        unanswered = playing = null;
                         continue;
                     }
                     var round = await hub.InvokeAsync<RoundView>("StartRound", new StartRoundRequest(ClusterFixture.Campaign), stop);
+                    playing = round.RoundId;
                     for (var q = 0; q < round.Questions.Count; q++)
                     {
                         await Task.Delay(ThinkTime, stop);
@@ -52,7 +54,7 @@ public sealed class ClusterPlayer(Phone phone, string token, long participantId,
                     }
                     unanswered = round.RoundId;
                     var result = await hub.InvokeAsync<RoundResult>("Finish", new FinishRequest(round.RoundId), stop);
-                    unanswered = null;
+                    unanswered = playing = null;
                     Acknowledged.Enqueue((result, DateTime.UtcNow));
                 }
                 catch (HubException e) when (e.Message.Contains(PlayErrors.NoAttemptsLeft + ":"))
@@ -64,7 +66,7 @@ public sealed class ClusterPlayer(Phone phone, string token, long participantId,
                     // The round lived in the memory of a node that died (rounds in Redis are issue 13's
                     // other half): it was never acknowledged, and a new one starts.
                     LostRounds++;
-                    unanswered = null;
+                    unanswered = playing = null;
                 }
                 catch (Exception e) when (e is not HubException && !stop.IsCancellationRequested)
                 {
@@ -72,6 +74,13 @@ public sealed class ClusterPlayer(Phone phone, string token, long participantId,
                     await hub.DisposeAsync();
                     hub = await ConnectAsync(stop);
                     Reconnections++;
+                    // A round being answered lived in the dead node's memory: a new one starts
+                    // (its attempt stays used until the round is voided).
+                    if (playing is not null && unanswered is null)
+                    {
+                        LostRounds++;
+                        playing = null;
+                    }
                 }
             }
         }
