@@ -134,10 +134,13 @@ start_postgres() {
     as_postgres "$pg_bin/initdb" -D "$data" -U postgres --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 \
       >"$dir/logs/initdb.log" 2>&1 || { tail -n 20 "$dir/logs/initdb.log" >&2; die "initdb failed"; }
   fi
-  # The image's defaults otherwise (fsync on): a finish is on disk before its reply.
+  # The image's defaults otherwise (fsync on): a finish is on disk before its reply. Connections:
+  # every node's full pool (Npgsql's default Maximum Pool Size, 100) and a margin. At 200 for three
+  # nodes, a burst of 240 round starts met "sorry, too many clients already" and the nodes answered
+  # store-unavailable (the image's default, 100, is lower still).
   local run=(); [ "$(id -u)" -eq 0 ] && run=(runuser -u postgres --)
   spawn postgres "$dir/logs/postgres.log" ${run[@]+"${run[@]}"} "$pg_bin/postgres" -D "$data" -p "$POSTGRES_LOCAL_PORT" -k "$dir/postgres" \
-    -c listen_addresses=127.0.0.1 -c max_connections=200
+    -c listen_addresses=127.0.0.1 -c max_connections=$((NODES * 100 + 20))
   wait_until 60 postgres "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$POSTGRES_LOCAL_PORT" \
     || { tail -n 20 "$dir/logs/postgres.log" >&2; die "PostgreSQL did not start"; }
   # The compose file's POSTGRES_USER and POSTGRES_DB, with its password; created once.
