@@ -18,20 +18,21 @@
 #                  load through nginx from 64 loopback addresses (nginx is sticky by address)
 #   --no-build     use the server and generator built by an earlier run
 #   --counters     record dotnet-counters (System.Runtime, Kestrel, SignalR) of the server to a CSV
-#   --trace S      record a dotnet-trace CPU sample of the server for S seconds, --trace-after D
-#                  seconds (default 20) after the server is up
+#   --trace S      record a dotnet-trace of the server for S seconds, --trace-after D seconds
+#                  (default 20) after the server is up; --trace-profile P picks the profile
+#                  (default dotnet-sampled-thread-time: where threads wait; cpu-sampling: CPU alone)
 # The report (Markdown and JSON), the server log and any counters or trace go to loadtests/results/.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 results="$root/loadtests/results"
 scenario="${1:-}"
 if [ -z "$scenario" ] || [[ "$scenario" == -* ]]; then
-  sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 shift
 
-store=sqlite; redis=false; build=true; counters=false; trace=0; trace_after=20; cluster=0; pass=()
+store=sqlite; redis=false; build=true; counters=false; trace=0; trace_after=20; trace_profile=dotnet-sampled-thread-time; cluster=0; pass=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --redis) redis=true ;;
@@ -41,6 +42,7 @@ while [ $# -gt 0 ]; do
     --counters) counters=true ;;
     --trace) trace="$2"; shift ;;
     --trace-after) trace_after="$2"; shift ;;
+    --trace-profile) trace_profile="$2"; shift ;;
     *) pass+=("$1") ;;
   esac
   shift
@@ -73,8 +75,12 @@ fi
 if [ "$cluster" -gt 0 ]; then
   $build && { log "building the generator (deploy/cluster.sh builds the server)"; retry dotnet build "$root/loadtests/Quiz.LoadTests" -c Release -nologo -v q >&2; }
 elif $build; then
-  log "publishing the server (Release) and building the generator"
+  log "publishing the server (Release, ReadyToRun) and building the generator"
+  # ReadyToRun: the code is compiled ahead of time, so the opening burst does not run on the
+  # first, unoptimised JIT tier while the JIT competes for the same two cores (issue 12).
+  rid="$(dotnet --info | awk '/ RID:/{print $2; exit}')"
   retry dotnet publish "$root/src/Quiz.Server" -c Release -p:SkipQuizWeb=true -nologo -v q \
+    -r "$rid" --self-contained false -p:PublishReadyToRun=true \
     --artifacts-path "$results/artifacts" -o "$results/server" >&2
   retry dotnet build "$root/loadtests/Quiz.LoadTests" -c Release -nologo -v q >&2
 fi
@@ -208,7 +214,7 @@ fi
 if [ "$trace" != 0 ]; then
   tracer="$(command -v dotnet-trace || echo "$HOME/.dotnet/tools/dotnet-trace")"
   if [ -x "$tracer" ]; then
-    (sleep "$trace_after"; exec "$tracer" collect -p "$server_pid" --profile dotnet-sampled-thread-time --duration "00:00:$(printf %02d "$trace")" \
+    (sleep "$trace_after"; exec "$tracer" collect -p "$server_pid" --profile "$trace_profile" --duration "00:00:$(printf %02d "$trace")" \
       -o "$results/$scenario-$stamp.nettrace" >"$results/$scenario-$stamp.trace.log" 2>&1) &
     trace_pid=$!
   else

@@ -45,7 +45,8 @@ public sealed record RunReport(
             echo is { RequestsPerSecond: > 0 } ? Math.Round(answersPerSecond / echo.RequestsPerSecond, 3) : null, run.PeakConnections,
             options.Scenario == "burst" && main?.Extra.TryGetValue("all_started_within_s", out var started) == true ? started : null);
         var metrics = (run.MetricsAtPeak ?? "").Split('\n')
-            .Where(l => l.StartsWith("quiz_") && !l.Contains("_bucket{")).Select(l => l.TrimEnd()).ToList();
+            .Where(l => (l.StartsWith("quiz_") || l.StartsWith("http_server_request_duration_seconds_")) && !l.Contains("_bucket{"))
+            .Select(l => l.TrimEnd()).ToList();
         return new RunReport(options.Scenario, options.Command, DateTimeOffset.Now, DescribeMachine(), options, run.EchoMethod, phases, run.LostConnections, new SortedDictionary<string, long>(run.LostByKind), summary, metrics);
     }
 
@@ -99,7 +100,7 @@ public sealed record RunReport(
         }
         if (ServerMetrics.Count > 0)
         {
-            md.AppendLine("## Server metrics (/metrics, quiz_* at the end of the main phase)").AppendLine();
+            md.AppendLine("## Server metrics (/metrics, quiz_* and the HTTP request durations at the end of the main phase)").AppendLine();
             md.AppendLine("```");
             foreach (var line in ServerMetrics) md.AppendLine(line);
             md.AppendLine("```");

@@ -26,6 +26,10 @@ public sealed class QuizMetrics
         StoreFlush = _meter.CreateHistogram<double>("quiz.store.commit.flush.duration", "ms", "The COMMIT of a group transaction alone: the WAL's fsync.");
         StoreCpu = _meter.CreateHistogram<double>("quiz.store.commit.cpu", "ms",
             "CPU time the writer's thread used for one group commit (SQLite, where a batch runs on one thread); against quiz.store.commit.duration it shows the time spent waiting for a core.");
+        StoreRunQueue = _meter.CreateHistogram<double>("quiz.store.commit.runqueue", "ms",
+            "Time the writer's thread spent runnable but waiting for a core during one group commit (SQLite; Linux schedstat).");
+        StoreGcPause = _meter.CreateHistogram<double>("quiz.store.commit.gc_pause", "ms",
+            "Time the runtime's garbage collections paused the process during one group commit.");
         RankingUpdate = _meter.CreateHistogram<double>("quiz.ranking.update.duration", "ms", "A finish's ranking update with its rank returned.");
         RankPending = _meter.CreateCounter<long>("quiz.ranking.pending", description: "Finishes answered with the rank pending (ranking unreachable).");
     }
@@ -39,6 +43,8 @@ public sealed class QuizMetrics
     public Histogram<long> StoreBatchSize { get; }
     public Histogram<double> StoreFlush { get; }
     public Histogram<double> StoreCpu { get; }
+    public Histogram<double> StoreRunQueue { get; }
+    public Histogram<double> StoreGcPause { get; }
     public Histogram<double> RankingUpdate { get; }
     public Counter<long> RankPending { get; }
 }

@@ -5,7 +5,7 @@ using Quiz.Server.Play;
 namespace Quiz.Server.Events;
 
 /// <summary>
-/// Readies the publish path of RoundCompleted before the first player finishes. Left cold, the
+/// Readies the publish path of finished rounds before the first player finishes. Left cold, the
 /// opening burst's first hundred finishes all wait together for MassTransit to build the send
 /// endpoint and for System.Text.Json to build the message's serialization metadata (both done once,
 /// under a lock): in a profiled 2,000-player burst 85 publishes ran past their half-second and were
@@ -18,10 +18,10 @@ public sealed class BusWarmup(IBus bus, ILogger<BusWarmup> logger) : BackgroundS
     {
         try
         {
-            var sample = new RoundCompleted(0, "warm-up", "warm-up", "main", 0, DateOnly.MinValue, 0, 0, 0, DateTimeOffset.UnixEpoch,
-                ["000000"], null, null, false, false, [new CompletedAnswer("warm-up", 1, "A", true)]);
+            var sample = new RoundsCompleted([new RoundCompleted(0, "warm-up", "warm-up", "main", 0, DateOnly.MinValue, 0, 0, 0, DateTimeOffset.UnixEpoch,
+                ["000000"], null, null, false, false, [new CompletedAnswer("warm-up", 1, "A", true)])]);
             JsonSerializer.SerializeToUtf8Bytes(sample, MassTransit.Serialization.SystemTextJsonMessageSerializer.Options);
-            await bus.GetPublishSendEndpoint<RoundCompleted>().WaitAsync(TimeSpan.FromSeconds(10), stoppingToken);
+            await bus.GetPublishSendEndpoint<RoundsCompleted>().WaitAsync(TimeSpan.FromSeconds(10), stoppingToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

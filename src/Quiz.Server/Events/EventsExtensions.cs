@@ -6,7 +6,8 @@ public static class EventsExtensions
 {
     /// <summary>
     /// MassTransit on the transport <c>Bus:Transport</c> names (in-memory, or RabbitMQ shared by
-    /// every node): RoundCompleted to the projections, which also catch up from the store.
+    /// every node): finished rounds (RoundsCompleted, many a message) to the projections, which also
+    /// catch up from the store.
     /// </summary>
     public static IHostApplicationBuilder AddEvents(this IHostApplicationBuilder builder)
     {
@@ -30,6 +31,8 @@ public static class EventsExtensions
             else
                 bus.UsingInMemory((context, transport) => transport.ConfigureEndpoints(context));
         });
+        builder.Services.AddSingleton<CompletedRounds>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CompletedRounds>());
         builder.Services.AddHostedService<ProjectionCatchUp>();
         builder.Services.AddHostedService<BusWarmup>();
         return builder;

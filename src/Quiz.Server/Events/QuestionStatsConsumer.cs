@@ -11,12 +11,12 @@ namespace Quiz.Server.Events;
 /// Per question version: how often it was answered, how often right, how often each option was
 /// chosen. Batched like <see cref="UnitDailyStatsConsumer"/>.
 /// </summary>
-public sealed class QuestionStatsConsumer(StoreWriter writer) : IConsumer<Batch<RoundCompleted>>
+public sealed class QuestionStatsConsumer(StoreWriter writer) : IConsumer<RoundsCompleted>
 {
     public const string Name = "question-stats";
 
-    public Task Consume(ConsumeContext<Batch<RoundCompleted>> context) =>
-        writer.WriteAsync((connection, tx) => ApplyAsync(connection, tx, [.. context.Message.Select(m => m.Message)]), context.CancellationToken);
+    public Task Consume(ConsumeContext<RoundsCompleted> context) =>
+        writer.WriteAsync((connection, tx) => ApplyAsync(connection, tx, context.Message.Rounds), context.CancellationToken);
 
     /// <summary>
     /// The projection itself, for the consumer and for the catch-up from the store alike: applies

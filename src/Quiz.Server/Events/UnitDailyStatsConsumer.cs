@@ -12,14 +12,14 @@ namespace Quiz.Server.Events;
 /// the same increments, so a parent is the sum of its children. Rounds arrive in batches, summed
 /// in memory and written in one transaction: a burst of finishes costs a few commits, not one each.
 /// </summary>
-public sealed class UnitDailyStatsConsumer(StoreWriter writer) : IConsumer<Batch<RoundCompleted>>
+public sealed class UnitDailyStatsConsumer(StoreWriter writer) : IConsumer<RoundsCompleted>
 {
     public const string Name = "unit-daily-stats";
 
     private sealed record Key(string CampaignId, string Kind, string Code, string Day);
 
-    public Task Consume(ConsumeContext<Batch<RoundCompleted>> context) =>
-        writer.WriteAsync((connection, tx) => ApplyAsync(connection, tx, [.. context.Message.Select(m => m.Message)]), context.CancellationToken);
+    public Task Consume(ConsumeContext<RoundsCompleted> context) =>
+        writer.WriteAsync((connection, tx) => ApplyAsync(connection, tx, context.Message.Rounds), context.CancellationToken);
 
     /// <summary>
     /// The projection itself, for the consumer and for the catch-up from the store alike: applies

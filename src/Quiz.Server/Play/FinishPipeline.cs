@@ -1,4 +1,3 @@
-using MassTransit;
 using Microsoft.AspNetCore.SignalR;
 using Quiz.Ranking;
 using Quiz.Server.Diagnostics;
@@ -11,7 +10,7 @@ namespace Quiz.Server.Play;
 
 /// <summary>
 /// What happens when a round ends, in this order: commit it to the store (rule 2: before anyone is
-/// told), rank it, publish <see cref="RoundCompleted"/>, and push the result when the server ended
+/// told), rank it, hand it to the projections (<see cref="Events.CompletedRounds"/>), and push the result when the server ended
 /// it. Each step is idempotent by the round id, and only the commit can fail the finish: a
 /// ranking or bus that is down costs a pending rank or a late projection, both caught up from the
 /// store. Also answers a repeated Finish from the store, the same reply as the first.
@@ -24,7 +23,7 @@ public sealed class FinishPipeline(
     UnitDirectory units,
     IRankingEngine ranking,
     RankingStore rankingStore,
-    IBus bus,
+    Events.CompletedRounds completed,
     IHubContext<PlayHub, IPlayClient> hub,
     QuizMetrics metrics,
     TimeProvider clock,
@@ -57,20 +56,11 @@ public sealed class FinishPipeline(
         // 2. Ranked (bounded: a slow ranking answers pending).
         var ranks = await RankAsync(round, committed, score, duration, finishedAt, organisation);
 
-        // 3. Published for the projections (which also catch up from the store).
-        try
-        {
-            using var publishing = new CancellationTokenSource(Events.BusOptions.PublishTimeout); // the broker may be away: the store has the round
-            await bus.Publish(new RoundCompleted(committed.ResultId, round.Id, round.Campaign.Id, round.Stage.Id, round.Participant.Id,
-                round.Day, score, maxScore, duration, finishedAt, units.PathOf(round.Participant.RegionCode), organisation?.Code, organisation?.Type,
-                committed.FirstInCampaign, committed.FirstOfDay,
-                rows.Select(r => new CompletedAnswer(r.QuestionId, r.QuestionVersion, r.Chosen, r.Correct)).ToList()), publishing.Token);
-        }
-        catch (Exception e)
-        {
-            logger.LogError(e, "Publishing RoundCompleted for round {Round} failed; the projections catch it up from the store", round.Id);
-        }
-
+        // 3. Handed over for the projections: published with others, never waited for (they also catch up from the store).
+        completed.Add(new RoundCompleted(committed.ResultId, round.Id, round.Campaign.Id, round.Stage.Id, round.Participant.Id,
+            round.Day, score, maxScore, duration, finishedAt, units.PathOf(round.Participant.RegionCode), organisation?.Code, organisation?.Type,
+            committed.FirstInCampaign, committed.FirstOfDay,
+            rows.Select(r => new CompletedAnswer(r.QuestionId, r.QuestionVersion, r.Chosen, r.Correct)).ToList()));
         // Without personal ranking (2025) the person is still ranked, for the unit boards, but is shown no rank.
         if (!round.Stage.PersonalRanking) ranks = ranks with { NationalRank = null, UnitRank = null, OrganisationRank = null, Pending = false };
         var result = new RoundResult(round.Id, score, maxScore, correctCount, round.Questions.Count, duration, auto,

@@ -1,8 +1,15 @@
 namespace Quiz.Server.Play;
 
 /// <summary>
-/// Published after a finished round is committed. Carries what projections need so they never
-/// read the round back. <see cref="ResultId"/> follows commit order and makes consumers idempotent.
+/// The rounds finished on a node within a few milliseconds, published as one message once they
+/// are committed (<see cref="Events.CompletedRounds"/>): the bus's cost is per message, and one a
+/// round was the largest single part of the server's CPU at saturation (issue 12).
+/// </summary>
+public sealed record RoundsCompleted(IReadOnlyList<RoundCompleted> Rounds);
+
+/// <summary>
+/// A finished round as committed. Carries what projections need so they never read the round
+/// back. <see cref="ResultId"/> follows commit order and makes consumers idempotent.
 /// </summary>
 public sealed record RoundCompleted(
     long ResultId,

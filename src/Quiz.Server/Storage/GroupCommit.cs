@@ -4,6 +4,14 @@ using System.Threading.Channels;
 namespace Quiz.Server.Storage;
 
 /// <summary>
+/// Where a group commit's wall time went: <paramref name="Flush"/> the COMMIT alone (the fsync);
+/// <paramref name="Cpu"/> the writer thread's CPU and <paramref name="RunQueue"/> its time runnable
+/// but waiting for a core, where the batch ran on one thread (SQLite on Linux); <paramref name="GcPause"/>
+/// the process's garbage-collection pauses meanwhile. The rest is waiting on something else (I/O, locks).
+/// </summary>
+public readonly record struct BatchTiming(int Count, TimeSpan Took, TimeSpan Flush, TimeSpan? Cpu, TimeSpan? RunQueue, TimeSpan GcPause);
+
+/// <summary>
 /// Group commit (rule 2): writes that arrive together are applied in one transaction by one
 /// writer, and each caller awaits its own result. One fsync then serves a whole burst, and the
 /// single writer never fights other writers of its kind for SQLite's write lock.
@@ -15,22 +23,38 @@ public sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(100_000) { SingleReader = true });
     private readonly Database _database;
     private readonly Func<DbConnection, DbTransaction, IReadOnlyList<TItem>, Task<TResult[]>> _apply;
-    private readonly Action<int, TimeSpan, TimeSpan, TimeSpan?>? _committed;
+    private readonly Action<BatchTiming>? _committed;
     private readonly ILogger _logger;
     private readonly int _maxBatch;
     private readonly Task _loop;
+    private static int _priorityLogged;
 
     /// <param name="apply">Writes a batch's items inside its transaction (one by one, or set-based where that pays) and returns each item's result, in order.</param>
-    /// <param name="committed">Told each batch's size, its whole time, the time of the COMMIT alone (the fsync), and the CPU time of the batch where it ran on one thread: metrics.</param>
+    /// <param name="committed">Told each batch's size and where its time went (<see cref="BatchTiming"/>): metrics.</param>
     public GroupCommit(Database database, Func<DbConnection, DbTransaction, IReadOnlyList<TItem>, Task<TResult[]>> apply, ILogger logger,
-        Action<int, TimeSpan, TimeSpan, TimeSpan?>? committed = null, int maxBatch = 512)
+        Action<BatchTiming>? committed = null, int maxBatch = 512)
     {
         _database = database;
         _apply = apply;
         _logger = logger;
         _committed = committed;
         _maxBatch = maxBatch;
-        _loop = Task.Run(RunAsync);
+        // A thread of its own, not a pool thread: on SQLite a batch runs synchronously from start
+        // to COMMIT, and this thread can be given a priority (WriterPriority) that pool threads cannot.
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                var priority = WriterPriority.Raise();
+                if (Interlocked.Exchange(ref _priorityLogged, 1) == 0) logger.LogInformation("The store writer runs with {Priority}", priority);
+                Run();
+                stopped.TrySetResult();
+            }
+            catch (Exception e) { stopped.TrySetException(e); }
+        }) { IsBackground = true, Name = "store writer" };
+        thread.Start();
+        _loop = stopped.Task;
     }
 
     /// <summary>Completes once the item is committed (or throws why it could not be).</summary>
@@ -41,22 +65,23 @@ public sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
         return await done.Task;
     }
 
-    private async Task RunAsync()
+    private void Run()
     {
         var batch = new List<Pending>(_maxBatch);
-        await foreach (var first in _queue.Reader.ReadAllAsync())
+        while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             batch.Clear();
-            batch.Add(first);
             while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var more)) batch.Add(more);
+            if (batch.Count == 0) continue;
             try
             {
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 // Only on SQLite, whose calls complete synchronously, does a batch run on one thread: elsewhere its CPU time is not one thread's.
-                var (thread, cpu) = (Environment.CurrentManagedThreadId, _database.IsPostgres ? null : Diagnostics.ThreadCpu.Now());
-                var (results, commit) = await ApplyAsync(batch);
-                var used = Environment.CurrentManagedThreadId == thread && Diagnostics.ThreadCpu.Now() is { } end && cpu is { } start ? end - start : (TimeSpan?)null;
-                _committed?.Invoke(batch.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started), commit, used);
+                var (thread, sched, paused) = (Environment.CurrentManagedThreadId, _database.IsPostgres ? null : Diagnostics.ThreadCpu.Sched(), GC.GetTotalPauseDuration());
+                var (results, commit) = ApplyAsync(batch).GetAwaiter().GetResult();
+                var end = Environment.CurrentManagedThreadId == thread && sched is not null ? Diagnostics.ThreadCpu.Sched() : null;
+                _committed?.Invoke(new BatchTiming(batch.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started), commit,
+                    end?.Cpu - sched?.Cpu, end?.RunQueue - sched?.RunQueue, GC.GetTotalPauseDuration() - paused));
                 for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(results[i]);
             }
             catch (Exception batchError) when (batch.Count > 1)
@@ -66,7 +91,7 @@ public sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
                 _logger.LogWarning(batchError, "A batch of {Count} writes failed; committing them one by one", batch.Count);
                 foreach (var pending in batch)
                 {
-                    try { pending.Done.TrySetResult((await ApplyAsync([pending])).Results[0]); }
+                    try { pending.Done.TrySetResult(ApplyAsync([pending]).GetAwaiter().GetResult().Results[0]); }
                     catch (Exception e)
                     {
                         _database.ForgetBrokenConnections(e);

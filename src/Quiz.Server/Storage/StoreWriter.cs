@@ -23,12 +23,14 @@ public sealed class StoreWriter : IAsyncDisposable
 
     public StoreWriter(Database database, QuizMetrics metrics, ILogger<StoreWriter> logger)
     {
-        _commits = new(database, ApplyAsync, logger, (count, took, flush, cpu) =>
+        _commits = new(database, ApplyAsync, logger, batch =>
         {
-            metrics.StoreBatchSize.Record(count);
-            metrics.StoreCommit.Record(took.TotalMilliseconds);
-            metrics.StoreFlush.Record(flush.TotalMilliseconds);
-            if (cpu is { } used) metrics.StoreCpu.Record(used.TotalMilliseconds);
+            metrics.StoreBatchSize.Record(batch.Count);
+            metrics.StoreCommit.Record(batch.Took.TotalMilliseconds);
+            metrics.StoreFlush.Record(batch.Flush.TotalMilliseconds);
+            if (batch.Cpu is { } cpu) metrics.StoreCpu.Record(cpu.TotalMilliseconds);
+            if (batch.RunQueue is { } waited) metrics.StoreRunQueue.Record(waited.TotalMilliseconds);
+            metrics.StoreGcPause.Record(batch.GcPause.TotalMilliseconds);
         });
     }
 

@@ -108,7 +108,7 @@ public abstract class BusContract : IAsyncLifetime
         foreach (var (node, id) in players) await PlayAsync(node, id, 7);
 
         await Traffic.DrainedAsync();
-        Assert.Equal(18, Traffic.Published);
+        Assert.Equal(18, Traffic.RoundsPublished);
         await AssertProjectionsMatchTheStoreAsync(a, 18);
     }
 
@@ -123,12 +123,12 @@ public abstract class BusContract : IAsyncLifetime
         var bus = a.Service<IBus>();
         foreach (var again in await EventsFromStoreAsync(a))
         {
-            await bus.Publish(again);
-            await bus.Publish(again);
+            await bus.Publish(new RoundsCompleted([again]));
+            await bus.Publish(new RoundsCompleted([again]));
         }
         await Traffic.DrainedAsync();
 
-        Assert.Equal(12, Traffic.Published);
+        Assert.Equal(12, Traffic.RoundsPublished);
         await AssertProjectionsMatchTheStoreAsync(a, 4);
     }
 
@@ -148,14 +148,14 @@ public abstract class BusContract : IAsyncLifetime
         })));
         var events = await EventsFromStoreAsync(a);
         await Task.WhenAll(
-            Task.Run(async () => { foreach (var e in events) await a.Service<IBus>().Publish(e); }),
-            Task.Run(async () => { foreach (var e in events) await b.Service<IBus>().Publish(e); }));
+            Task.Run(async () => { foreach (var e in events) await a.Service<IBus>().Publish(new RoundsCompleted([e])); }),
+            Task.Run(async () => { foreach (var e in events) await b.Service<IBus>().Publish(new RoundsCompleted([e])); }));
         await Traffic.DrainedAsync();
 
-        // Every event went out at least twice (the replays). A finish's own publish waits at most
-        // half a second and is then left to the catch-up, so on a loaded machine a few of those 24
-        // may be missing: the replays still bring each event, twice, and it must count once.
-        Assert.InRange(Traffic.Published, 24 * 2, 24 * 3);
+        // Every event went out at least twice (the replays). A finish's own publish is given half a
+        // second and is then left to the catch-up, so on a loaded machine a few of those 24 may be
+        // missing: the replays still bring each event, twice, and it must count once.
+        Assert.InRange(Traffic.RoundsPublished, 24 * 2, 24 * 3);
         await AssertProjectionsMatchTheStoreAsync(a, 24);
         if (SharedQueues) Assert.All(Traffic.Nodes, node => Assert.True(node.Received > 0, "a node consumed nothing from the shared queues"));
     }
@@ -191,7 +191,7 @@ public abstract class BusContract : IAsyncLifetime
             differences = await DifferencesAsync(a);
         }
         await Traffic.DrainedAsync();
-        Assert.Equal(3, Traffic.Published);
+        Assert.Equal(3, Traffic.RoundsPublished);
         await AssertProjectionsMatchTheStoreAsync(a, 7);
     }
 

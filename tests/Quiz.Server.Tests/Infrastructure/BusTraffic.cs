@@ -9,13 +9,17 @@ namespace Quiz.Server.Tests.Infrastructure;
 /// </summary>
 public sealed class BusTraffic
 {
-    private long _published, _faults;
+    private long _published, _rounds, _faults;
     public List<Node> Nodes { get; } = [];
 
-    /// <summary>Two projections consume every RoundCompleted.</summary>
+    /// <summary>Two projections consume every RoundsCompleted.</summary>
     public const int Projections = 2;
 
+    /// <summary>Messages published (each carries one or more finished rounds).</summary>
     public long Published => Interlocked.Read(ref _published);
+
+    /// <summary>Finished rounds published, counted inside the messages.</summary>
+    public long RoundsPublished => Interlocked.Read(ref _rounds);
     public long Received => Nodes.Sum(n => n.Received);
     public long Faults => Interlocked.Read(ref _faults);
 
@@ -28,7 +32,7 @@ public sealed class BusTraffic
     }
 
     /// <summary>
-    /// Waits until every published event was received by both projections (on any node), and
+    /// Waits until every published message was received by both projections (on any node), and
     /// nothing more arrived for a moment. More may arrive than was counted as published: a
     /// finish's publish that the broker confirmed after the finish stopped waiting (half a second)
     /// is delivered all the same, and delivery is at least once. The projections' guard is what
@@ -50,7 +54,11 @@ public sealed class BusTraffic
 
         public Task PostPublish<T>(PublishContext<T> context) where T : class
         {
-            if (context.Message is RoundCompleted) Interlocked.Increment(ref traffic._published);
+            if (context.Message is RoundsCompleted completed)
+            {
+                Interlocked.Increment(ref traffic._published);
+                Interlocked.Add(ref traffic._rounds, completed.Rounds.Count);
+            }
             return Task.CompletedTask;
         }
 
