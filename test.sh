@@ -8,12 +8,14 @@ set -uo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the tests talk to: a real redis-server, rabbitmq-server and PostgreSQL 15 (tests
-# start their own on free loopback ports in temporary folders, so nothing is left running);
+# start their own on free loopback ports in temporary folders, so nothing is left running), nginx
+# for the cluster tests (deploy/cluster.sh runs it in front of three nodes, as the containers do);
 # chromium and a Chinese font for the browser tests.
 packages=()
 command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || packages+=(rabbitmq-server)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || packages+=(postgresql)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || packages+=(nginx)
 command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 fc-list 2>/dev/null | grep -qi wqy || packages+=(fonts-wqy-microhei)
 if [ ${#packages[@]} -gt 0 ]; then

@@ -13,6 +13,9 @@
 #   --redis        rank on Redis (--Ranking:Engine=Redis) instead of in-process
 #   --store S      sqlite (default) or postgres: a fresh PostgreSQL 15 cluster of its own (initdb in a
 #                  temporary folder, run as the postgres user when root; --Storage:Provider=Postgres)
+#   --cluster N    N nodes behind nginx instead of one server: deploy/cluster.sh up --nodes N in a
+#                  temporary folder (PostgreSQL, Redis, RabbitMQ, the compose file's settings), the
+#                  load through nginx from 64 loopback addresses (nginx is sticky by address)
 #   --no-build     use the server and generator built by an earlier run
 #   --counters     record dotnet-counters (System.Runtime, Kestrel, SignalR) of the server to a CSV
 #   --trace S      record a dotnet-trace of the server for S seconds, --trace-after D seconds
@@ -24,16 +27,17 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 results="$root/loadtests/results"
 scenario="${1:-}"
 if [ -z "$scenario" ] || [[ "$scenario" == -* ]]; then
-  sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 shift
 
-store=sqlite; redis=false; build=true; counters=false; trace=0; trace_after=20; trace_profile=dotnet-sampled-thread-time; pass=()
+store=sqlite; redis=false; build=true; counters=false; trace=0; trace_after=20; trace_profile=dotnet-sampled-thread-time; cluster=0; pass=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --redis) redis=true ;;
     --store) store="$2"; shift ;;
+    --cluster) cluster="$2"; shift ;;
     --no-build) build=false ;;
     --counters) counters=true ;;
     --trace) trace="$2"; shift ;;
@@ -62,7 +66,15 @@ retry() {
   return 1
 }
 
-if $build; then
+[[ "$cluster" =~ ^[0-9]+$ ]] || { log "--cluster: a number of nodes"; exit 2; }
+if [ "$cluster" -gt 0 ] && { $redis || [ "$store" != sqlite ] || $counters || [ "$trace" != 0 ]; }; then
+  log "--cluster runs the compose settings (PostgreSQL, Redis, RabbitMQ): --redis, --store, --counters and --trace are for one server"
+  exit 2
+fi
+
+if [ "$cluster" -gt 0 ]; then
+  $build && { log "building the generator (deploy/cluster.sh builds the server)"; retry dotnet build "$root/loadtests/Quiz.LoadTests" -c Release -nologo -v q >&2; }
+elif $build; then
   log "publishing the server (Release, ReadyToRun) and building the generator"
   # ReadyToRun: the code is compiled ahead of time, so the opening burst does not run on the
   # first, unoptimised JIT tier while the JIT competes for the same two cores (issue 12).
@@ -74,12 +86,13 @@ if $build; then
 fi
 server_dll="$results/server/Quiz.Server.dll"
 generator_dll="$root/loadtests/Quiz.LoadTests/bin/Release/net10.0/Quiz.LoadTests.dll"
-[ -f "$server_dll" ] && [ -f "$generator_dll" ] || { log "not built: run without --no-build"; exit 1; }
+[ "$cluster" -gt 0 ] || [ -f "$server_dll" ] || { log "not built: run without --no-build"; exit 1; }
+[ -f "$generator_dll" ] || { log "not built: run without --no-build"; exit 1; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 work="$(mktemp -d)"
 stamp="$(date +%Y%m%d-%H%M%S)"
-server_pid=""; redis_pid=""; counters_pid=""; trace_pid=""; pg_pid=""; pg_dir=""
+server_pid=""; redis_pid=""; counters_pid=""; trace_pid=""; pg_pid=""; pg_dir=""; cluster_dir=""
 
 stop_pid() { # stop_pid PID: TERM, then KILL after 20 s; only processes this script started
   local pid="$1" i
@@ -91,6 +104,11 @@ stop_pid() { # stop_pid PID: TERM, then KILL after 20 s; only processes this scr
 }
 cleanup() {
   stop_pid "$trace_pid"; stop_pid "$counters_pid"; stop_pid "$server_pid"; stop_pid "$redis_pid"
+  if [ -n "$cluster_dir" ]; then
+    QUIZ_CLUSTER_DIR="$cluster_dir" "$root/deploy/cluster.sh" down >&2 || true
+    for f in "$cluster_dir"/logs/quiz*.log; do [ -f "$f" ] && cp "$f" "$results/$scenario-$stamp.$(basename "$f" .log).server.log"; done
+    rm -rf "$cluster_dir"; cluster_dir=""
+  fi
   if [ -n "$pg_pid" ]; then # a fast shutdown to the postmaster itself (runuser stands between)
     [ -f "$pg_dir/postmaster.pid" ] && kill -INT "$(head -n 1 "$pg_dir/postmaster.pid")" 2>/dev/null || true
     stop_pid "$pg_pid"
@@ -136,6 +154,31 @@ case "$store" in
     ;;
   *) log "--store: sqlite or postgres"; exit 2 ;;
 esac
+
+if [ "$cluster" -gt 0 ]; then
+  # The cluster's nodes run the compose settings; only the per-address limits are raised, as below
+  # for one server (64 addresses carry every phone). Its own folder, brought down by cleanup.
+  cluster_dir="$work/cluster"
+  mkdir -p "$cluster_dir"; chmod 755 "$work"
+  up_build=(--no-build); $build && up_build=()
+  up="$(QUIZ_CLUSTER_DIR="$cluster_dir" QUIZ_CLUSTER_NODE_ARGS="--RateLimits:RegistrationsPerMinutePerAddress=1000000 --RateLimits:RoundStartsPerMinutePerAddress=1000000 --RateLimits:RoundStartsPerMinutePerParticipant=1000 --Logging:LogLevel:Default=Warning" \
+    "$root/deploy/cluster.sh" up --nodes "$cluster" --skip-web "${up_build[@]}" | tail -n 1)" || { log "deploy/cluster.sh up failed"; exit 1; }
+  url="$(sed -n 's|^cluster up: \(http://[^ ]*\) nodes=.*|\1|p' <<<"$up")"
+  [ -n "$url" ] || { log "deploy/cluster.sh up said: $up"; exit 1; }
+  admin_key="$(sed -n 's/^QUIZ_ADMIN_KEY=//p' "$cluster_dir/secrets.env")"
+  logs="$(ls "$cluster_dir"/logs/quiz*.log | paste -sd, -)"
+  log "cluster of $cluster nodes behind $url"
+  summary_status=0
+  set +e
+  summary="$(timeout --kill-after=15 6h dotnet "$generator_dll" "$scenario" --url "$url" --server-log "$logs" --admin-key "$admin_key" \
+    --source-addresses 64 --out "$results" --command "loadtests/run.sh $scenario --cluster $cluster ${pass[*]:-}" "${pass[@]}")"
+  summary_status=$?
+  set -e
+  cleanup
+  [ $summary_status -eq 0 ] || log "the generator exited with $summary_status"
+  echo "${summary##*$'\n'}"
+  exit $summary_status
+fi
 
 port="$(free_port)"
 admin_key="load-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"

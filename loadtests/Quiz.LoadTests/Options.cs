@@ -40,6 +40,8 @@ public sealed record Options
     /// <summary>The file the server's console goes to: registration reads its verification codes there (the Log provider).</summary>
     public string? ServerLog { get; init; }
     public int? RedisPid { get; init; }
+    /// <summary>Loopback source addresses the phones spread over (0: the default one), for a balancer that is sticky by address.</summary>
+    public int SourceAddresses { get; init; }
     public string Out { get; init; } = "loadtests/results";
     public bool Negotiate { get; init; }
     public string Command { get; init; } = "";
@@ -85,6 +87,7 @@ public sealed record Options
             ServerPid = I("server-pid"),
             ServerLog = S("server-log"),
             RedisPid = I("redis-pid"),
+            SourceAddresses = I("source-addresses") ?? 0,
             Out = S("out") ?? o.Out,
             Negotiate = S("negotiate") is not null,
             Command = S("command") ?? "Quiz.LoadTests " + string.Join(' ', args),
@@ -93,6 +96,7 @@ public sealed record Options
         if (scenario == "baseline" && !echoInFlightGiven) o = o with { EchoInFlight = o.InFlight };
         if (scenario == "baseline" && !echoSecondsGiven) o = o with { EchoSeconds = o.DurationSeconds };
         if (values.Count > 0) throw new ArgumentException($"unknown option --{values.Keys.First()}\n{Usage}");
+        if (o.SourceAddresses is < 0 or > 10_000) throw new ArgumentException("--source-addresses: 0 to 10,000");
         if (o.Participants is < 1 or > 19_000) throw new ArgumentException("--participants: 1 to 19,000 (the file-descriptor limit is 20,000 a process)");
         if (o.ThinkMs is < 0 or > 20_000) throw new ArgumentException("--think-ms: 0 to 20,000 (a round lasts 120 s)");
         if (o.DurationSeconds is <= 0 or > 6 * 3600) throw new ArgumentException("--duration: up to 6 hours");
@@ -133,7 +137,8 @@ public sealed record Options
           --campaign ID        demo (3 attempts a day), load (created by the run, 100 a day) or any other  [burst, smoke: demo; others: load]
           --admin-key KEY      X-Admin-Key, to create the load campaign
           --server-pid P --redis-pid P   processes whose CPU and memory to sample
-          --server-log FILE    the server's console output, where registration reads its verification codes
+          --server-log FILE[,FILE...]  the server's console output (each node's, for a cluster), where registration reads its verification codes
+          --source-addresses K phones spread over K loopback addresses 127.a.b.1 (for nginx's ip_hash in front of a cluster)  [0]
           --out DIR            where the report goes                                      [loadtests/results]
           --negotiate          negotiate before the WebSocket (as browsers do); default: skip it
           --max-seconds S      hard stop of the whole run                                 [from the options]

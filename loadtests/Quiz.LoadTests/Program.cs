@@ -32,8 +32,8 @@ if (options.ServerPid is { } serverPid) samplers.Add(new ProcessSampler("server"
 if (options.RedisPid is { } redisPid) samplers.Add(new ProcessSampler("redis", redisPid));
 samplers.Add(new ProcessSampler("load generator", Environment.ProcessId));
 
-await using var serverLog = options.ServerLog is { } logPath ? new ServerLog(logPath) : null;
-using var server = new QuizServer(options.Url, skipNegotiation: !options.Negotiate, serverLog);
+await using var serverLog = options.ServerLog is { } logPaths ? new ServerLog(logPaths.Split(',', StringSplitOptions.RemoveEmptyEntries)) : null;
+using var server = new QuizServer(options.Url, skipNegotiation: !options.Negotiate, serverLog, options.SourceAddresses);
 var scenarios = new Scenarios(options, server, stop.Token);
 var clock = Stopwatch.StartNew();
 try

@@ -16,7 +16,9 @@ public sealed partial class ServerLog : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _follow;
 
-    public ServerLog(string path) => _follow = Task.Run(() => FollowAsync(path, _stop.Token));
+    /// <param name="paths">The server's log file, or each node's when several nodes send codes (deploy/cluster.sh).</param>
+    public ServerLog(IEnumerable<string> paths) =>
+        _follow = Task.WhenAll(paths.Select(path => Task.Run(() => FollowAsync(path, _stop.Token))).ToList());
 
     /// <summary>The code of one verification, once the server has written it.</summary>
     public async Task<string> CodeAsync(string verificationId, CancellationToken ct)

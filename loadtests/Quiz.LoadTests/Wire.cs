@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Connections;
@@ -34,23 +36,57 @@ public sealed class QuizServer : IDisposable
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly HttpClient _http;
     private readonly ServerLog? _log;
+    // Phones behind a balancer that is sticky by address (nginx's ip_hash, deploy/cluster.sh): each
+    // source address its own client, registrations and hubs taking them in turn.
+    private readonly (SocketsHttpHandler Handler, HttpClient Http)[] _sources;
+    private long _nextSource;
 
     /// <param name="log">The server's log, where the embedded run writes verification codes; registration needs it.</param>
-    public QuizServer(Uri baseUri, bool skipNegotiation, ServerLog? log)
+    /// <param name="sourceAddresses">
+    /// 0: every request from the default address. K: from K loopback addresses 127.a.b.1, each in a
+    /// /24 of its own, as many phones reach a balancer from many addresses.
+    /// </param>
+    public QuizServer(Uri baseUri, bool skipNegotiation, ServerLog? log, int sourceAddresses = 0)
     {
         _log = log;
         BaseUri = baseUri;
         SkipNegotiation = skipNegotiation;
-        _http = new HttpClient(new SocketsHttpHandler
+        _http = new HttpClient(Handler(null)) { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
+        _sources = Enumerable.Range(1, sourceAddresses).Select(i =>
         {
-            // Phones each have their own connection. At 256 the burst's registrations queued in this
-            // client for ~14 s of their ~14.2 s while the server took ~0.2 s for both requests
-            // (issue 12, 06:52 UTC): the generator, not the server, was their limit.
-            MaxConnectionsPerServer = 2048,
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(20),
-            ConnectTimeout = TimeSpan.FromSeconds(10),
-        }) { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
+            var handler = Handler(new IPAddress([127, (byte)(1 + i / 250), (byte)(i % 250 + 1), 1]));
+            return (Handler: handler, Http: new HttpClient(handler, disposeHandler: false) { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) });
+        }).ToArray();
     }
+
+    private static SocketsHttpHandler Handler(IPAddress? source) => new()
+    {
+        // Phones each have their own connection. At 256 the burst's registrations queued in this
+        // client for ~14 s of their ~14.2 s while the server took ~0.2 s for both requests
+        // (issue 12, 06:52 UTC): the generator, not the server, was their limit.
+        MaxConnectionsPerServer = 2048,
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(20),
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        ConnectCallback = source is null ? null : async (context, ct) =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                socket.Bind(new IPEndPoint(source, 0));
+                await socket.ConnectAsync(context.DnsEndPoint, ct);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    };
+
+    /// <summary>The next source address's client and handler, or the default client when there are none.</summary>
+    private (SocketsHttpHandler? Handler, HttpClient Http) NextSource() =>
+        _sources.Length == 0 ? (null, _http) : _sources[Interlocked.Increment(ref _nextSource) % _sources.Length];
 
     public Uri BaseUri { get; }
     public bool SkipNegotiation { get; }
@@ -59,11 +95,12 @@ public sealed class QuizServer : IDisposable
     public async Task<Participant> RegisterAsync(Registration registration, CancellationToken ct)
     {
         if (_log is null) throw new InvalidOperationException("registering needs the server's log for its verification codes: give --server-log");
-        using var response = await _http.PostAsJsonAsync("/api/participants/register", registration, Json, ct);
+        var http = NextSource().Http;
+        using var response = await http.PostAsJsonAsync("/api/participants/register", registration, Json, ct);
         if (!response.IsSuccessStatusCode) throw new HttpStatusException(response.StatusCode, await response.Content.ReadAsStringAsync(ct));
         var sent = (await response.Content.ReadFromJsonAsync<VerificationSent>(Json, ct))!;
         var code = await _log.CodeAsync(sent.VerificationId, ct);
-        using var verified = await _http.PostAsJsonAsync("/api/participants/verify", new Verify(sent.VerificationId, code), Json, ct);
+        using var verified = await http.PostAsJsonAsync("/api/participants/verify", new Verify(sent.VerificationId, code), Json, ct);
         if (!verified.IsSuccessStatusCode) throw new HttpStatusException(verified.StatusCode, await verified.Content.ReadAsStringAsync(ct));
         var registered = (await verified.Content.ReadFromJsonAsync<Registered>(Json, ct))!;
         return new Participant(registered.Participant.ParticipantId, registered.Token);
@@ -147,11 +184,31 @@ public sealed class QuizServer : IDisposable
     /// </summary>
     public HubConnection Connection(string path, string? token)
     {
+        var source = NextSource().Handler;
         var connection = new HubConnectionBuilder()
             .WithUrl(new Uri(BaseUri, path), HttpTransportType.WebSockets, options =>
             {
                 options.SkipNegotiation = SkipNegotiation;
                 if (token is not null) options.AccessTokenProvider = () => Task.FromResult<string?>(token);
+                if (source is null) return;
+                // The negotiate and the WebSocket leave from the same address, so a sticky balancer keeps them on one node.
+                options.HttpMessageHandlerFactory = _ => new NotDisposing(source);
+                options.WebSocketFactory = async (context, ct) =>
+                {
+                    var socket = new ClientWebSocket();
+                    socket.Options.SetRequestHeader("User-Agent", "Quiz.LoadTests");
+                    if (token is not null) socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
+                    try
+                    {
+                        await socket.ConnectAsync(context.Uri, new HttpMessageInvoker(source, disposeHandler: false), ct);
+                        return socket;
+                    }
+                    catch
+                    {
+                        socket.Dispose();
+                        throw;
+                    }
+                };
             })
             .Build();
         connection.ServerTimeout = TimeSpan.FromSeconds(60);
@@ -160,5 +217,19 @@ public sealed class QuizServer : IDisposable
         return connection;
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        foreach (var (handler, http) in _sources)
+        {
+            http.Dispose();
+            handler.Dispose();
+        }
+    }
+
+    /// <summary>A source address's handler lent to a hub connection, which disposes what it is given.</summary>
+    private sealed class NotDisposing(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        protected override void Dispose(bool disposing) { }
+    }
 }

@@ -1,0 +1,88 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+using Quiz.Server.Participants;
+
+namespace Quiz.Cluster.Tests.Infrastructure;
+
+/// <summary>
+/// One phone, reaching the platform only through nginx, from a loopback address of its own: its
+/// HTTP requests, its hub's negotiate and its WebSocket all leave from that address, so nginx
+/// hashes it to one node and the nodes see it as one client.
+/// </summary>
+public sealed class Phone(Uri balancer, IPAddress source) : IDisposable
+{
+    public IPAddress Source { get; } = source;
+    public HttpClient Http { get; } = new(Handler(source)) { BaseAddress = balancer, Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>Registers as a person does (the form, the code read from the node's log, the token); says which node served it.</summary>
+    public async Task<(ParticipantsApi.Registered Registered, string Node)> RegisterAsync(ClusterFixture cluster, string region)
+    {
+        var mobile = cluster.NextMobile();
+        using var form = await Http.PostAsJsonAsync("/api/participants/register",
+            new { nickname = $"玩家{mobile[^4..]}", mobile, regionCode = region, track = "general" });
+        Assert.True(form.StatusCode == HttpStatusCode.Accepted, $"register: {form.StatusCode} {await form.Content.ReadAsStringAsync()}");
+        var sent = (await form.Content.ReadFromJsonAsync<ParticipantsApi.VerificationSent>())!;
+        var code = await cluster.Logs.Codes.CodeForAsync(sent.VerificationId, TimeSpan.FromSeconds(30));
+        var node = await cluster.Logs.NodeOfAsync(sent.VerificationId);
+        using var verified = await Http.PostAsJsonAsync("/api/participants/verify", new { sent.VerificationId, code });
+        Assert.True(verified.IsSuccessStatusCode, $"verify: {verified.StatusCode} {await verified.Content.ReadAsStringAsync()}");
+        return ((await verified.Content.ReadFromJsonAsync<ParticipantsApi.Registered>())!, node);
+    }
+
+    /// <summary>A play hub connection over WebSockets through nginx (not started).</summary>
+    public HubConnection Hub(string token)
+    {
+        var hub = new HubConnectionBuilder()
+            .WithUrl(new Uri(Http.BaseAddress!, "/hubs/play"), HttpTransportType.WebSockets, options =>
+            {
+                options.AccessTokenProvider = () => Task.FromResult<string?>(token);
+                options.HttpMessageHandlerFactory = _ => Handler(Source);
+                options.WebSocketFactory = async (context, ct) =>
+                {
+                    var socket = new ClientWebSocket();
+                    socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
+                    try
+                    {
+                        await socket.ConnectAsync(context.Uri, new HttpMessageInvoker(Handler(Source)), ct);
+                        return socket;
+                    }
+                    catch
+                    {
+                        socket.Dispose();
+                        throw;
+                    }
+                };
+            })
+            .Build();
+        hub.ServerTimeout = TimeSpan.FromSeconds(30);
+        return hub;
+    }
+
+    /// <summary>Connections that leave from this phone's address.</summary>
+    private static SocketsHttpHandler Handler(IPAddress source) => new()
+    {
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(20),
+        ConnectCallback = async (context, ct) =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                socket.Bind(new IPEndPoint(source, 0));
+                await socket.ConnectAsync(IPAddress.Parse(context.DnsEndPoint.Host), context.DnsEndPoint.Port, ct);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    };
+
+    public void Dispose() => Http.Dispose();
+}
