@@ -68,6 +68,9 @@ public sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
     private void Run()
     {
         var batch = new List<Pending>(_maxBatch);
+        // Only on SQLite, whose calls complete synchronously on this thread, is a batch's CPU time
+        // this thread's: on PostgreSQL it runs on pool threads while this one waits.
+        using var cpu = _database.IsPostgres ? null : Diagnostics.ThreadCpu.OfCurrentThread();
         while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             batch.Clear();
@@ -76,10 +79,9 @@ public sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
             try
             {
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                // Only on SQLite, whose calls complete synchronously, does a batch run on one thread: elsewhere its CPU time is not one thread's.
-                var (thread, sched, paused) = (Environment.CurrentManagedThreadId, _database.IsPostgres ? null : Diagnostics.ThreadCpu.Sched(), GC.GetTotalPauseDuration());
+                var (sched, paused) = (cpu?.Read(), GC.GetTotalPauseDuration());
                 var (results, commit) = ApplyAsync(batch).GetAwaiter().GetResult();
-                var end = Environment.CurrentManagedThreadId == thread && sched is not null ? Diagnostics.ThreadCpu.Sched() : null;
+                var end = sched is not null ? cpu!.Read() : null;
                 _committed?.Invoke(new BatchTiming(batch.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started), commit,
                     end?.Cpu - sched?.Cpu, end?.RunQueue - sched?.RunQueue, GC.GetTotalPauseDuration() - paused));
                 for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(results[i]);
