@@ -27,11 +27,18 @@ public sealed class CompletedRounds(IBus bus, ILogger<CompletedRounds> logger) :
     private readonly Channel<RoundCompleted> _queue = Channel.CreateBounded<RoundCompleted>(
         new BoundedChannelOptions(100_000) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
 
+    private long _pending;
+
+    /// <summary>Rounds handed over and not yet published (or given up on): what a publish of the bus is still to carry.</summary>
+    public long Pending => Interlocked.Read(ref _pending);
+
     /// <summary>Hands a committed round over for publishing; never waits. A full queue drops it (the catch-up applies it).</summary>
     public void Add(RoundCompleted round)
     {
-        if (!_queue.Writer.TryWrite(round))
-            logger.LogWarning("The queue of rounds to publish is full; round {Round} is left to the catch-up from the store", round.RoundId);
+        Interlocked.Increment(ref _pending);
+        if (_queue.Writer.TryWrite(round)) return;
+        Interlocked.Decrement(ref _pending);
+        logger.LogWarning("The queue of rounds to publish is full; round {Round} is left to the catch-up from the store", round.RoundId);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -69,6 +76,7 @@ public sealed class CompletedRounds(IBus bus, ILogger<CompletedRounds> logger) :
         {
             logger.LogError(e, "Publishing {Count} finished rounds failed; the projections catch them up from the store", rounds.Count);
         }
+        Interlocked.Add(ref _pending, -rounds.Count);
         rounds.Clear();
     }
 }

@@ -49,7 +49,7 @@ public abstract class BusContract : IAsyncLifetime
         _ = b.Server; // started after the seed, so it loads the units, the bank and the campaign
         foreach (var node in _nodes)
         {
-            Traffic.Watch(node.Service<IBus>());
+            Traffic.Watch(node.Service<IBus>(), node.Service<Quiz.Server.Events.CompletedRounds>());
             var deadline = DateTime.UtcNow.AddSeconds(30);
             while (node.Service<IBusControl>().CheckHealth().Status != BusHealthStatus.Healthy && DateTime.UtcNow < deadline) await Task.Delay(50);
             Assert.Equal(BusHealthStatus.Healthy, node.Service<IBusControl>().CheckHealth().Status);
@@ -70,7 +70,7 @@ public abstract class BusContract : IAsyncLifetime
         var round = await rounds.StartAsync(participant, new StartRoundRequest(PlayWorld.CampaignId));
         for (var q = 0; q < round.Questions.Count; q++)
             if ((q + seed) % 5 != 4) // some questions left unanswered
-                rounds.Answer(participant, new AnswerRequest(round.RoundId, q, [(q + seed) % 2]));
+                await rounds.AnswerAsync(participant, new AnswerRequest(round.RoundId, q, [(q + seed) % 2]));
         return await rounds.FinishAsync(participant, new FinishRequest(round.RoundId));
     }
 
