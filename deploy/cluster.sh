@@ -222,6 +222,8 @@ node_setting() { # node_setting NAME INDEX → the value
     Bus__RabbitMq) echo "amqp://quiz:$RABBITMQ_PASSWORD@127.0.0.1:$RABBITMQ_LOCAL_PORT/" ;;
     Ranking__Engine) echo Redis ;;
     Ranking__Redis) echo "127.0.0.1:$REDIS_LOCAL_PORT" ;;
+    Rounds__Store) echo Redis ;;
+    Rounds__Redis) echo "127.0.0.1:$REDIS_LOCAL_PORT" ;;
     SignalR__Redis) echo "127.0.0.1:$REDIS_LOCAL_PORT" ;;
     Admin__ApiKey) echo "$QUIZ_ADMIN_KEY" ;;
     Participants__Secret) echo "$QUIZ_PARTICIPANT_SECRET" ;;

@@ -70,8 +70,8 @@ public sealed class FinishPipeline(
         metrics.Finishes.Add(1);
         metrics.FinishDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 
-        // 4. Pushed, when the participant did not ask (the deadline ended the round).
-        if (auto)
+        // 4. Pushed, when the participant did not ask (the deadline ended the round), by the finish that committed it.
+        if (auto && !committed.AlreadyFinished)
         {
             try { await hub.Clients.User(round.Participant.Id.ToString()).RoundFinished(result); }
             catch (Exception e) { logger.LogWarning(e, "Could not push the auto-finished round {Round}", round.Id); }

@@ -6,8 +6,18 @@ public static class PlayExtensions
     {
         builder.Services.AddSingleton<RoundStore>();
         builder.Services.AddSingleton<QuestionDraw>();
-        // The rounds in play: in this process (the embedded default; Redis-held in the scale-out).
-        builder.Services.AddSingleton<IActiveRounds, InProcessActiveRounds>();
+        // The rounds in play: in this process (the embedded default), or in Redis, where every node
+        // answers and finishes them and watches their deadlines.
+        var rounds = builder.Configuration.GetSection(RoundsOptions.Section).Get<RoundsOptions>() ?? new RoundsOptions();
+        rounds.Validate(builder.Configuration["Ranking:Redis"]);
+        builder.Services.AddSingleton(rounds);
+        if (rounds.InRedis)
+        {
+            builder.Services.AddSingleton<RedisActiveRounds>();
+            builder.Services.AddSingleton<IActiveRounds>(sp => sp.GetRequiredService<RedisActiveRounds>());
+            builder.Services.AddHostedService<DeadlineWatcher>();
+        }
+        else builder.Services.AddSingleton<IActiveRounds, InProcessActiveRounds>();
         builder.Services.AddSingleton<FinishPipeline>();
         builder.Services.AddSingleton<RoundService>();
         builder.Services.AddHostedService<RoundSweeper>();

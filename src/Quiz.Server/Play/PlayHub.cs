@@ -23,12 +23,12 @@ public sealed class PlayHub(RoundService rounds, StartLimiter limiter) : Hub<IPl
         return await rounds.StartAsync(ParticipantId, request, Context.ConnectionAborted);
     }
 
-    public AnswerResult Answer(AnswerRequest request) => rounds.Answer(ParticipantId, request);
+    public Task<AnswerResult> Answer(AnswerRequest request) => rounds.AnswerAsync(ParticipantId, request);
 
     public Task<RoundResult> Finish(FinishRequest request) => rounds.FinishAsync(ParticipantId, request);
 
     /// <summary>The round in play in a campaign (after a reconnect or a page reload), or null.</summary>
-    public RoundView? CurrentRound(string campaignId) => rounds.Current(ParticipantId, campaignId);
+    public Task<RoundView?> CurrentRound(string campaignId) => rounds.CurrentAsync(ParticipantId, campaignId);
 }
 
 /// <summary>Per-participant and per-address limits on starting rounds.</summary>

@@ -56,7 +56,7 @@ public sealed class RoundService(
         try
         {
             // One round at a time per campaign: a second start resumes the first.
-            if (active.Current(participantId, campaignId, now) is { } running) return View(running, now);
+            if (await active.CurrentAsync(participantId, campaignId, now) is { } running) return View(running, now);
 
             var seen = await store.SeenQuestionsAsync(participantId, campaignId, ct);
             var questions = await draw.DrawAsync(stage, participant.Track, seen, Random.Shared, ct, scene);
@@ -79,19 +79,25 @@ public sealed class RoundService(
                 StartedAt = now, Deadline = now + stage.RoundTime, Questions = questions,
                 AttemptsLeft = left, Answers = new GivenChoice?[questions.Count], LastAnswerAt = now,
             };
-            active.Add(round);
+            try { await active.AddAsync(round); }
+            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+            {
+                // Not in play, so not playable: the attempt is given back at once.
+                await store.VoidAsync(id, CancellationToken.None);
+                throw;
+            }
             metrics.RoundsStarted.Add(1);
-            ScheduleDeadline(round, round.Deadline - now);
+            if (!active.SharedDeadlines) ScheduleDeadline(round, round.Deadline - now);
             return View(round, now);
         }
         finally { gate.Release(); }
     }
 
     /// <summary>The round this participant has in play in a campaign, to carry on after a reconnect.</summary>
-    public RoundView? Current(long participantId, string campaignId)
+    public async Task<RoundView?> CurrentAsync(long participantId, string campaignId)
     {
         var now = clock.GetUtcNow();
-        return active.Current(participantId, campaignId, now) is { } round ? View(round, now) : null;
+        return await active.CurrentAsync(participantId, campaignId, now) is { } round ? View(round, now) : null;
     }
 
     private static RoundView View(ActiveRound round, DateTimeOffset now)
@@ -107,11 +113,13 @@ public sealed class RoundService(
 
     // ---- answer ---------------------------------------------------------------------------
 
-    public AnswerResult Answer(long participantId, AnswerRequest? request)
+    public async Task<AnswerResult> AnswerAsync(long participantId, AnswerRequest? request, CancellationToken ct = default)
     {
-        if (request?.RoundId is null || request.Choices is null) throw Error(PlayErrors.InvalidRequest, "roundId, position and choices are required");
-        var round = active.Find(request.RoundId) is { } r && r.Participant.Id == participantId
-            ? r : throw Error(PlayErrors.RoundNotFound, "no such round in play");
+        if (request?.RoundId is not { Length: > 0 and <= 64 } || request.Choices is null) throw Error(PlayErrors.InvalidRequest, "roundId, position and choices are required");
+        var round = await active.FindAsync(request.RoundId) is { } r && r.Participant.Id == participantId ? r
+            // Out of play: finished (and gone from Redis, or from this node's memory after a while), or never this participant's.
+            : await store.IsFinishedAsync(participantId, request.RoundId, ct) ? throw Error(PlayErrors.RoundFinished, "the round is finished")
+            : throw Error(PlayErrors.RoundNotFound, "no such round in play");
         if (request.Position < 0 || request.Position >= round.Questions.Count)
             throw Error(PlayErrors.InvalidRequest, $"position must be 0 to {round.Questions.Count - 1}");
         var question = round.Questions[request.Position];
@@ -119,16 +127,16 @@ public sealed class RoundService(
 
         var now = clock.GetUtcNow();
         // The first answer counts; a repeat (a retry on a flaky network) gets the first outcome.
-        return active.Answer(round, request.Position, () =>
+        var recorded = await active.AnswerAsync(round, request.Position, now, lastAnswerAt =>
         {
-            if (round.Finishing is not null) throw Error(PlayErrors.RoundFinished, "the round is finished");
             if (now >= round.Deadline) throw Error(PlayErrors.DeadlinePassed, "the round's time is up");
-            var elapsed = (int)(now - round.LastAnswerAt).TotalMilliseconds;
-            round.Flag ??= PlayRules.Flag(round.Stage, request.Position, elapsed);
-            round.LastAnswerAt = now;
-            metrics.Answers.Add(1);
-            return PlayRules.Evaluate(round.Stage, question, request.Position, request.Choices, elapsed);
-        }).Result;
+            var elapsed = (int)(now - lastAnswerAt).TotalMilliseconds;
+            return new Evaluated(PlayRules.Evaluate(round.Stage, question, request.Position, request.Choices, elapsed),
+                PlayRules.Flag(round.Stage, request.Position, elapsed));
+        });
+        if (recorded.Finishing) throw Error(PlayErrors.RoundFinished, "the round is finished");
+        if (recorded.New) metrics.Answers.Add(1);
+        return recorded.Choice!.Result;
     }
 
     // ---- finish ---------------------------------------------------------------------------
@@ -136,18 +144,34 @@ public sealed class RoundService(
     public async Task<RoundResult> FinishAsync(long participantId, FinishRequest? request, CancellationToken ct = default)
     {
         if (request?.RoundId is not { Length: > 0 and <= 64 } roundId) throw Error(PlayErrors.InvalidRequest, "roundId is required");
-        if (active.Find(roundId) is { } round && round.Participant.Id == participantId) return await FinishAsync(round, auto: false);
+        if (await active.FindAsync(roundId) is { } round && round.Participant.Id == participantId
+            && await FinishAsync(round, auto: false) is { } result) return result;
         return await finish.StoredAsync(participantId, roundId, ct) ?? throw Error(PlayErrors.RoundNotFound, "no such round");
     }
 
-    private Task<RoundResult> FinishAsync(ActiveRound round, bool auto) =>
-        active.Finish(round, async () =>
+    /// <summary>Null when the round left play meanwhile (finished on another node): its result is in the store.</summary>
+    private Task<RoundResult?> FinishAsync(ActiveRound round, bool auto) =>
+        active.FinishAsync(round, async playing =>
         {
-            round.Timer?.Dispose();
-            var result = await finish.RunAsync(round, auto);
-            active.Finished(round, KeepFinished);
+            playing.Timer?.Dispose();
+            var result = await finish.RunAsync(playing, auto);
+            await active.FinishedAsync(playing, KeepFinished);
             return result;
         });
+
+    /// <summary>
+    /// A round whose deadline the shared queue says has passed (<see cref="DeadlineWatcher"/>), on
+    /// whichever node claimed it: finished with the answers it has, unless it already left play.
+    /// </summary>
+    public async Task FinishDueAsync(string roundId)
+    {
+        if (await active.FindAsync(roundId) is not { } round)
+        {
+            if (active is RedisActiveRounds redis) await redis.ForgetDeadlineAsync(roundId);
+            return;
+        }
+        await FinishAtDeadlineAsync(round);
+    }
 
     private void ScheduleDeadline(ActiveRound round, TimeSpan dueIn)
     {
@@ -160,7 +184,7 @@ public sealed class RoundService(
         // Timers may fire a millisecond or two early (the clock and the timer wheel differ): never
         // finish before the deadline, wait out the rest instead.
         var early = round.Deadline - clock.GetUtcNow();
-        if (early > TimeSpan.Zero)
+        if (early > TimeSpan.Zero && !active.SharedDeadlines)
         {
             ScheduleDeadline(round, early + TimeSpan.FromMilliseconds(1));
             return;
@@ -176,6 +200,8 @@ public sealed class RoundService(
     /// </summary>
     public async Task VoidInterruptedRoundsAsync(CancellationToken ct = default)
     {
+        // Held in Redis, they are still in play: any node goes on with them.
+        if (active.SharedDeadlines) return;
         var count = await store.VoidAbandonedAsync(deadBefore: null, ct);
         if (count > 0) logger.LogWarning("Voided {Count} rounds interrupted by a restart; their attempts are given back", count);
     }

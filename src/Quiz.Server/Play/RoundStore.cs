@@ -388,6 +388,32 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
             return await connection.ExecuteAsync($"UPDATE rounds SET status = 'void' WHERE id IN (SELECT r.id FROM rounds r WHERE {abandoned})", args, tx);
         }, ct);
 
+    /// <summary>Whether this participant's round has a result.</summary>
+    public async Task<bool> IsFinishedAsync(long participantId, string roundId, CancellationToken ct = default)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        return await connection.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM results WHERE round_id = @roundId AND participant_id = @participantId", new { roundId, participantId }) > 0;
+    }
+
+    /// <summary>A round that could not be put in play (Redis unreachable at its start): voided, its attempt given back.</summary>
+    public Task VoidAsync(string roundId, CancellationToken ct = default) =>
+        writer.WriteAsync(async (connection, tx) =>
+        {
+            var voided = await connection.QuerySingleOrDefaultAsync<VoidedRound>("""
+                UPDATE rounds SET status = 'void' WHERE id = @roundId AND status = 'started'
+                RETURNING participant_id AS ParticipantId, campaign_id AS CampaignId, stage_id AS StageId, day AS Day
+                """, new { roundId }, tx);
+            if (voided is not null)
+                await connection.ExecuteAsync("""
+                    UPDATE attempts SET used = used - 1
+                    WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Day
+                    """, voided, tx);
+            return voided is not null;
+        }, ct);
+
+    private sealed record VoidedRound(long ParticipantId, string CampaignId, string StageId, string Day);
+
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> AnswerInserts = new();
 
     /// <summary>One multi-row INSERT for a round's answers (one statement instead of one per answer).</summary>

@@ -23,7 +23,7 @@ public sealed class ProjectionTests : IAsyncLifetime
     private async Task<RoundResult> PlayAsync(long participantId, Func<int, int[]> choose)
     {
         var round = await Rounds.StartAsync(participantId, new StartRoundRequest(PlayWorld.CampaignId));
-        for (var i = 0; i < round.Questions.Count; i++) Rounds.Answer(participantId, new AnswerRequest(round.RoundId, i, choose(i)));
+        for (var i = 0; i < round.Questions.Count; i++) await Rounds.AnswerAsync(participantId, new AnswerRequest(round.RoundId, i, choose(i)));
         return await Rounds.FinishAsync(participantId, new FinishRequest(round.RoundId));
     }
 
@@ -111,7 +111,7 @@ public sealed class ProjectionTests : IAsyncLifetime
         {
             var player = (await PlayWorld.RegisterAsync(app)).Participant.ParticipantId;
             var round = await rounds.StartAsync(player, new StartRoundRequest(PlayWorld.CampaignId));
-            for (var q = 0; q < round.Questions.Count; q++) rounds.Answer(player, new AnswerRequest(round.RoundId, q, [i % 2]));
+            for (var q = 0; q < round.Questions.Count; q++) await rounds.AnswerAsync(player, new AnswerRequest(round.RoundId, q, [i % 2]));
             await rounds.FinishAsync(player, new FinishRequest(round.RoundId));
         }
         await using var connection = await app.Service<Database>().OpenAsync();

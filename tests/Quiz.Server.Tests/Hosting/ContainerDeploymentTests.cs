@@ -440,6 +440,7 @@ public sealed class ContainerDeploymentTests(ITestOutputHelper output)
             [ParticipantOptions.Section] = typeof(ParticipantOptions),
             [SeedOptions.Section] = typeof(SeedOptions),
             [Quiz.Server.Play.SignalROptions.Section] = typeof(Quiz.Server.Play.SignalROptions),
+            [Quiz.Server.Play.RoundsOptions.Section] = typeof(Quiz.Server.Play.RoundsOptions),
         };
         var bySection = settings.Select(kv => (Key: kv.Key.Replace("__", ":", StringComparison.Ordinal), kv.Value))
             .GroupBy(kv => kv.Key.Split(':')[0], StringComparer.OrdinalIgnoreCase);

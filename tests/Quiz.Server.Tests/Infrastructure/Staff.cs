@@ -34,7 +34,7 @@ public static class Staff
         var rounds = app.Service<RoundService>();
         var id = registered.Participant.ParticipantId;
         var round = await rounds.StartAsync(id, new StartRoundRequest(PlayWorld.CampaignId));
-        for (var i = 0; i < round.Questions.Count; i++) rounds.Answer(id, new AnswerRequest(round.RoundId, i, [0]));
+        for (var i = 0; i < round.Questions.Count; i++) await rounds.AnswerAsync(id, new AnswerRequest(round.RoundId, i, [0]));
         return await rounds.FinishAsync(id, new FinishRequest(round.RoundId));
     }
 

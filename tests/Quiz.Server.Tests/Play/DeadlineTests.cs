@@ -38,12 +38,12 @@ public sealed class DeadlineTests : IAsyncLifetime
         var round = await rounds.StartAsync(id, new StartRoundRequest(PlayWorld.CampaignId));
 
         _app.Clock.Advance(round.Deadline - round.ServerNow - Early); // the early timer fires now (callbacks run inside Advance)
-        Assert.NotNull(rounds.Current(id, PlayWorld.CampaignId));      // still in play: 3 ms are left
+        Assert.NotNull(await rounds.CurrentAsync(id, PlayWorld.CampaignId));      // still in play: 3 ms are left
 
         _app.Clock.Advance(Early + TimeSpan.FromMilliseconds(2));
         var result = await rounds.FinishAsync(id, new FinishRequest(round.RoundId));
         Assert.True(result.AutoFinished);
         Assert.Equal((int)(round.Deadline - round.StartedAt).TotalMilliseconds, result.DurationMs);
-        Assert.Null(rounds.Current(id, PlayWorld.CampaignId));
+        Assert.Null(await rounds.CurrentAsync(id, PlayWorld.CampaignId));
     }
 }

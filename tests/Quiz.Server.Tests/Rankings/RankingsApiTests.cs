@@ -41,7 +41,7 @@ public sealed class RankingsApiTests : IAsyncLifetime
             var question = bank[shown.QuestionId];
             var key = question.AnswerIndexes.Select(k => shown.Options.ToList().IndexOf(question.Options[k])).Order().ToArray();
             var wrong = Enumerable.Range(0, shown.Options.Count).First(o => !key.Contains(o));
-            rounds.Answer(id, new AnswerRequest(round.RoundId, i, i < right ? key : [wrong]));
+            await rounds.AnswerAsync(id, new AnswerRequest(round.RoundId, i, i < right ? key : [wrong]));
         }
         return (id, registered.Token, await rounds.FinishAsync(id, new FinishRequest(round.RoundId)));
     }

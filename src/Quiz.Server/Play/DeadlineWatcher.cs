@@ -1,0 +1,39 @@
+namespace Quiz.Server.Play;
+
+/// <summary>
+/// With rounds in Redis, deadlines are kept in one queue that every node watches: each poll claims
+/// the rounds past their deadline (one node each) and finishes them, so a round ends at its deadline
+/// exactly once whichever nodes are alive, and within a poll of it. A node that dies holding a claim
+/// loses it after <see cref="Lease"/>, and another node finishes the round then.
+/// </summary>
+public sealed class DeadlineWatcher(RedisActiveRounds rounds, RoundService service, RoundsOptions options, TimeProvider clock,
+    ILogger<DeadlineWatcher> logger) : BackgroundService
+{
+    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.DeadlinePoll, clock);
+        var unreachable = false;
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            string[] due;
+            try
+            {
+                await rounds.ReleaseFinishedAsync();
+                due = await rounds.ClaimDueAsync(clock.GetUtcNow(), Lease);
+                if (unreachable) logger.LogInformation("Round deadlines are watched again");
+                unreachable = false;
+            }
+            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+            {
+                // Redis away: the rounds past their deadline meanwhile are finished when it returns.
+                if (!unreachable) logger.LogWarning("Round deadlines cannot be watched while Redis is unreachable: {Reason}", e.Message);
+                unreachable = true;
+                continue;
+            }
+            // Finished side by side: a round's finish waits on the store, not on the other rounds.
+            await Task.WhenAll(due.Select(service.FinishDueAsync));
+        }
+    }
+}
