@@ -81,6 +81,8 @@ public sealed class NodeLossTests(ClusterFixture cluster, ITestOutputHelper outp
         Assert.True(victims.Sum(p => p.Reconnections) > 0, "no phone of the killed node had to reconnect: the kill came too late to test anything");
         Assert.True(victims.SelectMany(p => p.Acknowledged).Any(a => a.At > killedAt), "no phone of the killed node finished a round after it died");
         Assert.True(players.Where(p => p.Node != $"quiz{victim}").All(p => p.Reconnections == 0), "a phone of a node that stayed up was disconnected");
+        // The rounds in play are in Redis: none died with the node.
+        Assert.True(players.Sum(p => p.LostRounds) == 0, $"{players.Sum(p => p.LostRounds)} rounds in play were lost with the node");
 
         await using var store = cluster.OpenStore();
         await store.OpenAsync();
@@ -191,6 +193,85 @@ public sealed class NodeLossTests(ClusterFixture cluster, ITestOutputHelper outp
         finally
         {
             await cluster.StartNodeAsync(served);
+        }
+    }
+
+    [Fact]
+    public async Task APhoneWhoseNodeIsKilledMidRoundCarriesOnWithTheRoundOnAnotherNodeAndGetsTheRightScoreAndRank()
+    {
+        await cluster.AllNodesUpAsync();
+        var phone = cluster.NewPhone();
+        var (registered, registeredOn) = await phone.RegisterAsync(cluster, cluster.Counties[1]);
+        var hub = phone.Hub(registered.Token);
+        var served = 0;
+        try
+        {
+            await hub.StartAsync();
+            var round = await hub.InvokeAsync<RoundView>("StartRound", new StartRoundRequest(ClusterFixture.Campaign));
+            var given = new List<AnswerResult>();
+            for (var q = 0; q < 2; q++)
+            {
+                await Task.Delay(ClusterPlayer.ThinkTime);
+                given.Add(await hub.InvokeAsync<AnswerResult>("Answer", new AnswerRequest(round.RoundId, q, [q % 2])));
+            }
+
+            // The node serving the phone (nginx keeps it on the node that registered it) dies mid-round.
+            await using (var store = cluster.OpenStore())
+                Assert.Equal(registeredOn, await store.ExecuteScalarAsync<string>("SELECT node FROM rounds WHERE id = @id", new { id = round.RoundId }));
+            served = int.Parse(registeredOn["quiz".Length..]);
+            await cluster.KillNodeAsync(served);
+
+            // The phone connects again through nginx, reaches another node, and finds its round as it left it.
+            await hub.DisposeAsync();
+            hub = phone.Hub(registered.Token);
+            await EventuallyAsync(TimeSpan.FromSeconds(30), async () =>
+            {
+                try { await hub.StartAsync(); return true; }
+                catch (Exception e) when (e is HttpRequestException or System.Net.WebSockets.WebSocketException or IOException) { return false; }
+            }, connected => connected);
+            Assert.Equal(HubConnectionState.Connected, hub.State);
+            var resumed = await hub.InvokeAsync<RoundView?>("CurrentRound", ClusterFixture.Campaign);
+            Assert.NotNull(resumed);
+            Assert.Equal((round.RoundId, round.Deadline), (resumed.RoundId, resumed.Deadline));
+            Assert.Equal([0, 1], resumed.Answers.Select(a => a.Position));
+            Assert.True(resumed.ServerNow < resumed.Deadline, "the round's time ran out while the phone reconnected");
+
+            for (var q = 2; q < resumed.Questions.Count; q++)
+            {
+                await Task.Delay(ClusterPlayer.ThinkTime);
+                given.Add(await hub.InvokeAsync<AnswerResult>("Answer", new AnswerRequest(round.RoundId, q, [q % 2])));
+            }
+            var result = await hub.InvokeAsync<RoundResult>("Finish", new FinishRequest(round.RoundId));
+
+            // The right score: every answer, those given before the node died too, counted once.
+            Assert.Equal(given.Count(g => g.Correct), result.Correct);
+            Assert.Equal(given.Select((_, q) => (IReadOnlyList<int>)[q % 2]), result.Review.Select(r => r.Chosen));
+            Assert.False(result.AutoFinished);
+            await using (var store = cluster.OpenStore())
+            {
+                var (score, correct, rounds) = await store.QuerySingleAsync<(int, int, long)>(
+                    "SELECT score, correct, (SELECT COUNT(*) FROM results WHERE round_id = @id) FROM results WHERE round_id = @id", new { id = round.RoundId });
+                Assert.Equal((result.Score, result.Correct, 1L), (score, correct, rounds));
+            }
+
+            // And the right rank: the one the boards give the person now (nobody else plays meanwhile).
+            Assert.False(result.RankPending, "the finish's rank is pending");
+            var national = await EventuallyAsync(TimeSpan.FromSeconds(30), async () =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/rankings/{ClusterFixture.Campaign}/{ClusterFixture.Stage}/me");
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", registered.Token);
+                using var response = await phone.Http.SendAsync(request);
+                if (response.StatusCode != HttpStatusCode.OK) return ((long Rank, int Score)?)null;
+                using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                return body.RootElement.GetProperty("national") is { ValueKind: JsonValueKind.Object } n
+                    ? (n.GetProperty("rank").GetInt64(), n.GetProperty("score").GetInt32()) : null;
+            }, standing => standing is not null);
+            Assert.Equal((result.NationalRank, result.Score), (national?.Rank, national?.Score));
+        }
+        finally
+        {
+            await hub.DisposeAsync();
+            if (served > 0) await cluster.StartNodeAsync(served);
         }
     }
 

@@ -25,7 +25,7 @@ public sealed class DeadlineWatcher(RedisActiveRounds rounds, RoundService servi
                 if (unreachable) logger.LogInformation("Round deadlines are watched again");
                 unreachable = false;
             }
-            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 // Redis away: the rounds past their deadline meanwhile are finished when it returns.
                 if (!unreachable) logger.LogWarning("Round deadlines cannot be watched while Redis is unreachable: {Reason}", e.Message);
@@ -33,7 +33,17 @@ public sealed class DeadlineWatcher(RedisActiveRounds rounds, RoundService servi
                 continue;
             }
             // Finished side by side: a round's finish waits on the store, not on the other rounds.
-            await Task.WhenAll(due.Select(service.FinishDueAsync));
+            await Task.WhenAll(due.Select(FinishAsync));
+        }
+    }
+
+    /// <summary>One due round; a failure leaves it claimed until the lease ends, when a node tries again.</summary>
+    private async Task FinishAsync(string roundId)
+    {
+        try { await service.FinishDueAsync(roundId); }
+        catch (Exception e)
+        {
+            logger.LogWarning("Round {Round} past its deadline could not be finished now; it is tried again in {Lease}: {Reason}", roundId, Lease, e.Message);
         }
     }
 }

@@ -144,7 +144,7 @@ public sealed class RedisActiveRounds : IActiveRounds, IDisposable
         _ = transaction.KeyExpireAsync(key, left + Linger);
         _ = transaction.StringSetAsync(CurrentKey(round.Participant.Id, round.Campaign.Id), round.Id, left);
         _ = transaction.SortedSetAddAsync(DeadlinesKey, round.Id, round.Deadline.ToUnixTimeMilliseconds());
-        await transaction.ExecuteAsync();
+        await Answered(transaction.ExecuteAsync());
         Keep(round);
     }
 
@@ -170,14 +170,14 @@ public sealed class RedisActiveRounds : IActiveRounds, IDisposable
 
     public async Task<ActiveRound?> CurrentAsync(long participantId, string campaignId, DateTimeOffset now)
     {
-        if (await Db.StringGetAsync(CurrentKey(participantId, campaignId)) is not { HasValue: true } id) return null;
+        if (await Answered(Db.StringGetAsync(CurrentKey(participantId, campaignId))) is not { HasValue: true } id) return null;
         var (round, finishing) = await LoadAsync(id!);
         return round is not null && !finishing && now < round.Deadline ? round : null;
     }
 
     private async Task<(ActiveRound? Round, bool Finishing)> LoadAsync(string roundId)
     {
-        var fields = await Db.HashGetAllAsync(RoundKey(roundId));
+        var fields = await Answered(Db.HashGetAllAsync(RoundKey(roundId)));
         var round = await RoundOfAsync(roundId, fields);
         return (round, fields.Any(f => f.Name == "x"));
     }
@@ -232,11 +232,11 @@ public sealed class RedisActiveRounds : IActiveRounds, IDisposable
         for (var tries = 0; tries < 10; tries++)
         {
             var (choice, flag) = evaluate(last);
-            var reply = (RedisResult[])(await AnswerScript.EvaluateAsync(Db, new
+            var reply = (RedisResult[])(await Answered(AnswerScript.EvaluateAsync(Db, new
             {
                 round = (RedisKey)RoundKey(round.Id), field = $"a{position}", last = Ticks(last), answer = JsonSerializer.Serialize(choice, Json),
                 now = Ticks(now), flag = flag ?? "",
-            }))!;
+            })))!;
             switch ((string?)reply[0])
             {
                 case "recorded":
@@ -275,7 +275,7 @@ public sealed class RedisActiveRounds : IActiveRounds, IDisposable
         try
         {
             RedisResult fields;
-            try { fields = await FinishScript.EvaluateAsync(Db, new { round = (RedisKey)RoundKey(round.Id), node = _node }); }
+            try { fields = await Answered(FinishScript.EvaluateAsync(Db, new { round = (RedisKey)RoundKey(round.Id), node = _node })); }
             catch (Exception e) when (Unreachable(e) && _copies.TryGetValue(round.Id, out var copy))
             {
                 // Redis away: the round as this node last saw it is committed (the store decides, once).
@@ -320,7 +320,7 @@ public sealed class RedisActiveRounds : IActiveRounds, IDisposable
             batch.SortedSetRemoveAsync(DeadlinesKey, round.Id),
             ReleaseCurrentScript.EvaluateAsync(batch, new { current = (RedisKey)CurrentKey(round.Participant.Id, round.Campaign.Id), id = round.Id }));
         batch.Execute();
-        await removed;
+        await Answered(removed);
     }
 
     /// <summary>
@@ -330,15 +330,32 @@ public sealed class RedisActiveRounds : IActiveRounds, IDisposable
     /// </summary>
     public async Task<string[]> ClaimDueAsync(DateTimeOffset now, TimeSpan lease, int count = 100)
     {
-        var due = (RedisResult[])(await ClaimDueScript.EvaluateAsync(Db, new
+        var due = (RedisResult[])(await Answered(ClaimDueScript.EvaluateAsync(Db, new
         {
             deadlines = (RedisKey)DeadlinesKey, now = now.ToUnixTimeMilliseconds(), lease = (now + lease).ToUnixTimeMilliseconds(), count,
-        }))!;
+        })))!;
         return [.. due.Select(d => (string)d!)];
     }
 
     /// <summary>A round whose deadline passed and that is no longer in Redis (lost, or finished): off the deadline queue.</summary>
-    public Task ForgetDeadlineAsync(string roundId) => Db.SortedSetRemoveAsync(DeadlinesKey, roundId);
+    public Task ForgetDeadlineAsync(string roundId) => Answered(Db.SortedSetRemoveAsync(DeadlinesKey, roundId));
+
+    /// <summary>
+    /// A call's reply. When the connection to Redis fails, StackExchange.Redis cancels the calls it
+    /// had sent (TaskCanceledException, which a caller would take for its own cancellation): those
+    /// become what they are, Redis unreachable, which the callers and the hub filter handle.
+    /// </summary>
+    private static async Task<T> Answered<T>(Task<T> call)
+    {
+        try { return await call; }
+        catch (TaskCanceledException e) { throw new RedisConnectionException(ConnectionFailureType.SocketFailure, "Redis did not answer: the call was cancelled", e); }
+    }
+
+    private static async Task Answered(Task call)
+    {
+        try { await call; }
+        catch (TaskCanceledException e) { throw new RedisConnectionException(ConnectionFailureType.SocketFailure, "Redis did not answer: the call was cancelled", e); }
+    }
 
     public void Dispose() => _redis.Dispose();
 }

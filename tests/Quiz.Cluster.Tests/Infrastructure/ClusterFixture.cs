@@ -37,7 +37,7 @@ public sealed partial class ClusterFixture : IAsyncLifetime
         Directory.CreateDirectory(_dir);
         StartReaper();
         var clock = Stopwatch.StartNew();
-        var (code, output) = await RunScriptAsync(TimeSpan.FromMinutes(15), "up", "--nodes", Nodes.ToString(), "--skip-web");
+        var (code, output) = await RunScriptAsync(TimeSpan.FromMinutes(15), "up", "--nodes", Nodes.ToString());
         StartedIn = clock.Elapsed;
         var last = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
         var up = UpLine().Match(last);
@@ -105,6 +105,19 @@ public sealed partial class ClusterFixture : IAsyncLifetime
         Assert.True(code == 0, $"start-node {node}: {output}");
     }
 
+    /// <summary>Freezes the cluster's Redis (SIGSTOP): its sockets stay open, nothing answers, as when it hangs.</summary>
+    public Task FreezeRedisAsync() => SignalRedisAsync("STOP");
+
+    public Task ThawRedisAsync() => SignalRedisAsync("CONT");
+
+    private async Task SignalRedisAsync(string signal)
+    {
+        var pid = File.ReadAllText(Path.Combine(_dir, "pids", "redis.pid")).Split(' ')[0].Trim();
+        using var kill = Process.Start("kill", ["-" + signal, pid])!;
+        await kill.WaitForExitAsync();
+        Assert.True(kill.ExitCode == 0, $"kill -{signal} {pid} failed");
+    }
+
     /// <summary>Starts every node that is not running (a test that killed one and failed before restarting it).</summary>
     public async Task AllNodesUpAsync()
     {
@@ -166,7 +179,7 @@ public sealed partial class ClusterFixture : IAsyncLifetime
         File.ReadLines(path).Where(l => l.Length > 0 && l[0] != '#' && l.Contains('='))
             .ToDictionary(l => l[..l.IndexOf('=')], l => l[(l.IndexOf('=') + 1)..]);
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Quiz.sln"))) return dir.FullName;

@@ -8,8 +8,9 @@ namespace Quiz.Cluster.Tests.Infrastructure;
 /// <summary>
 /// A participant playing full rounds through nginx until the day's attempts are used up, as a
 /// phone does when its node dies: the connection drops, the phone connects again (nginx sends it
-/// to a node that is alive), asks again for the result of a round whose Finish got no answer, and
-/// plays on. What the servers acknowledged is kept, with every reconnection and lost round.
+/// to a node that is alive), carries on with the round in play (<c>CurrentRound</c>: the rounds
+/// are in Redis) or asks again for the result of a round whose Finish got no answer, and plays on.
+/// What the servers acknowledged is kept, with every reconnection and lost round.
 /// </summary>
 public sealed class ClusterPlayer(Phone phone, string token, long participantId, string node)
 {
@@ -45,10 +46,21 @@ public sealed class ClusterPlayer(Phone phone, string token, long participantId,
                         unanswered = playing = null;
                         continue;
                     }
-                    var round = await hub.InvokeAsync<RoundView>("StartRound", new StartRoundRequest(ClusterFixture.Campaign), stop);
+                    // After a reconnect, the round in play goes on where it was, on whatever node.
+                    var round = playing is not null
+                        ? await hub.InvokeAsync<RoundView?>("CurrentRound", ClusterFixture.Campaign, stop)
+                        : null;
+                    if (playing is not null && round is null)
+                    {
+                        // Not in play any more: finished at its deadline meanwhile (its result is kept), or lost with its node.
+                        unanswered = playing;
+                        continue;
+                    }
+                    round ??= await hub.InvokeAsync<RoundView>("StartRound", new StartRoundRequest(ClusterFixture.Campaign), stop);
                     playing = round.RoundId;
                     for (var q = 0; q < round.Questions.Count; q++)
                     {
+                        if (round.Answers.Any(a => a.Position == q)) continue; // answered before the node died
                         await Task.Delay(ThinkTime, stop);
                         await hub.InvokeAsync<AnswerResult>("Answer", new AnswerRequest(round.RoundId, q, [q % 2]), stop);
                     }
@@ -63,8 +75,7 @@ public sealed class ClusterPlayer(Phone phone, string token, long participantId,
                 }
                 catch (HubException e) when (e.Message.Contains(PlayErrors.RoundNotFound + ":"))
                 {
-                    // The round lived in the memory of a node that died (rounds in Redis are issue 13's
-                    // other half): it was never acknowledged, and a new one starts.
+                    // The round did not survive its node: it was never acknowledged, and a new one starts.
                     LostRounds++;
                     unanswered = playing = null;
                 }
@@ -74,13 +85,6 @@ public sealed class ClusterPlayer(Phone phone, string token, long participantId,
                     await hub.DisposeAsync();
                     hub = await ConnectAsync(stop);
                     Reconnections++;
-                    // A round being answered lived in the dead node's memory: a new one starts
-                    // (its attempt stays used until the round is voided).
-                    if (playing is not null && unanswered is null)
-                    {
-                        LostRounds++;
-                        playing = null;
-                    }
                 }
             }
         }
