@@ -16,7 +16,10 @@ namespace Quiz.Cluster.Tests.Infrastructure;
 public sealed class Phone(Uri balancer, IPAddress source) : IDisposable
 {
     public IPAddress Source { get; } = source;
-    public HttpClient Http { get; } = new(Handler(source)) { BaseAddress = balancer, Timeout = TimeSpan.FromSeconds(30) };
+    /// <summary>The phone's cookies (a staff login's), sent by its HTTP requests and its hubs alike.</summary>
+    public CookieContainer Cookies { get; } = new();
+    public HttpClient Http => _http ??= new(Handler(Source, Cookies)) { BaseAddress = balancer, Timeout = TimeSpan.FromSeconds(30) };
+    private HttpClient? _http;
 
     /// <summary>Registers as a person does (the form, the code read from the node's log, the token); says which node served it.</summary>
     public async Task<(ParticipantsApi.Registered Registered, string Node)> RegisterAsync(ClusterFixture cluster, string region)
@@ -34,20 +37,23 @@ public sealed class Phone(Uri balancer, IPAddress source) : IDisposable
     }
 
     /// <summary>A play hub connection over WebSockets through nginx (not started).</summary>
-    public HubConnection Hub(string token)
+    public HubConnection Hub(string token) => Hub("/hubs/play", token);
+
+    /// <summary>A hub connection over WebSockets through nginx (not started), with a participant's token or none (the dashboard's).</summary>
+    public HubConnection Hub(string path, string? token)
     {
         var hub = new HubConnectionBuilder()
-            .WithUrl(new Uri(Http.BaseAddress!, "/hubs/play"), HttpTransportType.WebSockets, options =>
+            .WithUrl(new Uri(Http.BaseAddress!, path), HttpTransportType.WebSockets, options =>
             {
-                options.AccessTokenProvider = () => Task.FromResult<string?>(token);
-                options.HttpMessageHandlerFactory = _ => Handler(Source);
+                if (token is not null) options.AccessTokenProvider = () => Task.FromResult<string?>(token);
+                options.HttpMessageHandlerFactory = _ => Handler(Source, Cookies);
                 options.WebSocketFactory = async (context, ct) =>
                 {
                     var socket = new ClientWebSocket();
-                    socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
+                    if (token is not null) socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
                     try
                     {
-                        await socket.ConnectAsync(context.Uri, new HttpMessageInvoker(Handler(Source)), ct);
+                        await socket.ConnectAsync(context.Uri, new HttpMessageInvoker(Handler(Source, Cookies)), ct);
                         return socket;
                     }
                     catch
@@ -63,8 +69,9 @@ public sealed class Phone(Uri balancer, IPAddress source) : IDisposable
     }
 
     /// <summary>Connections that leave from this phone's address.</summary>
-    private static SocketsHttpHandler Handler(IPAddress source) => new()
+    private static SocketsHttpHandler Handler(IPAddress source, CookieContainer cookies) => new()
     {
+        CookieContainer = cookies,
         ConnectTimeout = TimeSpan.FromSeconds(10),
         PooledConnectionIdleTimeout = TimeSpan.FromSeconds(20),
         ConnectCallback = async (context, ct) =>
@@ -84,5 +91,5 @@ public sealed class Phone(Uri balancer, IPAddress source) : IDisposable
         },
     };
 
-    public void Dispose() => Http.Dispose();
+    public void Dispose() => _http?.Dispose();
 }
