@@ -40,8 +40,9 @@ public sealed class RoundsOptions
 /// Redis (restarted empty) is voided by <see cref="RoundSweeper"/> and its attempt given back.
 /// <para>
 /// While Redis is away, a node still finishes the rounds it holds a copy of: every node keeps the
-/// rounds it started or recorded an answer of (a phone stays on its node while nothing dies), and
-/// a Finish that cannot reach Redis commits that copy. Starts, answers and resumes answer
+/// rounds it started or recorded an answer of (a phone stays on its node while nothing dies; the
+/// copy also spares an answer a read of the round), and a Finish that cannot reach Redis commits
+/// that copy. Starts, answers and resumes answer
 /// store-unavailable meanwhile (nothing was recorded; the phone tries again). When Redis returns,
 /// the rounds finished meanwhile leave it (<see cref="ReleaseFinishedAsync"/>).
 /// </para>
@@ -156,14 +157,17 @@ public sealed class RedisActiveRounds : IActiveRounds, IDisposable
             round.Deadline - _clock.GetUtcNow() + TimeSpan.FromMinutes(1), Timeout.InfiniteTimeSpan);
     }
 
+    /// <summary>
+    /// The round to answer or finish. This node's copy when it has one (it started the round or took
+    /// an answer of it; a phone stays on its node): what it holds that does not change (the draw, the
+    /// deadline, the person) is all an answer needs, and the answer's script checks the rest in Redis
+    /// (an answer given meanwhile on another node, a finish begun, the round gone), as a finish's
+    /// claim re-reads every answer. One call to Redis an answer instead of two.
+    /// </summary>
     public async Task<ActiveRound?> FindAsync(string roundId)
     {
-        try { return (await LoadAsync(roundId)).Round; }
-        catch (Exception e) when (Unreachable(e) && _copies.TryGetValue(roundId, out var copy))
-        {
-            // Redis away: the copy serves a Finish (an answer on it fails on Redis again, and says so).
-            return copy;
-        }
+        if (_copies.TryGetValue(roundId, out var held)) return held;
+        return (await LoadAsync(roundId)).Round;
     }
 
     private static bool Unreachable(Exception e) => e is RedisException or TimeoutException;
