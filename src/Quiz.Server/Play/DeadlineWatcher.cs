@@ -40,7 +40,11 @@ public sealed class DeadlineWatcher(RedisActiveRounds rounds, RoundService servi
     /// <summary>One due round; a failure leaves it claimed until the lease ends, when a node tries again.</summary>
     private async Task FinishAsync(string roundId)
     {
-        try { await service.FinishDueAsync(roundId); }
+        try
+        {
+            // Out of play (lost, or naming what no longer exists): nothing to finish, off the queue.
+            if (!await service.FinishDueAsync(roundId)) await rounds.ForgetDeadlineAsync(roundId);
+        }
         catch (Exception e)
         {
             logger.LogWarning("Round {Round} past its deadline could not be finished now; it is tried again in {Lease}: {Reason}", roundId, Lease, e.Message);

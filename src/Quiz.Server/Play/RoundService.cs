@@ -161,16 +161,13 @@ public sealed class RoundService(
 
     /// <summary>
     /// A round whose deadline the shared queue says has passed (<see cref="DeadlineWatcher"/>), on
-    /// whichever node claimed it: finished with the answers it has, unless it already left play.
+    /// whichever node claimed it: finished with the answers it has. False when it is no longer in play.
     /// </summary>
-    public async Task FinishDueAsync(string roundId)
+    public async Task<bool> FinishDueAsync(string roundId)
     {
-        if (await active.FindAsync(roundId) is not { } round)
-        {
-            if (active is RedisActiveRounds redis) await redis.ForgetDeadlineAsync(roundId);
-            return;
-        }
+        if (await active.FindAsync(roundId) is not { } round) return false;
         await FinishAtDeadlineAsync(round);
+        return true;
     }
 
     private void ScheduleDeadline(ActiveRound round, TimeSpan dueIn)
