@@ -6,6 +6,7 @@ using System.Text.Json;
 using Dapper;
 using Microsoft.AspNetCore.SignalR.Client;
 using Quiz.Cluster.Tests.Infrastructure;
+using static Quiz.Cluster.Tests.Infrastructure.ClusterWait;
 using Quiz.Ranking;
 using Quiz.Server.Play;
 using Quiz.Server.Tests.Infrastructure;
@@ -202,17 +203,8 @@ public sealed class NodeLossTests(ClusterFixture cluster, ITestOutputHelper outp
         await cluster.AllNodesUpAsync();
         // Registered through one node; the round played from an address nginx sends to another
         // (the person's phone changed networks, as phones do), found by registering someone through it.
-        var (registered, registeredOn) = await cluster.NewPhone().RegisterAsync(cluster, cluster.Counties[1]);
-        Phone phone;
-        string playedOn;
-        var tries = 0;
-        do
-        {
-            phone = cluster.NewPhone();
-            (_, playedOn) = await phone.RegisterAsync(cluster, cluster.Counties[1]);
-        }
-        while (playedOn == registeredOn && ++tries < 30);
-        Assert.NotEqual(registeredOn, playedOn);
+        var (_, registered, registeredOn) = await cluster.PhoneOnAsync(_ => true);
+        var (phone, _, playedOn) = await cluster.PhoneOnAsync(node => node != registeredOn);
         output.WriteLine($"registered on {registeredOn}, playing on {playedOn}");
         var hub = phone.Hub(registered.Token);
         var served = 0;
@@ -284,18 +276,6 @@ public sealed class NodeLossTests(ClusterFixture cluster, ITestOutputHelper outp
         {
             await hub.DisposeAsync();
             if (served > 0) await cluster.StartNodeAsync(served);
-        }
-    }
-
-    /// <summary>Polls until the value satisfies the condition or the time is up, and returns the last value.</summary>
-    private static async Task<T> EventuallyAsync<T>(TimeSpan within, Func<Task<T>> read, Func<T, bool> done)
-    {
-        var waited = Stopwatch.StartNew();
-        while (true)
-        {
-            var value = await read();
-            if (done(value) || waited.Elapsed > within) return value;
-            await Task.Delay(500);
         }
     }
 }

@@ -21,25 +21,13 @@ public sealed class NodesAgreeTests(ClusterFixture cluster, ITestOutputHelper ou
 {
     private const string Revised = "（修订）";
 
-    /// <summary>A phone with a participant registered through it, and the node nginx keeps it on.</summary>
-    private async Task<(Phone Phone, string Token, string Node)> PhoneAsync(Func<string, bool> onNode)
-    {
-        for (var tries = 0; tries < 60; tries++)
-        {
-            var phone = cluster.NewPhone();
-            var (registered, node) = await phone.RegisterAsync(cluster, cluster.Counties[tries % cluster.Counties.Count]);
-            if (onNode(node)) return (phone, registered.Token, node);
-            phone.Dispose();
-        }
-        throw new InvalidOperationException("nginx sent no phone to the node wanted");
-    }
-
     [Fact]
     public async Task ADashboardOnOneNodeIsPushedAFinishMadeOnAnotherWithinTwoSeconds()
     {
         await cluster.AllNodesUpAsync();
-        var (watcher, _, dashboardNode) = await PhoneAsync(_ => true);
-        var (player, token, playerNode) = await PhoneAsync(node => node != dashboardNode);
+        var (watcher, _, dashboardNode) = await cluster.PhoneOnAsync(_ => true);
+        var (player, registered, playerNode) = await cluster.PhoneOnAsync(node => node != dashboardNode);
+        var token = registered.Token;
         output.WriteLine($"dashboard on {dashboardNode}, player on {playerNode}");
 
         // A national admin's dashboard, open on its node: the board fetched, the hub connected.
@@ -86,8 +74,9 @@ public sealed class NodesAgreeTests(ClusterFixture cluster, ITestOutputHelper ou
     public async Task QuestionsSavedThroughOneNodeAreWhatAnotherDrawsInItsNextRound()
     {
         await cluster.AllNodesUpAsync();
-        var (adminPhone, _, adminNode) = await PhoneAsync(_ => true);
-        var (player, token, playerNode) = await PhoneAsync(node => node != adminNode);
+        var (adminPhone, _, adminNode) = await cluster.PhoneOnAsync(_ => true);
+        var (player, registered, playerNode) = await cluster.PhoneOnAsync(node => node != adminNode);
+        var token = registered.Token;
         output.WriteLine($"admin on {adminNode}, player on {playerNode}");
 
         // Every question of the repository's bank revised, imported through the admin's node.

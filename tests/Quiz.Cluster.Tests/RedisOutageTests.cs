@@ -5,6 +5,7 @@ using Dapper;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Quiz.Cluster.Tests.Infrastructure;
+using static Quiz.Cluster.Tests.Infrastructure.ClusterWait;
 using Quiz.Ranking;
 using Quiz.Server.Play;
 using Xunit.Abstractions;
@@ -113,17 +114,6 @@ public sealed class RedisOutageTests(ClusterFixture cluster, ITestOutputHelper o
         finally
         {
             foreach (var p in players) await p.Hub.DisposeAsync();
-        }
-    }
-
-    private static async Task<T> EventuallyAsync<T>(TimeSpan within, Func<Task<T>> read, Func<T, bool> done)
-    {
-        var waited = Stopwatch.StartNew();
-        while (true)
-        {
-            var value = await read();
-            if (done(value) || waited.Elapsed > within) return value;
-            await Task.Delay(500);
         }
     }
 }

@@ -88,6 +88,22 @@ public sealed partial class ClusterFixture : IAsyncLifetime
         return new Phone(Balancer, new IPAddress([127, (byte)(1 + i / 250), (byte)(i % 250 + 1), 1]));
     }
 
+    /// <summary>
+    /// A phone whose address nginx sends to a node <paramref name="onNode"/> accepts, with the
+    /// participant registered through it (the registration tells the node).
+    /// </summary>
+    public async Task<(Phone Phone, Quiz.Server.Participants.ParticipantsApi.Registered Registered, string Node)> PhoneOnAsync(Func<string, bool> onNode)
+    {
+        for (var tries = 0; tries < 60; tries++)
+        {
+            var phone = NewPhone();
+            var (registered, node) = await phone.RegisterAsync(this, Counties[tries % Counties.Count]);
+            if (onNode(node)) return (phone, registered, node);
+            phone.Dispose();
+        }
+        throw new InvalidOperationException("nginx sent no phone to the node wanted");
+    }
+
     /// <summary>A new mobile number, unique in this cluster's store.</summary>
     public string NextMobile() => $"139{_mobileBase + Interlocked.Increment(ref _mobiles):00000000}";
     private readonly int _mobileBase = Random.Shared.Next(0, 50_000_000);

@@ -26,36 +26,13 @@ public sealed class NodesAgreeTests(RabbitMqServerFixture broker, PostgresServer
     : IClassFixture<PostgresServerFixture>, IClassFixture<RedisServerFixture>, IDisposable
 {
     private const string Revised = "（修订）";
-    private readonly string _deployment = "nodes-agree-" + Guid.NewGuid().ToString("N");
-    private readonly List<QuizApplication> _nodes = [];
+    private readonly Deployment _deployment = new(broker, postgres, "nodes-agree");
 
-    public void Dispose()
-    {
-        foreach (var node in _nodes) node.Dispose();
-    }
+    public void Dispose() => _deployment.Dispose();
 
-    /// <summary>A node of this test's deployment: the shared store, bus and secrets; its own data folder.</summary>
-    private QuizApplication Node(string name, bool kestrel = false)
-    {
-        var node = new QuizApplication(kestrel)
-            .With("Storage:Provider", "Postgres")
-            .With("Storage:ConnectionString", postgres.DatabaseFor(_deployment))
-            .With("Bus:Transport", "RabbitMq")
-            .With("Bus:RabbitMq", broker.UriFor(_deployment))
-            .With("Participants:Secret", "nodes-agree-participant-secret")
-            .With("Server:NodeId", name);
-        _nodes.Add(node);
-        return node;
-    }
+    private QuizApplication Node(string name, bool kestrel = false) => _deployment.Node(name, kestrel);
 
-    /// <summary>Starts the node and waits until its bus (the shared queues and its own) is connected.</summary>
-    private static async Task StartAsync(QuizApplication node)
-    {
-        var bus = node.Service<IBusControl>();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (bus.CheckHealth().Status != BusHealthStatus.Healthy && DateTime.UtcNow < deadline) await Task.Delay(50);
-        Assert.Equal(BusHealthStatus.Healthy, bus.CheckHealth().Status);
-    }
+    private static Task StartAsync(QuizApplication node) => Deployment.StartAsync(node);
 
     /// <summary>The cookies a response sets, as a Cookie header's "name=value" pairs.</summary>
     private static IEnumerable<string> CookiesSetBy(HttpResponseMessage response) =>

@@ -20,37 +20,17 @@ namespace Quiz.Server.Tests.ScaleOut;
 public sealed class RoundsInRedisTests(RabbitMqServerFixture broker, PostgresServerFixture postgres, RedisServerFixture redis)
     : IClassFixture<PostgresServerFixture>, IClassFixture<RedisServerFixture>, IDisposable
 {
-    private readonly string _deployment = "rounds-in-redis-" + Guid.NewGuid().ToString("N");
-    private readonly List<QuizApplication> _nodes = [];
+    private readonly Deployment _deployment = new(broker, postgres, "rounds-in-redis");
 
-    public void Dispose()
-    {
-        foreach (var node in _nodes) node.Dispose();
-    }
+    public void Dispose() => _deployment.Dispose();
 
-    private QuizApplication Node(string name, bool kestrel = false)
-    {
-        var node = new QuizApplication(kestrel)
-            .With("Storage:Provider", "Postgres")
-            .With("Storage:ConnectionString", postgres.DatabaseFor(_deployment))
-            .With("Bus:Transport", "RabbitMq")
-            .With("Bus:RabbitMq", broker.UriFor(_deployment))
-            .With("Participants:Secret", "rounds-in-redis-secret")
-            .With("Rounds:Store", "Redis")
-            .With("Rounds:Redis", redis.Configuration + ",asyncTimeout=1000,syncTimeout=1000")
-            .With("SignalR:Redis", redis.Configuration)
-            .With("Server:NodeId", name);
-        _nodes.Add(node);
-        return node;
-    }
+    /// <summary>A node that keeps rounds in play in the test's Redis, and pushes through it.</summary>
+    private QuizApplication Node(string name, bool kestrel = false) => _deployment.Node(name, kestrel)
+        .With("Rounds:Store", "Redis")
+        .With("Rounds:Redis", redis.Configuration + ",asyncTimeout=1000,syncTimeout=1000")
+        .With("SignalR:Redis", redis.Configuration);
 
-    private static async Task StartAsync(QuizApplication node)
-    {
-        var bus = node.Service<IBusControl>();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (bus.CheckHealth().Status != BusHealthStatus.Healthy && DateTime.UtcNow < deadline) await Task.Delay(50);
-        Assert.Equal(BusHealthStatus.Healthy, bus.CheckHealth().Status);
-    }
+    private static Task StartAsync(QuizApplication node) => Deployment.StartAsync(node);
 
     /// <summary>Two nodes of one deployment, seeded through the first.</summary>
     private async Task<(QuizApplication A, QuizApplication B)> TwoNodesAsync(bool kestrelA = false)
