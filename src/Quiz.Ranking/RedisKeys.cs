@@ -18,7 +18,9 @@ namespace Quiz.Ranking;
 /// {c:X}:b:STAGE:o:ORG          organisation,
 /// {c:X}:b:STAGE:d:yyyyMMdd     each person's best of that day (rule BestOfDaySummed)
 /// {c:X}:b:STAGE:g:GROUP        each person's best in that group, e.g. a scene (rule BestPerGroupSummed)
-/// {c:X}:uc, :uc:yyyyMMdd     hash "leaf|p|r|s" → participants/rounds/points of leaf units (UnitCounters)
+/// {c:X}:uc:yyyyMMdd          hash "leaf|p|r|s" → participants/rounds/points of leaf units that day (UnitCounters)
+/// {c:X}:uc                   hash "leaf|p" → distinct participants of leaf units over the campaign
+///                            (its rounds and points are the sums of its days)
 /// {c:X}:days                 set of days with unit counters
 /// {c:X}:applied              rounds applied (the store's count of results, once caught up)
 /// {c:X}:bases                hash "level|code" → "parent|headcount"

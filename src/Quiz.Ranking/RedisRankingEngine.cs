@@ -386,18 +386,40 @@ public sealed class RedisRankingEngine : IRankingEngine
         catch (Exception e) when (Unreachable(e)) { throw new RankingUnavailableException("Could not read the unit bases: Redis is unreachable.", e); }
     }
 
+    /// <summary>
+    /// A day's tallies are its hash; the campaign's are its distinct participants plus the rounds
+    /// and points of every day (the finish script does not count those twice, see <see cref="RedisScripts.Finish"/>).
+    /// </summary>
     async Task<IReadOnlyDictionary<string, Tally>> ReadTallies(string campaignId, DateOnly? day)
     {
-        var entries = await db.HashGetAllAsync(day is { } d ? RedisKeys.Units(campaignId, d) : RedisKeys.Units(campaignId));
         var tallies = new Dictionary<string, Tally>(StringComparer.Ordinal);
+        if (day is { } d)
+        {
+            Add(tallies, await db.HashGetAllAsync(RedisKeys.Units(campaignId, d)), participants: true, roundsAndPoints: true);
+            return tallies;
+        }
+        var campaign = db.HashGetAllAsync(RedisKeys.Units(campaignId));
+        var days = (await db.SetMembersAsync(RedisKeys.Days(campaignId)))
+            .Select(v => db.HashGetAllAsync(RedisKeys.Units(campaignId, RedisKeys.ParseDay(v!)))).ToList();
+        Add(tallies, await campaign, participants: true, roundsAndPoints: false);
+        foreach (var entries in days) Add(tallies, await entries, participants: false, roundsAndPoints: true);
+        return tallies;
+    }
+
+    static void Add(Dictionary<string, Tally> tallies, HashEntry[] entries, bool participants, bool roundsAndPoints)
+    {
         foreach (var e in entries)
         {
             var (leaf, field) = Split(e.Name!);
             var n = (long)e.Value;
-            var t = tallies.GetValueOrDefault(leaf);
-            tallies[leaf] = field switch { "p" => t with { Participants = n }, "r" => t with { Rounds = n }, _ => t with { Points = n } };
+            ref var t = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(tallies, leaf, out _);
+            // Keys written before the campaign hash stopped counting rounds and points still hold
+            // them there: the days' sums are the figures read.
+            if (field == "p") { if (participants) t = t with { Participants = n }; }
+            else if (!roundsAndPoints) continue;
+            else if (field == "r") t = t with { Rounds = t.Rounds + n };
+            else t = t with { Points = t.Points + n };
         }
-        return tallies;
     }
 
     static (string, string) Split(string s)
