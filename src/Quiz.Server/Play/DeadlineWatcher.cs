@@ -11,6 +11,10 @@ public sealed class DeadlineWatcher(RedisActiveRounds rounds, RoundService servi
 {
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
 
+    private long _polls;
+    /// <summary>Polls completed, the rounds they found finished or given up: what "the watchers looked and found nothing" waits on.</summary>
+    public long Polls => Interlocked.Read(ref _polls);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.DeadlinePoll, clock);
@@ -34,6 +38,7 @@ public sealed class DeadlineWatcher(RedisActiveRounds rounds, RoundService servi
             }
             // Finished side by side: a round's finish waits on the store, not on the other rounds.
             await Task.WhenAll(due.Select(FinishAsync));
+            Interlocked.Increment(ref _polls);
         }
     }
 

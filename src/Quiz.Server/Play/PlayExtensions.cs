@@ -15,7 +15,8 @@ public static class PlayExtensions
         {
             builder.Services.AddSingleton<RedisActiveRounds>();
             builder.Services.AddSingleton<IActiveRounds>(sp => sp.GetRequiredService<RedisActiveRounds>());
-            builder.Services.AddHostedService<DeadlineWatcher>();
+            builder.Services.AddSingleton<DeadlineWatcher>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<DeadlineWatcher>());
         }
         else builder.Services.AddSingleton<IActiveRounds, InProcessActiveRounds>();
         builder.Services.AddSingleton<FinishPipeline>();

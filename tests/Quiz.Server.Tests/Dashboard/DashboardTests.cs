@@ -158,9 +158,9 @@ public sealed class DashboardTests : IAsyncLifetime
         await Staff.PlayRoundAsync(_app, PlayWorld.County);
         using var staff = await Staff.LoginAsync(_app, "hefei", Roles.UnitStaff, PlayWorld.City);
 
-        List<DashboardService.DayStats>? trend = null;
-        for (var i = 0; i < 600 && trend?.Sum(d => d.Rounds) != 3; i++, await Task.Delay(50)) // projections are eventual (a publish left to the catch-up takes up to ~10 s)
-            trend = await staff.GetFromJsonAsync<List<DashboardService.DayStats>>(Api("trend"));
+        // projections are eventual (a publish left to the catch-up takes up to ~10 s)
+        var trend = await Eventually.ReadAsync(() => staff.GetFromJsonAsync<List<DashboardService.DayStats>>(Api("trend")),
+            t => t?.Sum(d => d.Rounds) == 3, TimeSpan.FromSeconds(30));
         var report = await staff.GetFromJsonAsync<DashboardService.DailyReport>(Api("report", extra: "day=2024-06-12"));
 
         Assert.NotNull(trend);

@@ -35,9 +35,8 @@ public sealed class DiagnosticsTests : IAsyncLifetime
         await Staff.PlayRoundAsync(_app, PlayWorld.County);
         using var client = _app.CreateAdminClient();
 
-        string metrics = "";
-        for (var i = 0; i < 50 && Value(metrics, "quiz_finishes_total") < 2; i++, await Task.Delay(100)) // exported on collection
-            metrics = await client.GetStringAsync("/metrics");
+        // exported on collection
+        var metrics = await Eventually.ReadAsync(() => client.GetStringAsync("/metrics"), m => Value(m, "quiz_finishes_total") >= 2, TimeSpan.FromSeconds(5));
 
         Assert.Equal(2, Value(metrics, "quiz_finishes_total"));
         Assert.Equal(2, Value(metrics, "quiz_rounds_started_total"));

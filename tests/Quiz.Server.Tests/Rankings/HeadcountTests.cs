@@ -50,14 +50,9 @@ public sealed class HeadcountTests : IDisposable
             await hub.InvokeAsync<RoundResult>("Finish", new FinishRequest(round.RoundId));
         }
 
-        List<RankingService.UnitRow>? rows = null;
-        var waited = Stopwatch.StartNew();
-        while (waited.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            rows = await admin.GetFromJsonAsync<List<RankingService.UnitRow>>("/api/rankings/later/units?level=county&metric=participation-rate");
-            if (rows!.Any(r => r.Code == NewCounty && r.Participants == 1)) break;
-            await Task.Delay(200);
-        }
+        var rows = await Eventually.ReadAsync(
+            () => admin.GetFromJsonAsync<List<RankingService.UnitRow>>("/api/rankings/later/units?level=county&metric=participation-rate"),
+            r => r!.Any(u => u.Code == NewCounty && u.Participants == 1), TimeSpan.FromSeconds(30));
         var county = Assert.Single(rows!, r => r.Code == NewCounty);
         Assert.Equal((1L, 1_300_000L), (county.Participants, county.Headcount));
         Assert.True(county.ParticipationRate > 0);

@@ -155,10 +155,9 @@ public sealed class RankingsApiTests : IAsyncLifetime
         await PlayAsync(5, 5);
         using var admin = _app.CreateAdminClient();
 
-        List<QuestionStats>? stats = null;
         // Projections are eventual: a publish left to the catch-up from the store (a loaded broker) takes up to two of its 5 s intervals.
-        for (var i = 0; i < 600 && stats?.Sum(s => s.Answered) != 15; i++, await Task.Delay(50))
-            stats = await admin.GetFromJsonAsync<List<QuestionStats>>("/api/admin/questions/stats");
+        var stats = await Eventually.ReadAsync(() => admin.GetFromJsonAsync<List<QuestionStats>>("/api/admin/questions/stats"),
+            s => s?.Sum(q => q.Answered) == 15, TimeSpan.FromSeconds(30));
 
         Assert.NotNull(stats);
         Assert.Equal(15, stats.Sum(s => s.Answered));

@@ -55,12 +55,8 @@ public sealed class RedisEngineTests : IAsyncLifetime
         await _redis.StartAsync(); // comes back empty: everything must be replayed from the store
         var engine = _app.Service<IRankingEngine>();
         var board = BoardKey.National(PlayWorld.CampaignId, "main");
-        long size = 0;
-        for (var i = 0; i < 300 && size < 2; i++) // the catch-up service replays by itself
-        {
-            await Task.Delay(100);
-            size = await engine.GetSizeAsync(board);
-        }
+        // the catch-up service replays by itself
+        var size = await Eventually.ReadAsync(() => engine.GetSizeAsync(board), s => s >= 2, TimeSpan.FromSeconds(30));
         Assert.Equal(2, size);
         var reconcile = await _app.Service<Quiz.Server.Rankings.RankingService>().ReconcileAsync(PlayWorld.CampaignId);
         Assert.True(reconcile.Matches, string.Join("; ", reconcile.Differences));

@@ -142,12 +142,8 @@ public sealed class RoundsInRedisTests(RabbitMqServerFixture broker, PostgresSer
         var done = await Task.WhenAny(pushed.Task, Task.Delay(TimeSpan.FromSeconds(10)));
         Assert.True(done == pushed.Task, "the round was not pushed as finished at its deadline");
         Assert.True((await pushed.Task).AutoFinished);
-        // Both nodes' watchers poll again; neither finishes the round a second time.
-        for (var i = 0; i < 8; i++)
-        {
-            Advance(TimeSpan.FromMilliseconds(300), a, b);
-            await Task.Delay(100);
-        }
+        // Both nodes' watchers poll again (counted); neither finishes the round a second time.
+        await BothPolledAsync(a, b, times: 3);
         Assert.Equal(1, pushes);
         Assert.Equal(1, await ResultsOfAsync(b, round.RoundId));
     }
@@ -187,10 +183,27 @@ public sealed class RoundsInRedisTests(RabbitMqServerFixture broker, PostgresSer
             Advance(TimeSpan.FromMilliseconds(300), a, b); // the watchers' polls
             return b.Service<RoundService>().CurrentAsync(id, PlayWorld.CampaignId);
         }, r => r is null, TimeSpan.FromSeconds(10)));
-        Advance(round.Deadline - round.ServerNow, a, b); // past the deadline: the watchers find nothing left to finish
-        await Task.Delay(500);
+        // Past the deadline: both watchers poll and find nothing left to finish.
+        Advance(round.Deadline - round.ServerNow, a, b);
+        await BothPolledAsync(a, b, times: 2);
         Assert.Equal(1, await ResultsOfAsync(b, round.RoundId));
         var started = await b.Service<RoundService>().StartAsync(other, new StartRoundRequest(PlayWorld.CampaignId));
         Assert.Equal(PlayWorld.Campaign().Stages[0].AttemptsPerDay - 1, started.AttemptsLeft);
+    }
+
+    /// <summary>
+    /// Moves both clocks poll by poll until each node's deadline watcher has completed
+    /// <paramref name="times"/> more polls: "nothing more happened" is asserted after the watchers
+    /// looked, not after a sleep.
+    /// </summary>
+    private static async Task BothPolledAsync(QuizApplication a, QuizApplication b, int times)
+    {
+        var (fromA, fromB) = (a.Service<DeadlineWatcher>().Polls, b.Service<DeadlineWatcher>().Polls);
+        var polls = await Eventually.ReadAsync(() =>
+        {
+            Advance(TimeSpan.FromMilliseconds(300), a, b);
+            return Task.FromResult((A: a.Service<DeadlineWatcher>().Polls - fromA, B: b.Service<DeadlineWatcher>().Polls - fromB));
+        }, p => p.A >= times && p.B >= times, TimeSpan.FromSeconds(10));
+        Assert.True(polls.A >= times && polls.B >= times, $"the watchers polled {polls.A} and {polls.B} times");
     }
 }
