@@ -234,7 +234,7 @@ public sealed class UnitDirectory(Database database)
     private static async Task<CsvRows?> ReadCsvAsync(string path, string name, List<ImportError> errors, CancellationToken ct)
     {
         await using var stream = File.OpenRead(path);
-        var encoding = await QuestionFileReader.DetectEncodingAsync(stream, ct);
+        var encoding = await CsvQuestionReader.DetectEncodingAsync(stream, ct);
         stream.Position = 0;
         using var reader = new StreamReader(stream, encoding, detectEncodingFromByteOrderMarks: false);
         var csv = new CsvParser(reader, maxFieldChars: 400);
