@@ -44,7 +44,7 @@ public static class FirstStart
             : [];
         if (units.Regions.Count == 0 && unitFiles.Count > 0)
         {
-            var result = await units.ImportAsync(unitFiles);
+            var result = await app.Services.GetRequiredService<UnitImport>().ImportAsync(unitFiles);
             if (result.Ok) logger.LogInformation("Loaded {Regions} regions and {Organisations} organisations", result.Regions, result.Organisations);
             else logger.LogError("The units in {Folder} have errors and were not loaded: {Errors}", folder, string.Join(Environment.NewLine, result.Errors.Take(20)));
         }

@@ -12,6 +12,7 @@ public static class UnitsApi
     public static IHostApplicationBuilder AddUnits(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<UnitDirectory>();
+        builder.Services.AddSingleton<UnitImport>();
         return builder;
     }
 
@@ -50,8 +51,8 @@ public static class UnitsApi
         TypedResults.Ok(units.SearchOrganisations(q, region, type, limit ?? 20)
             .Select(o => new OrganisationView(o.Code, o.Name, o.Type, o.RegionCode)).ToList());
 
-    private static async Task<Results<Ok<UnitDirectory.ImportResult>, BadRequest<UnitDirectory.ImportResult>, ProblemHttpResult>> Import(
-        HttpRequest request, UnitDirectory units, ReferenceDataSync nodes, IOptions<ImportOptions> options, CancellationToken ct)
+    private static async Task<Results<Ok<UnitImport.ImportResult>, BadRequest<UnitImport.ImportResult>, ProblemHttpResult>> Import(
+        HttpRequest request, UnitImport units, ReferenceDataSync nodes, IOptions<ImportOptions> options, CancellationToken ct)
     {
         var (uploads, problem) = await Uploads.ReceiveAsync(request, options.Value.MaxFileBytes, 10, ct);
         if (uploads is null) return problem!;

@@ -46,7 +46,7 @@ public sealed class SeasonTests
             var folder = Questions.QuestionBankContentTests.BankFolder;
             var regions = SampleQuestions.WriteTemp(Encoding.UTF8.GetBytes(PlayWorld.Regions), ".csv");
             var organisations = SampleQuestions.WriteTemp(Encoding.UTF8.GetBytes(PlayWorld.Organisations), ".csv");
-            Assert.True((await App.Service<UnitDirectory>().ImportAsync([(regions, "regions.csv"), (organisations, "organisations.csv")])).Ok);
+            Assert.True((await App.Service<UnitImport>().ImportAsync([(regions, "regions.csv"), (organisations, "organisations.csv")])).Ok);
             File.Delete(regions);
             File.Delete(organisations);
             var report = await App.Service<QuestionImporter>().ImportAsync(QuestionImporter.FindFiles(folder), dryRun: false);

@@ -28,7 +28,7 @@ public sealed class DashboardTests : IAsyncLifetime
             code,name,type,region_code,headcount_base,demo
             ORG-003,闽江示范银行,bank,350102,800,true
             """), ".csv");
-        Assert.True((await _app.Service<UnitDirectory>().ImportAsync([(regions, "regions.csv"), (organisations, "organisations.csv")])).Ok);
+        Assert.True((await _app.Service<UnitImport>().ImportAsync([(regions, "regions.csv"), (organisations, "organisations.csv")])).Ok);
         await _app.Service<Quiz.Ranking.IRankingEngine>().SetUnitBasesAsync(PlayWorld.CampaignId, _app.Service<Quiz.Server.Rankings.RankingStore>().Bases(PlayWorld.CampaignId));
     }
 
@@ -122,7 +122,7 @@ public sealed class DashboardTests : IAsyncLifetime
             340102,瑶海区,340100,county,900000,180000
             340103,庐阳区,340100,county,700000,140000
             """), ".csv");
-        Assert.True((await _app.Service<UnitDirectory>().ImportAsync([(regions, "regions.csv")])).Ok);
+        Assert.True((await _app.Service<UnitImport>().ImportAsync([(regions, "regions.csv")])).Ok);
         File.Delete(regions);
         await _app.Service<Quiz.Server.Campaigns.CampaignCatalog>().SaveAsync(
             PlayWorld.Campaign() with { HeadcountBase = Quiz.Server.Campaigns.HeadcountBase.Target });

@@ -67,10 +67,9 @@ public static class PlayWorld
 
     public static async Task SeedAsync(QuizApplication app, Campaign? campaign = null)
     {
-        var units = app.Service<UnitDirectory>();
         var regions = SampleQuestions.WriteTemp(Encoding.UTF8.GetBytes(Regions), ".csv");
         var organisations = SampleQuestions.WriteTemp(Encoding.UTF8.GetBytes(Organisations), ".csv");
-        var result = await units.ImportAsync([(regions, "regions.csv"), (organisations, "organisations.csv")]);
+        var result = await app.Service<UnitImport>().ImportAsync([(regions, "regions.csv"), (organisations, "organisations.csv")]);
         Assert.True(result.Ok, string.Join("; ", result.Errors));
         var questions = SampleQuestions.WriteTemp(SampleQuestions.Csv(Questions()), ".csv");
         var report = await app.Service<QuestionImporter>().ImportAsync([(questions, "bank.csv")], dryRun: false);

@@ -25,7 +25,7 @@ public sealed class UnitDirectoryTests : IDisposable
     public async Task TheBundledHierarchyImportsWithAllProvincesAndAnhuiDownToCounties()
     {
         var folder = Path.Combine(QuestionBankContentTests.BankFolder, "units");
-        var result = await _app.Service<UnitDirectory>().ImportAsync(
+        var result = await _app.Service<UnitImport>().ImportAsync(
             Directory.GetFiles(folder, "*.csv").Select(f => (f, Path.GetFileName(f))).ToList());
 
         Assert.True(result.Ok, string.Join("; ", result.Errors.Take(10)));
@@ -73,7 +73,7 @@ public sealed class UnitDirectoryTests : IDisposable
         using var response = await UploadAsync(("regions.csv", regions), ("organisations.csv", PlayWorld.Organisations));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var result = await response.Content.ReadFromJsonAsync<UnitDirectory.ImportResult>();
+        var result = await response.Content.ReadFromJsonAsync<UnitImport.ImportResult>();
         Assert.Contains(result!.Errors, e => e.Row == 3 && e.Column == "parent_code");
         Assert.Contains(result.Errors, e => e.Row == 4 && e.Column == "headcount_base");
         Assert.Contains(result.Errors, e => e.Row == 5 && e.Column == "code");
@@ -99,7 +99,7 @@ public sealed class UnitDirectoryTests : IDisposable
         using var response = await UploadAsync(("regions.csv", regions), ("organisations.csv", organisations));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var result = await response.Content.ReadFromJsonAsync<UnitDirectory.ImportResult>();
+        var result = await response.Content.ReadFromJsonAsync<UnitImport.ImportResult>();
         Assert.Equal(
             [("regions.csv", 3, "name", "name starts with '=' and would be taken as a spreadsheet formula; remove that character"),
              ("regions.csv", 4, "level", "level starts with '+' and would be taken as a spreadsheet formula; remove that character"),
