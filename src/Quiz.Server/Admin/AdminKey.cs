@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using Quiz.Server.Storage;
+using Quiz.Server.Hosting;
 
 namespace Quiz.Server.Admin;
 
@@ -47,7 +48,7 @@ public static class AdminExtensions
 {
     public static IHostApplicationBuilder AddAdmin(this IHostApplicationBuilder builder)
     {
-        builder.Services.Configure<AdminOptions>(builder.Configuration.GetSection(AdminOptions.Section));
+        builder.AddSettings<AdminOptions>(AdminOptions.Section);
         builder.Services.AddSingleton<AdminKey>();
         return builder;
     }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
+using Quiz.Server.Hosting;
 
 namespace Quiz.Server.Diagnostics;
 
@@ -23,6 +24,13 @@ public sealed record DiagnosticsOptions
     public string? MetricsUrls { get; init; }
 
     public IReadOnlyList<string> MetricsUrlList => (MetricsUrls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    public void Validate()
+    {
+        foreach (var url in MetricsUrlList)
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                throw new ArgumentException($"Diagnostics:MetricsUrls: '{url}' is not an http:// or https:// URL.");
+    }
 }
 
 public static class DiagnosticsExtensions
@@ -37,7 +45,7 @@ public static class DiagnosticsExtensions
         builder.Logging.AddFilter(HubDispatcherCategory, LogLevel.None);
         builder.Services.RedactLogs();
 
-        builder.Services.Configure<DiagnosticsOptions>(builder.Configuration.GetSection(DiagnosticsOptions.Section));
+        builder.AddSettings<DiagnosticsOptions>(DiagnosticsOptions.Section, o => o.Validate());
         var metricsUrls = builder.Configuration.GetSection(DiagnosticsOptions.Section).Get<DiagnosticsOptions>()?.MetricsUrlList ?? [];
         if (metricsUrls.Count > 0)
         {

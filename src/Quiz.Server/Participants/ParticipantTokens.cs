@@ -17,6 +17,11 @@ public sealed record ParticipantOptions
     /// </summary>
     public string? Secret { get; init; }
     public int TokenDays { get; init; } = 30;
+
+    public void Validate()
+    {
+        if (TokenDays is < 1 or > 3650) throw new ArgumentException("Participants:TokenDays must be 1 to 3650.");
+    }
 }
 
 /// <summary>

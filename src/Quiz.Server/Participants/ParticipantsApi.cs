@@ -1,6 +1,8 @@
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+using Quiz.Server.Hosting;
 using Quiz.Server.Units;
 
 namespace Quiz.Server.Participants;
@@ -12,6 +14,12 @@ public sealed record RateLimitOptions
     public int RegistrationsPerMinutePerAddress { get; init; } = 30;
     public int RoundStartsPerMinutePerParticipant { get; init; } = 20;
     public int RoundStartsPerMinutePerAddress { get; init; } = 600;
+
+    public void Validate()
+    {
+        if (RegistrationsPerMinutePerAddress < 1 || RoundStartsPerMinutePerParticipant < 1 || RoundStartsPerMinutePerAddress < 1)
+            throw new ArgumentException("RateLimits: every limit must be at least 1 a minute.");
+    }
 }
 
 public static class ParticipantsApi
@@ -20,17 +28,13 @@ public static class ParticipantsApi
 
     public static IHostApplicationBuilder AddParticipants(this IHostApplicationBuilder builder)
     {
-        builder.Services.Configure<ParticipantOptions>(builder.Configuration.GetSection(ParticipantOptions.Section));
-        builder.Services.Configure<RateLimitOptions>(builder.Configuration.GetSection(RateLimitOptions.Section));
+        builder.AddSettings<ParticipantOptions>(ParticipantOptions.Section, o => o.Validate());
+        builder.AddSettings<RateLimitOptions>(RateLimitOptions.Section, o => o.Validate());
+        builder.AddSettings<VerificationOptions>(VerificationOptions.Section, o => o.Validate());
         builder.Services.AddSingleton<ParticipantTokens>();
         builder.Services.AddSingleton<ParticipantRegistry>();
         builder.Services.AddSingleton<Verifications>();
-        builder.Services.AddSingleton(sp =>
-        {
-            var options = sp.GetRequiredService<IConfiguration>().GetSection(VerificationOptions.Section).Get<VerificationOptions>() ?? new VerificationOptions();
-            options.Validate();
-            return options;
-        });
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<VerificationOptions>>().Value);
         // The seam a national deployment fills (README, "Verification codes"): add its sender here under its own name.
         builder.Services.AddSingleton<IVerificationSender>(sp =>
             sp.GetRequiredService<VerificationOptions>().Provider switch

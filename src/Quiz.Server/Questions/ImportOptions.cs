@@ -19,4 +19,10 @@ public sealed record ImportOptions
 
     /// <summary>Most files one import may read.</summary>
     public int MaxFiles { get; init; } = 200;
+
+    public void Validate()
+    {
+        if (MaxFileBytes < 1 || MaxRows < 1 || MaxUncompressedBytes < 1 || MaxFieldChars < 1 || MaxFiles < 1)
+            throw new ArgumentException("Import: every limit (MaxFileBytes, MaxRows, MaxUncompressedBytes, MaxFieldChars, MaxFiles) must be at least 1.");
+    }
 }

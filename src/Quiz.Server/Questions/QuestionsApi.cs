@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Quiz.Server.Accounts;
 using Quiz.Server.Admin;
 using Quiz.Server.Events;
+using Quiz.Server.Hosting;
 
 namespace Quiz.Server.Questions;
 
@@ -10,7 +11,7 @@ public static class QuestionsApi
 {
     public static IHostApplicationBuilder AddQuestions(this IHostApplicationBuilder builder)
     {
-        builder.Services.Configure<ImportOptions>(builder.Configuration.GetSection(ImportOptions.Section));
+        builder.AddSettings<ImportOptions>(ImportOptions.Section, o => o.Validate());
         builder.Services.AddSingleton<QuestionBank>();
         builder.Services.AddSingleton<QuestionImporter>();
         return builder;

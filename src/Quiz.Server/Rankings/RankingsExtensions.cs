@@ -1,5 +1,6 @@
 using Quiz.Ranking;
 using Quiz.Server.Campaigns;
+using Quiz.Server.Hosting;
 
 namespace Quiz.Server.Rankings;
 
@@ -8,12 +9,8 @@ public static class RankingsExtensions
     /// <summary>The ranking engine named by Ranking:Engine: InProcess (default) or Redis.</summary>
     public static IHostApplicationBuilder AddRankings(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddSingleton(sp =>
-        {
-            var options = sp.GetRequiredService<IConfiguration>().GetSection("Ranking").Get<RankingOptions>() ?? new RankingOptions();
-            options.Validate();
-            return options;
-        });
+        builder.AddSettings<RankingOptions>("Ranking", o => o.Validate());
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<RankingOptions>>().Value);
         builder.Services.AddSingleton<RankingStore>();
         builder.Services.AddSingleton<RankingService>();
         builder.Services.AddSingleton<IRankingEngine>(sp =>

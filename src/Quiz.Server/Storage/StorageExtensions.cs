@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Quiz.Server.Hosting;
 
 namespace Quiz.Server.Storage;
 
@@ -7,7 +8,7 @@ public static class StorageExtensions
 {
     public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
     {
-        builder.Services.Configure<StorageOptions>(builder.Configuration.GetSection(StorageOptions.Section));
+        builder.AddSettings<StorageOptions>(StorageOptions.Section, o => o.Validate());
         builder.Services.AddSingleton<Database>();
         builder.Services.AddSingleton<Migrator>();
         builder.Services.AddSingleton<StoreWriter>();
