@@ -36,14 +36,17 @@ status=$?
 # Skipped, like the load smoke test, when dotnet test got arguments.
 if [ $# -eq 0 ]; then
   echo "The store and bus tests again on PostgreSQL and RabbitMQ (QUIZ_TEST_STORE=postgres QUIZ_TEST_BUS=rabbitmq) ..."
-  QUIZ_TEST_STORE=postgres QUIZ_TEST_BUS=rabbitmq dotnet test tests/Quiz.Server.Tests --no-build --logger "trx" --logger "console;verbosity=minimal" \
-    --results-directory "$results/postgres" \
-    --filter "FullyQualifiedName~Quiz.Server.Tests.Play|FullyQualifiedName~Quiz.Server.Tests.Campaigns.SeasonTests|FullyQualifiedName~Quiz.Server.Tests.Events|FullyQualifiedName~Quiz.Server.Tests.Rankings|FullyQualifiedName~Quiz.Server.Tests.Participants|FullyQualifiedName~Quiz.Server.Tests.Accounts.AccountTests"
-  [ $? -eq 0 ] || status=1
+  # The same features in both suites: the in-memory server's and the processes' (same namespaces).
+  for suite in Server Process; do
+    QUIZ_TEST_STORE=postgres QUIZ_TEST_BUS=rabbitmq dotnet test "tests/Quiz.$suite.Tests" --no-build --logger "trx" --logger "console;verbosity=minimal" \
+      --results-directory "$results/postgres/$suite" \
+      --filter "FullyQualifiedName~Quiz.Server.Tests.Play|FullyQualifiedName~Quiz.Server.Tests.Campaigns.SeasonTests|FullyQualifiedName~Quiz.Server.Tests.Events|FullyQualifiedName~Quiz.Server.Tests.Rankings|FullyQualifiedName~Quiz.Server.Tests.Participants|FullyQualifiedName~Quiz.Server.Tests.Accounts.AccountTests"
+    [ $? -eq 0 ] || status=1
+  done
 fi
 
 passed=0; failed=0
-for trx in "$results"/*.trx "$results"/postgres/*.trx; do
+for trx in "$results"/*.trx "$results"/postgres/*/*.trx; do
   [ -f "$trx" ] || continue
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
   p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")

@@ -112,9 +112,9 @@ public sealed class AccountTests : IAsyncLifetime
         var dataDir = Path.Combine(Path.GetTempPath(), "quiz-tests", Guid.NewGuid().ToString("N"));
         try
         {
-            var created = await CliTests.RunAsync("admin", "create", "root", "--password", Staff.Password, $"--Storage:DataDir={dataDir}");
-            var again = await CliTests.RunAsync("admin", "create", "root", "--password", Staff.Password, $"--Storage:DataDir={dataDir}");
-            var weak = await CliTests.RunAsync("admin", "create", "other", "--password", "123", $"--Storage:DataDir={dataDir}");
+            var created = await CommandLine.RunAsync("admin", "create", "root", "--password", Staff.Password, $"--Storage:DataDir={dataDir}");
+            var again = await CommandLine.RunAsync("admin", "create", "root", "--password", Staff.Password, $"--Storage:DataDir={dataDir}");
+            var weak = await CommandLine.RunAsync("admin", "create", "other", "--password", "123", $"--Storage:DataDir={dataDir}");
 
             Assert.Equal((0, "created admin account 'root'"), (created.ExitCode, created.Lines[^1]));
             Assert.Equal(1, again.ExitCode);

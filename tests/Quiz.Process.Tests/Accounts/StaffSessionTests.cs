@@ -26,7 +26,7 @@ public sealed class StaffSessionTests : IDisposable
 
     private static async Task CreateAdminAsync(ProcessWorld world, string name)
     {
-        var (exit, lines, errors) = await CliTests.RunAsync("admin", "create", name, "--password", Staff.Password,
+        var (exit, lines, errors) = await CommandLine.RunAsync("admin", "create", name, "--password", Staff.Password,
             $"--Storage:DataDir={world.DataDir}", $"--Seed:Path={world.BankDir}");
         Assert.True(exit == 0, string.Join("\n", lines) + errors);
     }

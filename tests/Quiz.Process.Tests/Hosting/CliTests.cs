@@ -15,23 +15,6 @@ public sealed class CliTests : IDisposable
         if (Directory.Exists(_dataDir)) Directory.Delete(_dataDir, recursive: true);
     }
 
-    public static async Task<(int ExitCode, string[] Lines, string Errors)> RunAsync(params string[] args)
-    {
-        var server = Path.Combine(AppContext.BaseDirectory, "Quiz.Server.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(server);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        // On the PostgreSQL run a command goes to the database that goes with its data folder, as the servers do.
-        if (Infrastructure.PostgresServerFixture.TestStoreIsPostgres && args.FirstOrDefault(a => a.StartsWith("--Storage:DataDir=")) is { } dataDir)
-            foreach (var arg in Infrastructure.PostgresServerFixture.Shared.ServerSettings(dataDir["--Storage:DataDir=".Length..])) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), await errors);
-    }
-
     private string Temp(byte[] content, string extension)
     {
         var path = SampleQuestions.WriteTemp(content, extension);
@@ -44,11 +27,11 @@ public sealed class CliTests : IDisposable
     {
         var file = Temp(SampleQuestions.Csv(SampleQuestions.Rows(4)), ".csv");
 
-        var (exit, lines, errors) = await RunAsync("import", "questions", file, $"--Storage:DataDir={_dataDir}");
+        var (exit, lines, errors) = await CommandLine.RunAsync("import", "questions", file, $"--Storage:DataDir={_dataDir}");
 
         Assert.True(exit == 0, errors);
         Assert.Equal("4 questions valid, 0 errors", lines[^1]);
-        var again = await RunAsync("import", "questions", file, $"--Storage:DataDir={_dataDir}");
+        var again = await CommandLine.RunAsync("import", "questions", file, $"--Storage:DataDir={_dataDir}");
         Assert.Contains("0 added, 0 new versions, 4 unchanged", again.Lines[^2]);
     }
 
@@ -60,7 +43,7 @@ public sealed class CliTests : IDisposable
         rows[2]["tracks"] = "nobody";
         var file = Temp(SampleQuestions.Json(rows), ".json");
 
-        var (exit, lines, _) = await RunAsync("import", "questions", file, "--Storage:DataDir", _dataDir);
+        var (exit, lines, _) = await CommandLine.RunAsync("import", "questions", file, "--Storage:DataDir", _dataDir);
 
         Assert.Equal(1, exit);
         Assert.Equal("1 questions valid, 2 errors", lines[^1]);
@@ -73,8 +56,8 @@ public sealed class CliTests : IDisposable
     {
         var file = Temp(SampleQuestions.Csv(SampleQuestions.Rows(2)), ".csv");
 
-        var dry = await RunAsync("import", "questions", file, "--dry-run", $"--Storage:DataDir={_dataDir}");
-        var real = await RunAsync("import", "questions", file, $"--Storage:DataDir={_dataDir}");
+        var dry = await CommandLine.RunAsync("import", "questions", file, "--dry-run", $"--Storage:DataDir={_dataDir}");
+        var real = await CommandLine.RunAsync("import", "questions", file, $"--Storage:DataDir={_dataDir}");
 
         Assert.Equal((0, "2 questions valid, 0 errors"), (dry.ExitCode, dry.Lines[^1]));
         Assert.Contains("2 added", real.Lines[^2]); // the dry run left the store empty
@@ -90,7 +73,7 @@ public sealed class CliTests : IDisposable
         File.WriteAllBytes(Path.Combine(root, "questions", "more", "b.xlsx"), SampleQuestions.Xlsx(SampleQuestions.Rows(3, "B")));
         File.WriteAllText(Path.Combine(root, "units", "regions.csv"), "code,name\n1,x\n");
 
-        var (exit, lines, _) = await RunAsync("import", "questions", root, "--dry-run", $"--Storage:DataDir={_dataDir}");
+        var (exit, lines, _) = await CommandLine.RunAsync("import", "questions", root, "--dry-run", $"--Storage:DataDir={_dataDir}");
 
         Assert.Equal((0, "5 questions valid, 0 errors"), (exit, lines[^1]));
     }
@@ -98,8 +81,8 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task AMissingPathOrAWrongCommandExitsNonZero()
     {
-        var missing = await RunAsync("import", "questions", "/nonexistent/path", $"--Storage:DataDir={_dataDir}");
-        var wrong = await RunAsync("import", "everything", $"--Storage:DataDir={_dataDir}");
+        var missing = await CommandLine.RunAsync("import", "questions", "/nonexistent/path", $"--Storage:DataDir={_dataDir}");
+        var wrong = await CommandLine.RunAsync("import", "everything", $"--Storage:DataDir={_dataDir}");
 
         Assert.Equal((1, "0 questions valid, 1 errors"), (missing.ExitCode, missing.Lines[^1]));
         Assert.Equal(2, wrong.ExitCode);
@@ -117,8 +100,8 @@ public sealed class CliTests : IDisposable
         }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 
-        var rebuilt = await RunAsync("rankings", "rebuild", PlayWorld.CampaignId, $"--Storage:DataDir={_dataDir}");
-        var missing = await RunAsync("rankings", "rebuild", "no-such-campaign", $"--Storage:DataDir={_dataDir}");
+        var rebuilt = await CommandLine.RunAsync("rankings", "rebuild", PlayWorld.CampaignId, $"--Storage:DataDir={_dataDir}");
+        var missing = await CommandLine.RunAsync("rankings", "rebuild", "no-such-campaign", $"--Storage:DataDir={_dataDir}");
 
         Assert.True(rebuilt.ExitCode == 0, string.Join("\n", rebuilt.Lines) + rebuilt.Errors);
         Assert.StartsWith($"{PlayWorld.CampaignId}: 2 rounds of 2 participants rebuilt", rebuilt.Lines[^1]);
