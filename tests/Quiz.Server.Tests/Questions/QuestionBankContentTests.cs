@@ -4,11 +4,27 @@ using Quiz.Server.Tests.Infrastructure;
 namespace Quiz.Server.Tests.Questions;
 
 /// <summary>The real question bank in question-bank/: it imports cleanly and meets the content rules.</summary>
-public sealed class QuestionBankContentTests : IAsyncLifetime
+/// The bank is imported once for the class (<see cref="LoadedBank"/>); every test reads it.
+public sealed class QuestionBankContentTests(QuestionBankContentTests.LoadedBank bank) : IClassFixture<QuestionBankContentTests.LoadedBank>
 {
-    private readonly QuizApplication _app = new();
-    private ImportReport _report = null!;
-    private List<Question> _questions = null!;
+    public sealed class LoadedBank : IAsyncLifetime
+    {
+        private readonly QuizApplication _app = new();
+        public ImportReport Report { get; private set; } = null!;
+        public List<Question> Questions { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            Report = await _app.Service<QuestionImporter>().ImportAsync(QuestionImporter.FindFiles(BankFolder), dryRun: false);
+            Questions = (await _app.Service<QuestionBank>().ListAsync()).Select(q => q.Question).ToList();
+        }
+
+        public Task DisposeAsync()
+        {
+            _app.Dispose();
+            return Task.CompletedTask;
+        }
+    }
 
     public static string BankFolder
     {
@@ -20,37 +36,25 @@ public sealed class QuestionBankContentTests : IAsyncLifetime
         }
     }
 
-    public async Task InitializeAsync()
-    {
-        _report = await _app.Service<QuestionImporter>().ImportAsync(QuestionImporter.FindFiles(BankFolder), dryRun: false);
-        _questions = (await _app.Service<QuestionBank>().ListAsync()).Select(q => q.Question).ToList();
-    }
-
-    public Task DisposeAsync()
-    {
-        _app.Dispose();
-        return Task.CompletedTask;
-    }
-
     [Fact]
     public void EveryFileImportsWithoutError()
     {
-        Assert.True(_report.Ok, string.Join(Environment.NewLine, _report.Errors.Take(20)));
-        Assert.True(_report.Valid >= 400, $"{_report.Valid} questions");
-        Assert.Equal(_report.Valid, _questions.Count);
+        Assert.True(bank.Report.Ok, string.Join(Environment.NewLine, bank.Report.Errors.Take(20)));
+        Assert.True(bank.Report.Valid >= 400, $"{bank.Report.Valid} questions");
+        Assert.Equal(bank.Report.Valid, bank.Questions.Count);
     }
 
     [Fact]
     public void IdsAndStemsAreUnique()
     {
-        Assert.Equal(_questions.Count, _questions.Select(q => q.Id.ToUpperInvariant()).Distinct().Count());
-        Assert.Equal(_questions.Count, _questions.Select(q => string.Concat(q.Stem.Where(c => !char.IsWhiteSpace(c)))).Distinct().Count());
+        Assert.Equal(bank.Questions.Count, bank.Questions.Select(q => q.Id.ToUpperInvariant()).Distinct().Count());
+        Assert.Equal(bank.Questions.Count, bank.Questions.Select(q => string.Concat(q.Stem.Where(c => !char.IsWhiteSpace(c)))).Distinct().Count());
     }
 
     [Fact]
     public void EveryKeyPointsAtAnOptionAndMultipleChoiceHasTwoRight()
     {
-        Assert.All(_questions, q =>
+        Assert.All(bank.Questions, q =>
         {
             Assert.All(q.AnswerIndexes, i => Assert.InRange(i, 0, q.Options.Count - 1));
             if (q.Type == QuestionTypes.Multiple) Assert.True(q.Answer.Length >= 2, q.Id);
@@ -61,7 +65,7 @@ public sealed class QuestionBankContentTests : IAsyncLifetime
     [Fact]
     public void EveryQuestionHasAnExplanationAndASource()
     {
-        Assert.All(_questions, q =>
+        Assert.All(bank.Questions, q =>
         {
             Assert.False(string.IsNullOrWhiteSpace(q.Explanation), q.Id);
             Assert.False(string.IsNullOrWhiteSpace(q.Source), q.Id);
@@ -76,7 +80,7 @@ public sealed class QuestionBankContentTests : IAsyncLifetime
     [InlineData("countryside")]
     [InlineData("city")]
     public void EachAudienceHasSeventyQuestionsOfItsOwn(string track) =>
-        Assert.True(_questions.Count(q => q.Tracks.Contains(track)) >= 70, track);
+        Assert.True(bank.Questions.Count(q => q.Tracks.Contains(track)) >= 70, track);
 
     // ---- not guessable by form (issue 15): a player who knows nothing should not score by
     // picking the longest option, the one with the absolute word, or "all but the lawful one".
@@ -84,7 +88,7 @@ public sealed class QuestionBankContentTests : IAsyncLifetime
     [Fact]
     public void TheRightOptionIsTheLongestInAtMostAThirdOfSingleChoiceQuestions()
     {
-        var singles = _questions.Where(q => q.Type == QuestionTypes.Single).ToList();
+        var singles = bank.Questions.Where(q => q.Type == QuestionTypes.Single).ToList();
         var longest = singles.Count(q => q.Options[q.AnswerIndexes.Single()].Length == q.Options.Max(o => o.Length));
         Assert.True(longest <= singles.Count * 0.35, $"the key is the longest (or tied) in {longest} of {singles.Count}");
     }
@@ -92,7 +96,7 @@ public sealed class QuestionBankContentTests : IAsyncLifetime
     [Fact]
     public void MostMultipleChoiceQuestionsHaveSeveralWrongOptionsAndTheNumberOfRightOnesVaries()
     {
-        var multiples = _questions.Where(q => q.Type == QuestionTypes.Multiple).ToList();
+        var multiples = bank.Questions.Where(q => q.Type == QuestionTypes.Multiple).ToList();
         var severalWrong = multiples.Count(q => q.Options.Count - q.Answer.Length >= 2);
         Assert.True(severalWrong >= multiples.Count * 0.5, $"{severalWrong} of {multiples.Count} have two or more wrong options");
         var rightCounts = multiples.GroupBy(q => q.Answer.Length).ToDictionary(g => g.Key, g => g.Count());
@@ -105,7 +109,7 @@ public sealed class QuestionBankContentTests : IAsyncLifetime
     [Fact]
     public void AbsoluteWordsAreAsCommonInTrueStatementsAsInFalseOnes()
     {
-        var truefalse = _questions.Where(q => q.Type == QuestionTypes.TrueFalse).ToList();
+        var truefalse = bank.Questions.Where(q => q.Type == QuestionTypes.TrueFalse).ToList();
         double Share(string key)
         {
             var keyed = truefalse.Where(q => q.Answer == key).ToList();
@@ -119,25 +123,25 @@ public sealed class QuestionBankContentTests : IAsyncLifetime
 
     [Fact]
     public void OptionsFitAPhone() =>
-        Assert.All(_questions, q => Assert.All(q.Options, o => Assert.True(o.Length <= 40, $"{q.Id}: '{o}' has {o.Length} characters")));
+        Assert.All(bank.Questions, q => Assert.All(q.Options, o => Assert.True(o.Length <= 40, $"{q.Id}: '{o}' has {o.Length} characters")));
 
     [Fact]
     public void EverySourceNamesAnArticleOrADocumentNumber()
     {
         var article = new System.Text.RegularExpressions.Regex(@"第[一二三四五六七八九十百零〇\d]+条|〔\d{4}〕|\d+号|第[一二三四五六七八九十\d]+点");
-        Assert.All(_questions, q => Assert.True(article.IsMatch(q.Source), $"{q.Id}: '{q.Source}' names no article"));
+        Assert.All(bank.Questions, q => Assert.True(article.IsMatch(q.Source), $"{q.Id}: '{q.Source}' names no article"));
         // The definition (Art. 2) is the source only where the definition is the point.
-        var definitionOnly = _questions.Count(q => q.Source.Trim() == "《防范和处置非法集资条例》第二条");
-        Assert.True(definitionOnly <= _questions.Count / 10, $"{definitionOnly} questions rest on Art. 2 alone");
+        var definitionOnly = bank.Questions.Count(q => q.Source.Trim() == "《防范和处置非法集资条例》第二条");
+        Assert.True(definitionOnly <= bank.Questions.Count / 10, $"{definitionOnly} questions rest on Art. 2 alone");
     }
 
     [Fact]
-    public void ThereAreGeneralQuestions() => Assert.True(_questions.Count(q => q.Tracks.Contains("general")) >= 40);
+    public void ThereAreGeneralQuestions() => Assert.True(bank.Questions.Count(q => q.Tracks.Contains("general")) >= 40);
 
     [Fact]
     public void TypesAreAboutHalfSingleAQuarterMultipleAQuarterTrueFalse()
     {
-        double Share(string type) => _questions.Count(q => q.Type == type) / (double)_questions.Count;
+        double Share(string type) => bank.Questions.Count(q => q.Type == type) / (double)bank.Questions.Count;
         Assert.InRange(Share(QuestionTypes.Single), 0.40, 0.60);
         Assert.InRange(Share(QuestionTypes.Multiple), 0.18, 0.32);
         Assert.InRange(Share(QuestionTypes.TrueFalse), 0.18, 0.32);
@@ -147,7 +151,7 @@ public sealed class QuestionBankContentTests : IAsyncLifetime
     public void DifficultiesAreSpread()
     {
         foreach (var level in new[] { 1, 2, 3 })
-            Assert.True(_questions.Count(q => q.Difficulty == level) >= _questions.Count / 10, $"difficulty {level}");
+            Assert.True(bank.Questions.Count(q => q.Difficulty == level) >= bank.Questions.Count / 10, $"difficulty {level}");
     }
 
     [Fact]
@@ -158,7 +162,7 @@ public sealed class QuestionBankContentTests : IAsyncLifetime
             "law", "features", "pension", "private-fund", "virtual-currency", "rebate", "equity-crowdfunding",
             "online-lending", "rural", "free-trips", "offshore", "protection", "losses",
         ];
-        Assert.All(categories, c => Assert.Contains(_questions, q => q.Category == c));
+        Assert.All(categories, c => Assert.Contains(bank.Questions, q => q.Category == c));
     }
 
     [Fact]

@@ -4,14 +4,14 @@ using Quiz.Server.Tests.Infrastructure;
 namespace Quiz.Server.Tests.Questions;
 
 /// <summary>Every kind of validation error, each named by file, row, column and reason.</summary>
-public sealed class QuestionValidationTests : IDisposable
+/// Every test is a dry run, so they share one server.
+public sealed class QuestionValidationTests(SharedServer server) : IClassFixture<SharedServer>, IDisposable
 {
-    private readonly QuizApplication _app = new();
+    private readonly QuizApplication _app = server.App;
     private readonly List<string> _files = [];
 
     public void Dispose()
     {
-        _app.Dispose();
         foreach (var file in _files) File.Delete(file);
     }
 
