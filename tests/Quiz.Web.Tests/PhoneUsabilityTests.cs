@@ -88,6 +88,14 @@ public sealed partial class PhoneUsabilityTests(QuizSite site)
         Assert.Contains(await page.Locator("[data-test=stem]").InnerTextAsync(), question.Text);
         await page.ClickAsync("[data-test=option-0]");
         await AssertOnScreenAsync(page, page.Locator("[data-test=submit]"), "submit of question 2 at 360×560");
+
+        // A phone with no Chinese voice leaves the Chinese unread and says why, rather than read it with an English voice.
+        await page.ClickAsync("[data-test=language]");
+        await page.EvaluateAsync("() => { window.__spoken = []; window.speechSynthesis.getVoices = () => [{ lang: 'en-US', name: 'English' }]; }");
+        await page.ClickAsync("[data-test=read-aloud]");
+        await Assertions.Expect(page.Locator("[data-test=missing-voice]")).ToHaveTextAsync("这部手机没有中文语音，无法朗读中文内容");
+        Assert.Empty(await SpokenAsync(page)); // recorded in the same click handler that showed the note
+        await Axe.AssertAccessibleAsync(page, "phone: no Chinese voice");
     }
 
     [Fact]
@@ -191,6 +199,16 @@ public sealed partial class PhoneUsabilityTests(QuizSite site)
         // The fixed form goes through.
         await page.ClickAsync("[data-test=register]");
         await Assertions.Expect(page.Locator("[data-test=code-step]")).ToBeVisibleAsync();
+        await page.ClickAsync("[data-test=verify]");
+        var codeError = page.Locator("[data-test=code-error]");
+        await Assertions.Expect(codeError).ToHaveTextAsync("请输入6位数字验证码");
+        await Assertions.Expect(page.Locator("[data-test=code]")).ToHaveAttributeAsync("aria-describedby", "code-errors");
+        await page.FillAsync("[data-test=code]", "12345");
+        await Assertions.Expect(codeError).ToBeVisibleAsync();
+        await page.FillAsync("[data-test=code]", "123456");
+        await Assertions.Expect(codeError).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("[data-test=code]")).ToHaveAttributeAsync("aria-invalid", "false");
+        await Axe.AssertAccessibleAsync(page, "phone: code step with a code typed");
     }
 
     /// <summary>The element lies wholly inside the viewport as it is (no scrolling), and is what a tap at its centre reaches.</summary>
