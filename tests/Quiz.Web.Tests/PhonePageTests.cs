@@ -18,12 +18,15 @@ public sealed class PhonePageTests(QuizSite site)
         var mobile = QuizSite.NextMobile();
         await Phone.FillRegistrationAsync(page, "老王", mobile, Yaohai);
         await QuizSite.ScreenshotAsync(page, "phone-1-register");
+        await Axe.AssertAccessibleAsync(page, "phone: registration form");
         await page.ClickAsync("[data-test=register]");
         await Assertions.Expect(page.Locator("[data-test=code]")).ToBeFocusedAsync();
         await QuizSite.ScreenshotAsync(page, "phone-1b-code");
+        await Axe.AssertAccessibleAsync(page, "phone: code step");
         await Phone.EnterCodeAsync(site, page, mobile);
         await Assertions.Expect(page.Locator("[data-test=my-unit]")).ToContainTextAsync("瑶海区");
         await QuizSite.ScreenshotAsync(page, "phone-2-home");
+        await Axe.AssertAccessibleAsync(page, "phone: home");
 
         await page.ClickAsync("[data-test=start]");
         await Assertions.Expect(page.Locator("[data-test=progress]")).ToHaveTextAsync("第 1 / 5 题");
@@ -31,6 +34,7 @@ public sealed class PhonePageTests(QuizSite site)
         await Phone.AnswerAsync(page);
         await Assertions.Expect(page.Locator("[data-test=explanation]")).Not.ToBeEmptyAsync(); // the demo stage shows answers
         await QuizSite.ScreenshotAsync(page, "phone-3-feedback");
+        await Axe.AssertAccessibleAsync(page, "phone: answer feedback");
 
         // The network drops: the hub's socket dies and nothing gets through until it is back.
         await context.SetOfflineAsync(true);
@@ -38,6 +42,7 @@ public sealed class PhonePageTests(QuizSite site)
         await Assertions.Expect(page.Locator("[data-test=reconnecting]")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("[data-test=next]")).ToBeDisabledAsync();
         await QuizSite.ScreenshotAsync(page, "phone-4-reconnecting");
+        await Axe.AssertAccessibleAsync(page, "phone: reconnecting");
         await context.SetOfflineAsync(false);
         await Assertions.Expect(page.Locator("[data-test=reconnecting]")).ToBeHiddenAsync(new() { Timeout = 20_000 });
         Assert.True(await page.EvaluateAsync<int>("() => window.__sockets.length") >= 2, "the page opened a new connection");
@@ -60,10 +65,12 @@ public sealed class PhonePageTests(QuizSite site)
         var score = int.Parse(await page.Locator("[data-test=score]").InnerTextAsync());
         Assert.InRange(score, 0, 5);
         await QuizSite.ScreenshotAsync(page, "phone-5-result");
+        await Axe.AssertAccessibleAsync(page, "phone: result");
 
         await page.ClickAsync("[data-test=boards]");
         await Assertions.Expect(page.Locator("table tr.me")).ToBeVisibleAsync(); // I am on the national top 100
         await QuizSite.ScreenshotAsync(page, "phone-6-leaderboard");
+        await Axe.AssertAccessibleAsync(page, "phone: leaderboard");
         await page.ClickAsync("[data-test=tab-units]");
         await Assertions.Expect(page.Locator("table tr.me")).ToContainTextAsync("安徽省");
     }
@@ -106,6 +113,7 @@ public sealed class PhonePageTests(QuizSite site)
         var height = await other.Locator("[data-test=verify]").EvaluateAsync<double>("e => e.getBoundingClientRect().height");
         Assert.True(height >= 56, $"the confirm button is a large touch target ({height}px)");
         await QuizSite.ScreenshotAsync(other, "phone-1c-wrong-code");
+        await Axe.AssertAccessibleAsync(other, "phone: wrong code");
 
         await other.FillAsync("[data-test=code]", code);
         await other.ClickAsync("[data-test=verify]");
@@ -138,6 +146,7 @@ public sealed class PhonePageTests(QuizSite site)
         Assert.Contains(await stem.InnerTextAsync(), spoken[0].GetProperty("text").GetString());
         Assert.Equal("zh-CN", spoken[0].GetProperty("lang").GetString());
         await QuizSite.ScreenshotAsync(page, "phone-7-elderly");
+        await Axe.AssertAccessibleAsync(page, "phone: elderly question");
 
         // The switch is remembered on this phone.
         await page.ReloadAsync();
@@ -155,6 +164,7 @@ public sealed class PhonePageTests(QuizSite site)
         await page.ClickAsync("[data-test=rules]");
         await Assertions.Expect(page.Locator("main")).ToContainTextAsync("5 questions a round");
         await QuizSite.ScreenshotAsync(page, "phone-8-rules-english");
+        await Axe.AssertAccessibleAsync(page, "phone: rules in English");
         await page.ClickAsync("[data-test=language]");
         await page.GotoAsync($"/?c={QuizSite.CampaignId}");
         await page.ClickAsync("[data-test=share]");
@@ -162,6 +172,7 @@ public sealed class PhonePageTests(QuizSite site)
         await Assertions.Expect(qr).ToHaveAttributeAsync("alt", $"{site.Address.ToString().TrimEnd('/')}/?c={QuizSite.CampaignId}");
         Assert.StartsWith("data:image/png", await qr.GetAttributeAsync("src"));
         await QuizSite.ScreenshotAsync(page, "phone-9-qr");
+        await Axe.AssertAccessibleAsync(page, "phone: QR poster");
     }
 
     [Fact]

@@ -16,6 +16,8 @@ public sealed record Campaign
     public required string Id { get; init; }
     public required string Name { get; init; }
     public string? Description { get; init; }
+    /// <summary>Who runs the campaign, as the registration screen names it before asking for a mobile number.</summary>
+    public string? Organiser { get; init; }
     /// <summary>Offset of the campaign's days from UTC: China Standard Time by default (no DST).</summary>
     public string UtcOffset { get; init; } = "+08:00";
     public required IReadOnlyList<Stage> Stages { get; init; }
@@ -57,6 +59,7 @@ public sealed record Campaign
         var errors = new List<string>();
         if (!Regex.IsMatch(Id ?? "", "^[a-z0-9-]{1,40}$")) errors.Add("id: lower-case letters, digits and '-', at most 40");
         if (string.IsNullOrWhiteSpace(Name) || Name.Length > 100) errors.Add("name: 1 to 100 characters");
+        if (Organiser is { Length: > 100 }) errors.Add("organiser: at most 100 characters");
         if (!Regex.IsMatch(UtcOffset ?? "", @"^[+-]?\d{2}:\d{2}$")) errors.Add("utcOffset: like +08:00");
         if (Registration is null) errors.Add("registration: an object, or left out for the defaults");
         else errors.AddRange(Registration.Validate().Select(e => $"registration.{e}"));

@@ -95,6 +95,23 @@ public sealed class CampaignTests : IDisposable
     }
 
     [Fact]
+    public void TheOrganiserIsOptionalAndAtMost100Characters()
+    {
+        var json = System.Text.Json.JsonSerializer.Serialize(PlayWorld.Campaign(), Campaign.Json);
+        var node = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+        node.Remove("organiser");
+        Assert.Null(CampaignCatalog.Parse(node.ToJsonString()).Campaign!.Organiser);
+
+        node["organiser"] = "合肥市处置非法集资工作领导小组办公室";
+        Assert.Equal("合肥市处置非法集资工作领导小组办公室", CampaignCatalog.Parse(node.ToJsonString()).Campaign!.Organiser);
+
+        node["organiser"] = new string('办', 101);
+        var (refused, errors) = CampaignCatalog.Parse(node.ToJsonString());
+        Assert.Null(refused);
+        Assert.Contains(errors, e => e.StartsWith("organiser:", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void RegistrationDefaultsToACountyAndATrackAndIsValidatedWithTheCampaign()
     {
         var json = System.Text.Json.JsonSerializer.Serialize(PlayWorld.Campaign(), Campaign.Json);

@@ -25,7 +25,7 @@ export interface Stage {
 export interface Scene { id: string; name: string; pool: string[] }
 /** What the registration form asks for when it names the campaign (docs/web-api.md, "Campaign definitions"). */
 export interface RegistrationRules { regionLevel: "county" | "city" | "province"; track: "required" | "none" }
-export interface Campaign { id: string; name: string; description: string | null; utcOffset: string; registration?: RegistrationRules; stages: Stage[] }
+export interface Campaign { id: string; name: string; description: string | null; organiser?: string | null; utcOffset: string; registration?: RegistrationRules; stages: Stage[] }
 
 export interface Participant {
   participantId: number; nickname: string; mobileMasked: string; track: string;
