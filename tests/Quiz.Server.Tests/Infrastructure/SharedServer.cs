@@ -10,3 +10,16 @@ public sealed class SharedServer : IDisposable
     public QuizApplication App { get; } = new();
     public void Dispose() => App.Dispose();
 }
+
+/// <summary>A <see cref="SharedServer"/> seeded with <see cref="PlayWorld"/>'s units, questions and campaign.</summary>
+public sealed class SeededServer : IAsyncLifetime
+{
+    public QuizApplication App { get; } = new();
+    public Task InitializeAsync() => PlayWorld.SeedAsync(App);
+
+    public Task DisposeAsync()
+    {
+        App.Dispose();
+        return Task.CompletedTask;
+    }
+}
