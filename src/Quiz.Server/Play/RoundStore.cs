@@ -197,6 +197,7 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
             }
             await connection.ExecuteAsync(AnswersInsert(r.Answers.Count), parameters, tx);
         }
+        await connection.ExecuteAsync(Recharge, new { r.RoundId }, tx);
         await connection.ExecuteAsync("UPDATE rounds SET status = 'finished' WHERE id = @RoundId", new { r.RoundId }, tx);
         if (r.RewardsInviter)
             await Rewards.RewardStore.RewardInviterAsync(connection, tx, r.ParticipantId, r.CampaignId, r.StageId, r.Day, resultId);
@@ -204,6 +205,19 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     }
 
     private sealed record InsertedResult(long Id, long FirstInCampaign, long FirstOfDay);
+
+    /// <summary>
+    /// A round voided as abandoned (its node seemed dead, or Redis was away past the sweeper's grace)
+    /// whose finish comes after all, from the node that held it: the person's answers count, and the
+    /// attempt the void gave back is taken again. Losing an acknowledged round would be worse than
+    /// the one extra attempt this can leave when the returned one was used meanwhile.
+    /// </summary>
+    private const string Recharge = """
+        UPDATE attempts SET used = used + 1
+        WHERE EXISTS (SELECT 1 FROM rounds r
+                      WHERE r.id = @RoundId AND r.status = 'void' AND r.participant_id = attempts.participant_id
+                        AND r.campaign_id = attempts.campaign_id AND r.stage_id = attempts.stage_id AND r.day = attempts.day)
+        """;
 
     private sealed record ResultCount(long ParticipantId, string CampaignId, string Day, long Count);
 
@@ -265,6 +279,17 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
                                 @Right::integer[], @Points::integer[], @Elapsed::integer[])
                          AS a(round_id, position, question_id, question_version, chosen, correct, points, elapsed_ms)
                     JOIN inserted ON inserted.round_id = a.round_id),
+                -- a voided round finished after all takes its attempt again (see Recharge); the CTEs
+                -- share one snapshot, so 'void' is read before "finished" overwrites it
+                recharged AS (
+                    UPDATE attempts SET used = used + (
+                        SELECT COUNT(*) FROM rounds r
+                        WHERE r.id = ANY(@RoundIds) AND r.status = 'void' AND r.participant_id = attempts.participant_id
+                          AND r.campaign_id = attempts.campaign_id AND r.stage_id = attempts.stage_id AND r.day = attempts.day)
+                    WHERE EXISTS (
+                        SELECT 1 FROM rounds r
+                        WHERE r.id = ANY(@RoundIds) AND r.status = 'void' AND r.participant_id = attempts.participant_id
+                          AND r.campaign_id = attempts.campaign_id AND r.stage_id = attempts.stage_id AND r.day = attempts.day)),
                 finished AS (UPDATE rounds SET status = 'finished' WHERE id = ANY(@RoundIds))
                 SELECT id, round_id FROM inserted
                 """, new

@@ -107,4 +107,30 @@ public sealed class RoundStoreTests : IAsyncLifetime
             "SELECT national_rank, unit_rank, organisation_rank FROM results ORDER BY id")).ToList();
         Assert.Equal([(10L, 20L, 30L), (11L, null, 31L), (12L, 22L, 32L)], ranks.Select(r => (r.National, r.Unit, r.Organisation)));
     }
+
+    [Fact]
+    public async Task AVoidedRoundFinishedAfterAllCountsAndTakesItsAttemptAgain()
+    {
+        var a = (await PlayWorld.RegisterAsync(_app)).Participant.ParticipantId;
+        var rounds = new[] { await StartedAsync(a, "v-1", "2024-06-12", 2), await StartedAsync(a, "v-2", "2024-06-12", 1) };
+        await using var connection = await _app.Service<Database>().OpenAsync();
+        Task<long> UsedAsync() => connection.ExecuteScalarAsync<long>(
+            "SELECT used FROM attempts WHERE participant_id = @a AND campaign_id = @CampaignId AND day = '2024-06-12'", new { a, PlayWorld.CampaignId });
+        Assert.Equal(2, await UsedAsync());
+
+        // The sweeper took them for abandoned and gave the attempts back ...
+        foreach (var r in rounds) await Store.VoidAsync(r.RoundId);
+        Assert.Equal(0, await UsedAsync());
+
+        // ... then the node that held them finishes both (one group: the set-based path on PostgreSQL).
+        var committed = await InOneGroupAsync(rounds.Select(r => (Func<Task<RoundStore.Committed>>)(() => Store.FinishAsync(r))));
+        Assert.All(committed, c => Assert.False(c.AlreadyFinished));
+        Assert.Equal(2, await UsedAsync());
+        Assert.Equal(["finished", "finished"], await connection.QueryAsync<string>("SELECT status FROM rounds WHERE id IN ('v-1', 'v-2') ORDER BY id"));
+        Assert.Equal(2, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM results WHERE round_id IN ('v-1', 'v-2')"));
+
+        // A repeat changes nothing more.
+        await Store.FinishAsync(rounds[0]);
+        Assert.Equal(2, await UsedAsync());
+    }
 }
