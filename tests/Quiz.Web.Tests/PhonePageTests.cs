@@ -59,9 +59,9 @@ public sealed class PhonePageTests(QuizSite site)
         await page.ClickAsync("[data-test=finish]");
 
         await Assertions.Expect(page.Locator("[data-test=result]")).ToBeVisibleAsync();
-        await Assertions.Expect(page.Locator("[data-test=national-rank]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+$"));
-        await Assertions.Expect(page.Locator("[data-test=unit-rank]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+$"));
-        await Assertions.Expect(page.Locator("[data-test=my-unit-rank]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+$"));
+        await Assertions.Expect(page.Locator("[data-test=national-rank]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^第 \d+ 名 / 共 \d+ 人$"));
+        await Assertions.Expect(page.Locator("[data-test=unit-rank]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^第 \d+ 名 / 共 \d+ 人$"));
+        await Assertions.Expect(page.Locator("[data-test=my-unit-rank]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^第 \d+ 名$"));
         var score = int.Parse(await page.Locator("[data-test=score]").InnerTextAsync());
         Assert.InRange(score, 0, 5);
         await QuizSite.ScreenshotAsync(page, "phone-5-result");

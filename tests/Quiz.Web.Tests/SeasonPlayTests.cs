@@ -351,8 +351,8 @@ public sealed class SeasonPlayTests(QuizSite site)
         await Assertions.Expect(me.Locator("[data-test=again]")).ToHaveCountAsync(0);
         await me.ClickAsync("[data-test=home]");
         var pointsBefore = int.Parse(await me.Locator("[data-test=points-total]").InnerTextAsync());
-        await me.ClickAsync("[data-test=start]");
-        await Assertions.Expect(me.Locator("[data-test=start-error]")).ToHaveTextAsync("今天的机会已用完，明天再来");
+        await Assertions.Expect(me.Locator("[data-test=start]")).ToBeDisabledAsync();
+        await Assertions.Expect(me.Locator("[data-test=start-reason]")).ToHaveTextAsync("今天的答题机会已经用完，明天再来。");
 
         // My invitation link, copied to send in WeChat.
         await me.ClickAsync("[data-test=invite]");

@@ -18,7 +18,7 @@ public static class HttpBasics
         ContentRootPath = AppContext.BaseDirectory,
     };
 
-    /// <summary>Problem details for every error, and the OpenAPI document.</summary>
+    /// <summary>Problem details for every error, enums as names, and the OpenAPI document.</summary>
     public static WebApplicationBuilder AddHttpBasics(this WebApplicationBuilder builder)
     {
         // The pages live in src/Quiz.Server/wwwroot, but a build runs from bin/: the build's
@@ -33,6 +33,7 @@ public static class HttpBasics
         ThreadPool.SetMinThreads(Math.Max(workers, minThreads), io);
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
+        builder.Services.AddEnumsAsStrings();
         // Every 429, whichever policy refused, says when to come back (RFC 9110 Retry-After), so
         // well-behaved clients and proxies wait instead of hammering.
         builder.Services.Configure<RateLimiterOptions>(options =>

@@ -107,22 +107,47 @@ public sealed class RewardStore(Database database, StoreWriter writer, TimeProvi
     public sealed record PrizeView(string Id, string Name, int MinScore, int MinPoints, bool Reached);
 
     /// <param name="Score">Every finished round's score added up (2025: the flowers).</param>
+    /// <param name="BestRound">The best single round's score; null before the first round.</param>
+    /// <param name="AttemptsLeftToday">The starts left today, counted as a start claims them; null when today is not a day of the stage.</param>
     public sealed record Totals(string CampaignId, string StageId, int Score, int Rounds, PointsView Points, int InvitedFriends,
-        bool LearnedToday, IReadOnlyList<LadderView> Ladder, IReadOnlyList<PrizeView> Prizes);
+        bool LearnedToday, IReadOnlyList<LadderView> Ladder, IReadOnlyList<PrizeView> Prizes, int? BestRound, int? AttemptsLeftToday);
+
+    /// <summary>The counts behind <see cref="Totals"/>, by column name (more than a tuple holds); <c>Best</c> is -1 before the first round.</summary>
+    private sealed class Counts
+    {
+        public long Score { get; set; }
+        public long Rounds { get; set; }
+        public long Invited { get; set; }
+        public long Learned { get; set; }
+        public long LearnedToday { get; set; }
+        public long Best { get; set; }
+        public long UsedToday { get; set; }
+        public long BonusToday { get; set; }
+        public long InviteesToday { get; set; }
+    }
 
     /// <summary>A person's totals in a stage, counted from the store, and the prize tiers they reach.</summary>
     public async Task<Totals> TotalsAsync(Participant participant, Campaign campaign, Stage stage, CancellationToken ct = default)
     {
-        var args = new { ParticipantId = participant.Id, CampaignId = campaign.Id, StageId = stage.Id, Today = campaign.DayOf(clock.GetUtcNow()).ToString("yyyy-MM-dd") };
+        var today = campaign.DayOf(clock.GetUtcNow());
+        var args = new { ParticipantId = participant.Id, CampaignId = campaign.Id, StageId = stage.Id, Today = today.ToString("yyyy-MM-dd") };
         await using var connection = await database.OpenAsync(ct);
         // CAST: PostgreSQL sums bigints into numeric.
-        var counts = await connection.QuerySingleAsync<(long Score, long Rounds, long Invited, long Learned, long LearnedToday)>("""
-            SELECT (SELECT CAST(COALESCE(SUM(score), 0) AS BIGINT) FROM results WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId),
-                   (SELECT COUNT(*) FROM results WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId),
-                   (SELECT COUNT(*) FROM invitation_rewards WHERE inviter_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId),
-                   (SELECT COUNT(*) FROM learning_tasks WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId),
-                   (SELECT COUNT(*) FROM learning_tasks WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Today)
+        var counts = await connection.QuerySingleAsync<Counts>("""
+            SELECT (SELECT CAST(COALESCE(SUM(score), 0) AS BIGINT) FROM results WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId) AS Score,
+                   (SELECT COUNT(*) FROM results WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId) AS Rounds,
+                   (SELECT COUNT(*) FROM invitation_rewards WHERE inviter_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId) AS Invited,
+                   (SELECT COUNT(*) FROM learning_tasks WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId) AS Learned,
+                   (SELECT COUNT(*) FROM learning_tasks WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Today) AS LearnedToday,
+                   (SELECT CAST(COALESCE(MAX(score), -1) AS BIGINT) FROM results WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId) AS Best,
+                   (SELECT CAST(COALESCE(SUM(used), 0) AS BIGINT) FROM attempts WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Today) AS UsedToday,
+                   (SELECT CAST(COALESCE(SUM(extra), 0) AS BIGINT) FROM bonus_attempts WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Today) AS BonusToday,
+                   (SELECT COUNT(*) FROM invitation_rewards WHERE inviter_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Today) AS InviteesToday
             """, args);
+        // The cap RoundStore.StartAsync claims against: the stage's attempts, an admin's bonus, the invitees' extra ones.
+        int? attemptsLeft = stage.StartDay <= today && today <= stage.EndDay
+            ? Math.Max(0, stage.AttemptsPerDay + (int)counts.BonusToday + stage.InvitationAttempts * (int)counts.InviteesToday - (int)counts.UsedToday)
+            : null;
         var ladders = (await connection.QueryAsync<(string Scene, long Step, long Rescued)>(
             "SELECT scene, step, rescued FROM ladders WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId", args)).ToDictionary(l => l.Scene);
 
@@ -136,6 +161,7 @@ public sealed class RewardStore(Database database, StoreWriter writer, TimeProvi
             stage.Ladder
                 ? stage.Scenes.Select(s => ladders.TryGetValue(s.Id, out var l) ? new LadderView(s.Id, s.Name, (int)l.Step, l.Rescued != 0) : new LadderView(s.Id, s.Name, 0, false)).ToList()
                 : [],
-            stage.Prizes.Select(p => new PrizeView(p.Id, p.Name, p.MinScore, p.MinPoints, score >= p.MinScore && points.Total >= p.MinPoints)).ToList());
+            stage.Prizes.Select(p => new PrizeView(p.Id, p.Name, p.MinScore, p.MinPoints, score >= p.MinScore && points.Total >= p.MinPoints)).ToList(),
+            counts.Best >= 0 ? (int)counts.Best : null, attemptsLeft);
     }
 }

@@ -254,6 +254,8 @@ public sealed class SeasonTests
         Assert.Equal(["elderly-woman 0 False", "middle-aged-man 3 False", "middle-aged-woman 0 False", "student 6 True"],
             totals.Ladder.Select(l => $"{l.Scene} {l.Step} {l.Rescued}"));
         Assert.Equal(["certificate"], totals.Prizes.Where(p => p.Reached).Select(p => p.Id));
+        // The home screen's figures: the best round (10 flowers), and no attempt left of today's 3 + 1 (the friend's).
+        Assert.Equal(((int?)10, (int?)0), (totals.BestRound, totals.AttemptsLeftToday));
 
         // The next day: three attempts again (the friend's extra attempt was for yesterday), and the learning task once more.
         clock.Advance(TimeSpan.FromDays(1));
@@ -261,11 +263,13 @@ public sealed class SeasonTests
         Assert.Equal(10, (await LearnAsync(player)).PointsAdded);
         totals = await player.GetFromJsonAsync<RewardStore.Totals>("/api/campaigns/2025-june/main/me");
         Assert.Equal(new RewardStore.PointsView(1, 2, 20, 23), totals!.Points);
+        Assert.Equal(2, totals.AttemptsLeftToday); // the round in play has used its attempt
 
         // The friend registered without a work unit: no profile point; they invited no one. Flowers 3 + 10.
         using var friendClient = season.ClientOf(friend.Token);
         var friendTotals = await friendClient.GetFromJsonAsync<RewardStore.Totals>("/api/campaigns/2025-june/main/me");
         Assert.Equal((13, new RewardStore.PointsView(0, 0, 0, 0)), (friendTotals!.Score, friendTotals.Points));
+        Assert.Equal(((int?)10, (int?)3), (friendTotals.BestRound, friendTotals.AttemptsLeftToday)); // yesterday's two rounds; today untouched
     }
 
     [Fact]

@@ -28,6 +28,34 @@ public sealed class HttpBasicsTests : IDisposable
     }
 
     [Fact]
+    public async Task EnumsAreNamesInTheOpenApiDocumentInAnswersAndOnTheHubs()
+    {
+        using var client = _app.CreateClient();
+        using var document = JsonDocument.Parse(await client.GetStringAsync("/openapi/v1.json"));
+        var schemas = document.RootElement.GetProperty("components").GetProperty("schemas");
+        // A campaign rule (a converter of its own) and the ranking rule (only the server-wide one).
+        foreach (var name in new[] { "Aggregation", "AggregationRule" })
+        {
+            var schema = schemas.GetProperty(name);
+            Assert.Equal("string", schema.GetProperty("type").GetString());
+            Assert.All(schema.GetProperty("enum").EnumerateArray(), value => Assert.Equal(JsonValueKind.String, value.ValueKind));
+        }
+        Assert.Contains("best-of-all", schemas.GetProperty("AggregationRule").GetProperty("enum").EnumerateArray().Select(v => v.GetString()));
+
+        var (campaign, errors) = Quiz.Server.Campaigns.CampaignCatalog.Parse(
+            File.ReadAllText(Path.Combine(Questions.QuestionBankContentTests.BankFolder, "campaigns", "demo.json")));
+        Assert.True(campaign is not null, string.Join("; ", errors));
+        await _app.Service<Quiz.Server.Campaigns.CampaignCatalog>().SaveAsync(campaign);
+        using var served = JsonDocument.Parse(await client.GetStringAsync("/api/campaigns/demo"));
+        var stage = served.RootElement.GetProperty("stages")[0];
+        Assert.Equal("best", stage.GetProperty("aggregation").GetString());
+        Assert.Equal("best-of-all", stage.GetProperty("rule").GetString()); // a number before the server-wide converter
+
+        var hub = _app.Service<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.SignalR.JsonHubProtocolOptions>>().Value;
+        Assert.Equal("\"best-per-group-summed\"", JsonSerializer.Serialize(Quiz.Ranking.AggregationRule.BestPerGroupSummed, hub.PayloadSerializerOptions));
+    }
+
+    [Fact]
     public async Task UnknownPathsGetProblemDetails()
     {
         using var client = _app.CreateClient();

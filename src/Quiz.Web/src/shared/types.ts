@@ -57,6 +57,10 @@ export interface StageTotals {
   invitedFriends: number; learnedToday: boolean;
   ladder: { scene: string; name: string; step: number; rescued: boolean }[];
   prizes: { id: string; name: string; minScore: number; minPoints: number; reached: boolean }[];
+  /** The best single round's score; null before the first round. */
+  bestRound: number | null;
+  /** Starts left today as StartRound counts them; null when today is not a day of the stage. */
+  attemptsLeftToday: number | null;
 }
 export interface LearningItem { day: string; title: string; text: string; done: boolean; points: number }
 export interface Invitation { code: string; link: string }
