@@ -116,6 +116,118 @@ public sealed partial class ServingTests(QuizSite site)
         // The signed-in dashboard's axe-core check is DashboardTests' (that page state is theirs).
     }
 
+    [GeneratedRegex(@"<meta (property|name|itemprop)=""([^""]+)"" content=""([^""]*)""")]
+    private static partial Regex MetaTag();
+
+    [Fact]
+    public async Task ThePhonePageCarriesTheCardThatWeChatShowsForASharedLink()
+    {
+        using var client = NewClient();
+        using var html = await GetAsync(client, "/");
+        var meta = MetaTag().Matches(await ReadTextAsync(html)).ToDictionary(m => $"{m.Groups[1]}={m.Groups[2]}", m => m.Groups[3].Value);
+        // og: for today's WeChat and other apps, itemprop and description for older WeChat and QQ.
+        Assert.Equal("防范非法集资知识竞答", meta["property=og:title"]);
+        Assert.Equal(meta["property=og:title"], meta["itemprop=name"]);
+        Assert.Contains("非法集资", meta["property=og:description"]);
+        Assert.Equal(meta["property=og:description"], meta["name=description"]);
+        Assert.Equal(meta["property=og:description"], meta["itemprop=description"]);
+        Assert.Equal("/share.png", meta["property=og:image"]);
+        Assert.Equal(meta["property=og:image"], meta["itemprop=image"]);
+
+        using var image = await GetAsync(client, meta["property=og:image"]);
+        Assert.Equal(HttpStatusCode.OK, image.StatusCode);
+        Assert.Equal("image/png", image.Content.Headers.ContentType?.MediaType);
+        var png = await image.Content.ReadAsByteArrayAsync();
+        Assert.InRange(png.Length, 1, 20 * 1024); // small: it is fetched on a phone's data plan
+        // WeChat crops the card's image to a square and wants at least 300 px: the PNG header's width and height.
+        Assert.Equal(300, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16, 4)));
+        Assert.Equal(300, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20, 4)));
+        Assert.Equal("300", meta["property=og:image:width"]);
+        Assert.Equal("300", meta["property=og:image:height"]);
+    }
+
+    private HttpClient NewClient() => new(new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.None }) { BaseAddress = site.Address };
+
+    private static async Task<HttpResponseMessage> GetAsync(HttpClient client, string path, params string[] encodings)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        foreach (var encoding in encodings) request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue(encoding));
+        return await client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task HashedAssetsAreCachedForAYearAndCompressedWhileHtmlIsRevalidated()
+    {
+        using var client = NewClient();
+        using var html = await GetAsync(client, "/", "br", "gzip");
+        Assert.Equal(HttpStatusCode.OK, html.StatusCode);
+        Assert.True(html.Headers.CacheControl?.NoCache, $"/ has Cache-Control '{html.Headers.CacheControl}'");
+        var entry = PhoneEntry().Match(await ReadTextAsync(html)).Value;
+        Assert.NotEmpty(entry);
+
+        string original;
+        using (var plain = await GetAsync(client, entry))
+        {
+            Assert.Empty(plain.Content.Headers.ContentEncoding);
+            Assert.Equal(YearLong, plain.Headers.CacheControl?.ToString());
+            original = await ReadTextAsync(plain);
+        }
+        foreach (var encoding in new[] { "br", "gzip" })
+        {
+            using var asset = await GetAsync(client, entry, encoding);
+            Assert.Equal(HttpStatusCode.OK, asset.StatusCode);
+            Assert.Equal(YearLong, asset.Headers.CacheControl?.ToString());
+            Assert.Equal([encoding], asset.Content.Headers.ContentEncoding);
+            Assert.Contains("Accept-Encoding", asset.Headers.Vary);
+            Assert.True(asset.Content.Headers.ContentLength < original.Length / 2, $"{encoding}: {asset.Content.Headers.ContentLength} of {original.Length} bytes");
+            Assert.Equal(original, await ReadTextAsync(asset)); // the copy really is in that encoding
+        }
+
+        foreach (var page in new[] { "/dashboard", "/dashboard/units", "/admin" })
+        {
+            using var response = await GetAsync(client, page, "gzip");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+            Assert.True(response.Headers.CacheControl?.NoCache, $"{page} has Cache-Control '{response.Headers.CacheControl}'");
+        }
+    }
+
+    [Fact]
+    public async Task ApiJsonIsCompressedButNotResponsesCarryingSecretsNorTheHubs()
+    {
+        using var client = NewClient();
+        using (var campaigns = await GetAsync(client, "/api/campaigns", "br", "gzip"))
+        {
+            Assert.Equal(HttpStatusCode.OK, campaigns.StatusCode);
+            Assert.Equal(["br"], campaigns.Content.Headers.ContentEncoding);
+        }
+
+        // The sign-up hands out the participant's token: BREACH could read it out of a compressed body.
+        var mobile = QuizSite.NextMobile();
+        using var registered = await client.PostAsJsonAsync("/api/participants/register",
+            new { nickname = "不压缩", mobile, regionCode = "340102", track = "general" });
+        Assert.True(registered.IsSuccessStatusCode, await registered.Content.ReadAsStringAsync());
+        var sent = (await registered.Content.ReadFromJsonAsync<ParticipantsApi.VerificationSent>())!;
+        using var verify = new HttpRequestMessage(HttpMethod.Post, "/api/participants/verify")
+        {
+            Content = JsonContent.Create(new { sent.VerificationId, code = await site.Codes.CodeForAsync(sent.VerificationId) }),
+        };
+        verify.Headers.AcceptEncoding.ParseAdd("br, gzip");
+        using var verified = await client.SendAsync(verify);
+        Assert.True(verified.IsSuccessStatusCode, await verified.Content.ReadAsStringAsync());
+        Assert.Empty(verified.Content.Headers.ContentEncoding);
+        var token = (await verified.Content.ReadFromJsonAsync<ParticipantsApi.Registered>())!.Token;
+
+        // The hub's negotiation carries a connection token.
+        using var negotiate = new HttpRequestMessage(HttpMethod.Post, "/hubs/play/negotiate?negotiateVersion=1");
+        negotiate.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        negotiate.Headers.AcceptEncoding.ParseAdd("br, gzip");
+        using var negotiated = await client.SendAsync(negotiate);
+        Assert.Equal(HttpStatusCode.OK, negotiated.StatusCode);
+        Assert.Contains("connectionToken", await negotiated.Content.ReadAsStringAsync());
+        Assert.Empty(negotiated.Content.Headers.ContentEncoding);
+    }
+
     private static async Task<string> ReadTextAsync(HttpResponseMessage response)
     {
         var body = await response.Content.ReadAsStreamAsync();
