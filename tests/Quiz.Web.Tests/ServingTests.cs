@@ -29,19 +29,22 @@ public sealed partial class ServingTests(QuizSite site)
     [GeneratedRegex(@"/assets/index-[^""/]+\.js")]
     private static partial Regex PhoneEntry();
 
-    /// <summary>Every response a page received in full, with what it cost on the wire (headers and encoded body).</summary>
+    /// <summary>Every request a page made, and every response it received in full with what it cost on the wire (headers and encoded body).</summary>
     private sealed class Traffic
     {
+        private readonly List<string> _requested = [];
         private readonly List<IRequest> _finished = [];
         private readonly List<string> _failed = [];
 
         public Traffic(IPage page)
         {
+            page.Request += (_, request) => { lock (_requested) _requested.Add(request.Url); };
             page.RequestFinished += (_, request) => { lock (_finished) _finished.Add(request); };
             page.RequestFailed += (_, request) => { lock (_failed) _failed.Add(request.Url); };
         }
 
-        public IReadOnlyList<string> Urls { get { lock (_finished) return _finished.Select(r => r.Url).ToList(); } }
+        /// <summary>Every address asked for, answered yet or not.</summary>
+        public IReadOnlyList<string> Urls { get { lock (_requested) return _requested.ToList(); } }
         public IReadOnlyList<string> Failed { get { lock (_failed) return _failed.ToList(); } }
 
         public async Task<(long Total, string Report)> TransferredAsync()
