@@ -21,6 +21,7 @@ var builder = WebApplication.CreateBuilder(HttpBasics.Options(settings));
 if (command.Length > 0) Cli.QuietLogging(builder.Logging);
 
 builder.AddHttpBasics();
+builder.AddPages();
 builder.AddDiagnostics();
 builder.AddStorage();
 builder.AddAdmin();

@@ -21,6 +21,8 @@ export default defineConfig({
         admin: here("admin.html"),
       },
       output: {
+        // Vite's default names, assets/[name]-[hash].[ext], are a contract: the server caches the
+        // files so named for a year (src/Quiz.Server/Hosting/Pages.cs).
         // Shared libraries under their own names, so a look at the output says what each page loads.
         manualChunks(id: string) {
           if (id.includes("node_modules/@microsoft/signalr")) return "signalr";

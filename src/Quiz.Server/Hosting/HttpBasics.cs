@@ -61,19 +61,4 @@ public static class HttpBasics
         app.MapGet("/healthz", () => TypedResults.Text("ok")).WithTags("Health").ExcludeFromDescription();
         return app;
     }
-
-    /// <summary>The built front end (src/Quiz.Web → wwwroot): the phone page at /, the dashboard and the admin console.</summary>
-    public static WebApplication UsePages(this WebApplication app)
-    {
-        app.UseDefaultFiles();
-        app.UseStaticFiles();
-        return app;
-    }
-
-    public static WebApplication MapPages(this WebApplication app)
-    {
-        app.MapFallbackToFile("/dashboard/{*path:nonfile}", "dashboard.html");
-        app.MapFallbackToFile("/admin/{*path:nonfile}", "admin.html");
-        return app;
-    }
 }

@@ -1,5 +1,5 @@
 import { ref } from "vue";
-import { HubConnectionBuilder, LogLevel } from "@microsoft/signalr";
+import type { HubConnection } from "@microsoft/signalr";
 
 // /hubs/dashboard pushes UnitsChanged({ campaignId }) at most about once a second; the page
 // refetches what it shows. The push may drop the last change of a burst, so a second fetch
@@ -20,27 +20,32 @@ export function watchUnits(campaignId: () => string | null, refresh: () => Promi
     }
   }
 
-  const connection = new HubConnectionBuilder()
-    .withUrl("/hubs/dashboard")
-    .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => Math.min(30_000, 1000 * 2 ** ctx.previousRetryCount) })
-    .configureLogging(LogLevel.Warning)
-    .build();
-  connection.on("UnitsChanged", (change: { campaignId: string }) => {
-    if (change.campaignId !== campaignId()) return;
-    void run();
-    clearTimeout(trailing);
-    trailing = setTimeout(run, 1500);
-  });
-  connection.onreconnecting(() => { liveConnected.value = false; });
-  connection.onreconnected(() => { liveConnected.value = true; void run(); });
-  connection.onclose(() => { liveConnected.value = false; });
-
   const poll = setInterval(() => { if (!liveConnected.value) void run(); }, 30_000);
-  connection.start().then(() => { liveConnected.value = true; }, () => { liveConnected.value = false; });
+  // SignalR's client loads after sign-in, with the first watch, not on the login screen.
+  let connection: HubConnection | null = null, stopped = false;
+  void import("@microsoft/signalr").then(({ HubConnectionBuilder, LogLevel }) => {
+    if (stopped) return;
+    connection = new HubConnectionBuilder()
+      .withUrl("/hubs/dashboard")
+      .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => Math.min(30_000, 1000 * 2 ** ctx.previousRetryCount) })
+      .configureLogging(LogLevel.Warning)
+      .build();
+    connection.on("UnitsChanged", (change: { campaignId: string }) => {
+      if (change.campaignId !== campaignId()) return;
+      void run();
+      clearTimeout(trailing);
+      trailing = setTimeout(run, 1500);
+    });
+    connection.onreconnecting(() => { liveConnected.value = false; });
+    connection.onreconnected(() => { liveConnected.value = true; void run(); });
+    connection.onclose(() => { liveConnected.value = false; });
+    connection.start().then(() => { liveConnected.value = true; }, () => { liveConnected.value = false; });
+  }, () => { liveConnected.value = false; });
 
   return () => {
+    stopped = true;
     clearInterval(poll);
     clearTimeout(trailing);
-    void connection.stop();
+    void connection?.stop();
   };
 }

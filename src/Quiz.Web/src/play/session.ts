@@ -1,5 +1,5 @@
 import { reactive } from "vue";
-import { HubConnection, HubConnectionBuilder, HubConnectionState, LogLevel } from "@microsoft/signalr";
+import type { HubConnection } from "@microsoft/signalr";
 import { http, HttpError } from "../shared/http";
 import { pickCampaign, currentStage } from "../shared/campaigns";
 import type { AnswerResult, Campaign, Participant, RoundResult, RoundView } from "../shared/types";
@@ -108,8 +108,16 @@ export function signOut() {
 // Phones drop their connection all the time: retry for ever, quickly at first.
 const retryDelays = [0, 1000, 2000, 3000, 5000];
 
+// SignalR's client (55 KB) is needed once someone has signed up, not on the first screen: it
+// loads with the first connection (issue 14: the first load stays under 80 KB).
+const signalr = () => import("@microsoft/signalr");
+const isConnected = (connection: HubConnection | null): connection is HubConnection =>
+  connection?.state === ("Connected" as HubConnection["state"]);
+
 async function connect() {
   if (hub || !session.token) return;
+  const { HubConnectionBuilder, LogLevel } = await signalr();
+  if (hub || !session.token) return; // connected, or signed out, while the client loaded
   const connection = new HubConnectionBuilder()
     .withUrl("/hubs/play", { accessTokenFactory: () => session.token ?? "" })
     .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => retryDelays[ctx.previousRetryCount] ?? 5000 })
@@ -156,8 +164,8 @@ async function startConnection(connection: HubConnection, resuming: boolean) {
 
 async function ready(): Promise<HubConnection> {
   await connect();
-  for (let i = 0; i < 100 && hub && hub.state !== HubConnectionState.Connected; i++) await new Promise(r => setTimeout(r, 100));
-  if (!hub || hub.state !== HubConnectionState.Connected) throw new Error("not connected");
+  for (let i = 0; i < 100 && hub && !isConnected(hub); i++) await new Promise(r => setTimeout(r, 100));
+  if (!isConnected(hub)) throw new Error("not connected");
   return hub;
 }
 
@@ -188,7 +196,7 @@ async function reloadCampaign() {
 
 /** After a reconnect or a reload: take back the round in play, or its result if it finished meanwhile. */
 export async function resume() {
-  if (!hub || hub.state !== HubConnectionState.Connected || !session.campaign) return;
+  if (!isConnected(hub) || !session.campaign) return;
   try {
     const current = await hub.invoke<RoundView | null>("CurrentRound", session.campaign.id);
     if (current) {
