@@ -15,11 +15,15 @@ public sealed class DashboardService(RankingService rankings, UnitDirectory unit
 {
     public sealed record ChildRow(
         string Code, string Name, string Level, long Participants, long Headcount, double ParticipationRate, long Rounds, long Points,
-        double AveragePoints, long SiblingRank, long TodayParticipants, long TodayRounds, long TodayPoints);
+        double AveragePoints, long SiblingRank, long TodayParticipants, long TodayRounds, long TodayPoints, bool HasChildren)
+    {
+        /// <summary>Participants per 10,000 of the headcount base, to two decimals: what tables and exports show (a share of a province's adults is a few millionths).</summary>
+        public decimal PerTenThousand => Math.Round((decimal)ParticipationRate * 10_000m, 2);
+    }
 
     public sealed record UnitsView(ChildRow? Unit, IReadOnlyList<ChildRow> Children, DateOnly Today, DateTimeOffset UpdatedAt);
 
-    /// <summary>A unit (null: the country) with its children, cumulative and today.</summary>
+    /// <summary>A unit (null: the country, whose row sums the provinces) with its children, cumulative and today.</summary>
     public async Task<UnitsView> UnitsAsync(Campaign campaign, string? code, CancellationToken ct = default)
     {
         var today = campaign.DayOf(clock.GetUtcNow());
@@ -35,7 +39,17 @@ public sealed class DashboardService(RankingService rankings, UnitDirectory unit
             var day = await Board(campaign.Id, cl, today, code, ct);
             children.AddRange(childCodes.Select(c => Merge(campaign, c, cl, all.GetValueOrDefault(c), day.GetValueOrDefault(c))));
         }
+        if (code is null) unit = National(children);
         return new UnitsView(unit, children.OrderByDescending(c => c.Participants).ThenBy(c => c.Code, StringComparer.Ordinal).ToList(), today, clock.GetUtcNow());
+    }
+
+    /// <summary>The country as one row: every participant lives in exactly one province, so the provinces' figures add up.</summary>
+    private static ChildRow National(List<ChildRow> provinces)
+    {
+        long participants = provinces.Sum(p => p.Participants), headcount = provinces.Sum(p => p.Headcount), points = provinces.Sum(p => p.Points);
+        return new ChildRow("", "全国", "country", participants, headcount, headcount == 0 ? 0 : (double)participants / headcount,
+            provinces.Sum(p => p.Rounds), points, participants == 0 ? 0 : (double)points / participants, 0,
+            provinces.Sum(p => p.TodayParticipants), provinces.Sum(p => p.TodayRounds), provinces.Sum(p => p.TodayPoints), provinces.Count > 0);
     }
 
     private (UnitLevel? Level, IReadOnlyList<string> Codes) ChildrenOf(string? code)
@@ -59,7 +73,9 @@ public sealed class DashboardService(RankingService rankings, UnitDirectory unit
         var name = units.Region(code)?.Name ?? units.Organisation(code)?.Name ?? code;
         return new ChildRow(code, name, RankingService.LevelName(level), all?.Participants ?? 0, headcount, all?.ParticipationRate ?? 0,
             all?.Rounds ?? 0, all?.Points ?? 0, all?.AveragePoints ?? 0, all?.SiblingRank ?? 0,
-            today?.Participants ?? 0, today?.Rounds ?? 0, today?.Points ?? 0);
+            today?.Participants ?? 0, today?.Rounds ?? 0, today?.Points ?? 0,
+            // Only what the page can open: a province or city with regions below it.
+            units.Region(code) is { Depth: < 3 } region && units.Children(code).Count > 0);
     }
 
     // ---- history from the store -------------------------------------------------------------

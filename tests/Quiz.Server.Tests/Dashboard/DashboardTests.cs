@@ -105,7 +105,8 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.Equal(2.0 / 900_000, counties[PlayWorld.County].ParticipationRate, 12);
 
         var national = await admin.GetFromJsonAsync<DashboardService.UnitsView>(Api("units"));
-        Assert.Null(national!.Unit);
+        Assert.Equal(("全国", national!.Children.Sum(c => c.Participants), national.Children.Sum(c => c.Headcount)), (national.Unit!.Name, national.Unit.Participants, national.Unit.Headcount));
+        Assert.True(national.Children[0].HasChildren);
         Assert.Equal([PlayWorld.Province, OtherProvince], national.Children.Select(c => c.Code));
         Assert.Equal(4, national.Children[0].Participants);
     }
@@ -189,6 +190,8 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.StartsWith("单位代码,单位,参与人数", lines[0]);
         Assert.Equal(3, lines.Length);
         Assert.StartsWith($"{PlayWorld.County},瑶海区,1,", lines[1]);
+        Assert.StartsWith("单位代码,单位,参与人数,基数,参与率（每万人）,", lines[0]);
+        Assert.All(lines.Skip(1), line => Assert.Matches(@"^[^,]+,[^,]+,\d+,\d+,\d+\.\d\d,", line)); // never 1.1E-06
         var rows = MiniExcel.Query(new MemoryStream(xlsx), useHeaderRow: true).Cast<IDictionary<string, object>>().ToList();
         Assert.Equal(2, rows.Count);
         Assert.Equal("瑶海区", rows[0]["单位"]);
