@@ -72,6 +72,19 @@ public sealed class DashboardTests(QuizSite site)
         await Assertions.Expect(page.Locator("[data-test=units-table] button.link")).ToHaveCountAsync(0); // counties: no links to nothing
         await Axe.AssertAccessibleAsync(page, "dashboard: admin, a city's counties");
         await QuizSite.ScreenshotAsync(page, "dashboard-3-drill-down");
+
+        // Organisations drill down too: the types, then a type's organisations (which have nothing below).
+        await page.ClickAsync("[data-test=by-organisation]");
+        await Assertions.Expect(page.Locator("[data-test=crumbs]")).ToContainTextAsync("机构");
+        await page.ClickAsync("[data-test='open-type:bank']");
+        await Assertions.Expect(page.Locator("[data-test=crumbs]")).ToContainTextAsync("银行");
+        await Assertions.Expect(page.Locator("[data-test=units-table] tbody tr")).Not.ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("[data-test=units-table] button.link")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("[data-test=total-participants]")).ToBeVisibleAsync();
+        await Axe.AssertAccessibleAsync(page, "dashboard: admin, the banks");
+        await QuizSite.ScreenshotAsync(page, "dashboard-3b-organisations");
+        await page.ClickAsync("[data-test=by-region]");
+        await Assertions.Expect(page.Locator("[data-test=province-grid]")).ToBeVisibleAsync();
     }
 
     [Fact]

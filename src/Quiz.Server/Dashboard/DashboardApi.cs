@@ -86,7 +86,7 @@ public static class DashboardApi
             ["平均分"] = Math.Round((decimal)c.AveragePoints, 2), ["排名"] = c.SiblingRank, ["今日参与人数"] = c.TodayParticipants,
             ["今日答题次数"] = c.TodayRounds,
         }).ToList();
-        var name = $"{campaignId}-{code ?? "national"}-{view.Today:yyyyMMdd}";
+        var name = $"{campaignId}-{(code is null ? "national" : code.Replace(':', '-').TrimEnd('-'))}-{view.Today:yyyyMMdd}";
         if (format == "xlsx")
         {
             using var stream = new MemoryStream();

@@ -27,6 +27,7 @@ public sealed class DashboardService(RankingService rankings, UnitDirectory unit
     public async Task<UnitsView> UnitsAsync(Campaign campaign, string? code, CancellationToken ct = default)
     {
         var today = campaign.DayOf(clock.GetUtcNow());
+        if (TypeOf(code) is { } type) return await OrganisationsAsync(campaign, type, today, ct);
         ChildRow? unit = null;
         if (code is not null && rankings.LevelOf(code) is { } level)
             unit = Merge(campaign, code, level, await Standing(campaign.Id, level, code, null, ct), await Standing(campaign.Id, level, code, today, ct));
@@ -44,13 +45,63 @@ public sealed class DashboardService(RankingService rankings, UnitDirectory unit
     }
 
     /// <summary>The country as one row: every participant lives in exactly one province, so the provinces' figures add up.</summary>
-    private static ChildRow National(List<ChildRow> provinces)
+    private static ChildRow National(List<ChildRow> provinces) => Sum("", "全国", "country", provinces);
+
+    private static ChildRow Sum(string code, string name, string level, List<ChildRow> parts)
     {
-        long participants = provinces.Sum(p => p.Participants), headcount = provinces.Sum(p => p.Headcount), points = provinces.Sum(p => p.Points);
-        return new ChildRow("", "全国", "country", participants, headcount, headcount == 0 ? 0 : (double)participants / headcount,
-            provinces.Sum(p => p.Rounds), points, participants == 0 ? 0 : (double)points / participants, 0,
-            provinces.Sum(p => p.TodayParticipants), provinces.Sum(p => p.TodayRounds), provinces.Sum(p => p.TodayPoints), provinces.Count > 0);
+        long participants = parts.Sum(p => p.Participants), headcount = parts.Sum(p => p.Headcount), points = parts.Sum(p => p.Points);
+        return new ChildRow(code, name, level, participants, headcount, headcount == 0 ? 0 : (double)participants / headcount,
+            parts.Sum(p => p.Rounds), points, participants == 0 ? 0 : (double)points / participants, 0,
+            parts.Sum(p => p.TodayParticipants), parts.Sum(p => p.TodayRounds), parts.Sum(p => p.TodayPoints), parts.Count > 0);
     }
+
+    // ---- organisations: by type, then each organisation -------------------------------------
+
+    /// <summary>
+    /// The dashboard's code for the organisations of a type ("type:bank"), and "type:" for all of
+    /// them by type: the page drills down through them as through regions (admins only; UnitScope
+    /// knows no such unit for anyone else).
+    /// </summary>
+    public const string TypePrefix = "type:";
+
+    public static string? TypeOf(string? code) => code?.StartsWith(TypePrefix, StringComparison.Ordinal) == true ? code[TypePrefix.Length..] : null;
+
+    /// <summary>What the organisation types are called on the dashboard and in its files.</summary>
+    public static readonly IReadOnlyDictionary<string, string> TypeNames = new Dictionary<string, string>
+    {
+        ["bank"] = "银行", ["insurer"] = "保险机构", ["university"] = "高校", ["government"] = "政府机关", ["enterprise"] = "企业",
+    };
+
+    private static string TypeName(string type) => TypeNames.GetValueOrDefault(type, type);
+
+    private async Task<UnitsView> OrganisationsAsync(Campaign campaign, string type, DateOnly today, CancellationToken ct)
+    {
+        List<ChildRow> children;
+        ChildRow unit;
+        if (type.Length == 0)
+        {
+            var all = await Board(campaign.Id, UnitLevel.OrganisationType, null, null, ct);
+            var day = await Board(campaign.Id, UnitLevel.OrganisationType, today, null, ct);
+            children = units.Organisations.GroupBy(o => o.Type).Select(g => Row(TypePrefix + g.Key, TypeName(g.Key), "organisation-type",
+                all.GetValueOrDefault(g.Key), day.GetValueOrDefault(g.Key), g.Sum(o => o.HeadcountBase), hasChildren: true)).ToList();
+            unit = Sum(TypePrefix, "机构", "organisations", children);
+        }
+        else
+        {
+            var all = await Board(campaign.Id, UnitLevel.Organisation, null, type, ct);
+            var day = await Board(campaign.Id, UnitLevel.Organisation, today, type, ct);
+            children = units.Organisations.Where(o => o.Type == type).Select(o => Row(o.Code, o.Name, "organisation",
+                all.GetValueOrDefault(o.Code), day.GetValueOrDefault(o.Code), o.HeadcountBase, hasChildren: false)).ToList();
+            unit = Row(TypePrefix + type, TypeName(type), "organisation-type",
+                await Standing(campaign.Id, UnitLevel.OrganisationType, type, null, ct), await Standing(campaign.Id, UnitLevel.OrganisationType, type, today, ct),
+                children.Sum(c => c.Headcount), hasChildren: children.Count > 0);
+        }
+        return new UnitsView(unit, children.OrderByDescending(c => c.Participants).ThenBy(c => c.Code, StringComparer.Ordinal).ToList(), today, clock.GetUtcNow());
+    }
+
+    private static ChildRow Row(string code, string name, string level, UnitStanding? all, UnitStanding? today, long headcount, bool hasChildren) =>
+        new(code, name, level, all?.Participants ?? 0, all?.Headcount ?? headcount, all?.ParticipationRate ?? 0, all?.Rounds ?? 0, all?.Points ?? 0,
+            all?.AveragePoints ?? 0, all?.SiblingRank ?? 0, today?.Participants ?? 0, today?.Rounds ?? 0, today?.Points ?? 0, hasChildren);
 
     private (UnitLevel? Level, IReadOnlyList<string> Codes) ChildrenOf(string? code)
     {
@@ -106,8 +157,12 @@ public sealed class DashboardService(RankingService rankings, UnitDirectory unit
 
     private (string Kind, string[] Codes) Members(string? code) =>
         code is null ? ("region", units.Children(null).Select(r => r.Code).ToArray())
+        : TypeOf(code) is { } type ? ("organisation", OrganisationsOf(type))
         : units.Organisation(code) is not null ? ("organisation", [code])
         : ("region", [code]);
+
+    private string[] OrganisationsOf(string type) =>
+        units.Organisations.Where(o => type.Length == 0 || o.Type == type).Select(o => o.Code).ToArray();
 
     public sealed record ReportRow(string Code, string Name, long Headcount, long NewParticipants, long Participants, double ParticipationRate, long Rounds, long Points);
 
@@ -117,7 +172,9 @@ public sealed class DashboardService(RankingService rankings, UnitDirectory unit
     public async Task<DailyReport> ReportAsync(string campaignId, string? code, DateOnly day, CancellationToken ct = default)
     {
         await using var connection = await database.OpenAsync(ct);
+        var type = TypeOf(code);
         var childCodes = code is null ? units.Children(null).Select(r => r.Code).ToArray()
+            : type is not null ? OrganisationsOf(type) // a type's report lists its organisations
             : units.Region(code) is not null ? units.Children(code).Select(r => r.Code).ToArray() : [];
         var (kind, own) = Members(code);
         var baseKind = campaigns.Get(campaignId)?.HeadcountBase ?? HeadcountBase.Residents;
@@ -136,8 +193,8 @@ public sealed class DashboardService(RankingService rankings, UnitDirectory unit
         }
 
         var children = childCodes.Select(Row).OrderByDescending(r => r.Participants).ThenBy(r => r.Code, StringComparer.Ordinal).ToList();
-        var totals = code is null
-            ? new ReportRow("", "全国", children.Sum(c => c.Headcount), children.Sum(c => c.NewParticipants), children.Sum(c => c.Participants),
+        var totals = code is null || type is not null
+            ? new ReportRow(code ?? "", code is null ? "全国" : type!.Length == 0 ? "机构" : TypeName(type), children.Sum(c => c.Headcount), children.Sum(c => c.NewParticipants), children.Sum(c => c.Participants),
                 children.Sum(c => c.Headcount) == 0 ? 0 : (double)children.Sum(c => c.Participants) / children.Sum(c => c.Headcount),
                 children.Sum(c => c.Rounds), children.Sum(c => c.Points))
             : Row(code);

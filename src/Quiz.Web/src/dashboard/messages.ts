@@ -60,6 +60,15 @@ const zh = {
   avgLine: "平均分 {avg}",
   country: "各省参与率",
   modes: "统计口径",
+  groupBy: "按",
+  byRegion: "地区",
+  byOrganisation: "机构",
+  organisations: "机构",
+  type_bank: "银行",
+  type_insurer: "保险机构",
+  type_university: "高校",
+  type_government: "政府机关",
+  type_enterprise: "企业",
 } as const;
 
 const en: { [K in keyof typeof zh]: string } = {
@@ -122,6 +131,22 @@ const en: { [K in keyof typeof zh]: string } = {
   avgLine: "Average score {avg}",
   country: "Provinces by participation",
   modes: "Figures",
+  groupBy: "By",
+  byRegion: "region",
+  byOrganisation: "organisation",
+  organisations: "Organisations",
+  type_bank: "Banks",
+  type_insurer: "Insurers",
+  type_university: "Universities",
+  type_government: "Government bodies",
+  type_enterprise: "Enterprises",
 };
 
 export const t = translator(zh, en);
+
+/** A unit's name as shown: organisation types ("type:bank", "type:" for all) are named in the page's language. */
+export function unitName(code: string, name: string): string {
+  if (code === "type:") return t("organisations");
+  const key = `type_${code.slice(5)}`;
+  return code.startsWith("type:") && key in zh ? t(key as keyof typeof zh) : name;
+}
