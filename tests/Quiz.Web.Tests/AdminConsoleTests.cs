@@ -119,4 +119,28 @@ public sealed class AdminConsoleTests(QuizSite site)
         await Assertions.Expect(page.Locator("[data-test=f-s0-attemptsPerDay]")).ToHaveValueAsync("500");
         await QuizSite.ScreenshotAsync(page, "admin-4-campaign-form-360x640");
     }
+
+    [Fact]
+    public async Task AUnitStaffAccountsUnitIsPickedFromTheHierarchy()
+    {
+        await using var context = await site.NewContextAsync(phone: false);
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(10_000);
+        await page.GotoAsync("/admin#accounts");
+        await page.FillAsync("[data-test=login-name]", QuizSite.AdminName);
+        await page.FillAsync("[data-test=login-password]", QuizSite.Password);
+        await page.ClickAsync("[data-test=login]");
+
+        await page.FillAsync("[data-test=account-name]", "picked-staff");
+        await page.FillAsync("[data-test=account-password]", QuizSite.Password);
+        await page.SelectOptionAsync("[data-test=pick-0]", new SelectOptionValue { Label = "安徽省" });
+        await page.SelectOptionAsync("[data-test=pick-1]", new SelectOptionValue { Label = "芜湖市" });
+        await page.SelectOptionAsync("[data-test=pick-2]", new SelectOptionValue { Label = "镜湖区" });
+        await Assertions.Expect(page.Locator("[data-test=picked-unit]")).ToHaveTextAsync("已选：镜湖区（340202）");
+        await Axe.AssertAccessibleAsync(page, "admin: new account with a picked unit");
+        await page.ClickAsync("[data-test=account-create]");
+        await Assertions.Expect(page.Locator("[data-test=account-created]")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("main table tr", new() { HasText = "picked-staff" })).ToContainTextAsync("340202"); // the list names no units yet
+        await QuizSite.ScreenshotAsync(page, "admin-5-account-unit-picker");
+    }
 }

@@ -137,6 +137,7 @@ const zh = {
   pickCity: "市",
   pickCounty: "区县",
   pickNone: "（请选择）",
+  pickOrganisation: "机构（可不选）",
   pickedUnit: "已选：{name}（{code}）",
 } as const;
 
@@ -266,6 +267,7 @@ const en: { [K in keyof typeof zh]: string } = {
   pickCity: "City",
   pickCounty: "County",
   pickNone: "(choose)",
+  pickOrganisation: "Organisation (optional)",
   pickedUnit: "Chosen: {name} ({code})",
 };
 
