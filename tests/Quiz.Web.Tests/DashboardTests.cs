@@ -18,6 +18,7 @@ public sealed class DashboardTests(QuizSite site)
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(10_000);
         await page.GotoAsync($"/dashboard?c={QuizSite.CampaignId}");
+        await Axe.AssertAccessibleAsync(page, "dashboard: sign-in");
         await LoginAsync(page, staff);
 
         var row = page.Locator($"[data-test=units-table] tr[data-code='{Jinghu}']");
@@ -26,6 +27,8 @@ public sealed class DashboardTests(QuizSite site)
         await Assertions.Expect(page.Locator("[data-test=live]")).ToHaveClassAsync(new Regex(@"\bon\b"));
         await Assertions.Expect(page.Locator("[data-test=units-table] tbody tr")).Not.ToHaveCountAsync(0);
         Assert.DoesNotContain("合肥", await page.Locator("[data-test=units-table]").InnerTextAsync()); // only its own subtree
+        await Assertions.Expect(page.Locator($"[data-test=open-{Jinghu}]")).ToHaveCountAsync(0); // a county has nothing below to open
+        await Axe.AssertAccessibleAsync(page, "dashboard: unit staff, cumulative");
 
         // Three people in 镜湖区 finish a round elsewhere; the open page changes without a reload.
         for (var i = 0; i < 3; i++) await site.PlayRoundAsync(Jinghu);
@@ -33,14 +36,22 @@ public sealed class DashboardTests(QuizSite site)
         await Assertions.Expect(page.Locator("[data-test=total-participants]")).ToHaveTextAsync("3");
         await page.ClickAsync("[data-test=mode-today]");
         await Assertions.Expect(row.Locator("td[data-col=todayParticipants]")).ToHaveTextAsync("3");
+        await Axe.AssertAccessibleAsync(page, "dashboard: unit staff, today");
         await QuizSite.ScreenshotAsync(page, "dashboard-1-live");
 
+        // Rates per 10,000 people with two decimals, as on screen: never a double's 2E-06.
         var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("[data-test=export-csv]"));
         var csv = await File.ReadAllTextAsync((await download.PathAsync())!);
         Assert.Contains("镜湖区", csv);
+        Assert.DoesNotMatch(new Regex(@"\d[eE][+-]?\d"), csv);
+        var lines = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("参与率（每万人）", lines[0]);
+        Assert.All(lines.Skip(1), line => Assert.Matches(@"^[^,]+,[^,]+,\d+,\d+,\d+\.\d{2},", line));
+        Assert.Contains(lines, line => line.StartsWith($"{Jinghu},镜湖区,3,475000,0.06,")); // 3 of 475,000 adults
 
         await page.ClickAsync("[data-test=make-report]");
         await Assertions.Expect(page.Locator("[data-test=report]")).ToContainTextAsync("镜湖区");
+        await Axe.AssertAccessibleAsync(page, "dashboard: daily report");
         await page.EmulateMediaAsync(new() { Media = Media.Print });
         await Assertions.Expect(page.Locator("[data-test=units-table]")).ToBeHiddenAsync(); // the printout is the report alone
         await QuizSite.ScreenshotAsync(page, "dashboard-2-report-print");
@@ -54,11 +65,79 @@ public sealed class DashboardTests(QuizSite site)
         page.SetDefaultTimeout(10_000);
         await page.GotoAsync($"/dashboard?c={QuizSite.CampaignId}");
         await LoginAsync(page, QuizSite.AdminName);
-        await page.ClickAsync("[data-test=open-340000]");
+        await page.ClickAsync("[data-test=units-table] [data-test=open-340000]");
         await page.ClickAsync($"[data-test=open-{Wuhu}]");
         await Assertions.Expect(page.Locator("[data-test=crumbs]")).ToContainTextAsync("芜湖市");
         await Assertions.Expect(page.Locator($"[data-test=units-table] tr[data-code='{Jinghu}']")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[data-test=units-table] button.link")).ToHaveCountAsync(0); // counties: no links to nothing
+        await Axe.AssertAccessibleAsync(page, "dashboard: admin, a city's counties");
         await QuizSite.ScreenshotAsync(page, "dashboard-3-drill-down");
+
+        // Organisations drill down too: the types, then a type's organisations (which have nothing below).
+        await page.ClickAsync("[data-test=by-organisation]");
+        await Assertions.Expect(page.Locator("[data-test=crumbs]")).ToContainTextAsync("机构");
+        await page.ClickAsync("[data-test='open-type:bank']");
+        await Assertions.Expect(page.Locator("[data-test=crumbs]")).ToContainTextAsync("银行");
+        await Assertions.Expect(page.Locator("[data-test=units-table] tbody tr")).Not.ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("[data-test=units-table] button.link")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("[data-test=total-participants]")).ToBeVisibleAsync();
+        await Axe.AssertAccessibleAsync(page, "dashboard: admin, the banks");
+        await QuizSite.ScreenshotAsync(page, "dashboard-3b-organisations");
+        await page.ClickAsync("[data-test=by-region]");
+        await Assertions.Expect(page.Locator("[data-test=province-grid]")).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task OnAPhoneTheCountryFitsTheScreenWithItsTotalsAndAProvinceTileGrid()
+    {
+        await using var context = await site.NewContextAsync(phone: true);
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(10_000);
+        await page.GotoAsync($"/dashboard?c={QuizSite.CampaignId}");
+        await LoginAsync(page, QuizSite.AdminName);
+
+        // The country's totals, readable rates, and the 31 provinces as tiles coloured by rate.
+        var rate = new Regex(@"^(<0\.01|\d[\d,]*\.\d{2})$");
+        await Assertions.Expect(page.Locator("[data-test=totals]")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[data-test=total-participants]")).ToHaveTextAsync(new Regex(@"^\d[\d,]*$"));
+        await Assertions.Expect(page.Locator("[data-test=total-rounds]")).ToHaveTextAsync(new Regex(@"^\d[\d,]*$"));
+        await Assertions.Expect(page.Locator("[data-test=total-rate]")).ToHaveTextAsync(rate);
+        await Assertions.Expect(page.Locator("[data-test=today-new]")).ToHaveTextAsync(new Regex(@"^今日新增 \+\d"));
+        var tiles = page.Locator("[data-test=province-tile]");
+        await Assertions.Expect(tiles).ToHaveCountAsync(31);
+        foreach (var text in await tiles.Locator(".rate").AllInnerTextsAsync()) Assert.Matches(rate, text);
+        await Assertions.Expect(page.Locator("[data-test=province-tile][data-code='340000']")).ToContainTextAsync("安徽");
+        Assert.All(await tiles.EvaluateAllAsync<string[]>("tiles => tiles.map(t => t.className)"), c => Assert.Matches(@"\bs[0-5]\b", c)); // a colour step each
+
+        await AssertFitsAPhoneAsync(page);
+        await Axe.AssertAccessibleAsync(page, "dashboard: admin, national, phone");
+        await QuizSite.ScreenshotAsync(page, "dashboard-4-national-360x640");
+
+        // A province opens from its tile; the table is cards of labelled figures, still no sideways scroll.
+        await page.ClickAsync("[data-test=province-tile][data-code='340000']");
+        await Assertions.Expect(page.Locator("[data-test=crumbs]")).ToContainTextAsync("安徽省");
+        await Assertions.Expect(page.Locator("[data-test=units-table] tr[data-code='340100']")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[data-test=province-grid]")).ToHaveCountAsync(0);
+        await page.ClickAsync("[data-test=mode-today]");
+        await Assertions.Expect(page.Locator("[data-test=units-table] tr[data-code='340100'] td[data-col=todayParticipants]")).ToBeVisibleAsync();
+        await AssertFitsAPhoneAsync(page);
+        await Axe.AssertAccessibleAsync(page, "dashboard: admin, a province, phone");
+        await QuizSite.ScreenshotAsync(page, "dashboard-5-province-360x640");
+
+        await page.ClickAsync("[data-test=crumbs] button >> nth=0");
+        await page.SetViewportSizeAsync(1366, 768);
+        await Assertions.Expect(tiles).ToHaveCountAsync(31);
+        await Axe.AssertAccessibleAsync(page, "dashboard: admin, national, desktop");
+        await QuizSite.ScreenshotAsync(page, "dashboard-6-national-1366x768");
+    }
+
+    /// <summary>No sideways page scroll at 360 px, and a header of one short line.</summary>
+    private static async Task AssertFitsAPhoneAsync(IPage page)
+    {
+        var widths = await page.EvaluateAsync<int[]>("() => [document.scrollingElement.scrollWidth, innerWidth]");
+        Assert.True(widths[0] <= widths[1], $"the page scrolls sideways: {widths[0]} > {widths[1]}");
+        var header = await page.Locator("header.bar").BoundingBoxAsync();
+        Assert.True(header!.Height <= 56, $"the header is {header.Height} px high");
     }
 
     private static async Task LoginAsync(IPage page, string name)

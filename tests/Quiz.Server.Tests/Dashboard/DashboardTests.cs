@@ -59,6 +59,7 @@ public sealed class DashboardTests : IAsyncLifetime
             (city, PlayWorld.Province), (city, OtherProvince), (city, OtherCounty), (city, OtherOrganisation),
             (county, PlayWorld.City), (county, PlayWorld.OtherCounty), (county, PlayWorld.University),
             (bank, PlayWorld.County), (bank, PlayWorld.University), (bank, "no-such-unit"),
+            (city, "type:"), (city, "type:bank"), (bank, "type:bank"), // organisations by type: admins only
         };
         foreach (var path in new[] { "units", "trend", "report", "export" })
         {
@@ -76,6 +77,33 @@ public sealed class DashboardTests : IAsyncLifetime
         var player = await PlayWorld.RegisterAsync(_app);
         anonymous.DefaultRequestHeaders.Authorization = new("Bearer", player.Token);
         Assert.Equal(HttpStatusCode.Forbidden, (await anonymous.GetAsync(Api("units", PlayWorld.County))).StatusCode);
+    }
+
+    [Fact]
+    public async Task AdminsDrillDownFromOrganisationTypesToOrganisations()
+    {
+        await Staff.PlayRoundAsync(_app, PlayWorld.County, PlayWorld.Bank);
+        await Staff.PlayRoundAsync(_app, PlayWorld.County, PlayWorld.University);
+        await Staff.PlayRoundAsync(_app, PlayWorld.OtherCounty, PlayWorld.University);
+        await Staff.FlushRankingsAsync(_app);
+        using var admin = await Staff.LoginAsync(_app, "root", Roles.Admin);
+
+        var types = await admin.GetFromJsonAsync<DashboardService.UnitsView>(Api("units", "type:"));
+        Assert.Equal(("type:", 3L, types!.Children.Sum(c => c.Headcount)), (types.Unit!.Code, types.Unit.Participants, types.Unit.Headcount));
+        Assert.Equal(["type:university", "type:bank"], types.Children.Take(2).Select(c => c.Code));
+        Assert.Equal(("高校", 2L, true), (types.Children[0].Name, types.Children[0].Participants, types.Children[0].HasChildren));
+
+        var universities = await admin.GetFromJsonAsync<DashboardService.UnitsView>(Api("units", "type:university"));
+        Assert.Equal(("高校", 2L), (universities!.Unit!.Name, universities.Unit.Participants));
+        var college = Assert.Single(universities.Children);
+        Assert.Equal((PlayWorld.University, 2L, 20_000L, false), (college.Code, college.Participants, college.Headcount, college.HasChildren));
+        Assert.Equal(1m, college.PerTenThousand);
+
+        var csv = Encoding.UTF8.GetString(await admin.GetByteArrayAsync(Api("export", "type:university", "format=csv")));
+        Assert.Contains($"{PlayWorld.University},皖中示范学院,2,20000,1.00,", csv);
+        var report = await admin.GetFromJsonAsync<DashboardService.DailyReport>(Api("report", "type:university"));
+        Assert.Equal(("高校", PlayWorld.University), (report!.UnitName, Assert.Single(report.Children).Code));
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync(Api("trend", "type:university"))).StatusCode);
     }
 
     [Fact]
@@ -105,7 +133,8 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.Equal(2.0 / 900_000, counties[PlayWorld.County].ParticipationRate, 12);
 
         var national = await admin.GetFromJsonAsync<DashboardService.UnitsView>(Api("units"));
-        Assert.Null(national!.Unit);
+        Assert.Equal(("全国", national!.Children.Sum(c => c.Participants), national.Children.Sum(c => c.Headcount)), (national.Unit!.Name, national.Unit.Participants, national.Unit.Headcount));
+        Assert.True(national.Children[0].HasChildren);
         Assert.Equal([PlayWorld.Province, OtherProvince], national.Children.Select(c => c.Code));
         Assert.Equal(4, national.Children[0].Participants);
     }
@@ -189,6 +218,8 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.StartsWith("单位代码,单位,参与人数", lines[0]);
         Assert.Equal(3, lines.Length);
         Assert.StartsWith($"{PlayWorld.County},瑶海区,1,", lines[1]);
+        Assert.StartsWith("单位代码,单位,参与人数,基数,参与率（每万人）,", lines[0]);
+        Assert.All(lines.Skip(1), line => Assert.Matches(@"^[^,]+,[^,]+,\d+,\d+,\d+\.\d\d,", line)); // never 1.1E-06
         var rows = MiniExcel.Query(new MemoryStream(xlsx), useHeaderRow: true).Cast<IDictionary<string, object>>().ToList();
         Assert.Equal(2, rows.Count);
         Assert.Equal("瑶海区", rows[0]["单位"]);

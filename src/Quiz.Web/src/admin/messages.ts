@@ -1,4 +1,4 @@
-import { translator } from "../shared/i18n";
+import { translator, locale } from "../shared/i18n";
 
 const zh = {
   title: "管理后台",
@@ -83,6 +83,62 @@ const zh = {
   create: "创建账号",
   created: "已创建",
   loading: "加载中……",
+  // campaign form
+  editorView: "编辑方式",
+  formView: "表单",
+  jsonView: "JSON（高级）",
+  badJson: "JSON 格式有误：{detail}",
+  fixFields: "请先改正标红的项目",
+  f_id: "活动编号（小写字母、数字、-）",
+  f_name: "活动名称",
+  f_description: "活动说明",
+  stageN: "第 {n} 阶段",
+  f_stageName: "阶段名称",
+  f_stageId: "阶段编号",
+  f_startDay: "开始日期",
+  f_endDay: "结束日期",
+  f_questionsPerRound: "每轮题数",
+  f_roundSeconds: "每轮时限（秒，可空）",
+  f_questionSeconds: "每题时限（秒，可空）",
+  f_attemptsPerDay: "每人每天答题次数",
+  f_aggregation: "成绩计算方式",
+  agg_best: "取单轮最高分",
+  "agg_best-of-day-summed": "每天最高分累加",
+  "agg_best-per-scene-summed": "每个场景最高分累加",
+  agg_sum: "所有轮次得分累加",
+  f_showAnswers: "交卷后显示正确答案和解析",
+  f_difficulty: "每轮各难度题数",
+  difficulty_1: "易",
+  difficulty_2: "中",
+  difficulty_3: "难",
+  addStage: "添加阶段",
+  formHint: "场景、奖励、学习任务等其他规则请在“JSON（高级）”中编辑，表单会保留它们。",
+  v_id: "只能用小写字母、数字和“-”，最多 40 个字符",
+  v_name: "请填写 1 到 100 个字符",
+  v_required: "必填",
+  v_endBeforeStart: "结束日期不能早于开始日期",
+  v_range: "请填写 {min} 到 {max} 之间的整数",
+  v_oneLimit: "每轮时限和每题时限至少填一个",
+  v_difficultyWhole: "各难度题数须为 0 或正整数",
+  v_difficultySum: "各难度题数之和为 {sum}，应等于每轮题数 {n}",
+  // question types and tracks
+  qtype_single: "单选",
+  qtype_multiple: "多选",
+  qtype_truefalse: "判断",
+  track_general: "通用",
+  track_elderly: "老年人",
+  track_student: "学生",
+  track_workplace: "职场人士",
+  track_countryside: "农村居民",
+  track_city: "城镇居民",
+  // accounts: the unit picker
+  pickUnit: "所属单位",
+  pickProvince: "省",
+  pickCity: "市",
+  pickCounty: "区县",
+  pickNone: "（请选择）",
+  pickOrganisation: "机构（可不选）",
+  pickedUnit: "已选：{name}（{code}）",
 } as const;
 
 const en: { [K in keyof typeof zh]: string } = {
@@ -160,7 +216,160 @@ const en: { [K in keyof typeof zh]: string } = {
   create: "Create account",
   created: "Created",
   loading: "Loading…",
+  editorView: "Editor",
+  formView: "Form",
+  jsonView: "JSON (advanced)",
+  badJson: "The JSON is not valid: {detail}",
+  fixFields: "Fix the fields marked in red first",
+  f_id: "Campaign id (lower-case letters, digits, -)",
+  f_name: "Campaign name",
+  f_description: "Description",
+  stageN: "Stage {n}",
+  f_stageName: "Stage name",
+  f_stageId: "Stage id",
+  f_startDay: "First day",
+  f_endDay: "Last day",
+  f_questionsPerRound: "Questions per round",
+  f_roundSeconds: "Time per round (s, optional)",
+  f_questionSeconds: "Time per question (s, optional)",
+  f_attemptsPerDay: "Rounds per person per day",
+  f_aggregation: "Score",
+  agg_best: "Best single round",
+  "agg_best-of-day-summed": "Best of each day, summed",
+  "agg_best-per-scene-summed": "Best of each scene, summed",
+  agg_sum: "All rounds summed",
+  f_showAnswers: "Show the right answers and explanations after a round",
+  f_difficulty: "Questions per round by difficulty",
+  difficulty_1: "Easy",
+  difficulty_2: "Medium",
+  difficulty_3: "Hard",
+  addStage: "Add a stage",
+  formHint: "Scenes, prizes, learning tasks and other rules are edited in \"JSON (advanced)\"; the form keeps them.",
+  v_id: "Lower-case letters, digits and '-' only, at most 40",
+  v_name: "1 to 100 characters",
+  v_required: "Required",
+  v_endBeforeStart: "The last day is before the first",
+  v_range: "A whole number from {min} to {max}",
+  v_oneLimit: "Give a time per round or per question",
+  v_difficultyWhole: "Counts are whole numbers, 0 or more",
+  v_difficultySum: "The counts add up to {sum}, not the {n} questions per round",
+  qtype_single: "Single choice",
+  qtype_multiple: "Multiple choice",
+  qtype_truefalse: "True/false",
+  track_general: "General",
+  track_elderly: "Elderly",
+  track_student: "Students",
+  track_workplace: "Working people",
+  track_countryside: "Rural residents",
+  track_city: "Urban residents",
+  pickUnit: "Unit",
+  pickProvince: "Province",
+  pickCity: "City",
+  pickCounty: "County",
+  pickNone: "(choose)",
+  pickOrganisation: "Organisation (optional)",
+  pickedUnit: "Chosen: {name} ({code})",
 };
 
 export const t = translator(zh, en);
 export type MessageKey = keyof typeof zh;
+
+/** A question type or track by its name in the page's language (the code when unknown). */
+export function label(kind: "qtype" | "track", code: string): string {
+  const key = `${kind}_${code}`;
+  return key in zh ? t(key as MessageKey) : code;
+}
+
+// The server explains import and campaign errors in English (QuestionValidator, UnitDirectory,
+// Campaign.Validate); in Chinese the page says the same from these patterns, else shows the text as sent.
+
+type Pattern = [RegExp, (...groups: string[]) => string];
+
+const reasons: Pattern[] = [
+  [/^(\w+) is required$/, c => `“${c}”必填`],
+  [/^(\w+) is (\d+) characters long, at most (\d+) are allowed$/, (c, n, max) => `“${c}”有 ${n} 个字符，最多 ${max} 个`],
+  [/^(\w+) contains control characters$/, c => `“${c}”含有控制字符`],
+  [/^'(.*)' is not a valid id: .*$/s, v => `“${v}”不是有效编号：只能用字母、数字、“-”和“_”，最多 40 个字符`],
+  [/^'(.*)' is not a question type: .*$/s, v => `“${v}”不是题型：请填 single（单选）、multiple（多选）或 truefalse（判断）`],
+  [/^a question needs 2 to (\d+) options, this one has (\d+)$/, (max, n) => `每题需要 2 到 ${max} 个选项，本题有 ${n} 个`],
+  [/^option '(.*)' appears twice$/s, v => `选项“${v}”重复`],
+  [/^a truefalse question has exactly two options: .*$/, () => "判断题只能有两个选项：正确、错误"],
+  [/^'(.*)' is not a key: .*$/s, v => `“${v}”不是答案：请按顺序写出正确选项的字母，如 B 或 ACD`],
+  [/^'(.*)' points at an option that does not exist \(the question has (\d+)\)$/s, (v, n) => `答案“${v}”指向不存在的选项（本题只有 ${n} 个选项）`],
+  [/^a (\w+) question has exactly one right option, the key says '(.*)'$/s, (_, v) => `单选题和判断题只有一个正确选项，答案却是“${v}”`],
+  [/^a multiple question has at least two right options, the key says '(.*)'$/s, v => `多选题至少有两个正确选项，答案却是“${v}”`],
+  [/^'(.*)' is not a track: use (.*)$/s, (v, list) => `“${v}”不是身份：请填 ${list}`],
+  [/^at least one track is required$/, () => "至少填写一个身份"],
+  [/^'(.*)' is not a category code: .*$/s, v => `“${v}”不是分类代码：只能用小写字母、数字和“-”`],
+  [/^'(.*)' is not a difficulty: use 1, 2 or 3$/s, v => `“${v}”不是难度：请填 1、2 或 3`],
+  [/^at most 10 tags, this question has (\d+)$/, n => `最多 10 个标签，本题有 ${n} 个`],
+  [/^id '(.*)' is used twice: also in (.*), row (\d+)$/s, (v, f, r) => `编号“${v}”重复：${f} 第 ${r} 行也用了它`],
+  [/^the same stem as (.*), row (\d+) \(id (.*)\)$/s, (f, r, id) => `题干与 ${f} 第 ${r} 行（编号 ${id}）相同`],
+  [/^unknown column '(.*)'; the columns are (.*)$/s, (c, list) => `未知的列“${c}”；可用的列：${list}`],
+  [/^column '(.*)' appears twice$/s, c => `列“${c}”出现了两次`],
+  [/^the header has no '(.*)' column$/s, c => `表头缺少“${c}”列`],
+  [/^unknown field '(.*)'$/s, c => `未知的字段“${c}”`],
+  [/^the file is empty$/, () => "文件是空的"],
+  [/^the file has no header row$/, () => "文件没有表头行"],
+  [/^the first sheet is empty$/, () => "第一个工作表是空的"],
+  [/^the cell holds a formula; paste values only$/, () => "单元格含公式，请只粘贴数值"],
+  [/^'(.*)' files are not question sets: .*$/s, ext => `“${ext}”文件不是题库：请用 .json、.csv 或 .xlsx`],
+  [/^the file is not valid (UTF-8|GB18030)? ?text.*$/, () => "文件不是有效的 UTF-8 或 GB18030 文本，请另存为 CSV UTF-8"],
+  [/^the file has more than ([\d,]+) questions .*$/, n => `文件超过 ${n} 道题，请拆分`],
+  [/^'(.*)' is not a unit code .*$/s, v => `“${v}”不是单位代码（字母、数字、“-”“_”，最多 40 个字符）`],
+  [/^code '(.*)' appears twice$/s, v => `代码“${v}”重复`],
+  [/^a name of 1 to 100 characters is required$/, () => "名称须为 1 到 100 个字符"],
+  [/^'(.*)' is not a type: use (.*)$/s, (v, list) => `“${v}”不是单位类型：请填 ${list}`],
+  [/^region '(.*)' does not exist$/s, v => `地区“${v}”不存在`],
+  [/^parent '(.*)' does not exist$/s, v => `上级“${v}”不存在`],
+  [/^the parent chain loops$/, () => "上级关系形成了循环"],
+  [/^'(.*)' is not a positive whole number$/s, v => `“${v}”不是正整数`],
+  [/^units are imported from \.csv files$/, () => "单位须用 .csv 文件导入"],
+];
+
+const fields: Record<string, string> = {
+  id: "编号", name: "名称", description: "说明", utcOffset: "时区", registration: "报名规则", stages: "阶段", startDay: "开始日期",
+  endDay: "结束日期", opensAt: "开放时间", closesAt: "关闭时间", questionsPerRound: "每轮题数", roundSeconds: "每轮时限",
+  questionSeconds: "每题时限", attemptsPerDay: "每天次数", aggregation: "成绩计算方式", points: "分值", pools: "题库", scenes: "场景",
+  difficulty: "难度分布", prizes: "奖励", learning: "学习任务", bonusPoints: "加分", invitationAttempts: "邀请奖励次数",
+  perfectRoundScore: "满分成绩", minAnswerMs: "最短答题时间", tieBreak: "同分规则", ladder: "闯关",
+};
+const phrases: Pattern[] = [
+  [/^(\d+) to (\d+)$/, (a, b) => `须在 ${a} 到 ${b} 之间`],
+  [/^(\d+) to (\d+) characters$/, (a, b) => `须为 ${a} 到 ${b} 个字符`],
+  [/^required$/, () => "必填"],
+  [/^before startDay$/, () => "早于开始日期"],
+  [/^lower-case letters, digits and '-'.*$/, () => "只能用小写字母、数字和“-”，最多 40 个字符"],
+  [/^at least one stage$/, () => "至少要有一个阶段"],
+  [/^at least one$/, () => "至少填一个"],
+  [/^like \+08:00$/, () => "格式如 +08:00"],
+  [/^id '(.*)' is used twice$/s, v => `编号“${v}”重复`],
+  [/^'(.*)' and '(.*)' overlap$/s, (a, b) => `“${a}”和“${b}”的日期重叠`],
+  [/^the counts add up to (\d+), not questionsPerRound \((\d+)\)$/, (sum, n) => `各难度题数之和为 ${sum}，应等于每轮题数 ${n}`],
+  [/^the body says '(.*)', the address '(.*)'$/s, (a, b) => `内容中的编号“${a}”与地址中的“${b}”不一致`],
+];
+
+function match(patterns: Pattern[], text: string): string | null {
+  for (const [pattern, say] of patterns) {
+    const m = pattern.exec(text);
+    if (m) return say(...m.slice(1));
+  }
+  return null;
+}
+
+/** An import error's reason in the page's language. */
+export function importReason(reason: string): string {
+  if (locale.value === "en") return reason;
+  return match(reasons, reason) ?? reason;
+}
+
+/** A campaign error ("stages[main].questionsPerRound: 1 to 50") in the page's language. */
+export function serverError(error: string): string {
+  if (locale.value === "en") return error;
+  const m = /^(?:stages\[([^\]]*)\]\.)?([\w.]+?)(?: or (\w+))?: (.*)$/s.exec(error);
+  if (!m) return error;
+  const [, stage, field, other, rest] = m;
+  const name = [field, other].filter(Boolean).map(f => fields[f.split(".")[0]] ?? f).join("或");
+  const where = stage !== undefined ? `阶段“${stage}”的${name}` : name;
+  return `${where}：${match(phrases, rest) ?? rest}`;
+}

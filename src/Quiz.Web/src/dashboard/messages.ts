@@ -41,6 +41,34 @@ const zh = {
   forbidden: "无权查看该单位",
   noCampaign: "暂无活动",
   account: "{name}（{unit}）",
+  ratePer10k: "参与率（每万人）",
+  sortBy: "排序",
+  sortDefault: "默认（参与人数）",
+  tileLabel: "{name}：每万人 {rate} 人参与，共 {participants} 人",
+  tileMore: "（每万人），共 {participants} 人参与",
+  legend: "每万人参与：",
+  nobody: "暂无",
+  axisDay: "日期",
+  axisPerDay: "当日（人/次）",
+  axisCumulative: "累计人数",
+  trendSummary: "每日趋势图，共 {days} 天：新增参与人数、累计参与人数和答题次数",
+  crumbs: "单位层级",
+  totals: "汇总",
+  todayNew: "今日新增 +{n}",
+  todayPlus: "今日 +{n}",
+  ofBase: "基数 {base}，占 {percent}",
+  avgLine: "平均分 {avg}",
+  country: "各省参与率",
+  modes: "统计口径",
+  groupBy: "按",
+  byRegion: "地区",
+  byOrganisation: "机构",
+  organisations: "机构",
+  type_bank: "银行",
+  type_insurer: "保险机构",
+  type_university: "高校",
+  type_government: "政府机关",
+  type_enterprise: "企业",
 } as const;
 
 const en: { [K in keyof typeof zh]: string } = {
@@ -84,6 +112,41 @@ const en: { [K in keyof typeof zh]: string } = {
   forbidden: "You may not see this unit",
   noCampaign: "No campaign",
   account: "{name} ({unit})",
+  ratePer10k: "Per 10,000 people",
+  sortBy: "Sort by",
+  sortDefault: "Default (participants)",
+  tileLabel: "{name}: {rate} per 10,000 people, {participants} participants",
+  tileMore: " per 10,000 people; {participants} participants",
+  legend: "Per 10,000 people:",
+  nobody: "none yet",
+  axisDay: "Day",
+  axisPerDay: "Per day (people / rounds)",
+  axisCumulative: "Participants so far",
+  trendSummary: "Trend over {days} days: new participants, participants so far and rounds",
+  crumbs: "Unit levels",
+  totals: "Totals",
+  todayNew: "+{n} new today",
+  todayPlus: "+{n} today",
+  ofBase: "of {base} ({percent})",
+  avgLine: "Average score {avg}",
+  country: "Provinces by participation",
+  modes: "Figures",
+  groupBy: "By",
+  byRegion: "region",
+  byOrganisation: "organisation",
+  organisations: "Organisations",
+  type_bank: "Banks",
+  type_insurer: "Insurers",
+  type_university: "Universities",
+  type_government: "Government bodies",
+  type_enterprise: "Enterprises",
 };
 
 export const t = translator(zh, en);
+
+/** A unit's name as shown: organisation types ("type:bank", "type:" for all) are named in the page's language. */
+export function unitName(code: string, name: string): string {
+  if (code === "type:") return t("organisations");
+  const key = `type_${code.slice(5)}`;
+  return code.startsWith("type:") && key in zh ? t(key as keyof typeof zh) : name;
+}
