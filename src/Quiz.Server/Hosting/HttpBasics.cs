@@ -71,6 +71,8 @@ public static class HttpBasics
 
     public static WebApplication MapPages(this WebApplication app)
     {
+        // The phone page's screens (/play/rules, /play/round…) are its own addresses: a reload opens the same screen.
+        app.MapFallbackToFile("/play/{*path:nonfile}", "index.html");
         app.MapFallbackToFile("/dashboard/{*path:nonfile}", "dashboard.html");
         app.MapFallbackToFile("/admin/{*path:nonfile}", "admin.html");
         return app;
