@@ -60,36 +60,50 @@ router.afterEach((to, _from, failure) => {
   session.view = wanted;
 });
 
+let settled = false;
+let booted = false;
+
 /** Mirrors the view into the address; call once, after the router is installed. */
 export function followViews() {
-  let settled = false;
-  watch(() => session.view, async (view, before) => {
-    if (view === "loading") return;
-    await router.isReady();
-    const route = router.currentRoute.value;
-    const target = pathOf(view);
-    if (!settled) {
-      // The first screen after loading: a deep link (a reload) asks for its screen when the page can
-      // show it; the round comes back by itself once the hub resumes it.
-      settled = true;
-      const wanted = screenOf(route);
-      if (view === "home" && wanted && wanted !== "round" && available(wanted)) {
-        session.view = wanted;
-        return;
-      }
-      if (route.path !== target) await router.replace({ path: target, query: route.query });
+  watch(() => session.view, follow);
+}
+
+/** Called when the page has loaded what it can (the hub's round included): a deep link to a round that did not come back gives way. */
+export function bootFinished() {
+  booted = true;
+  void follow(session.view, "loading");
+}
+
+async function follow(view: View, before: View) {
+  if (view === "loading") return;
+  await router.isReady();
+  const route = router.currentRoute.value;
+  const target = pathOf(view);
+  if (!settled) {
+    // The first screen after loading: a deep link (a reload) asks for its screen when the page can
+    // show it. A round comes back only once the hub is connected and resumes it: until then the
+    // address waits rather than being replaced (which would leave a dead entry behind).
+    const wanted = screenOf(route);
+    if (view === "home" && wanted === "round" && !booted) return;
+    settled = true;
+    if (view === "home" && wanted && wanted !== "round" && available(wanted)) {
+      session.view = wanted;
       return;
     }
-    if (route.path === target) return;
-    // A finished round gives way to its result, a new round to an old result, and signing in or
-    // out changes the first screen: back should not return to what can no longer be shown.
-    const replace = (before === "round" && view === "result") || (before === "result" && view === "round")
-      || view === "register" || before === "register" || before === "loading";
-    // The page's own "back to home" steps back when home is the entry before, so the history does not grow.
-    if (target === "/" && !replace && typeof window.history.state?.back === "string" && window.history.state.back.split("?")[0] === "/") {
-      router.back();
-      return;
-    }
-    await (replace ? router.replace({ path: target, query: route.query }) : router.push({ path: target, query: route.query }));
-  });
+    if (route.path !== target) await router.replace({ path: target, query: route.query });
+    return;
+  }
+  if (route.path === target) return;
+  // A finished round gives way to its result, a new round to an old result, and signing in or
+  // out changes the first screen: back should not return to what can no longer be shown.
+  const replace = (before === "round" && view === "result") || (before === "result" && view === "round")
+    || view === "register" || before === "register";
+  // The page's own "back to home" steps back when home is the entry before, so the history does not grow.
+  const back: unknown = window.history.state?.back;
+  if (target === "/" && !replace && typeof back === "string" && back.split("?")[0] === "/") {
+    router.back();
+    return;
+  }
+  const location = { path: target, query: route.query };
+  await (replace ? router.replace(location) : router.push(location));
 }
