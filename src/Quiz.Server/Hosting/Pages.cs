@@ -70,6 +70,8 @@ public static partial class Pages
                 SetCacheControl(endpoint, YearLong);
         });
         app.MapFallbackToFile("/", "index.html").Add(endpoint => SetCacheControl(endpoint, "no-cache"));
+        // The phone page's screens (/play/rules, /play/round…) are its own addresses: a reload opens the same screen.
+        app.MapFallbackToFile("/play/{*path:nonfile}", "index.html").Add(endpoint => SetCacheControl(endpoint, "no-cache"));
         app.MapFallbackToFile("/dashboard/{*path:nonfile}", "dashboard.html").Add(endpoint => SetCacheControl(endpoint, "no-cache"));
         app.MapFallbackToFile("/admin/{*path:nonfile}", "admin.html").Add(endpoint => SetCacheControl(endpoint, "no-cache"));
         return app;

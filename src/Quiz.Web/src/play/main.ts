@@ -2,5 +2,7 @@ import { createApp } from "vue";
 import "../shared/base.css";
 import "./play.css";
 import App from "./App.vue";
+import { router, followViews } from "./history";
 
-createApp(App).mount("#app");
+followViews();
+createApp(App).use(router).mount("#app");

@@ -119,6 +119,7 @@ const zh = {
   showAnswers: "答题后即时显示答案和解析",
   hideAnswers: "交卷后显示答案和解析",
   back: "返回",
+  backToRound: "本轮答题还在进行，继续答题",
   // round
   question: "第 {n} / {total} 题",
   timeLeft: "剩余时间",
@@ -359,6 +360,7 @@ const en: { [K in keyof typeof zh]: string } = {
   showAnswers: "The answer and explanation follow each question",
   hideAnswers: "Answers and explanations follow the round",
   back: "Back",
+  backToRound: "Your round is still running: carry on",
   question: "Question {n} of {total}",
   timeLeft: "Time left",
   type_single: "Choose one",
