@@ -99,7 +99,7 @@ public sealed class PhonePageTests(ClusterFixture cluster) : IAsyncLifetime
             }
             await page.ClickAsync("[data-test=finish]");
             await Assertions.Expect(page.Locator("[data-test=result]")).ToBeVisibleAsync();
-            await Assertions.Expect(page.Locator("[data-test=national-rank]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+$"));
+            await Assertions.Expect(page.Locator("[data-test=national-rank]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^第 \d+ 名 / 共 \d+ 人$"));
 
             // Stored once, on another node, with all five answers (two given to the node that died).
             await using var store = cluster.OpenStore();
