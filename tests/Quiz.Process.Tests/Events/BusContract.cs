@@ -212,7 +212,11 @@ public sealed class InMemoryBusTests : BusContract
 [Collection(RabbitMqCollection.Name)]
 public sealed class RabbitMqBusTests(RabbitMqServerFixture broker) : BusContract
 {
-    protected override QuizApplication OnTransport(QuizApplication node) => node.With("Bus:Transport", "RabbitMq").With("Bus:RabbitMq", broker.Uri);
+    // A virtual host for each test's store (both its nodes share it): on one host, messages a test's
+    // nodes left in the shared queues were consumed by the next test's nodes and counted in its
+    // projections (a CI run found 14 participants where the store held 3).
+    protected override QuizApplication OnTransport(QuizApplication node) =>
+        node.With("Bus:Transport", "RabbitMq").With("Bus:RabbitMq", broker.UriFor(node.DataDir));
     protected override bool SharedQueues => true;
 
     [Fact]
