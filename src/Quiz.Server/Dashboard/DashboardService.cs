@@ -99,6 +99,7 @@ public sealed class DashboardService(RankingService rankings, UnitDirectory unit
         return new UnitsView(unit, children.OrderByDescending(c => c.Participants).ThenBy(c => c.Code, StringComparer.Ordinal).ToList(), today, clock.GetUtcNow());
     }
 
+    /// <param name="headcount">The base when the board has no standing for the unit yet.</param>
     private static ChildRow Row(string code, string name, string level, UnitStanding? all, UnitStanding? today, long headcount, bool hasChildren) =>
         new(code, name, level, all?.Participants ?? 0, all?.Headcount ?? headcount, all?.ParticipationRate ?? 0, all?.Rounds ?? 0, all?.Points ?? 0,
             all?.AveragePoints ?? 0, all?.SiblingRank ?? 0, today?.Participants ?? 0, today?.Rounds ?? 0, today?.Points ?? 0, hasChildren);
@@ -120,13 +121,10 @@ public sealed class DashboardService(RankingService rankings, UnitDirectory unit
 
     private ChildRow Merge(Campaign campaign, string code, UnitLevel level, UnitStanding? all, UnitStanding? today)
     {
-        var headcount = all?.Headcount ?? units.BaseOf(code, campaign.HeadcountBase);
         var name = units.Region(code)?.Name ?? units.Organisation(code)?.Name ?? code;
-        return new ChildRow(code, name, RankingService.LevelName(level), all?.Participants ?? 0, headcount, all?.ParticipationRate ?? 0,
-            all?.Rounds ?? 0, all?.Points ?? 0, all?.AveragePoints ?? 0, all?.SiblingRank ?? 0,
-            today?.Participants ?? 0, today?.Rounds ?? 0, today?.Points ?? 0,
+        return Row(code, name, RankingService.LevelName(level), all, today, units.BaseOf(code, campaign.HeadcountBase),
             // Only what the page can open: a province or city with regions below it.
-            units.Region(code) is { Depth: < 3 } region && units.Children(code).Count > 0);
+            hasChildren: units.Region(code) is { Depth: < 3 } && units.Children(code).Count > 0);
     }
 
     // ---- history from the store -------------------------------------------------------------

@@ -45,19 +45,27 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     /// </summary>
     /// <param name="oneScenePerDay">Whether the day is held by its first scene (2024); false: any scene any time, only the attempts count.</param>
     /// <param name="attemptsPerInvitee">Extra attempts for each invited friend who took part that day (<see cref="Rewards.RewardStore"/>).</param>
+    /// <summary>
+    /// A person's attempts allowed on a day of a stage, as one SQL expression: the stage's
+    /// (@attemptsPerDay), any bonus an admin granted for the day, and @attemptsPerInvitee for each
+    /// friend they invited who played that day. Parameters: @ParticipantId, @CampaignId, @StageId,
+    /// @Day. The start's claim and the person's totals (attempts left) read the same cap.
+    /// </summary>
+    internal const string AllowedSql = """
+        @attemptsPerDay + COALESCE((SELECT extra FROM bonus_attempts
+            WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Day), 0)
+          + @attemptsPerInvitee * (SELECT COUNT(*) FROM invitation_rewards
+            WHERE inviter_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Day)
+        """;
+
     public Task<Claim> StartAsync(StartedRound round, int attemptsPerDay, bool oneScenePerDay = true, int attemptsPerInvitee = 0, CancellationToken ct = default) =>
         writer.WriteAsync(async (connection, tx) =>
         {
             // Without one scene a day, the attempts row holds no scene ('' always matches).
             var scene = oneScenePerDay ? round.Scene ?? "" : "";
             if (connection is Npgsql.NpgsqlConnection) return await ClaimOnPostgresAsync(connection, tx, round, attemptsPerDay, scene, attemptsPerInvitee);
-            var args = new { round.ParticipantId, round.CampaignId, round.StageId, round.Day, attemptsPerDay };
-            var allowed = attemptsPerDay + (await connection.ExecuteScalarAsync<int?>("""
-                SELECT extra FROM bonus_attempts
-                WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Day
-                """, args, tx) ?? 0);
-            if (attemptsPerInvitee > 0)
-                allowed += attemptsPerInvitee * await Rewards.RewardStore.InviteesOnDayAsync(connection, tx, round.ParticipantId, round.CampaignId, round.StageId, round.Day);
+            var args = new { round.ParticipantId, round.CampaignId, round.StageId, round.Day, attemptsPerDay, attemptsPerInvitee };
+            var allowed = await connection.ExecuteScalarAsync<int>($"SELECT {AllowedSql}", args, tx);
             var used = await connection.ExecuteScalarAsync<int?>("""
                 INSERT INTO attempts (participant_id, campaign_id, stage_id, day, used, scene) VALUES (@ParticipantId, @CampaignId, @StageId, @Day, 1, @scene)
                 ON CONFLICT (participant_id, campaign_id, stage_id, day) DO UPDATE SET used = attempts.used + 1, scene = excluded.scene
@@ -87,12 +95,8 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     private async Task<Claim> ClaimOnPostgresAsync(DbConnection connection, DbTransaction tx, StartedRound round, int attemptsPerDay, string scene,
         int attemptsPerInvitee)
     {
-        var (used, allowed) = await connection.QuerySingleAsync<(long? Used, long Allowed)>("""
-            WITH cap AS (
-                SELECT @attemptsPerDay + COALESCE((SELECT extra FROM bonus_attempts
-                    WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Day), 0)
-                  + @attemptsPerInvitee * (SELECT COUNT(*) FROM invitation_rewards
-                    WHERE inviter_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Day) AS allowed),
+        var (used, allowed) = await connection.QuerySingleAsync<(long? Used, long Allowed)>($$"""
+            WITH cap AS (SELECT {{AllowedSql}} AS allowed),
             claim AS (
                 INSERT INTO attempts (participant_id, campaign_id, stage_id, day, used, scene)
                 SELECT @ParticipantId, @CampaignId, @StageId, @Day, 1, @dayScene FROM cap WHERE cap.allowed >= 1

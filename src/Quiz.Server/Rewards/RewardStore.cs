@@ -51,12 +51,6 @@ public sealed class RewardStore(Database database, StoreWriter writer, TimeProvi
             ON CONFLICT (campaign_id, invitee_id) DO NOTHING
             """, new { participantId, campaignId, stageId, day, resultId }, tx);
 
-    /// <summary>How many of this person's invitees took part on a day: each is an extra attempt that day (read in the start's claim).</summary>
-    public static Task<int> InviteesOnDayAsync(DbConnection connection, DbTransaction tx, long inviterId, string campaignId, string stageId, string day) =>
-        connection.ExecuteScalarAsync<int>("""
-            SELECT COUNT(*) FROM invitation_rewards WHERE inviter_id = @inviterId AND campaign_id = @campaignId AND stage_id = @stageId AND day = @day
-            """, new { inviterId, campaignId, stageId, day }, tx);
-
     // ---- invitations ------------------------------------------------------------------------
 
     /// <summary>Letters and digits no one misreads (no 0/O, 1/I/L), for codes typed from a poster as well as followed in a link.</summary>
@@ -122,18 +116,21 @@ public sealed class RewardStore(Database database, StoreWriter writer, TimeProvi
         public long LearnedToday { get; set; }
         public long Best { get; set; }
         public long UsedToday { get; set; }
-        public long BonusToday { get; set; }
-        public long InviteesToday { get; set; }
+        public long AllowedToday { get; set; }
     }
 
     /// <summary>A person's totals in a stage, counted from the store, and the prize tiers they reach.</summary>
     public async Task<Totals> TotalsAsync(Participant participant, Campaign campaign, Stage stage, CancellationToken ct = default)
     {
         var today = campaign.DayOf(clock.GetUtcNow());
-        var args = new { ParticipantId = participant.Id, CampaignId = campaign.Id, StageId = stage.Id, Today = today.ToString("yyyy-MM-dd") };
+        var args = new
+        {
+            ParticipantId = participant.Id, CampaignId = campaign.Id, StageId = stage.Id, Today = today.ToString("yyyy-MM-dd"), Day = today.ToString("yyyy-MM-dd"),
+            attemptsPerDay = stage.AttemptsPerDay, attemptsPerInvitee = stage.InvitationAttempts,
+        };
         await using var connection = await database.OpenAsync(ct);
         // CAST: PostgreSQL sums bigints into numeric.
-        var counts = await connection.QuerySingleAsync<Counts>("""
+        var counts = await connection.QuerySingleAsync<Counts>($$"""
             SELECT (SELECT CAST(COALESCE(SUM(score), 0) AS BIGINT) FROM results WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId) AS Score,
                    (SELECT COUNT(*) FROM results WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId) AS Rounds,
                    (SELECT COUNT(*) FROM invitation_rewards WHERE inviter_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId) AS Invited,
@@ -141,13 +138,10 @@ public sealed class RewardStore(Database database, StoreWriter writer, TimeProvi
                    (SELECT COUNT(*) FROM learning_tasks WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Today) AS LearnedToday,
                    (SELECT CAST(COALESCE(MAX(score), -1) AS BIGINT) FROM results WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId) AS Best,
                    (SELECT CAST(COALESCE(SUM(used), 0) AS BIGINT) FROM attempts WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Today) AS UsedToday,
-                   (SELECT CAST(COALESCE(SUM(extra), 0) AS BIGINT) FROM bonus_attempts WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Today) AS BonusToday,
-                   (SELECT COUNT(*) FROM invitation_rewards WHERE inviter_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Today) AS InviteesToday
+                   CAST({{RoundStore.AllowedSql}} AS BIGINT) AS AllowedToday
             """, args);
-        // The cap RoundStore.StartAsync claims against: the stage's attempts, an admin's bonus, the invitees' extra ones.
-        int? attemptsLeft = stage.StartDay <= today && today <= stage.EndDay
-            ? Math.Max(0, stage.AttemptsPerDay + (int)counts.BonusToday + stage.InvitationAttempts * (int)counts.InviteesToday - (int)counts.UsedToday)
-            : null;
+        // Against the cap a start claims (RoundStore.AllowedSql).
+        int? attemptsLeft = stage.StartDay <= today && today <= stage.EndDay ? Math.Max(0, (int)(counts.AllowedToday - counts.UsedToday)) : null;
         var ladders = (await connection.QueryAsync<(string Scene, long Step, long Rescued)>(
             "SELECT scene, step, rescued FROM ladders WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId", args)).ToDictionary(l => l.Scene);
 
