@@ -106,6 +106,28 @@ public sealed class QuizSite : WebApplicationFactory<Program>, IAsyncLifetime
     public static Task ScreenshotAsync(IPage page, string name) =>
         page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, $"{name}.png"), FullPage = true });
 
+    /// <summary>The three screens a page state must work on (issue 14): WeChat's usable phone, a whole phone, a desktop.</summary>
+    public static readonly (int Width, int Height)[] Screens = [(360, 560), (360, 640), (1366, 768)];
+
+    /// <summary>
+    /// One page state on each of <see cref="Screens"/>: a screenshot <c>{name}-{w}x{h}.png</c> and
+    /// axe-core's check at each size (a layout that only breaks narrow fails here), then the page's
+    /// own size again, so the test goes on where it was.
+    /// </summary>
+    public static async Task ScreensAsync(IPage page, string name)
+    {
+        var own = page.ViewportSize;
+        foreach (var (width, height) in Screens)
+        {
+            await page.SetViewportSizeAsync(width, height);
+            // Two frames: the resize's layout and any size-dependent render have run.
+            await page.EvaluateAsync("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))");
+            await ScreenshotAsync(page, $"{name}-{width}x{height}");
+            await Axe.AssertAccessibleAsync(page, $"{name} at {width}x{height}");
+        }
+        if (own is not null) await page.SetViewportSizeAsync(own.Width, own.Height);
+    }
+
     public static string NextMobile() => $"137{Environment.ProcessId % 1000:000}{Interlocked.Increment(ref _mobiles):00000}";
 
     public async Task<string> CreateStaffAsync(string name, string role, string? unit)
