@@ -10,6 +10,7 @@ using Quiz.Server.Play;
 using Quiz.Server.Questions;
 using Quiz.Server.Rankings;
 using Quiz.Server.Rewards;
+using Quiz.Server.Security;
 using Quiz.Server.Storage;
 using Quiz.Server.Units;
 
@@ -24,6 +25,7 @@ builder.AddHttpBasics();
 builder.AddPages();
 builder.AddDiagnostics();
 builder.AddStorage();
+builder.AddAccess();
 builder.AddAdmin();
 builder.AddAccounts();
 builder.AddQuestions();

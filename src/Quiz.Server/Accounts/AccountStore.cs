@@ -1,17 +1,12 @@
 using Dapper;
 using Microsoft.AspNetCore.Identity;
+using Quiz.Server.Security;
 using Quiz.Server.Storage;
 using Quiz.Server.Units;
 
 namespace Quiz.Server.Accounts;
 
 public sealed record Account(string Name, string Role, string? UnitCode);
-
-public static class Roles
-{
-    public const string Admin = "admin";
-    public const string UnitStaff = "unit-staff";
-}
 
 /// <summary>Staff accounts: created by admins (the first one from the command line), checked at login.</summary>
 public sealed class AccountStore(Database database, UnitDirectory units, TimeProvider clock)

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.RateLimiting;
+using Quiz.Server.Security;
 using Quiz.Server.Units;
 
 namespace Quiz.Server.Accounts;
@@ -15,7 +16,7 @@ public static class AccountsApi
 
     public static IHostApplicationBuilder AddAccounts(this IHostApplicationBuilder builder)
     {
-        builder.AddAuthSchemes();
+        builder.AddStaffCookie();
         builder.Services.AddSingleton<AccountStore>();
         builder.Services.AddSingleton<StaffSessions>();
         builder.Services.Configure<RateLimiterOptions>(options => options.AddPolicy(LoginPolicy, context =>
@@ -74,7 +75,7 @@ public static class AccountsApi
     }
 
     private static Ok<StaffView> Me(ClaimsPrincipal user, UnitDirectory units) =>
-        TypedResults.Ok(View(new Account(user.Identity!.Name!, user.FindFirstValue(ClaimTypes.Role)!, user.FindFirstValue(Authentication.UnitClaim)), units));
+        TypedResults.Ok(View(new Account(user.Identity!.Name!, user.FindFirstValue(ClaimTypes.Role)!, user.FindFirstValue(Access.UnitClaim)), units));
 
     private static async Task<Results<Created, ValidationProblem>> Create(CreateRequest request, AccountStore store, CancellationToken ct)
     {

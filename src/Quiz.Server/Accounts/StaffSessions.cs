@@ -4,6 +4,7 @@ using Dapper;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Quiz.Server.Storage;
+using Quiz.Server.Security;
 
 namespace Quiz.Server.Accounts;
 
@@ -27,7 +28,7 @@ public sealed class StaffSessions(Database database, TimeProvider clock)
             INSERT INTO staff_sessions (id, account_name, role, unit_code, created_at, expires_at)
             VALUES (@id, @Name, @Role, @UnitCode, @created, @expires)
             """, new { id, account.Name, account.Role, account.UnitCode, created = now.ToString("O"), expires = (now + Lifetime).ToString("O") });
-        return Authentication.Principal(account, id);
+        return StaffCookie.Principal(account, id);
     }
 
     public async Task EndAsync(ClaimsPrincipal user, CancellationToken ct = default)
@@ -51,7 +52,7 @@ public sealed class StaffSessions(Database database, TimeProvider clock)
         return row.Name is not null
             && string.Equals(row.Name, user.Identity?.Name, StringComparison.OrdinalIgnoreCase)
             && row.Role == user.FindFirstValue(ClaimTypes.Role)
-            && row.Unit == user.FindFirstValue(Authentication.UnitClaim)
+            && row.Unit == user.FindFirstValue(Access.UnitClaim)
             && DateTimeOffset.Parse(row.Expires) > clock.GetUtcNow();
     }
 

@@ -1,8 +1,12 @@
+using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
-using Quiz.Server.Storage;
 using Quiz.Server.Hosting;
+using Quiz.Server.Security;
+using Quiz.Server.Storage;
 
 namespace Quiz.Server.Admin;
 
@@ -21,7 +25,7 @@ public sealed record AdminOptions
 
 public sealed class AdminKey
 {
-    public const string Header = "X-Admin-Key";
+    public const string Header = Access.AdminKeyHeader;
     private readonly byte[] _key;
 
     public AdminKey(IOptions<AdminOptions> options, IOptions<StorageOptions> storage, ILogger<AdminKey> logger)
@@ -50,6 +54,21 @@ public static class AdminExtensions
     {
         builder.AddSettings<AdminOptions>(AdminOptions.Section);
         builder.Services.AddSingleton<AdminKey>();
+        builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, AdminKeyAuthentication>(Access.Schemes.AdminKey, null);
         return builder;
+    }
+}
+
+/// <summary>Scripts (and the tests) call admin endpoints with the configured key in X-Admin-Key.</summary>
+public sealed class AdminKeyAuthentication(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AdminKey key)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!Request.Headers.TryGetValue(AdminKey.Header, out var value)) return Task.FromResult(AuthenticateResult.NoResult());
+        if (!key.Matches(value)) return Task.FromResult(AuthenticateResult.Fail("Wrong admin key."));
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "admin-key"), new Claim(ClaimTypes.Role, Roles.Admin)], Scheme.Name);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
     }
 }

@@ -1,6 +1,6 @@
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Quiz.Server.Accounts;
+using Quiz.Server.Security;
 using Quiz.Server.Admin;
 using Quiz.Server.Events;
 using Quiz.Server.Storage;

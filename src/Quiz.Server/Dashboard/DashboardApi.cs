@@ -5,9 +5,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.SignalR;
 using MiniExcelLibs;
 using Quiz.Ranking;
-using Quiz.Server.Accounts;
 using Quiz.Server.Campaigns;
 using Quiz.Server.Questions;
+using Quiz.Server.Security;
 
 namespace Quiz.Server.Dashboard;
 
@@ -111,7 +111,7 @@ public interface IDashboardClient
 }
 
 /// <summary>Dashboards listen here; the server only pushes (what changed), pages refetch what they show.</summary>
-[Authorize(Policy = Authentication.StaffPolicy)]
+[Authorize(Policy = Access.StaffPolicy)]
 public sealed class DashboardHub : Hub<IDashboardClient>;
 
 /// <summary>

@@ -1,6 +1,6 @@
 using System.Security.Claims;
-using Quiz.Server.Accounts;
 using Quiz.Server.Units;
+using Quiz.Server.Security;
 
 namespace Quiz.Server.Dashboard;
 
@@ -11,7 +11,7 @@ namespace Quiz.Server.Dashboard;
 public sealed class UnitScope(UnitDirectory units)
 {
     public static string? UnitOf(ClaimsPrincipal user) =>
-        user.IsInRole(Roles.Admin) ? null : user.FindFirstValue(Authentication.UnitClaim) ?? "";
+        user.IsInRole(Roles.Admin) ? null : user.FindFirstValue(Access.UnitClaim) ?? "";
 
     /// <summary>May this user see <paramref name="code"/> (null = the whole country)?</summary>
     public bool Allows(ClaimsPrincipal user, string? code)

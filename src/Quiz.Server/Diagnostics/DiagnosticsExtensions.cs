@@ -91,7 +91,7 @@ public static class DiagnosticsExtensions
         }
         else if (!options.MetricsPublic)
         {
-            metrics.RequireAuthorization(Accounts.Authentication.AdminPolicy);
+            metrics.RequireAuthorization(Security.Access.AdminPolicy);
         }
         app.MapHub<EchoHub>("/hubs/echo");
         return app;

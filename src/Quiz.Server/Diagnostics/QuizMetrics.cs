@@ -32,7 +32,12 @@ public sealed class QuizMetrics
             "Time the runtime's garbage collections paused the process during one group commit.");
         RankingUpdate = _meter.CreateHistogram<double>("quiz.ranking.update.duration", "ms", "A finish's ranking update with its rank returned.");
         RankPending = _meter.CreateCounter<long>("quiz.ranking.pending", description: "Finishes answered with the rank pending (ranking unreachable).");
+        ProjectedRounds = _meter.CreateCounter<long>("quiz.projection.rounds",
+            description: "Finished rounds a projection took from the bus, tagged projection and outcome: applied, or duplicate (applied before: a redelivery or a replay, skipped).");
     }
+
+    /// <summary>This server's meter, for a test's MeterListener to tell its counts from another server's in the same process.</summary>
+    internal Meter Meter => _meter;
 
     public UpDownCounter<long> Connections { get; }
     public Counter<long> RoundsStarted { get; }
@@ -47,6 +52,15 @@ public sealed class QuizMetrics
     public Histogram<double> StoreGcPause { get; }
     public Histogram<double> RankingUpdate { get; }
     public Counter<long> RankPending { get; }
+    public Counter<long> ProjectedRounds { get; }
+
+    /// <summary>What one projection did with one message's rounds, counted once its transaction has committed.</summary>
+    public void Projected(string projection, int received, int applied)
+    {
+        ProjectedRounds.Add(applied, new KeyValuePair<string, object?>("projection", projection), new KeyValuePair<string, object?>("outcome", "applied"));
+        if (received > applied)
+            ProjectedRounds.Add(received - applied, new KeyValuePair<string, object?>("projection", projection), new KeyValuePair<string, object?>("outcome", "duplicate"));
+    }
 }
 
 /// <summary>Counts connections on every hub, so the figure includes dashboards and the echo baseline.</summary>

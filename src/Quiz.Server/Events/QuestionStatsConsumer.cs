@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Text.Json;
 using Dapper;
 using MassTransit;
+using Quiz.Server.Diagnostics;
 using Quiz.Server.Play;
 using Quiz.Server.Storage;
 
@@ -11,12 +12,16 @@ namespace Quiz.Server.Events;
 /// Per question version: how often it was answered, how often right, how often each option was
 /// chosen. Batched like <see cref="UnitDailyStatsConsumer"/>.
 /// </summary>
-public sealed class QuestionStatsConsumer(StoreWriter writer) : IConsumer<RoundsCompleted>
+public sealed class QuestionStatsConsumer(StoreWriter writer, QuizMetrics metrics) : IConsumer<RoundsCompleted>
 {
     public const string Name = "question-stats";
 
-    public Task Consume(ConsumeContext<RoundsCompleted> context) =>
-        writer.WriteAsync((connection, tx) => ApplyAsync(connection, tx, context.Message.Rounds), context.CancellationToken);
+    public async Task Consume(ConsumeContext<RoundsCompleted> context)
+    {
+        var rounds = context.Message.Rounds;
+        var applied = await writer.WriteAsync((connection, tx) => ApplyAsync(connection, tx, rounds), context.CancellationToken);
+        metrics.Projected(Name, rounds.Count, applied);
+    }
 
     /// <summary>
     /// The projection itself, for the consumer and for the catch-up from the store alike: applies

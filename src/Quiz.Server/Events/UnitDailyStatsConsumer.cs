@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using MassTransit;
+using Quiz.Server.Diagnostics;
 using Quiz.Server.Play;
 using Quiz.Server.Storage;
 
@@ -12,14 +13,18 @@ namespace Quiz.Server.Events;
 /// the same increments, so a parent is the sum of its children. Rounds arrive in batches, summed
 /// in memory and written in one transaction: a burst of finishes costs a few commits, not one each.
 /// </summary>
-public sealed class UnitDailyStatsConsumer(StoreWriter writer) : IConsumer<RoundsCompleted>
+public sealed class UnitDailyStatsConsumer(StoreWriter writer, QuizMetrics metrics) : IConsumer<RoundsCompleted>
 {
     public const string Name = "unit-daily-stats";
 
     private sealed record Key(string CampaignId, string Kind, string Code, string Day);
 
-    public Task Consume(ConsumeContext<RoundsCompleted> context) =>
-        writer.WriteAsync((connection, tx) => ApplyAsync(connection, tx, context.Message.Rounds), context.CancellationToken);
+    public async Task Consume(ConsumeContext<RoundsCompleted> context)
+    {
+        var rounds = context.Message.Rounds;
+        var applied = await writer.WriteAsync((connection, tx) => ApplyAsync(connection, tx, rounds), context.CancellationToken);
+        metrics.Projected(Name, rounds.Count, applied);
+    }
 
     /// <summary>
     /// The projection itself, for the consumer and for the catch-up from the store alike: applies

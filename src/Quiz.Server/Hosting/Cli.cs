@@ -75,7 +75,7 @@ public static class Cli
             Console.Error.Write("password: ");
             password = Console.ReadLine();
         }
-        var role = options.GetValueOrDefault("role", Accounts.Roles.Admin);
+        var role = options.GetValueOrDefault("role", Security.Roles.Admin);
         var errors = await app.Services.GetRequiredService<Accounts.AccountStore>().CreateAsync(name, password, role, options.GetValueOrDefault("unit"));
         foreach (var (field, messages) in errors) Console.WriteLine($"{field}: {string.Join("; ", messages)}");
         if (errors.Count == 0) Console.WriteLine($"created {role} account '{name}'");

@@ -13,8 +13,6 @@ public sealed class ParticipantAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ParticipantTokens tokens)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    public const string SchemeName = "Participant";
-
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string? token = null;
@@ -24,8 +22,8 @@ public sealed class ParticipantAuthentication(
         if (string.IsNullOrEmpty(token)) return Task.FromResult(AuthenticateResult.NoResult());
 
         if (tokens.Validate(token) is not { } id) return Task.FromResult(AuthenticateResult.Fail("Invalid or expired participant token."));
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, id.ToString())], SchemeName);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, id.ToString())], Scheme.Name);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
     }
 }
 

@@ -1,8 +1,10 @@
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Quiz.Server.Hosting;
+using Quiz.Server.Security;
 using Quiz.Server.Units;
 
 namespace Quiz.Server.Participants;
@@ -32,6 +34,7 @@ public static class ParticipantsApi
         builder.AddSettings<RateLimitOptions>(RateLimitOptions.Section, o => o.Validate());
         builder.AddSettings<VerificationOptions>(VerificationOptions.Section, o => o.Validate());
         builder.Services.AddSingleton<ParticipantTokens>();
+        builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ParticipantAuthentication>(Access.Schemes.Participant, null);
         builder.Services.AddSingleton<ParticipantRegistry>();
         builder.Services.AddSingleton<Verifications>();
         builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<VerificationOptions>>().Value);
@@ -68,7 +71,7 @@ public static class ParticipantsApi
             .WithSummary("Send a verification code to the number; the same answer whether the number is registered or not.");
         group.MapPost("/verify", Verify)
             .WithSummary("Prove the number with its code and get the participant token (the participant is created for a new number).");
-        group.MapGet("/me", Me).RequireAuthorization(Accounts.Authentication.ParticipantPolicy).WithSummary("The participant behind the token.");
+        group.MapGet("/me", Me).RequireAuthorization(Security.Access.ParticipantPolicy).WithSummary("The participant behind the token.");
         return routes;
     }
 

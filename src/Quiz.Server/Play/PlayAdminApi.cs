@@ -1,5 +1,5 @@
 using Dapper;
-using Quiz.Server.Accounts;
+using Quiz.Server.Security;
 using Quiz.Server.Storage;
 
 namespace Quiz.Server.Play;

@@ -10,7 +10,7 @@ namespace Quiz.Server.Play;
 /// /hubs/play: a thin, typed front of <see cref="RoundService"/>. Errors reach the client as
 /// HubException messages "code: text" (codes in <see cref="PlayErrors"/>); the connection stays open.
 /// </summary>
-[Authorize(Policy = Accounts.Authentication.ParticipantPolicy)]
+[Authorize(Policy = Security.Access.ParticipantPolicy)]
 public sealed class PlayHub(RoundService rounds, StartLimiter limiter) : Hub<IPlayClient>
 {
     private long ParticipantId => Context.User!.ParticipantId();

@@ -1,10 +1,10 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Quiz.Ranking;
-using Quiz.Server.Accounts;
 using Quiz.Server.Campaigns;
 using Quiz.Server.Participants;
 using Quiz.Server.Units;
+using Quiz.Server.Security;
 
 namespace Quiz.Server.Rankings;
 
@@ -14,7 +14,7 @@ public static class RankingsApi
     {
         var open = routes.MapGroup("/api/rankings/{campaignId}").WithTags("Rankings");
         open.MapGet("/{stageId}/top", Top).WithSummary("The national top n of a stage (cached about a second).");
-        open.MapGet("/{stageId}/me", Me).RequireAuthorization(Authentication.ParticipantPolicy)
+        open.MapGet("/{stageId}/me", Me).RequireAuthorization(Access.ParticipantPolicy)
             .WithSummary("My ranks (national, unit, organisation), the people around me, and my unit's rank.");
         open.MapGet("/units", Units).WithSummary("Units of a level ranked by a metric, for the campaign or one day.");
 

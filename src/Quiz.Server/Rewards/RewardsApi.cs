@@ -1,8 +1,8 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Quiz.Server.Accounts;
 using Quiz.Server.Campaigns;
 using Quiz.Server.Participants;
+using Quiz.Server.Security;
 
 namespace Quiz.Server.Rewards;
 
@@ -21,13 +21,13 @@ public static class RewardsApi
     public static IEndpointRouteBuilder MapRewards(this IEndpointRouteBuilder routes)
     {
         var stage = routes.MapGroup("/api/campaigns/{campaignId}/{stageId}").WithTags("Rewards")
-            .RequireAuthorization(Authentication.ParticipantPolicy);
+            .RequireAuthorization(Access.ParticipantPolicy);
         stage.MapGet("/me", Totals).WithSummary("My totals in a stage: score (2025: flowers), points, ladders, and the prize tiers I reach.");
         stage.MapGet("/learning", Learning).WithSummary("Today's learning item, and whether I did it.");
         stage.MapPost("/learning", Learn).WithSummary("Acknowledge today's learning item: its points, once a day.");
 
         routes.MapGet("/api/participants/me/invitation", Invitation).WithTags("Rewards")
-            .RequireAuthorization(Authentication.ParticipantPolicy).WithSummary("My invitation code and link.");
+            .RequireAuthorization(Access.ParticipantPolicy).WithSummary("My invitation code and link.");
         return routes;
     }
 

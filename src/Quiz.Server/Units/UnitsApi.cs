@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using Quiz.Server.Accounts;
+using Quiz.Server.Security;
 using Quiz.Server.Admin;
 using Quiz.Server.Events;
 using Quiz.Server.Questions;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Dapper;
 using Quiz.Server.Accounts;
+using Quiz.Server.Security;
 using Quiz.Server.Storage;
 using Quiz.Server.Tests.Hosting;
 using Quiz.Server.Tests.Infrastructure;

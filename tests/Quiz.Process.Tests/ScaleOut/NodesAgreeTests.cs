@@ -10,6 +10,7 @@ using Quiz.Server.Accounts;
 using Quiz.Server.Campaigns;
 using Quiz.Server.Dashboard;
 using Quiz.Server.Play;
+using Quiz.Server.Security;
 using Quiz.Server.Tests.Infrastructure;
 
 namespace Quiz.Server.Tests.ScaleOut;

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.SignalR.Client;
 using MiniExcelLibs;
 using Quiz.Server.Accounts;
 using Quiz.Server.Dashboard;
+using Quiz.Server.Security;
 using Quiz.Server.Tests.Infrastructure;
 using Quiz.Server.Units;
 

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Dapper;
+using System.Diagnostics.Metrics;
+using Quiz.Server.Diagnostics;
 using Quiz.Server.Play;
 using Quiz.Server.Storage;
 using Quiz.Server.Tests.Infrastructure;
@@ -27,16 +29,7 @@ public sealed class ProjectionTests : IAsyncLifetime
         return await Rounds.FinishAsync(participantId, new FinishRequest(round.RoundId));
     }
 
-    private async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var value = await read();
-            if (done(value) || DateTime.UtcNow > deadline) return value;
-            await Task.Delay(50);
-        }
-    }
+    private static Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done) => Eventually.ReadAsync(read, done, TimeSpan.FromSeconds(30));
 
     private sealed record Stat(string UnitKind, string UnitCode, string Day, long NewParticipants, long Participants, long Rounds, long Points);
 
@@ -124,11 +117,41 @@ public sealed class ProjectionTests : IAsyncLifetime
         Assert.Empty(await ProjectionCheck.DifferencesAsync(connection));
 
         // Every event again, as a broker redelivering old messages would: below the watermark, so none counts.
+        // The projections count what they skipped once their transaction has committed: the test
+        // waits for both to have seen every copy, then checks that nothing changed.
+        using var skipped = new SkippedRounds(app.Service<QuizMetrics>());
         var ids = (await connection.QueryAsync<long>("SELECT id FROM results")).ToList();
         foreach (var again in await Quiz.Server.Events.ProjectionCatchUp.LoadAsync(connection, app.Service<Quiz.Server.Units.UnitDirectory>(), ids))
             await app.Service<MassTransit.IBus>().Publish(new RoundsCompleted([again]));
-        await Task.Delay(1000);
+        var seen = await Eventually.ReadAsync(() => Task.FromResult(skipped.Count), n => n >= 2 * ids.Count, TimeSpan.FromSeconds(30));
+        Assert.Equal(2 * ids.Count, seen); // each projection saw each copy, and applied none
+        Assert.Equal(0, skipped.Applied);
         Assert.Empty(await ProjectionCheck.DifferencesAsync(connection));
         Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM projection_applied"));
+    }
+
+    /// <summary>The rounds this server's projections took from the bus, by outcome (the quiz.projection.rounds counter).</summary>
+    private sealed class SkippedRounds : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private long _duplicate, _applied;
+        public long Count => Interlocked.Read(ref _duplicate);
+        public long Applied => Interlocked.Read(ref _applied);
+
+        public SkippedRounds(QuizMetrics metrics)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (ReferenceEquals(instrument.Meter, metrics.Meter) && instrument.Name == "quiz.projection.rounds") listener.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                foreach (var tag in tags)
+                    if (tag.Key == "outcome") Interlocked.Add(ref (string?)tag.Value == "duplicate" ? ref _duplicate : ref _applied, value);
+            });
+            _listener.Start();
+        }
+
+        public void Dispose() => _listener.Dispose();
     }
 }

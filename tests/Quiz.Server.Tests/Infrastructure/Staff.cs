@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using Quiz.Server.Accounts;
 using Quiz.Server.Play;
+using Quiz.Server.Security;
 
 namespace Quiz.Server.Tests.Infrastructure;
 
