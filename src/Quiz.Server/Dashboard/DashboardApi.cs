@@ -1,12 +1,10 @@
 using System.Security.Claims;
-using System.Text;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.SignalR;
-using MiniExcelLibs;
 using Quiz.Ranking;
 using Quiz.Server.Campaigns;
-using Quiz.Server.Questions;
+using Quiz.Server.Hosting;
 using Quiz.Server.Security;
 
 namespace Quiz.Server.Dashboard;
@@ -76,30 +74,20 @@ public static class DashboardApi
         if (!allowed) return TypedResults.Forbid();
         if (format is not ("csv" or "xlsx")) return TypedResults.BadRequest();
         var view = await dashboard.UnitsAsync(campaign, code, ct);
-        // Headers in Chinese: the file goes to unit staff and into circulars. Text cells are
-        // defused: a unit's name comes from an upload and must not run as a formula in Excel.
-        // Rates per 10,000 as decimals: a double of a few millionths prints as 2E-06.
-        var rows = view.Children.Select(c => new Dictionary<string, object>
+        // Headers in Chinese: the file goes to unit staff and into circulars. Rates per 10,000 as
+        // decimals: a double of a few millionths prints as 2E-06.
+        string[] header = ["单位代码", "单位", "参与人数", "基数", "参与率（每万人）", "答题次数", "总分", "平均分", "排名", "今日参与人数", "今日答题次数"];
+        var rows = view.Children.Select(c => (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?>
         {
-            ["单位代码"] = SpreadsheetCells.Defuse(c.Code), ["单位"] = SpreadsheetCells.Defuse(c.Name), ["参与人数"] = c.Participants, ["基数"] = c.Headcount,
+            ["单位代码"] = c.Code, ["单位"] = c.Name, ["参与人数"] = c.Participants, ["基数"] = c.Headcount,
             ["参与率（每万人）"] = c.PerTenThousand, ["答题次数"] = c.Rounds, ["总分"] = c.Points,
             ["平均分"] = Math.Round((decimal)c.AveragePoints, 2), ["排名"] = c.SiblingRank, ["今日参与人数"] = c.TodayParticipants,
             ["今日答题次数"] = c.TodayRounds,
         }).ToList();
         var name = $"{campaignId}-{(code is null ? "national" : code.Replace(':', '-').TrimEnd('-'))}-{view.Today:yyyyMMdd}";
-        if (format == "xlsx")
-        {
-            using var stream = new MemoryStream();
-            await stream.SaveAsAsync(rows, excelType: ExcelType.XLSX, cancellationToken: ct);
-            return TypedResults.File(stream.ToArray(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name + ".xlsx");
-        }
-        var text = new StringBuilder();
-        IEnumerable<string> header = rows.Count > 0 ? rows[0].Keys : ["单位代码", "单位"];
-        text.AppendJoin(',', header).Append("\r\n");
-        foreach (var row in rows) text.AppendJoin(',', row.Values.Select(v => v is string cell ? QuestionTemplates.Quote(cell) // defused above
-            : v is decimal figure ? figure.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)
-            : Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)!)).Append("\r\n");
-        return TypedResults.File([.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(text.ToString())], "text/csv; charset=utf-8", name + ".csv");
+        return format == "xlsx"
+            ? TypedResults.File(Spreadsheets.Xlsx(header, rows), Spreadsheets.XlsxType, name + ".xlsx")
+            : TypedResults.File(Spreadsheets.Csv(header, rows), Spreadsheets.CsvType, name + ".csv");
     }
 }
 

@@ -1,6 +1,5 @@
-using System.Text;
 using System.Text.Json;
-using MiniExcelLibs;
+using Quiz.Server.Hosting;
 
 namespace Quiz.Server.Questions;
 
@@ -24,8 +23,8 @@ public static class QuestionTemplates
     public static (byte[] Content, string ContentType, string FileName)? Get(string format) => format.ToLowerInvariant() switch
     {
         "json" => (Json(), "application/json", "questions-template.json"),
-        "csv" => (Csv(), "text/csv; charset=utf-8", "questions-template.csv"),
-        "xlsx" => (Xlsx(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "questions-template.xlsx"),
+        "csv" => (Spreadsheets.Csv(QuestionFileReader.Columns, Rows()), Spreadsheets.CsvType, "questions-template.csv"),
+        "xlsx" => (Spreadsheets.Xlsx(QuestionFileReader.Columns, Rows()), Spreadsheets.XlsxType, "questions-template.xlsx"),
         _ => null,
     };
 
@@ -38,9 +37,9 @@ public static class QuestionTemplates
         }),
     }, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 
-    private static IEnumerable<Dictionary<string, object>> Rows() => Samples.Select(q =>
+    private static IEnumerable<IReadOnlyDictionary<string, object?>> Rows() => Samples.Select(q =>
     {
-        var row = new Dictionary<string, object>();
+        var row = new Dictionary<string, object?>();
         foreach (var column in QuestionFileReader.Columns)
         {
             row[column] = column switch
@@ -53,24 +52,4 @@ public static class QuestionTemplates
         }
         return row;
     });
-
-    /// <summary>UTF-8 with a BOM, so Excel opens the Chinese text correctly.</summary>
-    private static byte[] Csv()
-    {
-        var text = new StringBuilder();
-        text.AppendJoin(',', QuestionFileReader.Columns).Append("\r\n");
-        foreach (var row in Rows())
-            text.AppendJoin(',', row.Values.Select(v => SpreadsheetCells.CsvField(v.ToString()!))).Append("\r\n");
-        return [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(text.ToString())];
-    }
-
-    public static string Quote(string value) =>
-        value.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? $"\"{value.Replace("\"", "\"\"")}\"" : value;
-
-    private static byte[] Xlsx()
-    {
-        using var stream = new MemoryStream();
-        stream.SaveAs(Rows(), excelType: ExcelType.XLSX);
-        return stream.ToArray();
-    }
 }

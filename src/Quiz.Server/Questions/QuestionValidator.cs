@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Quiz.Server.Hosting;
 
 namespace Quiz.Server.Questions;
 
@@ -130,9 +131,9 @@ public static partial class QuestionValidator
             return null;
         }
         // Cells starting like a formula run code when the bank is exported and opened in Excel.
-        if (SpreadsheetCells.StartsLikeFormula(text))
+        if (Spreadsheets.StartsLikeFormula(text))
         {
-            errors.Add(Error(d, column, SpreadsheetCells.FormulaError(column, text)));
+            errors.Add(Error(d, column, Spreadsheets.FormulaError(column, text)));
             return null;
         }
         if (text.Any(c => char.IsControl(c) && c is not '\n'))

@@ -1,5 +1,6 @@
 using System.Text;
 using Dapper;
+using Quiz.Server.Hosting;
 using Quiz.Server.Questions;
 using Quiz.Server.Storage;
 
@@ -65,7 +66,7 @@ public sealed class UnitImport(Database database, UnitDirectory directory)
             if (!CodeOk(o.Code)) errors.Add(new(file, row, "code", $"'{o.Code}' is not a unit code (letters, digits, '-', '_', at most 40)"));
             else if (!seenOrganisations.Add(o.Code)) errors.Add(new(file, row, "code", $"code '{o.Code}' appears twice"));
             if (o.Name.Length is 0 or > 100) errors.Add(new(file, row, "name", "a name of 1 to 100 characters is required"));
-            else if (SpreadsheetCells.StartsLikeFormula(o.Name)) errors.Add(new(file, row, "name", SpreadsheetCells.FormulaError("name", o.Name)));
+            else if (Spreadsheets.StartsLikeFormula(o.Name)) errors.Add(new(file, row, "name", Spreadsheets.FormulaError("name", o.Name)));
             if (!UnitDirectory.OrganisationTypes.Contains(o.Type)) errors.Add(new(file, row, "type", $"'{o.Type}' is not a type: use {string.Join(", ", UnitDirectory.OrganisationTypes)}"));
             if (!allRegionCodes.Contains(o.RegionCode)) errors.Add(new(file, row, "region_code", $"region '{o.RegionCode}' does not exist"));
         }
@@ -105,9 +106,9 @@ public sealed class UnitImport(Database database, UnitDirectory directory)
             else if (!incoming.TryAdd(r.Code, item)) errors.Add(new(file, row, "code", $"code '{r.Code}' appears twice"));
             // Names and levels go out again in dashboard exports: refused like a question's text when they start like a formula.
             if (r.Name.Length is 0 or > 100) errors.Add(new(file, row, "name", "a name of 1 to 100 characters is required"));
-            else if (SpreadsheetCells.StartsLikeFormula(r.Name)) errors.Add(new(file, row, "name", SpreadsheetCells.FormulaError("name", r.Name)));
+            else if (Spreadsheets.StartsLikeFormula(r.Name)) errors.Add(new(file, row, "name", Spreadsheets.FormulaError("name", r.Name)));
             if (r.Level.Length is 0 or > 20) errors.Add(new(file, row, "level", "a level (province, city, county, ...) is required"));
-            else if (SpreadsheetCells.StartsLikeFormula(r.Level)) errors.Add(new(file, row, "level", SpreadsheetCells.FormulaError("level", r.Level)));
+            else if (Spreadsheets.StartsLikeFormula(r.Level)) errors.Add(new(file, row, "level", Spreadsheets.FormulaError("level", r.Level)));
         }
         var resolved = new List<Region>();
         foreach (var (code, (region, row, file)) in incoming)

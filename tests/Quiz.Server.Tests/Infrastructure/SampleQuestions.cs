@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using MiniExcelLibs;
+using Quiz.Server.Hosting;
 using Quiz.Server.Questions;
 
 namespace Quiz.Server.Tests.Infrastructure;
@@ -35,7 +36,7 @@ public static class SampleQuestions
         var list = rows.ToList();
         var columns = list[0].Keys.ToList();
         var text = new StringBuilder(string.Join(',', columns)).Append("\r\n");
-        foreach (var row in list) text.AppendJoin(',', columns.Select(c => QuestionTemplates.Quote(row[c]))).Append("\r\n");
+        foreach (var row in list) text.AppendJoin(',', columns.Select(c => Spreadsheets.Quote(row[c]))).Append("\r\n");
         return text.ToString();
     }
 
