@@ -32,7 +32,7 @@ public static class HttpBasics
         ThreadPool.GetMinThreads(out var workers, out var io);
         ThreadPool.SetMinThreads(Math.Max(workers, minThreads), io);
         builder.Services.AddProblemDetails();
-        builder.Services.AddOpenApi();
+        builder.Services.AddQuizOpenApi();
         builder.Services.AddEnumsAsStrings();
         // Every 429, whichever policy refused, says when to come back (RFC 9110 Retry-After), so
         // well-behaved clients and proxies wait instead of hammering.

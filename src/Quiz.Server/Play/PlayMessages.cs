@@ -47,7 +47,11 @@ public interface IPlayClient
     Task RoundFinished(RoundResult result);
 }
 
-/// <summary>Error codes a hub call can fail with, sent as the HubException message "code: text".</summary>
+/// <summary>
+/// Error codes a hub call can fail with, sent as the HubException message "code: text". The OpenAPI
+/// document lists them as the string enum <c>PlayErrorCode</c> (see <see cref="Hosting.OpenApiDocument"/>),
+/// so a generated client has their union and a page that lacks words for one fails its typecheck.
+/// </summary>
 public static class PlayErrors
 {
     public const string InvalidRequest = "invalid-request";
@@ -63,4 +67,13 @@ public static class PlayErrors
     public const string SceneRequired = "scene-required";
     public const string UnknownScene = "unknown-scene";
     public const string SceneTaken = "scene-taken";
+    /// <summary>Raised for any hub method by <see cref="Storage.StoreUnavailableFilter"/>.</summary>
+    public const string StoreUnavailable = Storage.StoreUnavailableFilter.Code;
+
+    /// <summary>Every code above, in the order docs/protocol.md lists them.</summary>
+    public static IReadOnlyList<string> All { get; } =
+    [
+        InvalidRequest, UnknownCampaign, StageClosed, SceneRequired, UnknownScene, SceneTaken, NoAttemptsLeft,
+        NoQuestions, NotRegistered, RoundNotFound, RoundFinished, DeadlinePassed, RateLimited, StoreUnavailable,
+    ];
 }

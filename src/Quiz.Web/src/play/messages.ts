@@ -1,4 +1,5 @@
 import { translator } from "../shared/i18n";
+import type { PlayErrorCode } from "../shared/types";
 
 const zh = {
   appTitle: "防范非法集资知识竞答",
@@ -227,20 +228,6 @@ const zh = {
   registerWithoutInvite: "不用邀请，直接报名",
   inviteRecorded: "报名成功，好友的邀请已记录",
   // errors
-  "err_stage-closed": "今天不在活动时间内",
-  "err_no-attempts-left": "今天的机会已用完，明天再来",
-  "err_rate-limited": "操作太频繁，请稍等一分钟",
-  "err_store-unavailable": "系统繁忙，这一步没有保存，请稍后再点一次",
-  "err_round-finished": "本轮已结束",
-  "err_deadline-passed": "时间已到",
-  "err_round-not-found": "找不到这一轮，可能已作废，请重新开始",
-  "err_no-questions": "题库题目不足，请联系主办方",
-  "err_not-registered": "请重新报名",
-  "err_unknown-campaign": "活动不存在",
-  "err_invalid-request": "提交的内容有误",
-  "err_scene-required": "请先选一个场景再开始答题",
-  "err_unknown-scene": "没有这个场景，请重新选择",
-  "err_scene-taken": "今天已经选了“{scene}”，每天只能答一个场景。可以继续答“{scene}”，其他场景请明天再来。",
   "err_scene-taken-unnamed": "今天已经答过另一个场景，每天只能答一个场景，这个场景请明天再来。",
   err_network: "网络连接失败，请稍后重试",
 } as const;
@@ -462,25 +449,51 @@ const en: { [K in keyof typeof zh]: string } = {
   inviteUnknown: "This invitation link is not valid (perhaps cut short). You can still sign up, without the invitation.",
   registerWithoutInvite: "Sign up without the invitation",
   inviteRecorded: "Signed up; your friend's invitation is recorded",
-  "err_stage-closed": "The quiz is not open today",
-  "err_no-attempts-left": "No attempts left today; come back tomorrow",
-  "err_rate-limited": "Too fast; wait a minute",
-  "err_store-unavailable": "The server is busy and this step was not saved; please try again in a moment",
-  "err_round-finished": "The round is over",
-  "err_deadline-passed": "Time is up",
-  "err_round-not-found": "This round is gone; please start again",
-  "err_no-questions": "Not enough questions; contact the organisers",
-  "err_not-registered": "Please sign up again",
-  "err_unknown-campaign": "No such campaign",
-  "err_invalid-request": "Something in the answer was wrong",
-  "err_scene-required": "Choose a scene first, then start",
-  "err_unknown-scene": "There is no such scene; please choose again",
-  "err_scene-taken": "Today's scene is “{scene}”: one scene a day. Carry on with “{scene}”, or come back tomorrow for another.",
   "err_scene-taken-unnamed": "You played another scene today: one scene a day. Come back tomorrow for this one.",
   err_network: "Network error, please try again",
 };
 
 export const t = translator(zh, en);
+
+// The hub's refusals (docs/protocol.md, section 5), one entry for each code the server publishes
+// (PlayErrorCode in its OpenAPI document): a code without words in both languages fails the typecheck.
+const hubErrorsZh: Record<PlayErrorCode, string> = {
+  "stage-closed": "今天不在活动时间内",
+  "no-attempts-left": "今天的机会已用完，明天再来",
+  "rate-limited": "操作太频繁，请稍等一分钟",
+  "store-unavailable": "系统繁忙，这一步没有保存，请稍后再点一次",
+  "round-finished": "本轮已结束",
+  "deadline-passed": "时间已到",
+  "round-not-found": "找不到这一轮，可能已作废，请重新开始",
+  "no-questions": "题库题目不足，请联系主办方",
+  "not-registered": "请重新报名",
+  "unknown-campaign": "活动不存在",
+  "invalid-request": "提交的内容有误",
+  "scene-required": "请先选一个场景再开始答题",
+  "unknown-scene": "没有这个场景，请重新选择",
+  "scene-taken": "今天已经选了“{scene}”，每天只能答一个场景。可以继续答“{scene}”，其他场景请明天再来。",
+};
+
+const hubErrorsEn: Record<PlayErrorCode, string> = {
+  "stage-closed": "The quiz is not open today",
+  "no-attempts-left": "No attempts left today; come back tomorrow",
+  "rate-limited": "Too fast; wait a minute",
+  "store-unavailable": "The server is busy and this step was not saved; please try again in a moment",
+  "round-finished": "The round is over",
+  "deadline-passed": "Time is up",
+  "round-not-found": "This round is gone; please start again",
+  "no-questions": "Not enough questions; contact the organisers",
+  "not-registered": "Please sign up again",
+  "unknown-campaign": "No such campaign",
+  "invalid-request": "Something in the answer was wrong",
+  "scene-required": "Choose a scene first, then start",
+  "unknown-scene": "There is no such scene; please choose again",
+  "scene-taken": "Today's scene is “{scene}”: one scene a day. Carry on with “{scene}”, or come back tomorrow for another.",
+};
+
+/** The player's words for a hub refusal; `scene` fills scene-taken's. */
+export const hubErrorText = translator(hubErrorsZh, hubErrorsEn);
+
 export type MessageKey = keyof typeof zh;
 
 const aggregations: Record<string, MessageKey> = {

@@ -1,5 +1,5 @@
 import { reactive } from "vue";
-import type { Campaign, Scene, Stage } from "../shared/types";
+import type { Campaign, PlayErrorCode, Scene, Stage } from "../shared/types";
 import { currentStage } from "../shared/campaigns";
 
 // Scenes (2024: campus, workplace, city, countryside) and roles (2025: four people) are picked by
@@ -67,7 +67,7 @@ export function choose(campaign: Campaign | null, id: string | null) {
  * English for client writers (docs/protocol.md section 5): the page never shows it, only the scene
  * ids it names, with its own words in the player's language.
  */
-export function sceneRefusal(campaign: Campaign | null, code: string, text: string): { scene: string | null } | null {
+export function sceneRefusal(campaign: Campaign | null, code: PlayErrorCode, text: string): { scene: string | null } | null {
   switch (code) {
     case "scene-taken": {
       // "today's scene is 'city'; another scene can be played on another day"

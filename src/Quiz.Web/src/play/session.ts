@@ -1,9 +1,10 @@
 import { reactive } from "vue";
 import type { HubConnection } from "@microsoft/signalr";
 import { http, HttpError } from "../shared/http";
+import { hubError } from "../shared/hubError";
 import { pickCampaign, currentStage } from "../shared/campaigns";
 import type { AnswerResult, Campaign, Participant, RoundResult, RoundView } from "../shared/types";
-import { t, type MessageKey } from "./messages";
+import { hubErrorText, t } from "./messages";
 import { restoreChoice, sceneName, sceneRefusal, started } from "./scenes";
 
 // The phone page's one piece of state: who plays, which campaign, the hub connection and the
@@ -40,22 +41,10 @@ export const session = reactive({
 let hub: HubConnection | null = null;
 
 export function errorText(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = /HubException: ([a-z-]+):/.exec(message)?.[1];
-  if (code) return t(`err_${code}` as MessageKey) ?? message;
-  if (error instanceof HttpError) return message;
+  const { code } = hubError(error);
+  if (code) return hubErrorText(code);
+  if (error instanceof HttpError) return error.message;
   return t("err_network");
-}
-
-function errorCode(error: unknown): string | null {
-  const message = error instanceof Error ? error.message : String(error);
-  return /HubException: ([a-z-]+):/.exec(message)?.[1] ?? null;
-}
-
-/** The server's own text after the code, for the few refusals whose text carries data (a scene id). */
-function errorDetail(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return /HubException: [a-z-]+: ([\s\S]*)$/.exec(message)?.[1] ?? "";
 }
 
 export async function boot() {
@@ -228,13 +217,12 @@ export async function startRound(scene: string | null = null) {
     started(campaign, view.scene);
     takeRound(view);
   } catch (error) {
-    const code = errorCode(error);
-    const refused = code ? sceneRefusal(campaign, code, errorDetail(error)) : null;
-    if (!refused) session.error = errorText(error);
-    else if (code === "scene-taken") session.error = refused.scene
-      ? t("err_scene-taken", { scene: sceneName(campaign, refused.scene) })
-      : t("err_scene-taken-unnamed");
-    else session.error = t(`err_${code}` as MessageKey);
+    // The scene refusals' texts carry ids (docs/protocol.md, section 5): the page reads them, never shows them.
+    const { code, detail } = hubError(error);
+    const refused = code ? sceneRefusal(campaign, code, detail) : null;
+    if (!refused || !code) session.error = errorText(error);
+    else if (code === "scene-taken" && !refused.scene) session.error = t("err_scene-taken-unnamed");
+    else session.error = hubErrorText(code, { scene: sceneName(campaign, refused.scene) });
     // The campaign changed since the page loaded it (an admin renamed a scene): offer its scenes as they are now.
     if (code === "unknown-scene") await reloadCampaign();
     // A refused scene sends the player back to the picker, wherever the start came from.
@@ -252,7 +240,7 @@ export async function answer(position: number, choices: number[]): Promise<void>
     // Without answers shown there is nothing to read: go straight on.
     if (result.key === null) nextQuestion();
   } catch (error) {
-    const code = errorCode(error);
+    const { code } = hubError(error);
     if (code === "deadline-passed" || code === "round-finished") await finish();
     else session.error = errorText(error);
   }
@@ -279,7 +267,7 @@ export async function finish() {
       showResult(await connection.invoke<RoundResult>("Finish", { roundId }));
       return;
     } catch (error) {
-      if (errorCode(error) === "round-not-found") {
+      if (hubError(error).code === "round-not-found") {
         session.error = errorText(error);
         session.round = null;
         session.finishing = false;

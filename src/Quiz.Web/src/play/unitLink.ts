@@ -1,5 +1,5 @@
 import { http, query } from "../shared/http";
-import type { Organisation, Region } from "../shared/types";
+import type { Organisation, RegionDetail } from "../shared/types";
 
 // A unit's poster links to the phone page with ?unit=<code> (a region or an organisation): the
 // sign-up form then starts with that unit chosen, so people scanning a county's poster count for it.
@@ -9,8 +9,6 @@ export interface UnitPreset {
   regions: string[];
   organisation: Organisation | null;
 }
-
-interface RegionDetail { code: string; name: string; level: string; path: Region[] }
 
 async function regionPath(code: string): Promise<string[] | null> {
   const detail = await http<RegionDetail>(`/api/units/regions/${encodeURIComponent(code)}`).catch(() => null);

@@ -1,81 +1,76 @@
-// Shapes of the server's JSON (docs/protocol.md and docs/web-api.md), camelCase.
+// The server's JSON under the names the pages use. Every shape is generated from the server's
+// OpenAPI document (openapi.json → api.gen.ts, `npm run generate`; README, "Develop"), never
+// written here, so a change on the server that a page does not follow fails the typecheck.
+import type { components } from "./api.gen";
 
-export interface Region { code: string; name: string; level: string; hasChildren: boolean; headcountBase: number }
-export interface Organisation { code: string; name: string; type: string; regionCode: string }
+type Schemas = components["schemas"];
 
-export interface Stage {
-  id: string; name: string; startDay: string; endDay: string; opensAt?: string | null; closesAt?: string | null;
-  questionsPerRound: number; roundSeconds: number | null; questionSeconds: number | null;
-  attemptsPerDay: number; aggregation: "best" | "best-of-day-summed" | "best-per-scene-summed" | "sum"; showAnswers: boolean;
-  points?: { single: number; multiple: number; trueFalse: number };
-  multipleScoring?: string; pools?: Record<string, string[]>; difficulty?: Record<string, number>;
-  scenes?: Scene[];
-  /** false (2025's roles): any scene any time; absent = one scene a day (2024). */
-  oneScenePerDay?: boolean;
-  /** 2025: each scene (role) is a ladder per person (protocol.md, Finish). */
-  ladder?: boolean;
-  perfectRoundScore?: number | null;
-  /** false (2025): no personal ranks anywhere; totals and prize tiers instead. Absent = true. */
-  personalRanking?: boolean;
-  bonusPoints?: { profile: number; invitation: number; learningTask: number };
-  invitationAttempts?: number;
-  prizes?: { id: string; name: string; minScore: number; minPoints: number }[];
-}
-/** A scene the participant picks for a round (StartRound's `scene`), one a day. */
-export interface Scene { id: string; name: string; pool: string[] }
-/** What the registration form asks for when it names the campaign (docs/web-api.md, "Campaign definitions"). */
-export interface RegistrationRules { regionLevel: "county" | "city" | "province"; track: "required" | "none" }
-export interface Campaign { id: string; name: string; description: string | null; organiser?: string | null; utcOffset: string; registration?: RegistrationRules; stages: Stage[] }
+/**
+ * What the server sends. It writes every property of its records, null where there is nothing;
+ * the document marks a property optional when a request may leave it out (a stage's defaults in a
+ * campaign file), which an answer never does.
+ */
+export type Sent<T> = T extends readonly (infer U)[] ? Sent<U>[] : T extends object ? { [K in keyof T]-?: Sent<T[K]> } : T;
 
-export interface Participant {
-  participantId: number; nickname: string; mobileMasked: string; track: string;
-  region: { code: string; name: string }[]; organisation: { code: string; name: string; type: string } | null;
-}
+// Units (docs/protocol.md, section 1)
+export type Region = Sent<Schemas["RegionView"]>;
+export type RegionDetail = Sent<Schemas["RegionDetail"]>;
+export type Organisation = Sent<Schemas["OrganisationView"]>;
 
-export interface QuestionView { position: number; questionId: string; type: "single" | "multiple" | "truefalse"; stem: string; options: string[] }
-export interface AnswerResult { position: number; correct: boolean; late: boolean; key: number[] | null; explanation: string | null }
-export interface GivenAnswer { position: number; choices: number[]; result: AnswerResult | null }
-export interface RoundView {
-  roundId: string; campaignId: string; stageId: string; questions: QuestionView[];
-  startedAt: string; deadline: string; serverNow: string; questionSeconds: number | null;
-  showAnswers: boolean; attemptsLeft: number; answers: GivenAnswer[]; scene: string | null;
-}
-export interface ReviewedQuestion { position: number; chosen: number[]; key: number[]; correct: boolean; explanation: string; source: string }
-export interface RoundResult {
-  roundId: string; score: number; maxScore: number; correct: number; questionCount: number; durationMs: number; autoFinished: boolean;
-  nationalRank: number | null; unitRank: number | null; organisationRank: number | null; rankPending: boolean; attemptsLeft: number;
-  review: ReviewedQuestion[];
-  /** The played scene's ladder after this round (stages with ladders), else null. */
-  ladder?: LadderState | null;
-}
-export interface LadderState { scene: string; step: number; rescued: boolean }
+// Campaigns (docs/web-api.md, "Campaign definitions")
+export type Campaign = Sent<Schemas["Campaign"]>;
+export type Stage = Sent<Schemas["Stage"]>;
+/** A campaign as its file and the admin's editor hold it: what a stage leaves out, the server fills with its default. */
+export type CampaignDefinition = Schemas["Campaign"];
+export type StageDefinition = Schemas["Stage"];
+/** A scene the participant picks for a round (StartRound's `scene`). */
+export type Scene = Sent<Schemas["Scene"]>;
+/** What the registration form asks for when it names the campaign. */
+export type RegistrationRules = Sent<Schemas["RegistrationRules"]>;
 
-/** GET /api/campaigns/{c}/{stage}/me (protocol.md section 7). */
-export interface StageTotals {
-  campaignId: string; stageId: string; score: number; rounds: number;
-  points: { profile: number; invitations: number; learningTasks: number; total: number };
-  invitedFriends: number; learnedToday: boolean;
-  ladder: { scene: string; name: string; step: number; rescued: boolean }[];
-  prizes: { id: string; name: string; minScore: number; minPoints: number; reached: boolean }[];
-  /** The best single round's score; null before the first round. */
-  bestRound: number | null;
-  /** Starts left today as StartRound counts them; null when today is not a day of the stage. */
-  attemptsLeftToday: number | null;
-}
-export interface LearningItem { day: string; title: string; text: string; done: boolean; points: number }
-export interface Invitation { code: string; link: string }
+// Participants (docs/protocol.md, section 2)
+export type Participant = Sent<Schemas["ParticipantView"]>;
+export type VerificationSent = Sent<Schemas["VerificationSent"]>;
+export type Registered = Sent<Schemas["Registered"]>;
 
-export interface Standing { rank: number; score: number; durationMs: number; boardSize: number }
-export interface BoardEntry { rank: number; participantId: number; nickname: string; region: string | null; score: number; durationMs: number }
-export interface UnitRow {
-  code: string; name: string; level: string; parentCode: string | null;
-  participants: number; headcount: number; participationRate: number; rounds: number; points: number; averagePoints: number;
-  siblingRank: number | null; nationalRank: number | null;
-  todayParticipants?: number; todayRounds?: number; todayPoints?: number;
-}
-export interface MyStanding {
-  national: Standing | null; unit: Standing | null; organisation: Standing | null;
-  around: BoardEntry[]; myUnit: UnitRow | null; size: number;
-}
+// The play hub's messages (docs/protocol.md, section 4) and its error codes (section 5)
+export type RoundView = Sent<Schemas["RoundView"]>;
+export type QuestionView = RoundView["questions"][number];
+export type GivenAnswer = RoundView["answers"][number];
+export type AnswerResult = Sent<Schemas["AnswerResult"]>;
+export type RoundResult = Sent<Schemas["RoundResult"]>;
+export type ReviewedQuestion = RoundResult["review"][number];
+export type LadderState = NonNullable<RoundResult["ladder"]>;
+export type PlayErrorCode = Schemas["PlayErrorCode"];
 
-export interface Account { name: string; role: "admin" | "unit-staff"; unitCode: string | null; unitName: string | null }
+// Totals, learning task, invitations (docs/protocol.md, section 7)
+export type StageTotals = Sent<Schemas["Totals"]>;
+export type LearningItem = Sent<Schemas["LearningView"]>;
+export type Learned = Sent<Schemas["Learned"]>;
+export type Invitation = Sent<Schemas["InvitationView"]>;
+
+// Rankings
+export type Standing = Sent<Schemas["Standing"]>;
+export type BoardEntry = Sent<Schemas["Entry"]>;
+export type UnitRow = Sent<Schemas["UnitRow"]>;
+export type MyStanding = Sent<Schemas["MyRanks"]>;
+
+// Dashboard (docs/web-api.md)
+export type ChildRow = Sent<Schemas["ChildRow"]>;
+export type UnitsView = Sent<Schemas["UnitsView"]>;
+export type DayStats = Sent<Schemas["DayStats"]>;
+export type ReportRow = Sent<Schemas["ReportRow"]>;
+export type DailyReport = Sent<Schemas["DailyReport"]>;
+
+// Staff and the admin console
+/** The signed-in staff member (`/api/accounts/me`). */
+export type Account = Sent<Schemas["StaffView"]>;
+/** An account as the admin's list shows it (`/api/admin/accounts`). */
+export type StaffAccount = Sent<Schemas["Account"]>;
+export type ImportReport = Sent<Schemas["ImportReport"]>;
+export type UnitsImportResult = Sent<Schemas["ImportResult"]>;
+export type AdminQuestion = Sent<Schemas["QuestionView"]>;
+export type QuestionStats = Sent<Schemas["QuestionStats"]>;
+export type FlaggedRound = Sent<Schemas["FlaggedRound"]>;
+export type RebuildReport = Sent<Schemas["RebuildReport"]>;
+export type ReconcileReport = Sent<Schemas["ReconcileReport"]>;
