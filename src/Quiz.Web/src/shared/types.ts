@@ -20,12 +20,15 @@ export interface Stage {
   bonusPoints?: { profile: number; invitation: number; learningTask: number };
   invitationAttempts?: number;
   prizes?: { id: string; name: string; minScore: number; minPoints: number }[];
+  /** The daily learning task's items, day n of the stage showing item n. */
+  learning?: { title: string; text: string }[];
+  tieBreak?: string; spreadCategories?: boolean; minAnswerMs?: number;
 }
 /** A scene the participant picks for a round (StartRound's `scene`), one a day. */
 export interface Scene { id: string; name: string; pool: string[] }
 /** What the registration form asks for when it names the campaign (docs/web-api.md, "Campaign definitions"). */
 export interface RegistrationRules { regionLevel: "county" | "city" | "province"; track: "required" | "none" }
-export interface Campaign { id: string; name: string; description: string | null; organiser?: string | null; utcOffset: string; registration?: RegistrationRules; stages: Stage[] }
+export interface Campaign { id: string; name: string; description: string | null; organiser?: string | null; utcOffset: string; registration?: RegistrationRules; headcountBase?: "residents" | "target"; stages: Stage[] }
 
 export interface Participant {
   participantId: number; nickname: string; mobileMasked: string; track: string;
