@@ -13,7 +13,8 @@ export type FormCampaign = Omit<Campaign, "stages" | "registration" | "headcount
   organiser: string | null; registration: RegistrationRules; headcountBase: "residents" | "target"; stages: FormStage[];
 };
 
-export const tracks = ["general", "elderly", "student", "workplace", "countryside", "city"] as const;
+/** In the server's order (Tracks.All), so pools read the same in the form and in the JSON. */
+export const tracks = ["elderly", "student", "workplace", "countryside", "city", "general"] as const;
 export const aggregations = ["best", "best-of-day-summed", "best-per-scene-summed", "sum"] as const;
 
 const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
