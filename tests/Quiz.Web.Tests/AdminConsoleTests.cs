@@ -336,6 +336,7 @@ public sealed class AdminConsoleTests(QuizSite site)
         Assert.Contains("“很多”不是正整数", reasons);
         Assert.Contains("本行有 2 列，表头有 5 列", reasons);
         Assert.Contains(reasons, r => r.StartsWith("无法识别的表头"));
+        await Assertions.Expect(page.Locator("[data-test=units-summary]")).ToHaveTextAsync($"发现 {reasons.Count} 处错误，未导入任何地区或单位");
         AssertNoEnglish(reasons);
         await QuizSite.ScreensAsync(page, "admin-units-malformed");
 
