@@ -29,7 +29,7 @@ public sealed class PhoneHistoryTests(QuizSite site)
         await page.ClickAsync("[data-test=rules]");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "活动规则" })).ToBeVisibleAsync();
         Assert.Equal("/play/rules", PathOf(page));
-        await Axe.AssertAccessibleAsync(page, "phone history: rules");
+        await QuizSite.ScreensAsync(page, "phone-history-0-rules");
         await page.GoBackAsync();
         await Assertions.Expect(page.Locator("[data-test=start]")).ToBeVisibleAsync();
         Assert.Equal("/", PathOf(page));
@@ -55,8 +55,7 @@ public sealed class PhoneHistoryTests(QuizSite site)
         await Assertions.Expect(page.Locator("[data-test=back-to-round]")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("[data-test=start]")).ToBeVisibleAsync();
         Assert.Equal("/", PathOf(page));
-        await QuizSite.ScreenshotAsync(page, "phone-history-1-back-from-question");
-        await Axe.AssertAccessibleAsync(page, "phone history: home with a round running");
+        await QuizSite.ScreensAsync(page, "phone-history-1-back-from-question");
 
         // Forward: the same round, its answer kept.
         await page.GoForwardAsync();
@@ -68,8 +67,7 @@ public sealed class PhoneHistoryTests(QuizSite site)
         await page.ReloadAsync();
         await Assertions.Expect(page.Locator("[data-test=progress]")).ToHaveTextAsync("第 2 / 5 题", new() { Timeout = 20_000 });
         Assert.Equal("/play/round", PathOf(page));
-        await QuizSite.ScreenshotAsync(page, "phone-history-2-round-after-reload");
-        await Axe.AssertAccessibleAsync(page, "phone history: round after a reload");
+        await QuizSite.ScreensAsync(page, "phone-history-2-round-after-reload");
 
         // Through "back to the round" from home, then to the result.
         await page.GoBackAsync();
@@ -86,7 +84,7 @@ public sealed class PhoneHistoryTests(QuizSite site)
         await page.ClickAsync("[data-test=finish]");
         await Assertions.Expect(page.Locator("[data-test=result]")).ToBeVisibleAsync();
         Assert.Equal("/play/result", PathOf(page));
-        await Axe.AssertAccessibleAsync(page, "phone history: result");
+        await QuizSite.ScreensAsync(page, "phone-history-2b-result");
 
         // Result → boards → back to the result → back to home (the finished round is not an entry any more) → forward.
         await page.ClickAsync("[data-test=boards]");
@@ -99,8 +97,7 @@ public sealed class PhoneHistoryTests(QuizSite site)
         await Assertions.Expect(page.Locator("[data-test=start]")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("[data-test=back-to-round]")).ToBeHiddenAsync();
         Assert.Equal("/", PathOf(page));
-        await QuizSite.ScreenshotAsync(page, "phone-history-3-back-from-result");
-        await Axe.AssertAccessibleAsync(page, "phone history: home after the result");
+        await QuizSite.ScreensAsync(page, "phone-history-3-back-from-result");
         await page.GoForwardAsync();
         await Assertions.Expect(page.Locator("[data-test=result]")).ToBeVisibleAsync();
         Assert.Equal("/play/result", PathOf(page));
@@ -124,8 +121,7 @@ public sealed class PhoneHistoryTests(QuizSite site)
         Assert.Equal(200, loaded!.Status);
         await Assertions.Expect(page.Locator("[data-test=tab-top]")).ToBeVisibleAsync();
         Assert.Equal("/play/boards", PathOf(page));
-        await QuizSite.ScreenshotAsync(page, "phone-history-4-boards-deep-link");
-        await Axe.AssertAccessibleAsync(page, "phone history: boards from a deep link");
+        await QuizSite.ScreensAsync(page, "phone-history-4-boards-deep-link");
         await page.ReloadAsync();
         await Assertions.Expect(page.Locator("[data-test=tab-top]")).ToBeVisibleAsync();
         Assert.Equal("/play/boards", PathOf(page));

@@ -17,24 +17,33 @@ public sealed class PhonePageTests(QuizSite site)
 
         var mobile = QuizSite.NextMobile();
         await Phone.FillRegistrationAsync(page, "老王", mobile, Yaohai);
-        await QuizSite.ScreenshotAsync(page, "phone-1-register");
-        await Axe.AssertAccessibleAsync(page, "phone: registration form");
+        await QuizSite.ScreensAsync(page, "phone-1-register");
         await page.ClickAsync("[data-test=register]");
         await Assertions.Expect(page.Locator("[data-test=code]")).ToBeFocusedAsync();
-        await QuizSite.ScreenshotAsync(page, "phone-1b-code");
-        await Axe.AssertAccessibleAsync(page, "phone: code step");
+        await QuizSite.ScreensAsync(page, "phone-1b-code");
         await Phone.EnterCodeAsync(site, page, mobile);
         await Assertions.Expect(page.Locator("[data-test=my-unit]")).ToContainTextAsync("瑶海区");
-        await QuizSite.ScreenshotAsync(page, "phone-2-home");
-        await Axe.AssertAccessibleAsync(page, "phone: home");
+        await QuizSite.ScreensAsync(page, "phone-2-home");
 
         await page.ClickAsync("[data-test=start]");
         await Assertions.Expect(page.Locator("[data-test=progress]")).ToHaveTextAsync("第 1 / 5 题");
         await Assertions.Expect(page.Locator("[data-test=countdown]")).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"[12]:\d\d"));
         await Phone.AnswerAsync(page);
         await Assertions.Expect(page.Locator("[data-test=explanation]")).Not.ToBeEmptyAsync(); // the demo stage shows answers
-        await QuizSite.ScreenshotAsync(page, "phone-3-feedback");
-        await Axe.AssertAccessibleAsync(page, "phone: answer feedback");
+        // The verdict names the right answer by its letter and its words (the options marked right), not by a letter alone.
+        var right = page.Locator("[data-test^=option-].right");
+        await Assertions.Expect(right).Not.ToHaveCountAsync(0);
+        var key = page.Locator("[data-test=feedback-key]");
+        await Assertions.Expect(key).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"正确答案：[A-H]\. \S"));
+        foreach (var option in await right.Locator("span[lang]").AllInnerTextsAsync()) await Assertions.Expect(key).ToContainTextAsync(option);
+        // The whole page from its top: a full-page shot of a scrolled page draws the sticky header halfway down.
+        await page.EvaluateAsync("() => window.scrollTo(0, 0)");
+        await QuizSite.ScreensAsync(page, "phone-3-feedback");
+        await page.ClickAsync("[data-test=language]");
+        await Assertions.Expect(key).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"Answer: [A-H]\. \S"));
+        await Assertions.Expect(key.Locator("span[lang=zh-CN]")).Not.ToHaveCountAsync(0); // the bank's words keep their language
+        await QuizSite.ScreensAsync(page, "phone-3b-feedback-english");
+        await page.ClickAsync("[data-test=language]");
 
         // The network drops: the hub's socket dies and nothing gets through until it is back.
         await context.SetOfflineAsync(true);
@@ -64,13 +73,11 @@ public sealed class PhonePageTests(QuizSite site)
         await Assertions.Expect(page.Locator("[data-test=my-unit-rank]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^第 \d+ 名$"));
         var score = int.Parse(await page.Locator("[data-test=score]").InnerTextAsync());
         Assert.InRange(score, 0, 5);
-        await QuizSite.ScreenshotAsync(page, "phone-5-result");
-        await Axe.AssertAccessibleAsync(page, "phone: result");
+        await QuizSite.ScreensAsync(page, "phone-5-result");
 
         await page.ClickAsync("[data-test=boards]");
         await Assertions.Expect(page.Locator("table tr.me")).ToBeVisibleAsync(); // I am on the national top 100
-        await QuizSite.ScreenshotAsync(page, "phone-6-leaderboard");
-        await Axe.AssertAccessibleAsync(page, "phone: leaderboard");
+        await QuizSite.ScreensAsync(page, "phone-6-leaderboard");
         await page.ClickAsync("[data-test=tab-units]");
         await Assertions.Expect(page.Locator("table tr.me")).ToContainTextAsync("安徽省");
     }
@@ -112,8 +119,7 @@ public sealed class PhonePageTests(QuizSite site)
         await Assertions.Expect(other.Locator("[data-test=code-error]")).ToHaveTextAsync("验证码不正确，还可以再试 4 次");
         var height = await other.Locator("[data-test=verify]").EvaluateAsync<double>("e => e.getBoundingClientRect().height");
         Assert.True(height >= 56, $"the confirm button is a large touch target ({height}px)");
-        await QuizSite.ScreenshotAsync(other, "phone-1c-wrong-code");
-        await Axe.AssertAccessibleAsync(other, "phone: wrong code");
+        await QuizSite.ScreensAsync(other, "phone-1c-wrong-code");
 
         await other.FillAsync("[data-test=code]", code);
         await other.ClickAsync("[data-test=verify]");
@@ -145,8 +151,7 @@ public sealed class PhonePageTests(QuizSite site)
         Assert.Equal(1, spoken.GetArrayLength());
         Assert.Contains(await stem.InnerTextAsync(), spoken[0].GetProperty("text").GetString());
         Assert.Equal("zh-CN", spoken[0].GetProperty("lang").GetString());
-        await QuizSite.ScreenshotAsync(page, "phone-7-elderly");
-        await Axe.AssertAccessibleAsync(page, "phone: elderly question");
+        await QuizSite.ScreensAsync(page, "phone-7-elderly");
 
         // The switch is remembered on this phone.
         await page.ReloadAsync();
@@ -163,16 +168,14 @@ public sealed class PhonePageTests(QuizSite site)
         await Assertions.Expect(page.Locator("[data-test=start]")).ToHaveTextAsync("Start a round");
         await page.ClickAsync("[data-test=rules]");
         await Assertions.Expect(page.Locator("main")).ToContainTextAsync("5 questions a round");
-        await QuizSite.ScreenshotAsync(page, "phone-8-rules-english");
-        await Axe.AssertAccessibleAsync(page, "phone: rules in English");
+        await QuizSite.ScreensAsync(page, "phone-8-rules-english");
         await page.ClickAsync("[data-test=language]");
         await page.GotoAsync($"/?c={QuizSite.CampaignId}");
         await page.ClickAsync("[data-test=share]");
         var qr = page.Locator("[data-test=qr]");
         await Assertions.Expect(qr).ToHaveAttributeAsync("alt", $"{site.Address.ToString().TrimEnd('/')}/?c={QuizSite.CampaignId}");
         Assert.StartsWith("data:image/png", await qr.GetAttributeAsync("src"));
-        await QuizSite.ScreenshotAsync(page, "phone-9-qr");
-        await Axe.AssertAccessibleAsync(page, "phone: QR poster");
+        await QuizSite.ScreensAsync(page, "phone-9-qr");
     }
 
     [Fact]

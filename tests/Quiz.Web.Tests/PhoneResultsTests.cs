@@ -38,8 +38,7 @@ public sealed class PhoneResultsTests(QuizSite site)
         await Assertions.Expect(page.Locator("[data-test=best-round]")).ToHaveTextAsync("还没有成绩");
         await Assertions.Expect(page.Locator("[data-test=home-rules]")).ToHaveTextAsync("每天 3 次机会 · 取最好一轮成绩");
         await Assertions.Expect(page.Locator("[data-test=start]")).ToBeEnabledAsync();
-        await Axe.AssertAccessibleAsync(page, "phone home, three attempts left");
-        await QuizSite.ScreenshotAsync(page, "phone-results-1-home-fresh");
+        await QuizSite.ScreensAsync(page, "phone-results-1-home-fresh");
 
         // Two rounds played elsewhere (another phone of the same person): home counts them.
         var participantId = await page.EvaluateAsync<long>("""
@@ -82,8 +81,7 @@ public sealed class PhoneResultsTests(QuizSite site)
             key => Assert.DoesNotMatch(@"^正确答案：[A-H]+$", key.Trim()));
         await Assertions.Expect(page.Locator("[data-test=result]")).ToContainTextAsync("今天的机会已用完，明天再来");
         await Assertions.Expect(page.Locator("[data-test=again]")).ToHaveCountAsync(0);
-        await Axe.AssertAccessibleAsync(page, "phone result, last attempt");
-        await QuizSite.ScreenshotAsync(page, "phone-results-2-result");
+        await QuizSite.ScreensAsync(page, "phone-results-2-result");
 
         // The boards' "around me" says the same: each of my ranks with its unit and its board's size.
         await page.ClickAsync("[data-test=boards]");
@@ -92,8 +90,7 @@ public sealed class PhoneResultsTests(QuizSite site)
         await Assertions.Expect(page.Locator("[data-test=standing-unit]")).ToContainTextAsync("我在瑶海区的排名");
         await Assertions.Expect(page.Locator("[data-test=standing-unit] dd")).ToHaveTextAsync(rankOf);
         await Assertions.Expect(page.Locator("[data-test=standing-organisation]")).ToContainTextAsync($"我在{Bank}的排名");
-        await Axe.AssertAccessibleAsync(page, "phone boards, around me");
-        await QuizSite.ScreenshotAsync(page, "phone-results-2b-around-me");
+        await QuizSite.ScreensAsync(page, "phone-results-2b-around-me");
         await page.GetByRole(AriaRole.Button, new() { Name = "返回", Exact = true }).ClickAsync();
 
         // Home: none left, the start is off and says why.
@@ -105,14 +102,13 @@ public sealed class PhoneResultsTests(QuizSite site)
         await Assertions.Expect(page.Locator("[data-test=start]")).ToHaveAttributeAsync("aria-describedby", "start-reason");
         var bestNow = int.Parse(Regex.Match(await page.Locator("[data-test=best-round]").InnerTextAsync(), @"\d+").Value);
         Assert.True(bestNow >= best, $"the best round {bestNow} is at least the earlier best {best}");
-        await Axe.AssertAccessibleAsync(page, "phone home, no attempt left");
-        await QuizSite.ScreenshotAsync(page, "phone-results-3-home-none-left");
+        await QuizSite.ScreensAsync(page, "phone-results-3-home-none-left");
 
         // The rules: how rounds count, in words.
         await page.ClickAsync("[data-test=rules]");
         await Assertions.Expect(page.Locator("[data-test=rules-aggregation]")).ToHaveTextAsync("取最好一轮成绩");
         Assert.DoesNotContain("agg_", await page.InnerTextAsync("body"));
-        await Axe.AssertAccessibleAsync(page, "phone rules");
+        await QuizSite.ScreensAsync(page, "phone-results-3b-rules");
 
         // The same in English.
         await page.ClickAsync("[data-test=language]");
@@ -120,7 +116,7 @@ public sealed class PhoneResultsTests(QuizSite site)
         await page.GetByRole(AriaRole.Button, new() { Name = "Back" }).ClickAsync();
         await Assertions.Expect(page.Locator("[data-test=home-rules]")).ToHaveTextAsync("3 attempts a day · Your best round counts");
         await Assertions.Expect(page.Locator("[data-test=start-reason]")).ToHaveTextAsync("All of today's attempts are used; come back tomorrow.");
-        await QuizSite.ScreenshotAsync(page, "phone-results-4-home-none-left-english");
+        await QuizSite.ScreensAsync(page, "phone-results-4-home-none-left-english");
         await page.ClickAsync("[data-test=language]");
     }
 

@@ -15,9 +15,6 @@ public sealed partial class PhoneUsabilityTests(QuizSite site)
 {
     private static readonly string[] Yaohai = ["340000", "340100", "340102"]; // 安徽省 › 合肥市 › 瑶海区
 
-    /// <summary>The sizes the issue was tried at: a phone, WeChat's share of it, a desktop.</summary>
-    private static readonly (int Width, int Height)[] Sizes = [(360, 560), (360, 640), (1366, 768)];
-
     [Fact]
     public async Task InElderlyModeTheActionStaysOnScreenTheFeedbackComesIntoViewAndIsReadInItsOwnLanguage()
     {
@@ -31,16 +28,16 @@ public sealed partial class PhoneUsabilityTests(QuizSite site)
         await page.ClickAsync("[data-test=option-0]");
 
         // The submit button is on screen as the question opens, at each size, with nothing over it.
-        foreach (var (width, height) in Sizes)
+        foreach (var (width, height) in QuizSite.Screens)
         {
             await page.SetViewportSizeAsync(width, height);
             await page.EvaluateAsync("() => window.scrollTo(0, 0)");
             await AssertOnScreenAsync(page, page.Locator("[data-test=submit]"), $"submit at {width}×{height}");
-            await ViewportShotAsync(page, $"phone-usability-question-{width}x{height}");
+            await ViewportShotAsync(page, $"phone-usability-question-fold-{width}x{height}");
         }
         await page.SetViewportSizeAsync(360, 560);
         await page.EvaluateAsync("() => window.scrollTo(0, 0)");
-        await Axe.AssertAccessibleAsync(page, "phone: elderly question at 360×560");
+        await QuizSite.ScreensAsync(page, "phone-usability-question");
 
         await page.ClickAsync("[data-test=submit]");
         await page.Locator("[data-test=feedback]").WaitForAsync();
@@ -49,8 +46,8 @@ public sealed partial class PhoneUsabilityTests(QuizSite site)
         await EventuallyBetweenHeaderAndActionsAsync(page, page.Locator("[data-test=verdict]"));
         await AssertOnScreenAsync(page, page.Locator("[data-test=read-feedback]"), "read the feedback at 360×560");
         await AssertOnScreenAsync(page, page.Locator("[data-test=next]"), "next at 360×560");
-        await ViewportShotAsync(page, "phone-usability-feedback-360x560");
-        await Axe.AssertAccessibleAsync(page, "phone: elderly feedback at 360×560");
+        await ViewportShotAsync(page, "phone-usability-feedback-fold-360x560");
+        await QuizSite.ScreensAsync(page, "phone-usability-feedback");
 
         // Read aloud: the verdict, the answer and the explanation, all Chinese in the Chinese interface.
         var explanation = await page.Locator("[data-test=explanation] [lang=zh-CN]").InnerTextAsync();
@@ -75,8 +72,7 @@ public sealed partial class PhoneUsabilityTests(QuizSite site)
         foreach (var (text, lang) in spoken)
             Assert.Equal(HanRegex().IsMatch(text) ? "zh-CN" : "en-US", lang);
         Assert.DoesNotContain(spoken, s => s.Lang == "en-US" && HanRegex().IsMatch(s.Text));
-        await ViewportShotAsync(page, "phone-usability-feedback-english-360x560");
-        await Axe.AssertAccessibleAsync(page, "phone: elderly feedback in English");
+        await QuizSite.ScreensAsync(page, "phone-usability-feedback-english");
 
         // The next question's stem is read in Chinese too, though the page is in English.
         await page.ClickAsync("[data-test=next]");
@@ -95,7 +91,7 @@ public sealed partial class PhoneUsabilityTests(QuizSite site)
         await page.ClickAsync("[data-test=read-aloud]");
         await Assertions.Expect(page.Locator("[data-test=missing-voice]")).ToHaveTextAsync("这部手机没有中文语音，无法朗读中文内容");
         Assert.Empty(await SpokenAsync(page)); // recorded in the same click handler that showed the note
-        await Axe.AssertAccessibleAsync(page, "phone: no Chinese voice");
+        await QuizSite.ScreensAsync(page, "phone-usability-no-chinese-voice");
     }
 
     [Fact]
@@ -119,20 +115,13 @@ public sealed partial class PhoneUsabilityTests(QuizSite site)
         await Assertions.Expect(why).ToContainTextAsync("为什么要手机号");
         await Assertions.Expect(why).ToContainTextAsync("不保存号码本身");
         Assert.Contains("mobile-why", await page.Locator("[data-test=mobile]").GetAttributeAsync("aria-describedby"));
-        foreach (var (width, height) in Sizes)
-        {
-            await page.SetViewportSizeAsync(width, height);
-            await QuizSite.ScreenshotAsync(page, $"phone-usability-first-screen-{width}x{height}");
-        }
-        await page.SetViewportSizeAsync(360, 560);
-        await Axe.AssertAccessibleAsync(page, "phone: first screen");
+        await QuizSite.ScreensAsync(page, "phone-usability-first-screen");
 
         await page.ClickAsync("[data-test=language]");
         await Assertions.Expect(page.Locator("[data-test=about]")).ToContainTextAsync("Run by");
         await Assertions.Expect(page.Locator("[data-test=about-attempts]")).ToHaveTextAsync("3 attempts a day");
         await Assertions.Expect(page.Locator("[data-test=about-when]")).ToContainTextAsync($"{start.Day} {start.ToString("MMMM", System.Globalization.CultureInfo.InvariantCulture)} {start.Year} to");
-        await QuizSite.ScreenshotAsync(page, "phone-usability-first-screen-english-360x560");
-        await Axe.AssertAccessibleAsync(page, "phone: first screen in English");
+        await QuizSite.ScreensAsync(page, "phone-usability-first-screen-english");
         await page.ClickAsync("[data-test=language]");
     }
 
@@ -152,8 +141,7 @@ public sealed partial class PhoneUsabilityTests(QuizSite site)
         await Assertions.Expect(page.Locator("[data-test=nickname]")).ToHaveAttributeAsync("aria-invalid", "true");
         await Assertions.Expect(page.Locator("[data-test=nickname]")).ToHaveAttributeAsync("aria-describedby", "nickname-error");
         await Assertions.Expect(page.Locator("[data-test=code-step]")).ToHaveCountAsync(0); // nothing was sent
-        await QuizSite.ScreenshotAsync(page, "phone-usability-errors-360x560");
-        await Axe.AssertAccessibleAsync(page, "phone: registration errors");
+        await QuizSite.ScreensAsync(page, "phone-usability-errors");
 
         // Each error goes as its own field is put right, and only then.
         await page.FillAsync("[data-test=nickname]", "周大爷");
@@ -177,14 +165,13 @@ public sealed partial class PhoneUsabilityTests(QuizSite site)
         await Assertions.Expect(offer).ToBeVisibleAsync();
         await Assertions.Expect(offer).ToContainTextAsync("长辈模式");
         await AssertOnScreenAsync(page, page.Locator("[data-test=elderly-offer-accept]"), "the offer, as it appears");
-        await ViewportShotAsync(page, "phone-usability-elderly-offer-360x560");
-        await Axe.AssertAccessibleAsync(page, "phone: elderly offer");
+        await ViewportShotAsync(page, "phone-usability-elderly-offer-fold-360x560");
+        await QuizSite.ScreensAsync(page, "phone-usability-elderly-offer");
         await page.ClickAsync("[data-test=elderly-offer-accept]");
         await Assertions.Expect(page.Locator("html")).ToHaveClassAsync("elderly");
         await Assertions.Expect(page.Locator("[data-test=elderly]")).ToHaveAttributeAsync("aria-pressed", "true");
         await Assertions.Expect(offer).ToHaveCountAsync(0);
-        await QuizSite.ScreenshotAsync(page, "phone-usability-form-elderly-360x560");
-        await Axe.AssertAccessibleAsync(page, "phone: registration form in elderly mode");
+        await QuizSite.ScreensAsync(page, "phone-usability-form-elderly");
 
         // Declined, it does not come back for this form; another group never shows it.
         await page.ClickAsync("[data-test=elderly]");
@@ -208,7 +195,7 @@ public sealed partial class PhoneUsabilityTests(QuizSite site)
         await page.FillAsync("[data-test=code]", "123456");
         await Assertions.Expect(codeError).ToHaveCountAsync(0);
         await Assertions.Expect(page.Locator("[data-test=code]")).ToHaveAttributeAsync("aria-invalid", "false");
-        await Axe.AssertAccessibleAsync(page, "phone: code step with a code typed");
+        await QuizSite.ScreensAsync(page, "phone-usability-code-typed");
     }
 
     /// <summary>The element lies wholly inside the viewport as it is (no scrolling), and is what a tap at its centre reaches.</summary>

@@ -58,8 +58,7 @@ public sealed class PosterTests(QuizSite site)
         Assert.Equal($"{site.Address.GetLeftPart(UriPartial.Authority)}/?c={QuizSite.CampaignId}&unit={Wuhu}", link);
         Assert.Equal(link, await page.Locator("[data-test=poster-href]").InnerTextAsync());
         Assert.Contains(link, await qr.GetAttributeAsync("alt"));
-        await QuizSite.ScreenshotAsync(page, "poster-1-unit-1366");
-        await Axe.AssertAccessibleAsync(page, "poster: unit");
+        await QuizSite.ScreensAsync(page, "poster-1-unit");
 
         // Printed, the sheet is the poster alone, at A4.
         await page.EmulateMediaAsync(new() { Media = Media.Print });
@@ -74,8 +73,7 @@ public sealed class PosterTests(QuizSite site)
         var player = await Phone.OpenLinkAtAsync(phone, link!, DateTimeOffset.UtcNow);
         await Assertions.Expect(player.Locator("[data-test=region-0]")).ToHaveValueAsync("340000");
         await Assertions.Expect(player.Locator("[data-test=region-1]")).ToHaveValueAsync(Wuhu);
-        await QuizSite.ScreenshotAsync(player, "poster-2-phone-unit-chosen");
-        await Axe.AssertAccessibleAsync(player, "poster: phone page opened from the poster's link");
+        await QuizSite.ScreensAsync(player, "poster-2-phone-unit-chosen");
         var mobile = QuizSite.NextMobile();
         await player.FillAsync("[data-test=nickname]", "扫码");
         await player.FillAsync("[data-test=mobile]", mobile);
@@ -93,8 +91,7 @@ public sealed class PosterTests(QuizSite site)
         var player = await Phone.OpenLinkAtAsync(phone, $"{site.Address.GetLeftPart(UriPartial.Authority)}/?c={QuizSite.CampaignId}&unit=ORG-002", DateTimeOffset.UtcNow);
         await Assertions.Expect(player.Locator("[data-test=organisation-chosen]")).ToContainTextAsync("江淮示范商业银行芜湖分行");
         await Assertions.Expect(player.Locator("[data-test=region-2]")).ToHaveValueAsync(Jinghu);
-        await QuizSite.ScreenshotAsync(player, "poster-3-phone-organisation-chosen");
-        await Axe.AssertAccessibleAsync(player, "poster: phone page opened from an organisation's link");
+        await QuizSite.ScreensAsync(player, "poster-3-phone-organisation-chosen");
 
         // Its poster names the organisation.
         await using var desk = await site.NewContextAsync(phone: false);
@@ -102,7 +99,6 @@ public sealed class PosterTests(QuizSite site)
         await page.SetViewportSizeAsync(1366, 768);
         await page.GotoAsync($"/dashboard/poster?c={QuizSite.CampaignId}&unit=ORG-002");
         await Assertions.Expect(page.Locator("[data-test=poster-unit]")).ToHaveTextAsync("江淮示范商业银行芜湖分行");
-        await QuizSite.ScreenshotAsync(page, "poster-4-organisation-1366");
-        await Axe.AssertAccessibleAsync(page, "poster: organisation");
+        await QuizSite.ScreensAsync(page, "poster-4-organisation");
     }
 }

@@ -36,7 +36,7 @@ public sealed class SeasonPlayTests(QuizSite site)
         await Assertions.Expect(page.Locator("[data-test=result]")).ToContainTextAsync("/ 100");
         await Assertions.Expect(page.Locator("[data-test=result-scene]")).ToHaveCountAsync(0);
         await Assertions.Expect(page.Locator("[data-test=again]")).ToHaveCountAsync(0); // one round a day
-        await QuizSite.ScreenshotAsync(page, "season-2023-result");
+        await QuizSite.ScreensAsync(page, "season-2023-result");
     }
 
     [Fact]
@@ -63,16 +63,16 @@ public sealed class SeasonPlayTests(QuizSite site)
         await Assertions.Expect(page.Locator("[data-test=start-error]")).ToHaveCountAsync(0);
         await Assertions.Expect(page.Locator("[data-test=start]")).ToHaveTextAsync("开始答题：城市");
         await AssertOnScreenAsync(page, page.Locator("[data-test=start]"));
-        await QuizSite.ScreenshotAsync(page, "season-2024-1-picker");
+        await QuizSite.ScreensAsync(page, "season-2024-1-picker");
 
         await page.ClickAsync("[data-test=start]");
         await Assertions.Expect(page.Locator("[data-test=round-scene]")).ToHaveTextAsync("场景：城市");
-        await QuizSite.ScreenshotAsync(page, "season-2024-2-round");
+        await QuizSite.ScreensAsync(page, "season-2024-2-round");
         await Phone.PlayScoredRoundAsync(page, 5);
         Assert.InRange(int.Parse(await page.Locator("[data-test=score]").InnerTextAsync()), 0, 5); // 1 point a question
         await Assertions.Expect(page.Locator("[data-test=result-scene]")).ToHaveTextAsync("场景：城市");
         await Assertions.Expect(page.Locator("[data-test=result]")).ToContainTextAsync("今天还可答 2 次");
-        await QuizSite.ScreenshotAsync(page, "season-2024-3-result");
+        await QuizSite.ScreensAsync(page, "season-2024-3-result");
 
         // Back home the choice is remembered; another scene the same day is refused by the server.
         await page.ClickAsync("[data-test=home]");
@@ -87,7 +87,7 @@ public sealed class SeasonPlayTests(QuizSite site)
         await Assertions.Expect(offer).ToHaveTextAsync("继续答“城市”");
         await AssertOnScreenAsync(page, page.Locator("[data-test=start-error]"));
         await AssertOnScreenAsync(page, offer);
-        await QuizSite.ScreenshotAsync(page, "season-2024-4-scene-taken");
+        await QuizSite.ScreensAsync(page, "season-2024-4-scene-taken");
 
         await offer.ClickAsync();
         await Assertions.Expect(page.Locator("[data-test=round-scene]")).ToHaveTextAsync("场景：城市");
@@ -153,7 +153,7 @@ public sealed class SeasonPlayTests(QuizSite site)
         await page.ClickAsync("[data-test=language]");
         await Assertions.Expect(page.Locator("[data-test=scene-picker] h3")).ToHaveTextAsync("Choose a scene");
         await Assertions.Expect(page.Locator("[data-test=start]")).ToHaveTextAsync("Start: 大学生");
-        await QuizSite.ScreenshotAsync(page, "season-2025-1-roles-elderly-english");
+        await QuizSite.ScreensAsync(page, "season-2025-1-roles-elderly-english");
         await page.ClickAsync("[data-test=language]");
         await page.ClickAsync("[data-test=elderly]");
 
@@ -162,7 +162,7 @@ public sealed class SeasonPlayTests(QuizSite site)
         await Phone.PlayScoredRoundAsync(page, 5);
         Assert.InRange(int.Parse(await page.Locator("[data-test=score]").InnerTextAsync()), 0, 5);
         await Assertions.Expect(page.Locator("[data-test=result-scene]")).ToHaveTextAsync("场景：大学生");
-        await QuizSite.ScreenshotAsync(page, "season-2025-2-result");
+        await QuizSite.ScreensAsync(page, "season-2025-2-result");
 
         // The next round starts in the same role straight from the result.
         await page.ClickAsync("[data-test=again]");
@@ -246,7 +246,7 @@ public sealed class SeasonPlayTests(QuizSite site)
         await Assertions.Expect(page.Locator("[data-test=region-1]")).ToHaveCountAsync(0);
         var box = (await page.Locator("[data-test=region-0]").BoundingBoxAsync())!;
         Assert.True(box.X >= 0 && box.X + box.Width <= 360, $"the province picker runs off the side ({box.X}+{box.Width})");
-        await QuizSite.ScreenshotAsync(page, "season-2025-0-register-province");
+        await QuizSite.ScreensAsync(page, "season-2025-0-register-province");
 
         // The form names its campaign and sends no track: the server checks it by 2025's rules and takes it.
         var sent = page.WaitForRequestAsync(r => r.Url.EndsWith("/api/participants/register"));
@@ -305,7 +305,7 @@ public sealed class SeasonPlayTests(QuizSite site)
         await Assertions.Expect(page.Locator("[data-test=no-ranking]")).ToHaveTextAsync("本届不设个人排名：按累计花朵和积分兑换奖品");
         await AssertOnScreenAsync(page, climb);
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 360"), "nothing runs off the side");
-        await QuizSite.ScreenshotAsync(page, "season-2025-3-ladder-result");
+        await QuizSite.ScreensAsync(page, "season-2025-3-ladder-result");
 
         await page.ClickAsync("[data-test=language]");
         await Assertions.Expect(climb.Locator("[data-test=ladder-step]")).ToHaveTextAsync($"Step {step}");
@@ -315,6 +315,8 @@ public sealed class SeasonPlayTests(QuizSite site)
         await page.ClickAsync("[data-test=boards]");
         await Assertions.Expect(page.Locator("[role=tab]")).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator("[data-test=tab-units]")).ToHaveAttributeAsync("aria-selected", "true");
+        await Assertions.Expect(page.Locator("table thead")).ToContainTextAsync("平均花朵"); // the units' average is flowers, not points
+        await QuizSite.ScreensAsync(page, "season-2025-3b-unit-boards");
         await page.ClickAsync("text=返回");
 
         // Home: the role's step from the server's totals, the other roles untouched.
@@ -322,12 +324,13 @@ public sealed class SeasonPlayTests(QuizSite site)
         await Assertions.Expect(page.Locator("[data-test=role-ladder-elderly-woman] [data-test=ladder-step]")).ToHaveTextAsync($"第 {step} 级");
         await Assertions.Expect(page.Locator("[data-test=role-ladder-student] [data-test=ladder-step]")).ToHaveTextAsync("第 0 级");
         await Assertions.Expect(page.Locator("[data-test=flowers-total]")).ToHaveTextAsync(flowers.ToString());
+        await Assertions.Expect(page.Locator("[data-test=best-round]")).ToHaveTextAsync($"{flowers} 朵花"); // a round scores flowers, not points
         await Assertions.Expect(page.Locator("[data-test=prize-certificate]")).ToContainTextAsync(flowers >= 10 ? "已达到" : $"还差：{10 - flowers} 朵花");
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 360"), "nothing runs off the side");
-        await QuizSite.ScreenshotAsync(page, "season-2025-4-home-totals");
+        await QuizSite.ScreensAsync(page, "season-2025-4-home-totals");
         await page.ClickAsync("[data-test=elderly]");
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 360"), "nothing runs off the side in elderly mode");
-        await QuizSite.ScreenshotAsync(page, "season-2025-4-home-totals-elderly");
+        await QuizSite.ScreensAsync(page, "season-2025-4-home-totals-elderly");
     }
 
     [Fact]
@@ -363,7 +366,7 @@ public sealed class SeasonPlayTests(QuizSite site)
         await me.ClickAsync("[data-test=copy-invite]");
         await Assertions.Expect(me.Locator("[data-test=copied]")).ToBeVisibleAsync();
         Assert.Equal(link, await me.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
-        await QuizSite.ScreenshotAsync(me, "season-2025-5-invite");
+        await QuizSite.ScreensAsync(me, "season-2025-5-invite");
 
         // A friend on another phone opens it, signs up (the invitation goes with the form) and plays a round.
         await using var theirs = await site.NewContextAsync(phone: true, WeChatHeight);
@@ -403,7 +406,7 @@ public sealed class SeasonPlayTests(QuizSite site)
         await Assertions.Expect(page.Locator("[data-test=code-step]")).ToHaveCountAsync(0);
         await AssertOnScreenAsync(page, page.Locator("[data-test=register-error]"));
         await AssertOnScreenAsync(page, page.Locator("[data-test=register-without-invite]"));
-        await QuizSite.ScreenshotAsync(page, "season-2025-6-unknown-invitation");
+        await QuizSite.ScreensAsync(page, "season-2025-6-unknown-invitation");
 
         await page.ClickAsync("[data-test=register-without-invite]");
         await Phone.EnterCodeAsync(site, page, mobile);
@@ -432,7 +435,7 @@ public sealed class SeasonPlayTests(QuizSite site)
         await Assertions.Expect(learning.Locator("[data-test=learning-added]")).ToHaveTextAsync("+10 积分！今天的学习任务已完成");
         await Assertions.Expect(page.Locator("[data-test=points-total]")).ToHaveTextAsync((before + 10).ToString());
         await Assertions.Expect(button).ToHaveCountAsync(0);
-        await QuizSite.ScreenshotAsync(page, "season-2025-7-learning");
+        await QuizSite.ScreensAsync(page, "season-2025-7-learning");
 
         // Later the same day: done, no button, and the points counted once.
         await page.ReloadAsync();

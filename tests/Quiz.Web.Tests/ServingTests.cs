@@ -82,8 +82,7 @@ public sealed partial class ServingTests(QuizSite site)
         Assert.True(total <= FirstLoadBudget, $"the first load transferred {total} bytes (budget {FirstLoadBudget}):\n{report}");
         Assert.DoesNotContain(traffic.Urls, url => SignalRChunk().IsMatch(url));
         Assert.DoesNotContain(traffic.Urls, url => EChartsChunk().IsMatch(url));
-        await QuizSite.ScreenshotAsync(page, "serving-1-phone-first-load");
-        await Axe.AssertAccessibleAsync(page, "phone page, first load");
+        await QuizSite.ScreensAsync(page, "serving-1-phone-first-load");
 
         // Signing up is what brings the hub's client in (the wait fails if it never comes).
         await page.RunAndWaitForRequestFinishedAsync(
@@ -108,7 +107,8 @@ public sealed partial class ServingTests(QuizSite site)
         var (total, report) = await traffic.TransferredAsync();
         Console.WriteLine($"dashboard login screen: {total} bytes transferred\n{report}");
         Assert.DoesNotContain(traffic.Urls, url => EChartsChunk().IsMatch(url));
-        await Axe.AssertAccessibleAsync(page, "dashboard, login screen");
+        await QuizSite.ScreensAsync(page, "serving-2-dashboard-login");
+        Assert.DoesNotContain(traffic.Urls, url => EChartsChunk().IsMatch(url)); // not at a phone's width either
 
         // Signed in, the trend chart brings the library (the wait fails if it never comes).
         await page.FillAsync("[data-test=login-name]", QuizSite.AdminName);
@@ -134,8 +134,17 @@ public sealed partial class ServingTests(QuizSite site)
         Assert.Contains("非法集资", meta["property=og:description"]);
         Assert.Equal(meta["property=og:description"], meta["name=description"]);
         Assert.Equal(meta["property=og:description"], meta["itemprop=description"]);
-        Assert.Equal("/share.png", meta["property=og:image"]);
+        // WeChat fetches the image from its own servers: an absolute address, this request's scheme and host.
+        Assert.Equal($"{site.Address.GetLeftPart(UriPartial.Authority)}/share.png", meta["property=og:image"]);
         Assert.Equal(meta["property=og:image"], meta["itemprop=image"]);
+        // The host is the request's, not one baked into the build: a screen's address under another domain names that domain.
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "/play/rules"))
+        {
+            request.Headers.Host = "quiz.example.cn";
+            using var other = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+            Assert.Contains("<meta property=\"og:image\" content=\"http://quiz.example.cn/share.png\"", await ReadTextAsync(other));
+        }
 
         using var image = await GetAsync(client, meta["property=og:image"]);
         Assert.Equal(HttpStatusCode.OK, image.StatusCode);

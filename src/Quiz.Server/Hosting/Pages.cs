@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Text.Encodings.Web;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.ResponseCompression;
 using Microsoft.AspNetCore.StaticAssets;
@@ -69,12 +70,46 @@ public static partial class Pages
             if (endpoint.Metadata.OfType<StaticAssetDescriptor>().FirstOrDefault() is { } asset && HashedByVite().IsMatch(asset.Route))
                 SetCacheControl(endpoint, YearLong);
         });
-        app.MapFallbackToFile("/", "index.html").Add(endpoint => SetCacheControl(endpoint, "no-cache"));
+        var phonePage = PhonePage(app.Environment);
+        app.MapFallback("/", phonePage).WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
         // The phone page's screens (/play/rules, /play/round…) are its own addresses: a reload opens the same screen.
-        app.MapFallbackToFile("/play/{*path:nonfile}", "index.html").Add(endpoint => SetCacheControl(endpoint, "no-cache"));
+        app.MapFallback("/play/{*path:nonfile}", phonePage).WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
         app.MapFallbackToFile("/dashboard/{*path:nonfile}", "dashboard.html").Add(endpoint => SetCacheControl(endpoint, "no-cache"));
         app.MapFallbackToFile("/admin/{*path:nonfile}", "admin.html").Add(endpoint => SetCacheControl(endpoint, "no-cache"));
         return app;
+    }
+
+    /// <summary>The share card's image in the built index.html, a path on the page's own host.</summary>
+    private const string ShareImage = "content=\"/share.png\"";
+
+    /// <summary>
+    /// The phone page, its share card's image made an absolute address: WeChat fetches og:image from
+    /// its own servers and shows no picture for a relative one. The address is the request's own
+    /// scheme and host, so one build serves any domain (behind nginx: its Host header, and
+    /// X-Forwarded-Proto with ASPNETCORE_FORWARDEDHEADERS_ENABLED). Revalidated on every visit, as
+    /// the other pages are; at about 1.5 KB it goes uncompressed.
+    /// </summary>
+    private static RequestDelegate PhonePage(IWebHostEnvironment environment)
+    {
+        string? html = null; // read at the first request: the build wrote wwwroot before the server started
+        return async context =>
+        {
+            var file = environment.WebRootFileProvider.GetFileInfo("index.html");
+            if (!file.Exists)
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return;
+            }
+            if (html is null)
+            {
+                using var reader = new StreamReader(file.CreateReadStream());
+                html = await reader.ReadToEndAsync(context.RequestAborted);
+            }
+            var origin = HtmlEncoder.Default.Encode($"{context.Request.Scheme}://{context.Request.Host}");
+            context.Response.ContentType = "text/html; charset=utf-8";
+            context.Response.Headers.CacheControl = "no-cache";
+            await context.Response.WriteAsync(html.Replace(ShareImage, $"content=\"{origin}/share.png\""), context.RequestAborted);
+        };
     }
 
     /// <summary>Sets Cache-Control on the endpoint's successful responses, over whatever the endpoint itself said.</summary>
