@@ -117,15 +117,18 @@ public sealed class QuizSite : WebApplicationFactory<Program>, IAsyncLifetime
     public static async Task ScreensAsync(IPage page, string name)
     {
         var own = page.ViewportSize;
+        var scrolled = await page.EvaluateAsync<double>("() => window.scrollY");
         foreach (var (width, height) in Screens)
         {
             await page.SetViewportSizeAsync(width, height);
+            // From the top: a full-page shot of a scrolled page draws its sticky bars mid-page.
             // Two frames: the resize's layout and any size-dependent render have run.
-            await page.EvaluateAsync("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))");
+            await page.EvaluateAsync("() => { window.scrollTo(0, 0); return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))); }");
             await ScreenshotAsync(page, $"{name}-{width}x{height}");
             await Axe.AssertAccessibleAsync(page, $"{name} at {width}x{height}");
         }
         if (own is not null) await page.SetViewportSizeAsync(own.Width, own.Height);
+        await page.EvaluateAsync("y => window.scrollTo(0, y)", scrolled);
     }
 
     public static string NextMobile() => $"137{Environment.ProcessId % 1000:000}{Interlocked.Increment(ref _mobiles):00000}";
