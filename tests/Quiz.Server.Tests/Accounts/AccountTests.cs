@@ -9,17 +9,10 @@ using Quiz.Server.Tests.Infrastructure;
 
 namespace Quiz.Server.Tests.Accounts;
 
-public sealed class AccountTests : IAsyncLifetime
+/// <remarks>One seeded server for the class: each test names accounts of its own.</remarks>
+public sealed class AccountTests(SeededServer server) : IClassFixture<SeededServer>
 {
-    private readonly QuizApplication _app = new();
-
-    public Task InitializeAsync() => PlayWorld.SeedAsync(_app);
-
-    public Task DisposeAsync()
-    {
-        _app.Dispose();
-        return Task.CompletedTask;
-    }
+    private readonly QuizApplication _app = server.App;
 
     [Fact]
     public async Task StaffLogInSeeWhoTheyAreAndLogOut()

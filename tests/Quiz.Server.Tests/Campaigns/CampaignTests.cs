@@ -8,11 +8,10 @@ using Quiz.Server.Tests.Infrastructure;
 
 namespace Quiz.Server.Tests.Campaigns;
 
-public sealed class CampaignTests : IDisposable
+/// <remarks>One server for the class: each test writes a campaign of its own id.</remarks>
+public sealed class CampaignTests(SharedServer server) : IClassFixture<SharedServer>
 {
-    private readonly QuizApplication _app = new();
-
-    public void Dispose() => _app.Dispose();
+    private readonly QuizApplication _app = server.App;
 
     private async Task<HttpResponseMessage> PutAsync(string id, string json)
     {
@@ -64,7 +63,7 @@ public sealed class CampaignTests : IDisposable
         Assert.Contains(errors, e => e.Contains("overlap"));
         Assert.Contains("stages[b].opensAt: a time of day like \"10:00\"", errors);
         Assert.Contains(errors, e => e.StartsWith("stages[b].scenes[campus].pool", StringComparison.Ordinal));
-        Assert.Empty(_app.Service<CampaignCatalog>().All);
+        Assert.DoesNotContain(_app.Service<CampaignCatalog>().All, c => c.Id == "bad");
     }
 
     [Theory]

@@ -4,11 +4,10 @@ using Quiz.Server.Tests.Infrastructure;
 
 namespace Quiz.Server.Tests.Hosting;
 
-public sealed class HttpBasicsTests : IDisposable
+/// <remarks>One server for the class: every test only reads (the bundled bank is loaded by a server of its own).</remarks>
+public sealed class HttpBasicsTests(SharedServer server) : IClassFixture<SharedServer>
 {
-    private readonly QuizApplication _app = new();
-
-    public void Dispose() => _app.Dispose();
+    private readonly QuizApplication _app = server.App;
 
     [Fact]
     public async Task HealthzAnswersOk()

@@ -3,11 +3,10 @@ using Quiz.Server.Tests.Infrastructure;
 
 namespace Quiz.Server.Tests.Hosting;
 
-public sealed class SecurityHeadersTests : IDisposable
+/// <remarks>One server for the class: every test only reads.</remarks>
+public sealed class SecurityHeadersTests(SharedServer server) : IClassFixture<SharedServer>
 {
-    private readonly QuizApplication _app = new();
-
-    public void Dispose() => _app.Dispose();
+    private readonly QuizApplication _app = server.App;
 
     public static TheoryData<string> Paths() => ["/", "/dashboard", "/admin", "/api/units/regions", "/healthz", "/no/such/thing", "/api/admin/questions/"];
 

@@ -8,17 +8,13 @@ using Quiz.Server.Tests.Infrastructure;
 
 namespace Quiz.Server.Tests.Participants;
 
-public sealed class RegistrationTests : IAsyncLifetime
+/// <remarks>
+/// One seeded server for the class: each test registers numbers of its own, and the clock only moves
+/// forward, which no test minds (codes and tokens are judged against the time they were issued).
+/// </remarks>
+public sealed class RegistrationTests(SeededServer server) : IClassFixture<SeededServer>
 {
-    private readonly QuizApplication _app = new();
-
-    public Task InitializeAsync() => PlayWorld.SeedAsync(_app);
-
-    public Task DisposeAsync()
-    {
-        _app.Dispose();
-        return Task.CompletedTask;
-    }
+    private readonly QuizApplication _app = server.App;
 
     private static object Form(string mobile, string nickname = "测试用户", string region = PlayWorld.County, string track = "general",
         string? organisation = PlayWorld.Bank) => new { nickname, mobile, regionCode = region, organisationCode = organisation, track };

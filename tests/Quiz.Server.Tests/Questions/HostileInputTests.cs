@@ -8,12 +8,14 @@ using Quiz.Server.Tests.Infrastructure;
 
 namespace Quiz.Server.Tests.Questions;
 
-/// <summary>Files made to hurt: each gets a clear error, nothing is stored, the server carries on.</summary>
-public sealed class HostileInputTests : IDisposable
+/// <summary>
+/// Files made to hurt: each gets a clear error, nothing is stored, the server carries on. One server
+/// serves the class: every test expects the bank to stay empty, so each also checks that the ones
+/// before it left nothing behind.
+/// </summary>
+public sealed class HostileInputTests(SharedServer server) : IClassFixture<SharedServer>
 {
-    private readonly QuizApplication _app = new();
-
-    public void Dispose() => _app.Dispose();
+    private readonly QuizApplication _app = server.App;
 
     private async Task<ImportReport> UploadExpectingErrorsAsync(string name, byte[] content)
     {
@@ -26,9 +28,9 @@ public sealed class HostileInputTests : IDisposable
         return report;
     }
 
-    private async Task AssertServerStillServesAsync()
+    private async Task AssertServerStillServesAsync(QuizApplication? app = null)
     {
-        using var client = _app.CreateClient();
+        using var client = (app ?? _app).CreateClient();
         Assert.Equal("ok", await client.GetStringAsync("/healthz"));
     }
 
@@ -37,8 +39,8 @@ public sealed class HostileInputTests : IDisposable
     {
         // Over real Kestrel and a raw socket, as a browser or curl sends it: the in-memory test
         // server buffers whole bodies, and HttpClient keeps writing after an early answer.
-        _app.UseKestrel(0);
-        using var http = _app.CreateClient();
+        using var app = new QuizApplication(kestrel: true);
+        using var http = app.CreateClient();
         var address = http.BaseAddress!;
         using var tcp = new System.Net.Sockets.TcpClient();
         await tcp.ConnectAsync(address.Host, address.Port);
@@ -69,7 +71,7 @@ public sealed class HostileInputTests : IDisposable
         var read = await stream.ReadAsync(answer).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
         Assert.StartsWith("HTTP/1.1 413", Encoding.ASCII.GetString(answer, 0, read));
         Assert.True(sent < 64L * 1024 * 1024, $"the client got to send {sent:N0} bytes before the server refused");
-        await AssertServerStillServesAsync();
+        await AssertServerStillServesAsync(app);
     }
 
     private static async Task WriteChunkAsync(Stream stream, byte[] data)
