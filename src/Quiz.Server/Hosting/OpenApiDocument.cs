@@ -10,7 +10,7 @@ namespace Quiz.Server.Hosting;
 /// <summary>
 /// /openapi/v1.json is the contract the web pages' types are generated from (openapi-typescript,
 /// src/Quiz.Web/openapi.json), so it describes what the pages read: the HTTP API, and also the
-/// messages of /hubs/play and its error codes, which OpenAPI has no place for but a client needs
+/// messages of /hubs/play and /hubs/dashboard and the play hub's error codes, which OpenAPI has no place for but a client needs
 /// as much. On the wire the hub is unchanged (docs/protocol.md).
 /// </summary>
 public static class OpenApiDocument
@@ -49,10 +49,11 @@ public static class OpenApiDocument
         });
     });
 
-    /// <summary>What the play hub's methods take and return, and what it pushes: found, not listed, so a new method is described too.</summary>
+    /// <summary>What the play hub's methods take and return, and what both hubs push: found, not listed, so a new method is described too.</summary>
     private static IEnumerable<Type> HubMessages() =>
         typeof(PlayHub).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
             .Concat(typeof(IPlayClient).GetMethods())
+            .Concat(typeof(Quiz.Server.Dashboard.IDashboardClient).GetMethods())
             .SelectMany(method => method.GetParameters().Select(p => p.ParameterType).Append(method.ReturnType))
             .Select(Unwrapped)
             .Where(type => type.IsClass && type != typeof(string) && type.Namespace?.StartsWith("Quiz.", StringComparison.Ordinal) == true)

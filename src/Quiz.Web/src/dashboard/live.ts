@@ -1,5 +1,6 @@
 import { ref } from "vue";
 import type { HubConnection } from "@microsoft/signalr";
+import type { UnitsChanged } from "../shared/types";
 
 // /hubs/dashboard pushes UnitsChanged({ campaignId }) at most about once a second; the page
 // refetches what it shows. The push may drop the last change of a burst, so a second fetch
@@ -30,7 +31,7 @@ export function watchUnits(campaignId: () => string | null, refresh: () => Promi
       .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => Math.min(30_000, 1000 * 2 ** ctx.previousRetryCount) })
       .configureLogging(LogLevel.Warning)
       .build();
-    connection.on("UnitsChanged", (change: { campaignId: string }) => {
+    connection.on("UnitsChanged", (change: UnitsChanged) => {
       if (change.campaignId !== campaignId()) return;
       void run();
       clearTimeout(trailing);

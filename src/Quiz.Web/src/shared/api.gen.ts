@@ -2109,6 +2109,9 @@ export interface components {
             /** Format: int64 */
             nationalRank: number;
         };
+        UnitsChanged: {
+            campaignId: string;
+        };
         UnitsView: {
             unit: null | components["schemas"]["ChildRow"];
             children: components["schemas"]["ChildRow"][];
