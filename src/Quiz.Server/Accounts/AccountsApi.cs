@@ -46,17 +46,27 @@ public static class AccountsApi
 
         var admin = routes.MapGroup("/api/admin/accounts").WithTags("Accounts").RequireAdmin();
         admin.MapPost("/", Create).WithSummary("Create an admin or a unit-staff account scoped to a unit.");
-        admin.MapGet("/", async (AccountStore store, CancellationToken ct) => TypedResults.Ok(await store.ListAsync(ct)));
+        admin.MapGet("/", async (AccountStore store, UnitDirectory units, CancellationToken ct) =>
+            TypedResults.Ok((await store.ListAsync(ct)).Select(account => Listed(account, units)).ToList()))
+            .WithSummary("Every account, with its unit's place in the hierarchy.");
         return routes;
     }
 
     public sealed record AntiforgeryToken(string Token, string HeaderName);
     public sealed record LoginRequest(string? Name, string? Password);
     public sealed record StaffView(string Name, string Role, string? UnitCode, string? UnitName);
+    /// <param name="UnitPlace">A region's path from its province ("安徽省 芜湖市 镜湖区": county names repeat across
+    /// China), an organisation's name; null for an admin or a unit no longer in the hierarchy.</param>
+    public sealed record AccountView(string Name, string Role, string? UnitCode, string? UnitPlace);
     public sealed record CreateRequest(string? Name, string? Password, string? Role, string? UnitCode);
 
     private static StaffView View(Account account, UnitDirectory units) => new StaffView(account.Name, account.Role, account.UnitCode,
         account.UnitCode is null ? null : units.Region(account.UnitCode)?.Name ?? units.Organisation(account.UnitCode)?.Name);
+
+    private static AccountView Listed(Account account, UnitDirectory units) => new(account.Name, account.Role, account.UnitCode,
+        account.UnitCode is null ? null
+        : units.Region(account.UnitCode) is not null ? string.Join(" ", units.PathOf(account.UnitCode).Select(code => units.Region(code)!.Name))
+        : units.Organisation(account.UnitCode)?.Name);
 
     private static async Task<Results<Ok<StaffView>, ProblemHttpResult>> Login(
         LoginRequest request, AccountStore store, StaffSessions sessions, UnitDirectory units, HttpContext context, CancellationToken ct)

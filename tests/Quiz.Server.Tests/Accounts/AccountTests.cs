@@ -35,6 +35,21 @@ public sealed class AccountTests(SeededServer server) : IClassFixture<SeededServ
     }
 
     [Fact]
+    public async Task TheListPlacesEachAccountsUnitInTheHierarchy()
+    {
+        await Staff.CreateAsync(_app, "county-clerk", Roles.UnitStaff, PlayWorld.County);
+        await Staff.CreateAsync(_app, "bank-clerk", Roles.UnitStaff, PlayWorld.Bank);
+        await Staff.CreateAsync(_app, "list-admin", Roles.Admin, null);
+        using var admin = _app.CreateAdminClient();
+
+        var listed = (await admin.GetFromJsonAsync<AccountsApi.AccountView[]>("/api/admin/accounts"))!.ToDictionary(a => a.Name);
+
+        Assert.Equal(new AccountsApi.AccountView("county-clerk", Roles.UnitStaff, PlayWorld.County, "安徽省 合肥市 瑶海区"), listed["county-clerk"]);
+        Assert.Equal(new AccountsApi.AccountView("bank-clerk", Roles.UnitStaff, PlayWorld.Bank, "江淮示范银行"), listed["bank-clerk"]);
+        Assert.Equal(new AccountsApi.AccountView("list-admin", Roles.Admin, null, null), listed["list-admin"]);
+    }
+
+    [Fact]
     public async Task PasswordsAreStoredOnlyAsHashes()
     {
         await Staff.CreateAsync(_app, "auditor", Roles.Admin, null);

@@ -192,6 +192,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Every account, with its unit's place in the hierarchy. */
         get: {
             parameters: {
                 query?: never;
@@ -207,7 +208,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Account"][];
+                        "application/json": components["schemas"]["AccountView"][];
                     };
                 };
             };
@@ -1508,10 +1509,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        Account: {
+        AccountView: {
             name: string;
             role: string;
             unitCode: null | string;
+            unitPlace: null | string;
         };
         /** @enum {string} */
         Aggregation: "best" | "best-of-day-summed" | "sum" | "best-per-scene-summed";

@@ -67,7 +67,7 @@ export type DailyReport = Sent<Schemas["DailyReport"]>;
 /** The signed-in staff member (`/api/accounts/me`). */
 export type Account = Sent<Schemas["StaffView"]>;
 /** An account as the admin's list shows it (`/api/admin/accounts`). */
-export type StaffAccount = Sent<Schemas["Account"]>;
+export type StaffAccount = Sent<Schemas["AccountView"]>;
 export type ImportReport = Sent<Schemas["ImportReport"]>;
 export type UnitsImportResult = Sent<Schemas["ImportResult"]>;
 export type AdminQuestion = Sent<Schemas["QuestionView"]>;
