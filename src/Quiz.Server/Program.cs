@@ -5,6 +5,7 @@ using Quiz.Server.Dashboard;
 using Quiz.Server.Diagnostics;
 using Quiz.Server.Events;
 using Quiz.Server.Hosting;
+using Quiz.Server.Live;
 using Quiz.Server.Participants;
 using Quiz.Server.Play;
 using Quiz.Server.Questions;
@@ -37,6 +38,7 @@ builder.AddPlay();
 builder.AddRewards();
 builder.AddEvents();
 builder.AddDashboard();
+builder.AddLive();
 
 var app = builder.Build();
 await app.MigrateStoreAsync();
@@ -61,6 +63,7 @@ app.MapPlayAdmin();
 app.MapRankings();
 app.MapRewards();
 app.MapDashboard();
+app.MapLive();
 app.MapDiagnostics();
 app.MapPages();
 
