@@ -1,6 +1,7 @@
 using Quiz.Server.Accounts;
 using Quiz.Server.Admin;
 using Quiz.Server.Campaigns;
+using Quiz.Server.Circulars;
 using Quiz.Server.Dashboard;
 using Quiz.Server.Diagnostics;
 using Quiz.Server.Events;
@@ -37,6 +38,7 @@ builder.AddPlay();
 builder.AddRewards();
 builder.AddEvents();
 builder.AddDashboard();
+builder.AddCirculars();
 
 var app = builder.Build();
 await app.MigrateStoreAsync();
@@ -61,6 +63,7 @@ app.MapPlayAdmin();
 app.MapRankings();
 app.MapRewards();
 app.MapDashboard();
+app.MapCirculars();
 app.MapDiagnostics();
 app.MapPages();
 
