@@ -34,6 +34,19 @@ public static class CircularDocument
     public static string Change(long value) => value > 0 ? "+" + Number(value) : Number(value);
     public static string Change(decimal value) => value > 0 ? "+" + Number(value) : Number(value);
 
+    /// <summary>A rate per 10,000 as the dashboard shows it: two decimals, and "&lt;0.01" for a few people in a large base rather than a 0.00 that reads as nobody.</summary>
+    public static string Rate(CircularService.UnitFigures f) => Rate(f.ExactPerTenThousand, f.PerTenThousand);
+    public static string PreviousRate(CircularService.UnitFigures f) => Rate(f.ExactPreviousPerTenThousand, f.PreviousPerTenThousand);
+    private static string Rate(double exact, decimal shown) => exact is > 0 and < 0.01 ? "<0.01" : Number(shown);
+
+    /// <summary>The change of the rate since the previous period's end, from the exact rates (a difference of rounded ones can show 0.00 for a real gain).</summary>
+    public static string RateChange(CircularService.UnitFigures f) => f.ExactChangePerTenThousand switch
+    {
+        > 0 and < 0.01 => "+<0.01",
+        < 0 and > -0.01 => "-<0.01",
+        _ => Change(f.ChangePerTenThousand),
+    };
+
     // Page: A4 with the format's margins (top 3.7 cm, bottom 3.5 cm, left 2.8 cm, right 2.6 cm).
     private const int PageWidth = 11906, PageHeight = 16838, MarginTop = 2098, MarginBottom = 1984, MarginLeft = 1588, MarginRight = 1474;
     private const int TextWidth = PageWidth - MarginLeft - MarginRight; // twips
@@ -97,7 +110,7 @@ public static class CircularDocument
     private static string Overview(CircularService.Circular c)
     {
         var t = c.Totals;
-        var text = $"截至{Date(c.To)}，{c.Unit.Name}累计参与{Number(t.Participants)}人，参与率为每万人{Number(t.PerTenThousand)}人；" +
+        var text = $"截至{Date(c.To)}，{c.Unit.Name}累计参与{Number(t.Participants)}人，参与率为每万人{Rate(t)}人；" +
                    $"本期新增参与{Number(t.NewParticipants)}人，答题{Number(t.Rounds)}次";
         if (!c.HasPrevious) return text + "。上期（活动开始前）无可比数据。";
         return text + $"，较上期（{Period(c.PreviousFrom, c.PreviousTo)}）新增参与人数{Trend(t.NewParticipants - t.PreviousNewParticipants, "人")}，" +
@@ -120,7 +133,7 @@ public static class CircularDocument
         return idle.Count > 0 ? text + $"截至本期末，{string.Join("、", idle)}尚无人参与。" : text;
     }
 
-    private static string Named(CircularService.RankedUnit r) => $"{r.Figures.Name}（每万人{Number(r.Figures.PerTenThousand)}人）";
+    private static string Named(CircularService.RankedUnit r) => $"{r.Figures.Name}（每万人{Rate(r.Figures)}人）";
 
     private static string Weakness(CircularService.Circular c)
     {
@@ -141,7 +154,7 @@ public static class CircularDocument
             Row("累计参与人数", t.Participants, t.PreviousParticipants),
             Row("新增参与人数", t.NewParticipants, t.PreviousNewParticipants),
             Row("答题次数", t.Rounds, t.PreviousRounds),
-            ["参与率（每万人）", Number(t.PerTenThousand), Number(t.PreviousPerTenThousand), Change(t.PerTenThousand - t.PreviousPerTenThousand)],
+            ["参与率（每万人）", Rate(t), PreviousRate(t), RateChange(t)],
             ["平均分", Number(t.AveragePoints), Number(t.PreviousAveragePoints), Change(t.AveragePoints - t.PreviousAveragePoints)],
         ];
         return Table(TotalsHeader, rows, [3, 2, 2, 2]);
@@ -154,8 +167,8 @@ public static class CircularDocument
     private static Table RankingTable(CircularService.Circular c) =>
         Table(RankingHeader, c.Children.Select(r => new[]
         {
-            Number(r.Rank), r.Figures.Name, Number(r.Figures.Participants), Number(r.Figures.PerTenThousand),
-            Change(r.Figures.PerTenThousand - r.Figures.PreviousPerTenThousand), Number(r.Figures.NewParticipants),
+            Number(r.Rank), r.Figures.Name, Number(r.Figures.Participants), Rate(r.Figures),
+            RateChange(r.Figures), Number(r.Figures.NewParticipants),
             Number(r.Figures.Rounds), Number(r.Figures.AveragePoints),
         }).ToList(), [2, 4, 3, 3, 3, 3, 3, 3]);
 
@@ -294,7 +307,7 @@ public static class CircularDocument
             ["排名"] = r.Rank, ["上期排名"] = r.PreviousRank, ["单位代码"] = r.Figures.Code, ["单位"] = r.Figures.Name, ["基数"] = r.Figures.Headcount,
             ["累计参与人数"] = r.Figures.Participants, ["上期末累计参与人数"] = r.Figures.PreviousParticipants,
             ["参与率（每万人）"] = r.Figures.PerTenThousand, ["上期末参与率（每万人）"] = r.Figures.PreviousPerTenThousand,
-            ["参与率增减"] = r.Figures.PerTenThousand - r.Figures.PreviousPerTenThousand,
+            ["参与率增减"] = r.Figures.ChangePerTenThousand,
             ["新增参与人数"] = r.Figures.NewParticipants, ["上期新增参与人数"] = r.Figures.PreviousNewParticipants,
             ["答题次数"] = r.Figures.Rounds, ["上期答题次数"] = r.Figures.PreviousRounds, ["答题次数增减"] = r.Figures.Rounds - r.Figures.PreviousRounds,
             ["累计总分"] = r.Figures.Points, ["平均分"] = r.Figures.AveragePoints,

@@ -27,6 +27,11 @@ public sealed class CircularService(UnitDirectory units, Database database, Time
     {
         /// <summary>Participants per 10,000 of the base, two decimals, computed as the dashboard computes its <c>perTenThousand</c>.</summary>
         public decimal PerTenThousand => PerTenThousandOf(Participants, Headcount);
+        /// <summary>Unrounded, for what the page shows as "&lt;0.01" and for the change since the previous period's end.</summary>
+        public double ExactPerTenThousand => Headcount == 0 ? 0 : (double)Participants / Headcount * 10_000;
+        public double ExactPreviousPerTenThousand => Headcount == 0 ? 0 : (double)PreviousParticipants / Headcount * 10_000;
+        public double ExactChangePerTenThousand => Headcount == 0 ? 0 : (double)(Participants - PreviousParticipants) / Headcount * 10_000;
+        public decimal ChangePerTenThousand => Math.Round((decimal)ExactChangePerTenThousand, 2);
         public decimal PreviousPerTenThousand => PerTenThousandOf(PreviousParticipants, Headcount);
 
         /// <summary>Total points ÷ participants, cumulative like the dashboard's average (never an average of averages).</summary>
@@ -99,9 +104,9 @@ public sealed class CircularService(UnitDirectory units, Database database, Time
         }
 
         var figures = children.Select(Figures).ToList();
-        var previousRanks = Ranked(figures, f => (f.PreviousPerTenThousand, f.PreviousParticipants))
+        var previousRanks = Ranked(figures, f => (f.ExactPreviousPerTenThousand, f.PreviousParticipants))
             .Select((f, i) => (f.Code, Rank: i + 1)).ToDictionary(r => r.Code, r => r.Rank);
-        var ranked = Ranked(figures, f => (f.PerTenThousand, f.Participants))
+        var ranked = Ranked(figures, f => (f.ExactPerTenThousand, f.Participants))
             .Select((f, i) => new RankedUnit(i + 1, previousRanks[f.Code], f)).ToList();
 
         var own = days[unit.Code].ToDictionary(r => r.Day);
@@ -117,8 +122,12 @@ public sealed class CircularService(UnitDirectory units, Database database, Time
             Figures(unit), ranked, trend, weak);
     }
 
-    /// <summary>Ranked by participation rate (the figure units are judged by), then participants, then code, so equal units keep one order.</summary>
-    private static IEnumerable<UnitFigures> Ranked(IEnumerable<UnitFigures> figures, Func<UnitFigures, (decimal Rate, long Participants)> key) =>
+    /// <summary>
+    /// Ranked by the exact participation rate (the figure units are judged by, and what the rate
+    /// boards order by: two rates that both show as "&lt;0.01" still differ), then participants,
+    /// then code, so equal units keep one order.
+    /// </summary>
+    private static IEnumerable<UnitFigures> Ranked(IEnumerable<UnitFigures> figures, Func<UnitFigures, (double Rate, long Participants)> key) =>
         figures.OrderByDescending(f => key(f).Rate).ThenByDescending(f => key(f).Participants).ThenBy(f => f.Code, StringComparer.Ordinal);
 
     /// <summary>

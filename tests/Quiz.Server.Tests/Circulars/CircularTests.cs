@@ -137,7 +137,7 @@ public sealed class CircularTests(CircularWorld world) : IClassFixture<CircularW
         // The numbers in the running text: each one is a figure of the tables (or the size of a
         // change, which the text words as 增加/减少), once the dates are taken out.
         var text = string.Join("\n", paragraphs.Select(p => p.InnerText));
-        var allowed = expected.Totals.Concat(expected.Ranking).Concat(expected.WeakCategories).SelectMany(r => r).Select(v => v.TrimStart('+', '-')).ToHashSet();
+        var allowed = expected.Totals.Concat(expected.Ranking).Concat(expected.WeakCategories).SelectMany(r => r).Select(v => v.TrimStart('+', '-', '<')).ToHashSet();
         foreach (Match number in Regex.Matches(Regex.Replace(text, @"(\d{4}年)?\d{1,2}月\d{1,2}日", ""), @"\d+(\.\d+)?"))
             Assert.True(allowed.Contains(number.Value), $"'{number.Value}' in the text is no figure of the circular: {text}");
 
@@ -176,7 +176,7 @@ public sealed class CircularTests(CircularWorld world) : IClassFixture<CircularW
             Assert.Equal(want[0], Convert.ToString(rows[i]["排名"], CultureInfo.InvariantCulture));
             Assert.Equal(want[1], rows[i]["单位"]);
             Assert.Equal(want[2], Convert.ToString(rows[i]["累计参与人数"], CultureInfo.InvariantCulture));
-            Assert.Equal(want[3], Convert.ToDecimal(rows[i]["参与率（每万人）"], CultureInfo.InvariantCulture).ToString("0.00", CultureInfo.InvariantCulture));
+            Assert.Equal(expected.RankingRates[i], Convert.ToDecimal(rows[i]["参与率（每万人）"], CultureInfo.InvariantCulture)); // a number, as the export writes it
             Assert.Equal(want[5], Convert.ToString(rows[i]["新增参与人数"], CultureInfo.InvariantCulture));
             Assert.Equal(want[6], Convert.ToString(rows[i]["答题次数"], CultureInfo.InvariantCulture));
             Assert.Equal(want[7], Convert.ToDecimal(rows[i]["平均分"], CultureInfo.InvariantCulture).ToString("0.00", CultureInfo.InvariantCulture));
@@ -197,7 +197,8 @@ public sealed class CircularTests(CircularWorld world) : IClassFixture<CircularW
         foreach (var child in view.Children)
         {
             Assert.Equal(child.Participants.ToString(CultureInfo.InvariantCulture), ranking[child.Name][2]);
-            Assert.Equal(child.PerTenThousand.ToString("0.00", CultureInfo.InvariantCulture), ranking[child.Name][3]);
+            var shown = child.ParticipationRate * 10_000 is > 0 and < 0.01 ? "<0.01" : child.PerTenThousand.ToString("0.00", CultureInfo.InvariantCulture); // as the page shows it
+            Assert.Equal(shown, ranking[child.Name][3]);
             Assert.Equal(Math.Round((decimal)child.AveragePoints, 2).ToString("0.00", CultureInfo.InvariantCulture), ranking[child.Name][7]);
         }
     }
@@ -267,7 +268,7 @@ public sealed class CircularTests(CircularWorld world) : IClassFixture<CircularW
 
     // ---- the figures recomputed from the store's own rows (results, participants, answers) ----
 
-    private sealed record Expected(List<string[]> Totals, List<string[]> Ranking, List<string[]> WeakCategories);
+    private sealed record Expected(List<string[]> Totals, List<string[]> Ranking, List<decimal> RankingRates, List<string[]> WeakCategories);
 
     private sealed record Standing(string Name, long Base, long Participants, long PreviousParticipants, long New, long PreviousNew,
         long Rounds, long PreviousRounds, long Points, long PreviousPoints);
@@ -277,6 +278,17 @@ public sealed class CircularTests(CircularWorld world) : IClassFixture<CircularW
     private static string Signed(long value) => value > 0 ? "+" + N(value) : N(value);
     private static string Signed(decimal value) => value > 0 ? "+" + D(value) : D(value);
     private static decimal PerTenThousand(long participants, long headcount) => headcount == 0 ? 0 : Math.Round(participants * 10_000m / headcount, 2);
+
+    /// <summary>As the dashboard page shows a rate: a few people in a large base are "&lt;0.01", never a 0.00 that reads as nobody.</summary>
+    private static string Rate(long participants, long headcount) =>
+        participants > 0 && participants * 10_000m / headcount < 0.01m ? "<0.01" : D(PerTenThousand(participants, headcount));
+
+    /// <summary>The change of the exact rate since the previous period's end, shown the same way.</summary>
+    private static string RateChange(long now, long before, long headcount)
+    {
+        var change = (now - before) * 10_000m / headcount;
+        return change is > 0 and < 0.01m ? "+<0.01" : change is < 0 and > -0.01m ? "-<0.01" : Signed(Math.Round(change, 2));
+    }
     private static decimal Average(long points, long participants) => participants == 0 ? 0 : Math.Round((decimal)points / participants, 2);
 
     private async Task<Expected> ExpectedAsync(string unit, DateOnly from, DateOnly to)
@@ -319,17 +331,18 @@ public sealed class CircularTests(CircularWorld world) : IClassFixture<CircularW
             new[] { "累计参与人数", N(totals.Participants), N(totals.PreviousParticipants), Signed(totals.Participants - totals.PreviousParticipants) },
             new[] { "新增参与人数", N(totals.New), N(totals.PreviousNew), Signed(totals.New - totals.PreviousNew) },
             new[] { "答题次数", N(totals.Rounds), N(totals.PreviousRounds), Signed(totals.Rounds - totals.PreviousRounds) },
-            new[] { "参与率（每万人）", D(PerTenThousand(totals.Participants, totals.Base)), D(PerTenThousand(totals.PreviousParticipants, totals.Base)),
-                Signed(PerTenThousand(totals.Participants, totals.Base) - PerTenThousand(totals.PreviousParticipants, totals.Base)) },
+            new[] { "参与率（每万人）", Rate(totals.Participants, totals.Base), Rate(totals.PreviousParticipants, totals.Base),
+                RateChange(totals.Participants, totals.PreviousParticipants, totals.Base) },
             new[] { "平均分", D(Average(totals.Points, totals.Participants)), D(Average(totals.PreviousPoints, totals.PreviousParticipants)),
                 Signed(Average(totals.Points, totals.Participants) - Average(totals.PreviousPoints, totals.PreviousParticipants)) },
         };
-        var ranking = children
-            .OrderByDescending(c => PerTenThousand(c.S.Participants, c.S.Base)).ThenByDescending(c => c.S.Participants).ThenBy(c => c.Code, StringComparer.Ordinal)
-            .Select((c, i) => new[]
+        var ordered = children
+            .OrderByDescending(c => (decimal)c.S.Participants / c.S.Base).ThenByDescending(c => c.S.Participants).ThenBy(c => c.Code, StringComparer.Ordinal)
+            .ToList();
+        var ranking = ordered.Select((c, i) => new[]
             {
-                N(i + 1), c.S.Name, N(c.S.Participants), D(PerTenThousand(c.S.Participants, c.S.Base)),
-                Signed(PerTenThousand(c.S.Participants, c.S.Base) - PerTenThousand(c.S.PreviousParticipants, c.S.Base)),
+                N(i + 1), c.S.Name, N(c.S.Participants), Rate(c.S.Participants, c.S.Base),
+                RateChange(c.S.Participants, c.S.PreviousParticipants, c.S.Base),
                 N(c.S.New), N(c.S.Rounds), D(Average(c.S.Points, c.S.Participants)),
             }).ToList();
 
@@ -350,6 +363,6 @@ public sealed class CircularTests(CircularWorld world) : IClassFixture<CircularW
             .Take(3)
             .Select(c => new[] { names[c.Category], N(c.Answered), N(c.Correct), Math.Round(100m * c.Correct / c.Answered, 1).ToString("0.0", CultureInfo.InvariantCulture) })
             .ToList();
-        return new Expected(totalsRows, ranking, weak);
+        return new Expected(totalsRows, ranking, ordered.Select(c => PerTenThousand(c.S.Participants, c.S.Base)).ToList(), weak);
     }
 }
