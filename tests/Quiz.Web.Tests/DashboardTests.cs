@@ -164,9 +164,9 @@ public sealed class DashboardTests(QuizSite site)
         Assert.Equal("PK"u8.ToArray(), (await File.ReadAllBytesAsync((await xlsx.PathAsync())!))[..2]);
 
         // Days the wrong way round: said on the page, in the page's language, before any request.
-        var last = await page.Locator("[data-test=circular-to]").GetAttributeAsync("max");
-        await page.FillAsync("[data-test=circular-from]", last!);
-        await page.FillAsync("[data-test=circular-to]", first!);
+        var last = DateOnly.Parse((await page.Locator("[data-test=circular-to]").GetAttributeAsync("max"))!, System.Globalization.CultureInfo.InvariantCulture);
+        await page.FillAsync("[data-test=circular-from]", last.AddDays(1).ToString("yyyy-MM-dd"));
+        await page.FillAsync("[data-test=circular-to]", last.ToString("yyyy-MM-dd"));
         await page.ClickAsync("[data-test=circular-docx]");
         await Assertions.Expect(page.Locator("[data-test=circular-error]")).ToHaveTextAsync("请选择起止日期，起始日期不能晚于截止日期");
         await QuizSite.ScreensAsync(page, "dashboard-6b-circular-error");

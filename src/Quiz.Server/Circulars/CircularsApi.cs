@@ -36,7 +36,7 @@ public static class CircularsApi
 
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult, ForbidHttpResult>> Circular(
         string campaignId, string? unit, string? from, string? to, string? format, ClaimsPrincipal user, UnitScope scope,
-        CampaignCatalog campaigns, UnitDirectory units, CircularService circulars, CancellationToken ct)
+        CampaignCatalog campaigns, UnitDirectory units, CircularService circulars, TimeProvider clock, CancellationToken ct)
     {
         if (campaigns.Get(campaignId) is not { } campaign) return Problem(StatusCodes.Status404NotFound, "Unknown campaign", $"There is no campaign '{campaignId}'.");
         var code = string.IsNullOrWhiteSpace(unit) ? UnitScope.UnitOf(user) : unit;
@@ -67,6 +67,10 @@ public static class CircularsApi
         if (first < opens || last > closes)
             return Problem(StatusCodes.Status400BadRequest, "Period outside the campaign",
                 $"The period must lie within the campaign's days, {opens:yyyy-MM-dd}..{closes:yyyy-MM-dd}.");
+        // Today may end a period (the evening's dispatch); a day to come would read as a figure of zero.
+        if (last > campaign.DayOf(clock.GetUtcNow()))
+            return Problem(StatusCodes.Status400BadRequest, "Period not over yet",
+                $"to ({last:yyyy-MM-dd}) is after today ({campaign.DayOf(clock.GetUtcNow()):yyyy-MM-dd}, campaign time).");
 
         var circular = await circulars.BuildAsync(campaign, region, first, last, ct);
         var name = $"{campaign.Id}-{region.Code}-{first:yyyyMMdd}-{last:yyyyMMdd}";

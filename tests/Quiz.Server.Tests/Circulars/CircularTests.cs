@@ -234,6 +234,7 @@ public sealed class CircularTests(CircularWorld world) : IClassFixture<CircularW
             (Url(PlayWorld.Province, "2024-06-15", "2024-06-14"), HttpStatusCode.BadRequest, "Period ends before it starts"),
             (Url(PlayWorld.Province, "2024-06-01", "2024-06-30"), HttpStatusCode.BadRequest, "Period longer than the campaign"),
             (Url(PlayWorld.Province, "2024-06-20", "2024-06-25"), HttpStatusCode.BadRequest, "Period outside the campaign"),
+            (Url(PlayWorld.Province, "2024-06-15", "2024-06-16"), HttpStatusCode.BadRequest, "Period not over yet"), // the clock is on 15 June
             (Url(PlayWorld.Province, null, "2024-06-15"), HttpStatusCode.BadRequest, "Name the period"),
             (Url(PlayWorld.Province, "2024-06-12", "2024-6-32"), HttpStatusCode.BadRequest, "Name the period"),
             ($"/api/dashboard/{PlayWorld.CampaignId}/circular?unit={PlayWorld.Province}", HttpStatusCode.BadRequest, "Name the period"),

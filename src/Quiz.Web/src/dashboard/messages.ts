@@ -83,7 +83,7 @@ const zh = {
   circularDocx: "下载通报（Word）",
   circularXlsx: "下载附件（Excel）",
   circularBadPeriod: "请选择起止日期，起始日期不能晚于截止日期",
-  circularOutside: "日期须在活动期间内（{first} 至 {last}）",
+  circularOutside: "日期须在 {first} 至 {last} 之间（活动开始至今）",
   circularFailed: "通报生成失败，请稍后重试",
 } as const;
 
@@ -170,7 +170,7 @@ const en: { [K in keyof typeof zh]: string } = {
   circularDocx: "Download the circular (Word)",
   circularXlsx: "Download the annex (Excel)",
   circularBadPeriod: "Choose both days; the first may not come after the last",
-  circularOutside: "The days must lie within the campaign ({first} to {last})",
+  circularOutside: "The days must lie between {first} and {last} (the campaign so far)",
   circularFailed: "The circular could not be made; try again later",
 };
 
