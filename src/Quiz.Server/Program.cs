@@ -1,6 +1,7 @@
 using Quiz.Server.Accounts;
 using Quiz.Server.Admin;
 using Quiz.Server.Campaigns;
+using Quiz.Server.Circulars;
 using Quiz.Server.Dashboard;
 using Quiz.Server.Diagnostics;
 using Quiz.Server.Events;
@@ -38,6 +39,7 @@ builder.AddPlay();
 builder.AddRewards();
 builder.AddEvents();
 builder.AddDashboard();
+builder.AddCirculars();
 builder.AddLive();
 
 var app = builder.Build();
@@ -63,6 +65,7 @@ app.MapPlayAdmin();
 app.MapRankings();
 app.MapRewards();
 app.MapDashboard();
+app.MapCirculars();
 app.MapLive();
 app.MapDiagnostics();
 app.MapPages();

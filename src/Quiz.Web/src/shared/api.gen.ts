@@ -1550,6 +1550,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dashboard/{campaignId}/circular": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A province's or city's circular for the days from..to: DOCX, or its annex as XLSX. */
+        get: {
+            parameters: {
+                query?: {
+                    unit?: string;
+                    from?: string;
+                    to?: string;
+                    format?: string;
+                };
+                header?: never;
+                path: {
+                    campaignId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": components["schemas"]["Stream"];
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["Stream"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/live/sessions": {
         parameters: {
             query?: never;
@@ -2402,6 +2471,14 @@ export interface components {
             minPoints: number;
             reached: boolean;
         };
+        ProblemDetails: {
+            type?: null | string;
+            title?: null | string;
+            /** Format: int32 */
+            status?: null | number;
+            detail?: null | string;
+            instance?: null | string;
+        };
         QuestionStats: {
             questionId: string;
             /** Format: int32 */
@@ -2663,6 +2740,8 @@ export interface components {
             campaignId: string;
             scene?: null | string;
         };
+        /** Format: binary */
+        Stream: string;
         Totals: {
             campaignId: string;
             stageId: string;
