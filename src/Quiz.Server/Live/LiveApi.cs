@@ -26,6 +26,8 @@ public static class LiveApi
         staff.MapGet("/{id}", Get);
         staff.MapGet("/{id}/report", Report).WithSummary("The session as a report: each question's distribution and right rate, and the top 10.");
         staff.MapGet("/{id}/results.{format:regex(^(csv|xlsx)$)}", Results).WithSummary("The final standings as CSV or XLSX.");
+        routes.MapGet("/api/dashboard/{campaignId}/live", LiveParticipation.GetAsync).WithTags("Dashboard").RequireStaff()
+            .WithSummary("Live-session joins during the campaign for a unit and its child regions, apart from quiz rounds.");
         routes.MapGet("/api/live/join/{code}", Join).WithTags("Live").WithSummary("A running session by its 6-digit code.");
         return routes;
     }

@@ -397,6 +397,28 @@ public sealed class LiveSessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheUnitDashboardCountsLiveJoinsApartFromRounds()
+    {
+        var first = await CreateAsync();
+        var second = await CreateAsync();
+        await JoinAsync(first.Code, "甲", PlayWorld.County);
+        await JoinAsync(first.Code, "乙", PlayWorld.County);
+        await JoinAsync(first.Code, "丙", PlayWorld.OtherCounty);
+        await JoinAsync(second.Code, "丁", PlayWorld.County);
+        await JoinAsync(second.Code, "戊", PlayWorld.City);
+
+        using var staff = await Staff.LoginAsync(_app, "city-watch", Quiz.Server.Security.Roles.UnitStaff, PlayWorld.City);
+        var city = (await staff.GetFromJsonAsync<LiveJoinsView>($"/api/dashboard/{PlayWorld.CampaignId}/live", Json))!;
+        Assert.Equal(new LiveJoinsRow(PlayWorld.City, "合肥市", 5, 2), city.Unit);
+        Assert.Equal([(PlayWorld.County, 3L, 2L), (PlayWorld.OtherCounty, 1L, 1L)], city.Children.Select(c => (c.Code, c.Joins, c.Sessions)));
+        // Quiz rounds are counted apart: nobody here played one.
+        var units = (await staff.GetFromJsonAsync<Quiz.Server.Dashboard.DashboardService.UnitsView>($"/api/dashboard/{PlayWorld.CampaignId}/units", Json))!;
+        Assert.Equal(0, units.Unit!.Participants);
+        using var outside = await staff.GetAsync($"/api/dashboard/{PlayWorld.CampaignId}/live?unit={PlayWorld.Province}");
+        Assert.Equal(HttpStatusCode.Forbidden, outside.StatusCode);
+    }
+
+    [Fact]
     public async Task ANodeThatTakesASessionOverFindsItsPlayersAndRevealedQuestionsInTheStore()
     {
         var session = await CreateAsync();

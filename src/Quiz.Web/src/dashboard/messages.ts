@@ -85,6 +85,11 @@ const zh = {
   circularBadPeriod: "请选择起止日期，起始日期不能晚于截止日期",
   circularOutside: "日期须在 {first} 至 {last} 之间（活动开始至今）",
   circularFailed: "通报生成失败，请稍后重试",
+  liveJoins: "现场竞赛参与",
+  liveJoinsHint: "活动期间现场及直播竞赛的参与人次（与线上答题分开统计；同一访客参加多场按多次计）",
+  liveJoinsCount: "参与人次",
+  liveSessions: "场次",
+  liveNone: "活动期间尚无现场竞赛参与",
 } as const;
 
 const en: { [K in keyof typeof zh]: string } = {
@@ -172,6 +177,11 @@ const en: { [K in keyof typeof zh]: string } = {
   circularBadPeriod: "Choose both days; the first may not come after the last",
   circularOutside: "The days must lie between {first} and {last} (the campaign so far)",
   circularFailed: "The circular could not be made; try again later",
+  liveJoins: "Live competitions",
+  liveJoinsHint: "Joins of on-site and live-streamed competitions during the campaign (counted apart from quiz rounds; a guest who joins two sessions counts twice)",
+  liveJoinsCount: "Joins",
+  liveSessions: "Sessions",
+  liveNone: "No live competition joins during the campaign yet",
 };
 
 export const t = translator(zh, en);

@@ -40,6 +40,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dashboard/{campaignId}/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live-session joins during the campaign for a unit and its child regions, apart from quiz rounds. */
+        get: {
+            parameters: {
+                query?: {
+                    unit?: string;
+                };
+                header?: never;
+                path: {
+                    campaignId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LiveJoinsView"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/live/join/{code}": {
         parameters: {
             query?: never;
@@ -2242,6 +2289,18 @@ export interface components {
             nickname: null | string;
             regionCode: null | string;
             rejoinKey: null | string;
+        };
+        LiveJoinsRow: {
+            code: string;
+            name: string;
+            /** Format: int64 */
+            joins: number;
+            /** Format: int64 */
+            sessions: number;
+        };
+        LiveJoinsView: {
+            unit: null | components["schemas"]["LiveJoinsRow"];
+            children: components["schemas"]["LiveJoinsRow"][];
         };
         LivePaused: {
             sessionId: string;

@@ -58,6 +58,7 @@ export type MyStanding = Sent<Schemas["MyRanks"]>;
 // Dashboard (docs/web-api.md)
 export type ChildRow = Sent<Schemas["ChildRow"]>;
 export type UnitsView = Sent<Schemas["UnitsView"]>;
+export type LiveJoinsView = Sent<Schemas["LiveJoinsView"]>;
 export type UnitsChanged = Sent<Schemas["UnitsChanged"]>; // what /hubs/dashboard pushes
 export type DayStats = Sent<Schemas["DayStats"]>;
 export type ReportRow = Sent<Schemas["ReportRow"]>;
