@@ -83,7 +83,7 @@ export async function bootLive() {
     live.answered = kept.answered;
     live.step = "play";
     try {
-      await join({ rejoinKey: kept.rejoinKey });
+      await join({ code: kept.code, rejoinKey: kept.rejoinKey });
       return;
     } catch (error) {
       forget();
@@ -132,7 +132,7 @@ async function connection(): Promise<HubConnection> {
     link: state => { live.link = state; },
     onBack: async () => {
       if (!live.rejoinKey) return;
-      try { await join({ rejoinKey: live.rejoinKey }); } catch (error) {
+      try { await join({ code: live.code, rejoinKey: live.rejoinKey }); } catch (error) {
         if (liveError(error) === "session-not-found") forget();
         else live.error = errorText(error);
       }

@@ -23,8 +23,8 @@ export interface LiveSession {
   id: string;
   code: string;
   title: string;
-  unitCode: string;
-  unitName: string;
+  unitCode: string | null;
+  unitName: string | null;
   createdBy: string;
   createdAt: string;
   phase: LivePhase;
@@ -37,9 +37,9 @@ export interface LiveSession {
 }
 
 /** `GET /api/live/join/{code}`. */
-export interface LiveJoinInfo { sessionId: string; title: string; unitName: string; phase: LivePhase; audience: number }
+export interface LiveJoinInfo { sessionId: string; title: string; unitName: string | null; phase: LivePhase; audience: number }
 
-export interface LiveStanding { place: number; nickname: string; regionName: string; points: number; right: number }
+export interface LiveStanding { place: number; nickname: string; regionName: string | null; points: number; right: number }
 
 /** A question as the phones get it: no key. */
 export interface LiveQuestion {
@@ -57,9 +57,12 @@ export interface LiveQuestion {
 }
 
 /** A question as the host gets it: with its key and explanation. */
-export interface LiveHostQuestion extends Omit<LiveQuestion, "sessionId"> {
+export interface LiveHostQuestion extends Omit<LiveQuestion, "sessionId" | "deadline" | "remainingMs"> {
   key: number[];
   explanation: string | null;
+  /** While open or paused; null otherwise. */
+  deadline: string | null;
+  remainingMs: number | null;
 }
 
 export interface LiveHostView {
@@ -86,7 +89,7 @@ export interface LiveYou {
 
 export interface LiveJoined {
   sessionId: string;
-  playerId: string;
+  playerId: number;
   rejoinKey: string;
   nickname: string;
   title: string;
