@@ -55,6 +55,9 @@ public sealed partial class LiveSessionTests(QuizSite site)
         await Assertions.Expect(a.Locator("[data-test=session-title]")).ToHaveTextAsync("瑶海区防范非法集资现场竞答");
         await GuestJoinAsync(a, "王阿姨", Yaohai);
         await QuizSite.ScreensAsync(a, "live-phone-2-lobby");
+        await a.ClickAsync("[data-test=language]");
+        await Assertions.Expect(a.Locator("[data-test=lobby]")).ToContainTextAsync("Welcome, 王阿姨");
+        await a.ClickAsync("[data-test=language]");
 
         await using var contextB = await site.NewContextAsync(phone: true);
         var b = await OpenPhoneAsync(contextB, "/live");
@@ -177,7 +180,15 @@ public sealed partial class LiveSessionTests(QuizSite site)
         foreach (var phone in new[] { a, b, c })
             await Assertions.Expect(phone.Locator("[data-test=podium] li")).ToHaveCountAsync(3);
         await Assertions.Expect(b.Locator("[data-test=final]")).ToContainTextAsync(new Regex(@"第 \d 名 / 共 3 人"));
+        // B's total on the phone is B's on the podium.
+        var podiumB = await host.Locator("[data-test=stage-podium] li", new() { HasText = "小李" }).Locator(".pts").InnerTextAsync();
+        await Assertions.Expect(b.Locator("[data-test=final-total]")).ToHaveTextAsync($"总分：{podiumB.Replace(" 分", "")}");
         await QuizSite.ScreensAsync(b, "live-phone-8-ended");
+
+        // Back to the list: the session is there, ended.
+        await host.ClickAsync("[data-test=back]");
+        await Assertions.Expect(host.Locator($"[data-test=session-{roomCode}]")).ToContainTextAsync("已结束");
+        await QuizSite.ScreensAsync(host, "live-host-7-sessions");
     }
 
     private static async Task<IPage> OpenPhoneAsync(IBrowserContext context, string path)
