@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Load tests: loadtests/run.sh <burst|sustained|soak|baseline|smoke> [options]
+# Load tests: loadtests/run.sh <burst|sustained|soak|baseline|smoke|live> [options]
 #
 # Self-contained: publishes the server in Release (into loadtests/results/server, with its own
 # obj/ so it does not collide with other builds), builds the generator (loadtests/Quiz.LoadTests),
 # starts the server on a free loopback port with a fresh data folder (and its own redis-server
 # with --redis, its own PostgreSQL 15 with --store postgres), runs the scenario, stops everything it started, and ends with one line:
 #   errors=<n> answers/s=<x> p99_ms=<y> echo_ratio=<r> connections=<c> [start_s=<s>, the burst only]
+# or, for `live` (10,000 phones in one live session, 10 questions; docs/live.md):
+#   errors=<n> fanout_p99_ms=<x> answer_p99_ms=<y> board_ms=<z> audience=<n>
 # The exit code is non-zero when any request failed: `loadtests/run.sh smoke` is the CI check
 # (200 participants, full rounds, ~15 s).
 #
@@ -27,7 +29,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 results="$root/loadtests/results"
 scenario="${1:-}"
 if [ -z "$scenario" ] || [[ "$scenario" == -* ]]; then
-  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 shift
@@ -189,7 +191,7 @@ url="http://127.0.0.1:$port"
 (cd "$results/server" && exec dotnet "$server_dll" --urls "$url" "--Storage:DataDir=$work/data" "--Admin:ApiKey=$admin_key" \
   "--Seed:Path=$root/question-bank" \
   --RateLimits:RegistrationsPerMinutePerAddress=1000000 --RateLimits:RoundStartsPerMinutePerAddress=1000000 \
-  --RateLimits:RoundStartsPerMinutePerParticipant=1000 --Logging:LogLevel:Default=Warning "${engine[@]}" "${storage[@]}" \
+  --RateLimits:RoundStartsPerMinutePerParticipant=1000 --Live:JoinsPerSecondPerAddress=1000000 --Logging:LogLevel:Default=Warning "${engine[@]}" "${storage[@]}" \
   >"$work/server.log" 2>&1) &
 server_pid=$!
 up=false

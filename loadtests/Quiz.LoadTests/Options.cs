@@ -110,6 +110,7 @@ public sealed record Options
         "sustained" => new Options { Scenario = scenario, DurationSeconds = 120 },
         "soak" => new Options { Scenario = scenario, DurationSeconds = 600 },
         "baseline" => new Options { Scenario = scenario, ThinkMs = 0, DurationSeconds = 30 },
+        "live" => new Options { Scenario = scenario, Campaign = "demo", EchoSeconds = 0 },
         "smoke" => new Options { Scenario = scenario, Campaign = "demo", Participants = 200, RampSeconds = 2, ThinkMs = 200, EchoSeconds = 3, EchoInFlight = 50 },
         _ => throw new ArgumentException($"unknown scenario '{scenario}'\n{Usage}"),
     };
@@ -117,13 +118,14 @@ public sealed record Options
     /// <summary>A generous bound on the whole run: every phase at its longest, plus closing.</summary>
     private double Budget() => Scenario switch
     {
+        "live" => 900,
         "burst" or "smoke" => RampSeconds + QuestionsPerRound * ThinkMs / 1000.0 + 180 + (Preregistered ? 960 : 0),
         _ => 960 + DurationSeconds + 240,
     } + (EchoSeconds > 0 ? EchoSeconds + 90 : 0);
 
     public const string Usage = """
-        usage: Quiz.LoadTests <burst|sustained|soak|baseline|smoke> --url http://127.0.0.1:PORT [options]
-          --participants N     participants (burst, smoke) or connections held (others)   [10000; smoke 200]
+        usage: Quiz.LoadTests <burst|sustained|soak|baseline|smoke|live> --url http://127.0.0.1:PORT [options]
+          --participants N     participants (burst, smoke), phones in the room (live) or connections held (others)   [10000; smoke 200]
           --ramp S             burst: all participants arrive within S seconds            [10; smoke 2]
           --preregistered      burst: register everyone first; the burst is connect, start, play
           --warmup-concurrency C  warm-up: registrations (and connections) at once         [64]

@@ -4,6 +4,7 @@ using Quiz.LoadTests;
 // The load generator of loadtests/run.sh: runs one scenario against a running server, writes the
 // report (Markdown and JSON) and prints one summary line last:
 //   errors=<n> answers/s=<x> p99_ms=<y> echo_ratio=<r> connections=<c> [start_s=<s>, the burst only]
+// (the live scenario: errors=<n> fanout_p99_ms=<x> answer_p99_ms=<y> board_ms=<z> audience=<n>)
 // Exit code: 0, or 1 when any request failed (the CI smoke relies on it), 2 on bad arguments,
 // 3 when the run outlived --max-seconds.
 
@@ -34,6 +35,12 @@ samplers.Add(new ProcessSampler("load generator", Environment.ProcessId));
 
 await using var serverLog = options.ServerLog is { } logPaths ? new ServerLog(logPaths.Split(',', StringSplitOptions.RemoveEmptyEntries)) : null;
 using var server = new QuizServer(options.Url, skipNegotiation: !options.Negotiate, serverLog, options.SourceAddresses);
+if (options.Scenario == "live")
+{
+    // Its own measures and line (docs/live.md): a host and an audience, not rounds.
+    try { return await new LiveScenario(options, server, stop.Token).RunAsync(); }
+    finally { await watchdog.DisposeAsync(); }
+}
 var scenarios = new Scenarios(options, server, stop.Token);
 var clock = Stopwatch.StartNew();
 try

@@ -1,10 +1,12 @@
 using Quiz.Server.Accounts;
 using Quiz.Server.Admin;
 using Quiz.Server.Campaigns;
+using Quiz.Server.Circulars;
 using Quiz.Server.Dashboard;
 using Quiz.Server.Diagnostics;
 using Quiz.Server.Events;
 using Quiz.Server.Hosting;
+using Quiz.Server.Live;
 using Quiz.Server.Participants;
 using Quiz.Server.Play;
 using Quiz.Server.Questions;
@@ -37,6 +39,8 @@ builder.AddPlay();
 builder.AddRewards();
 builder.AddEvents();
 builder.AddDashboard();
+builder.AddCirculars();
+builder.AddLive();
 
 var app = builder.Build();
 await app.MigrateStoreAsync();
@@ -61,6 +65,8 @@ app.MapPlayAdmin();
 app.MapRankings();
 app.MapRewards();
 app.MapDashboard();
+app.MapCirculars();
+app.MapLive();
 app.MapDiagnostics();
 app.MapPages();
 

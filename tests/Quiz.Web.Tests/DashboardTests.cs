@@ -131,6 +131,47 @@ public sealed class DashboardTests(QuizSite site)
         await Assertions.Expect(tiles).ToHaveCountAsync(31);
     }
 
+    [Fact]
+    public async Task CityStaffDownloadTheirCircularAndItsAnnexForTheDaysTheyPick()
+    {
+        const string Hefei = "340100";
+        var staff = await site.CreateStaffAsync("hefei-circular", Roles.UnitStaff, Hefei);
+        await site.PlayRoundAsync("340104"); // 蜀山区: the circular has someone to count
+        await using var context = await site.NewContextAsync(phone: false);
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(10_000);
+        await page.GotoAsync($"/dashboard?c={QuizSite.CampaignId}");
+        await LoginAsync(page, staff);
+
+        var card = page.Locator("[data-test=circular]");
+        await Assertions.Expect(card).ToContainTextAsync("合肥市");
+        var first = await page.Locator("[data-test=circular-from]").GetAttributeAsync("min");
+        Assert.Equal(first, await page.Locator("[data-test=circular-from]").InputValueAsync()); // the campaign so far by default
+        await QuizSite.ScreensAsync(page, "dashboard-6-circular");
+
+        var docx = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("[data-test=circular-docx]"));
+        Assert.EndsWith(".docx", docx.SuggestedFilename);
+        using (var document = DocumentFormat.OpenXml.Packaging.WordprocessingDocument.Open((await docx.PathAsync())!, false))
+        {
+            var body = document.MainDocumentPart!.Document!.Body!;
+            Assert.StartsWith("关于", body.Elements<DocumentFormat.OpenXml.Wordprocessing.Paragraph>().First().InnerText);
+            var ranking = body.Elements<DocumentFormat.OpenXml.Wordprocessing.Table>().ElementAt(1).InnerText;
+            Assert.Contains("蜀山区", ranking);
+            Assert.DoesNotContain("芜湖", ranking);
+        }
+        var xlsx = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("[data-test=circular-xlsx]"));
+        Assert.EndsWith("-annex.xlsx", xlsx.SuggestedFilename);
+        Assert.Equal("PK"u8.ToArray(), (await File.ReadAllBytesAsync((await xlsx.PathAsync())!))[..2]);
+
+        // Days the wrong way round: said on the page, in the page's language, before any request.
+        var last = DateOnly.Parse((await page.Locator("[data-test=circular-to]").GetAttributeAsync("max"))!, System.Globalization.CultureInfo.InvariantCulture);
+        await page.FillAsync("[data-test=circular-from]", last.AddDays(1).ToString("yyyy-MM-dd"));
+        await page.FillAsync("[data-test=circular-to]", last.ToString("yyyy-MM-dd"));
+        await page.ClickAsync("[data-test=circular-docx]");
+        await Assertions.Expect(page.Locator("[data-test=circular-error]")).ToHaveTextAsync("请选择起止日期，起始日期不能晚于截止日期");
+        await QuizSite.ScreensAsync(page, "dashboard-6b-circular-error");
+    }
+
     /// <summary>No sideways page scroll at 360 px, and a header of one short line.</summary>
     private static async Task AssertFitsAPhoneAsync(IPage page)
     {

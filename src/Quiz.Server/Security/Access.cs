@@ -41,7 +41,9 @@ public static class Access
             .AddPolicyScheme(Schemes.Auto, null, options => options.ForwardDefaultSelector = context =>
                 context.Request.Headers.ContainsKey(AdminKeyHeader) ? Schemes.AdminKey
                 : context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
-                  || context.Request.Path.StartsWithSegments("/hubs/play") ? Schemes.Participant
+                  || context.Request.Path.StartsWithSegments("/hubs/play")
+                  // The live hub serves staff (the cookie) and audience: a participant there sends a token.
+                  || context.Request.Path.StartsWithSegments("/hubs/live") && context.Request.Query.ContainsKey("access_token") ? Schemes.Participant
                 : Schemes.Staff);
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(AdminPolicy, p => p.RequireRole(Roles.Admin))

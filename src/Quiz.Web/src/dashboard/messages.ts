@@ -76,6 +76,15 @@ const zh = {
   type_university: "高校",
   type_government: "政府机关",
   type_enterprise: "企业",
+  circular: "情况通报",
+  circularHint: "{unit}及下级单位在所选期间的参与情况通报（Word，可编辑），附件为完整明细表（Excel）",
+  circularFrom: "起始日期",
+  circularTo: "截止日期",
+  circularDocx: "下载通报（Word）",
+  circularXlsx: "下载附件（Excel）",
+  circularBadPeriod: "请选择起止日期，起始日期不能晚于截止日期",
+  circularOutside: "日期须在 {first} 至 {last} 之间（活动开始至今）",
+  circularFailed: "通报生成失败，请稍后重试",
 } as const;
 
 const en: { [K in keyof typeof zh]: string } = {
@@ -154,6 +163,15 @@ const en: { [K in keyof typeof zh]: string } = {
   type_university: "Universities",
   type_government: "Government bodies",
   type_enterprise: "Enterprises",
+  circular: "Circular",
+  circularHint: "How {unit} and its units took part over the chosen days (Word, to edit), with the full table as an annex (Excel)",
+  circularFrom: "From",
+  circularTo: "To",
+  circularDocx: "Download the circular (Word)",
+  circularXlsx: "Download the annex (Excel)",
+  circularBadPeriod: "Choose both days; the first may not come after the last",
+  circularOutside: "The days must lie between {first} and {last} (the campaign so far)",
+  circularFailed: "The circular could not be made; try again later",
 };
 
 export const t = translator(zh, en);

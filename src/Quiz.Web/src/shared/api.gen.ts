@@ -40,6 +40,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/live/join/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A running session by its 6-digit code. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    code: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LiveJoinInfo"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/accounts/antiforgery": {
         parameters: {
             query?: never;
@@ -1505,6 +1550,270 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dashboard/{campaignId}/circular": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A province's or city's circular for the days from..to: DOCX, or its annex as XLSX. */
+        get: {
+            parameters: {
+                query?: {
+                    unit?: string;
+                    from?: string;
+                    to?: string;
+                    format?: string;
+                };
+                header?: never;
+                path: {
+                    campaignId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": components["schemas"]["Stream"];
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["Stream"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/live/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The sessions the caller may run, newest first. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LiveSessionView"][];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a live session: its questions, rounds and scoring (docs/live.md). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateLiveSession"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LiveSessionView"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/live/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LiveSessionView"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/live/sessions/{id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The session as a report: each question's distribution and right rate, and the top 10. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LiveReport"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/live/sessions/{id}/results.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The final standings as CSV or XLSX. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    format: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1603,6 +1912,15 @@ export interface components {
             hasChildren: boolean;
             /** Format: double */
             perTenThousand?: number;
+        };
+        CreateLiveSession: {
+            title: null | string;
+            unitCode: null | string;
+            questions: null | components["schemas"]["LiveQuestionSource"];
+            rounds: null | components["schemas"]["LiveRoundRule"][];
+            /** Format: int32 */
+            questionSeconds: null | number;
+            speed: null | components["schemas"]["SpeedRule"];
         };
         CreateRequest: {
             name: null | string;
@@ -1732,6 +2050,339 @@ export interface components {
             /** Format: int32 */
             points: number;
         };
+        LiveAnswerAck: {
+            /** Format: int32 */
+            index: number;
+            accepted: boolean;
+            /** Format: int64 */
+            elapsedMs: number;
+        };
+        LiveAnswered: {
+            sessionId: string;
+            /** Format: int32 */
+            index: number;
+            /** Format: int32 */
+            answered: number;
+        };
+        LiveAnswerRequest: {
+            sessionId: null | string;
+            /** Format: int32 */
+            index: number;
+            choices: null | number[];
+        };
+        LiveAudience: {
+            sessionId: string;
+            /** Format: int32 */
+            audience: number;
+        };
+        LiveClosed: {
+            sessionId: string;
+            /** Format: int32 */
+            index: number;
+        };
+        LiveEnded: {
+            sessionId: string;
+            podium: {
+                /** Format: int32 */
+                place: number;
+                nickname: string;
+                regionName: null | string;
+                /** Format: int32 */
+                points: number;
+                /** Format: int32 */
+                right: number;
+            }[];
+            top: {
+                /** Format: int32 */
+                place: number;
+                nickname: string;
+                regionName: null | string;
+                /** Format: int32 */
+                points: number;
+                /** Format: int32 */
+                right: number;
+            }[];
+        };
+        LiveHostView: {
+            session: {
+                id: string;
+                code: string;
+                title: string;
+                unitCode: null | string;
+                unitName: null | string;
+                createdBy: string;
+                /** Format: date-time */
+                createdAt: string;
+                phase: components["schemas"]["LivePhase"];
+                /** Format: int32 */
+                questionCount: number;
+                rounds: {
+                    kind: components["schemas"]["LiveRoundKind"];
+                    /** Format: int32 */
+                    questions: number;
+                }[];
+                /** Format: int32 */
+                questionSeconds: number;
+                speed: {
+                    /**
+                     * Format: int32
+                     * @default 1000
+                     */
+                    points: number;
+                    /**
+                     * Format: double
+                     * @default 0.5
+                     */
+                    minShare: number;
+                };
+                /** Format: int32 */
+                audience: number;
+                joinUrl: string;
+            };
+            phase: components["schemas"]["LivePhase"];
+            /** Format: int32 */
+            index: number;
+            question: null | {
+                /** Format: int32 */
+                index: number;
+                /** Format: int32 */
+                count: number;
+                /** Format: int32 */
+                round: number;
+                kind: components["schemas"]["LiveRoundKind"];
+                type: string;
+                stem: string;
+                options: string[];
+                key: number[];
+                explanation: string;
+                /** Format: date-time */
+                deadline: null | string;
+                /** Format: int64 */
+                remainingMs: null | number;
+                /** Format: date-time */
+                serverNow: string;
+            };
+            /** Format: int32 */
+            answered: number;
+            distribution: number[];
+            top: {
+                /** Format: int32 */
+                place: number;
+                nickname: string;
+                regionName: null | string;
+                /** Format: int32 */
+                points: number;
+                /** Format: int32 */
+                right: number;
+            }[];
+            skipped: boolean;
+            podium: {
+                /** Format: int32 */
+                place: number;
+                nickname: string;
+                regionName: null | string;
+                /** Format: int32 */
+                points: number;
+                /** Format: int32 */
+                right: number;
+            }[];
+        };
+        LiveJoined: {
+            sessionId: string;
+            /** Format: int64 */
+            playerId: number;
+            rejoinKey: string;
+            nickname: string;
+            title: string;
+            phase: components["schemas"]["LivePhase"];
+            question: null | {
+                sessionId: string;
+                /** Format: int32 */
+                index: number;
+                /** Format: int32 */
+                count: number;
+                /** Format: int32 */
+                round: number;
+                kind: components["schemas"]["LiveRoundKind"];
+                type: string;
+                stem: string;
+                options: string[];
+                /** Format: date-time */
+                deadline: string;
+                /** Format: int64 */
+                remainingMs: number;
+                /** Format: date-time */
+                serverNow: string;
+            };
+            you: {
+                /** Format: int32 */
+                index: number;
+                answered: boolean;
+                correct: boolean;
+                /** Format: int32 */
+                points: number;
+                /** Format: int32 */
+                total: number;
+                /** Format: int32 */
+                place: number;
+                /** Format: int32 */
+                audience: number;
+            };
+        };
+        LiveJoinInfo: {
+            sessionId: string;
+            title: string;
+            unitName: null | string;
+            phase: components["schemas"]["LivePhase"];
+            /** Format: int32 */
+            audience: number;
+        };
+        LiveJoinRequest: {
+            code: null | string;
+            nickname: null | string;
+            regionCode: null | string;
+            rejoinKey: null | string;
+        };
+        LivePaused: {
+            sessionId: string;
+            /** Format: int32 */
+            index: number;
+            /** Format: int64 */
+            remainingMs: number;
+        };
+        /** @enum {string} */
+        LivePhase: "lobby" | "open" | "paused" | "closed" | "revealed" | "ended";
+        LiveQuestion: {
+            sessionId: string;
+            /** Format: int32 */
+            index: number;
+            /** Format: int32 */
+            count: number;
+            /** Format: int32 */
+            round: number;
+            kind: components["schemas"]["LiveRoundKind"];
+            type: string;
+            stem: string;
+            options: string[];
+            /** Format: date-time */
+            deadline: string;
+            /** Format: int64 */
+            remainingMs: number;
+            /** Format: date-time */
+            serverNow: string;
+        };
+        LiveQuestionSource: {
+            ids?: null | string[];
+            track?: null | string;
+            category?: null | string;
+            /** Format: int32 */
+            count?: null | number;
+        };
+        LiveReport: {
+            session: components["schemas"]["LiveSessionView"];
+            /** Format: int32 */
+            audience: number;
+            questions: components["schemas"]["LiveReportQuestion"][];
+            top: components["schemas"]["LiveStanding"][];
+        };
+        LiveReportQuestion: {
+            /** Format: int32 */
+            index: number;
+            /** Format: int32 */
+            round: number;
+            kind: components["schemas"]["LiveRoundKind"];
+            skipped: boolean;
+            questionId: string;
+            stem: string;
+            options: string[];
+            key: number[];
+            distribution: number[];
+            /** Format: int32 */
+            answers: number;
+            /** Format: double */
+            rightRate: null | number;
+            buzzWinner: null | string;
+        };
+        LiveReveal: {
+            sessionId: string;
+            /** Format: int32 */
+            index: number;
+            skipped: boolean;
+            key: number[];
+            explanation: string;
+            distribution: number[];
+            top: {
+                /** Format: int32 */
+                place: number;
+                nickname: string;
+                regionName: null | string;
+                /** Format: int32 */
+                points: number;
+                /** Format: int32 */
+                right: number;
+            }[];
+            buzzWinner: null | {
+                /** Format: int32 */
+                place: number;
+                nickname: string;
+                regionName: null | string;
+                /** Format: int32 */
+                points: number;
+                /** Format: int32 */
+                right: number;
+            };
+        };
+        /** @enum {string} */
+        LiveRoundKind: "must-answer" | "buzz";
+        LiveRoundRule: {
+            kind: components["schemas"]["LiveRoundKind"];
+            /** Format: int32 */
+            questions: number;
+        };
+        LiveSessionView: {
+            id: string;
+            code: string;
+            title: string;
+            unitCode: null | string;
+            unitName: null | string;
+            createdBy: string;
+            /** Format: date-time */
+            createdAt: string;
+            phase: components["schemas"]["LivePhase"];
+            /** Format: int32 */
+            questionCount: number;
+            rounds: components["schemas"]["LiveRoundRule"][];
+            /** Format: int32 */
+            questionSeconds: number;
+            speed: components["schemas"]["SpeedRule"];
+            /** Format: int32 */
+            audience: number;
+            joinUrl: string;
+        };
+        LiveStanding: {
+            /** Format: int32 */
+            place: number;
+            nickname: string;
+            regionName: null | string;
+            /** Format: int32 */
+            points: number;
+            /** Format: int32 */
+            right: number;
+        };
+        LiveYou: {
+            /** Format: int32 */
+            index: number;
+            answered: boolean;
+            correct: boolean;
+            /** Format: int32 */
+            points: number;
+            /** Format: int32 */
+            total: number;
+            /** Format: int32 */
+            place: number;
+            /** Format: int32 */
+            audience: number;
+        };
         LoginRequest: {
             name: null | string;
             password: null | string;
@@ -1819,6 +2470,14 @@ export interface components {
             /** Format: int32 */
             minPoints: number;
             reached: boolean;
+        };
+        ProblemDetails: {
+            type?: null | string;
+            title?: null | string;
+            /** Format: int32 */
+            status?: null | number;
+            detail?: null | string;
+            instance?: null | string;
         };
         QuestionStats: {
             questionId: string;
@@ -2004,6 +2663,18 @@ export interface components {
             name: string;
             pool: string[];
         };
+        SpeedRule: {
+            /**
+             * Format: int32
+             * @default 1000
+             */
+            points: number;
+            /**
+             * Format: double
+             * @default 0.5
+             */
+            minShare: number;
+        };
         StaffView: {
             name: string;
             role: string;
@@ -2069,6 +2740,8 @@ export interface components {
             campaignId: string;
             scene?: null | string;
         };
+        /** Format: binary */
+        Stream: string;
         Totals: {
             campaignId: string;
             stageId: string;
@@ -2158,6 +2831,8 @@ type ReadonlyArray<T> = [
 export const aggregationValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Aggregation"]> = ["best", "best-of-day-summed", "sum", "best-per-scene-summed"];
 export const aggregationRuleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AggregationRule"]> = ["best-of-all", "best-of-day-summed", "sum", "best-per-group-summed"];
 export const headcountBaseValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["HeadcountBase"]> = ["residents", "target"];
+export const livePhaseValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LivePhase"]> = ["lobby", "open", "paused", "closed", "revealed", "ended"];
+export const liveRoundKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LiveRoundKind"]> = ["must-answer", "buzz"];
 export const multipleScoringValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MultipleScoring"]> = ["all-or-nothing", "partial"];
 export const playErrorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PlayErrorCode"]> = ["invalid-request", "unknown-campaign", "stage-closed", "scene-required", "unknown-scene", "scene-taken", "no-attempts-left", "no-questions", "not-registered", "round-not-found", "round-finished", "deadline-passed", "rate-limited", "store-unavailable"];
 export const regionLevelValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RegionLevel"]> = ["province", "city", "county"];

@@ -1,0 +1,199 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace Quiz.LoadTests;
+
+// The messages of docs/live.md this client reads (only the fields it uses).
+public sealed record LiveSession(string Id, string Code);
+public sealed record LiveJoinRequest(string? Code, string? Nickname, string? RegionCode, string? RejoinKey);
+public sealed record LiveJoined(string SessionId, long PlayerId);
+public sealed record LiveQuestion(string SessionId, int Index, int Count, string Type, IReadOnlyList<string> Options, long RemainingMs);
+public sealed record LiveAnswerRequest(string SessionId, int Index, int[] Choices);
+public sealed record LiveAnswerAck(int Index, bool Accepted);
+public sealed record LiveYou(int Index, int Place, int Audience);
+public sealed record LiveStanding(int Place, string Nickname, int Points);
+public sealed record LiveReveal(int Index, IReadOnlyList<LiveStanding> Top);
+public sealed record LiveHostView(string Phase, int Index, int Answered);
+public sealed record LiveAnswered(int Index, int Answered);
+
+/// <summary>
+/// `loadtests/run.sh live` (issue 16): N phones join one live session as guests, then the host
+/// plays 10 must-answer questions; every phone answers each within its window. Measured: the
+/// fan-out (the host's "show" until a phone has the question), the answer round trip, and the
+/// board (the host's "close" until every phone has its place after the reveal). One line last:
+///   errors=&lt;n&gt; fanout_p99_ms=&lt;x&gt; answer_p99_ms=&lt;x&gt; board_ms=&lt;x&gt; audience=&lt;n&gt;
+/// </summary>
+public sealed class LiveScenario(Options options, QuizServer server, CancellationToken stop)
+{
+    private const int Questions = 10, QuestionSeconds = 20;
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly ConcurrentDictionary<string, long> _errors = new();
+    private readonly ConcurrentBag<double> _fanout = [], _answers = [];
+    private readonly List<double> _boards = [];
+    private readonly List<string> _notes = [];
+
+    private sealed class Phone(HubConnection hub)
+    {
+        public HubConnection Hub { get; } = hub;
+        public string SessionId { get; set; } = "";
+        /// <summary>When each question and each result arrived (Stopwatch timestamps), by index.</summary>
+        public long[] QuestionAt { get; } = new long[Questions];
+        public long[] YouAt { get; } = new long[Questions];
+    }
+
+    private void Error(string kind) => _errors.AddOrUpdate(kind, 1, (_, n) => n + 1);
+
+    public async Task<int> RunAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        var regions = await server.LeafRegionsAsync(50, stop);
+        var session = await CreateSessionAsync();
+        await using var host = HostConnection();
+        var answered = 0;
+        host.On<LiveAnswered>("LiveAnswered", a => Volatile.Write(ref answered, a.Answered));
+        await host.StartAsync(stop);
+        await host.InvokeAsync<LiveHostView>("Host", session.Id, stop);
+
+        // The room fills: every phone connects and joins, 200 at a time.
+        var phones = new ConcurrentBag<Phone>();
+        var joinClock = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, options.Participants), new ParallelOptions { MaxDegreeOfParallelism = 200, CancellationToken = stop }, async (i, ct) =>
+        {
+            var hub = server.Connection("/hubs/live", null);
+            var phone = new Phone(hub);
+            hub.On<LiveQuestion>("LiveQuestion", q => { if (q.Index < Questions) phone.QuestionAt[q.Index] = Stopwatch.GetTimestamp(); });
+            hub.On<LiveYou>("LiveYou", y => { if (y.Index < Questions) phone.YouAt[y.Index] = Stopwatch.GetTimestamp(); });
+            try
+            {
+                await hub.StartAsync(ct);
+                var joined = await hub.InvokeAsync<LiveJoined>("Join", new LiveJoinRequest(session.Code, $"观众{i}", regions[i % regions.Count], null), ct);
+                phone.SessionId = joined.SessionId;
+                phones.Add(phone);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
+            {
+                Error($"join: {Kind(e)}");
+                await hub.DisposeAsync();
+            }
+        });
+        var audience = phones.Count;
+        _notes.Add($"{audience} phones joined in {joinClock.Elapsed.TotalSeconds:F1} s");
+        var all = phones.ToList();
+
+        for (var q = 0; q < Questions && !stop.IsCancellationRequested; q++)
+        {
+            Volatile.Write(ref answered, 0);
+            var shownAt = Stopwatch.GetTimestamp();
+            var shown = await host.InvokeAsync<LiveHostView>("Command", session.Id, "show", stop);
+            var index = shown.Index;
+            // Every phone answers within the window: after a think time spread over its first half.
+            await Task.WhenAll(all.Select(phone => AnswerAsync(phone, index, shownAt)));
+            var closeAt = Stopwatch.GetTimestamp();
+            await host.InvokeAsync<LiveHostView>("Command", session.Id, "close", stop);
+            await host.InvokeAsync<LiveHostView>("Command", session.Id, "reveal", stop);
+            // The board is out when every phone has its place.
+            var waited = Stopwatch.StartNew();
+            while (all.Any(p => p.YouAt[index] == 0) && waited.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(5, stop);
+            var missing = all.Count(p => p.YouAt[index] == 0);
+            if (missing > 0) { Error("result not received"); _notes.Add($"question {index}: {missing} phones had no result after 30 s"); }
+            var last = all.Where(p => p.YouAt[index] != 0).Select(p => p.YouAt[index]).DefaultIfEmpty(closeAt).Max();
+            _boards.Add(Stopwatch.GetElapsedTime(closeAt, last).TotalMilliseconds);
+            foreach (var phone in all)
+                if (phone.QuestionAt[index] != 0) _fanout.Add(Stopwatch.GetElapsedTime(shownAt, phone.QuestionAt[index]).TotalMilliseconds);
+                else Error("question not received");
+        }
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "end", stop);
+        await Task.WhenAll(all.Select(p => p.Hub.DisposeAsync().AsTask()));
+
+        var line = string.Create(CultureInfo.InvariantCulture,
+            $"errors={_errors.Values.Sum()} fanout_p99_ms={P99(_fanout):F1} answer_p99_ms={P99(_answers):F1} board_ms={(_boards.Count == 0 ? 0 : _boards.Max()):F0} audience={audience}");
+        WriteReport(line, clock.Elapsed);
+        Console.WriteLine(line);
+        return _errors.IsEmpty && audience == options.Participants ? 0 : 1;
+    }
+
+    private async Task AnswerAsync(Phone phone, int index, long shownAt)
+    {
+        var think = TimeSpan.FromMilliseconds(Random.Shared.Next(500, QuestionSeconds * 1000 / 2));
+        var wait = think - Stopwatch.GetElapsedTime(shownAt);
+        if (wait > TimeSpan.Zero) await Task.Delay(wait, stop);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await phone.Hub.InvokeAsync<LiveAnswerAck>("Answer", new LiveAnswerRequest(phone.SessionId, index, [Random.Shared.Next(0, 2)]), stop);
+            _answers.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
+        {
+            Error($"answer: {Kind(e)}");
+        }
+    }
+
+    private async Task<LiveSession> CreateSessionAsync()
+    {
+        using var http = new HttpClient { BaseAddress = server.BaseUri };
+        http.DefaultRequestHeaders.Add("X-Admin-Key", options.AdminKey);
+        using var response = await http.PostAsJsonAsync("/api/live/sessions", new
+        {
+            title = "压力测试现场竞赛（load test）",
+            questions = new { track = "general", count = Questions },
+            rounds = new[] { new { kind = "must-answer", questions = Questions } },
+            questionSeconds = QuestionSeconds,
+        }, Json, stop);
+        if (!response.IsSuccessStatusCode) throw new HttpStatusException(response.StatusCode, $"POST /api/live/sessions: {await response.Content.ReadAsStringAsync(stop)}");
+        return (await response.Content.ReadFromJsonAsync<LiveSession>(Json, stop))!;
+    }
+
+    /// <summary>The host: a staff connection by the admin key (scripts may use it wherever the cookie goes).</summary>
+    private HubConnection HostConnection() => new HubConnectionBuilder()
+        .WithUrl(new Uri(server.BaseUri, "/hubs/live"), HttpTransportType.WebSockets, o =>
+        {
+            o.SkipNegotiation = true;
+            o.Headers["X-Admin-Key"] = options.AdminKey!;
+        })
+        .Build();
+
+    private static string Kind(Exception e) => e switch
+    {
+        Microsoft.AspNetCore.SignalR.HubException hub => hub.Message.Split("HubException: ")[^1].Split(':')[0],
+        _ => e.GetType().Name,
+    };
+
+    private static double P99(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(sorted.Count * 0.99) - 1)];
+    }
+
+    private void WriteReport(string line, TimeSpan took)
+    {
+        Directory.CreateDirectory(options.Out);
+        var file = Path.Combine(options.Out, $"live-{DateTime.UtcNow:yyyyMMdd-HHmmss}.md");
+        var text = $"""
+            # Load test: live session
+
+            Command: `{options.Command}`; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {RunReport.DescribeMachine()}; {took.TotalSeconds:F0} s.
+
+            {line}
+
+            - fan-out p50/p99/max: {Percentile(_fanout, 0.5):F1} / {P99(_fanout):F1} / {(_fanout.IsEmpty ? 0 : _fanout.Max()):F1} ms ({_fanout.Count} deliveries)
+            - answer round trip p50/p99: {Percentile(_answers, 0.5):F1} / {P99(_answers):F1} ms ({_answers.Count} answers)
+            - board (close → every phone's place), per question: {string.Join(", ", _boards.Select(b => b.ToString("F0", CultureInfo.InvariantCulture)))} ms
+            - errors: {(_errors.IsEmpty ? "none" : string.Join(", ", _errors.Select(e => $"{e.Key} {e.Value}")))}
+            {string.Join("\n", _notes.Select(n => "- " + n))}
+            """;
+        File.WriteAllText(file, text);
+        Console.Error.WriteLine($"report: {file}");
+    }
+
+    private static double Percentile(IEnumerable<double> values, double p)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(sorted.Count * p) - 1)];
+    }
+}

@@ -1,0 +1,423 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Quiz.Server.Live;
+using Quiz.Server.Tests.Infrastructure;
+
+namespace Quiz.Server.Tests.Live;
+
+/// <summary>
+/// Live sessions end to end over real sockets (docs/live.md): a host and phones on /hubs/live, the
+/// fake clock deciding every moment, and what the store keeps checked against what phones were told.
+/// </summary>
+public sealed class LiveSessionTests : IAsyncLifetime
+{
+    private readonly QuizApplication _app = new(kestrel: true);
+    private readonly List<HubConnection> _connections = [];
+
+    // PlayWorld's general track: GEN-00 single (B), GEN-01 multiple (B and D), GEN-02 true/false (A).
+    private static readonly object Definition = new
+    {
+        title = "合肥市现场竞赛",
+        unitCode = PlayWorld.City,
+        questions = new { ids = new[] { "GEN-00", "GEN-01", "GEN-02" } },
+        rounds = new object[] { new { kind = "must-answer", questions = 2 }, new { kind = "buzz", questions = 1 } },
+        questionSeconds = 20,
+        speed = new { points = 1000, minShare = 0.5 },
+    };
+
+    public Task InitializeAsync() => PlayWorld.SeedAsync(_app);
+
+    public async Task DisposeAsync()
+    {
+        foreach (var connection in _connections) await connection.DisposeAsync();
+        _app.Dispose();
+    }
+
+    private HubConnection Hub(System.Net.CookieContainer? cookies = null, string? token = null)
+    {
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(_app.ServerAddress, "/hubs/live"), o =>
+            {
+                if (cookies is not null) o.Cookies = cookies;
+                if (token is not null) o.AccessTokenProvider = () => Task.FromResult<string?>(token);
+            })
+            .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(Quiz.Server.Hosting.JsonEnums.Converter()))
+            .Build();
+        _connections.Add(connection);
+        return connection;
+    }
+
+    private async Task<HubConnection> StartedAsync()
+    {
+        var hub = Hub();
+        await hub.StartAsync();
+        return hub;
+    }
+
+    private async Task<System.Net.CookieContainer> StaffCookiesAsync(string name, string role, string? unit)
+    {
+        await Staff.CreateAsync(_app, name, role, unit);
+        var cookies = new System.Net.CookieContainer();
+        using var http = new HttpClient { BaseAddress = _app.ServerAddress };
+        using var login = await http.PostAsJsonAsync("/api/accounts/login", new { name, password = Staff.Password });
+        login.EnsureSuccessStatusCode();
+        foreach (var header in login.Headers.GetValues("Set-Cookie")) cookies.SetCookies(_app.ServerAddress, header);
+        return cookies;
+    }
+
+    private async Task<LiveSessionView> CreateAsync(object? definition = null)
+    {
+        using var admin = _app.CreateAdminClient();
+        using var response = await admin.PostAsJsonAsync("/api/live/sessions", definition ?? Definition);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<LiveSessionView>(Json))!;
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web)
+    { Converters = { Quiz.Server.Hosting.JsonEnums.Converter() } };
+
+    /// <summary>A phone that has joined, and everything pushed to it.</summary>
+    private sealed class Phone(HubConnection hub, LiveJoined joined)
+    {
+        public HubConnection Hub { get; } = hub;
+        public LiveJoined Joined { get; set; } = joined;
+        public ConcurrentQueue<LiveQuestion> Questions { get; } = new();
+        public ConcurrentQueue<LiveYou> Results { get; } = new();
+        public ConcurrentQueue<LiveReveal> Reveals { get; } = new();
+        public ConcurrentQueue<LiveClosed> Closed { get; } = new();
+        public ConcurrentQueue<LiveEnded> Ended { get; } = new();
+
+        public Task<LiveAnswerAck> AnswerAsync(int index, params int[] choices) =>
+            Hub.InvokeAsync<LiveAnswerAck>("Answer", new LiveAnswerRequest(Joined.SessionId, index, choices));
+    }
+
+    private async Task<Phone> JoinAsync(string code, string nickname, string region = PlayWorld.County, string? token = null)
+    {
+        var hub = Hub(token: token);
+        Phone? phone = null;
+        var early = new Phone(hub, null!);
+        hub.On<LiveQuestion>("LiveQuestion", q => early.Questions.Enqueue(q));
+        hub.On<LiveYou>("LiveYou", y => early.Results.Enqueue(y));
+        hub.On<LiveReveal>("LiveReveal", r => early.Reveals.Enqueue(r));
+        hub.On<LiveClosed>("LiveClosed", c => early.Closed.Enqueue(c));
+        hub.On<LiveEnded>("LiveEnded", e => early.Ended.Enqueue(e));
+        await hub.StartAsync();
+        early.Joined = await hub.InvokeAsync<LiveJoined>("Join", new LiveJoinRequest(code, nickname, region, null));
+        phone = early;
+        return phone;
+    }
+
+    private static async Task<T> Next<T>(ConcurrentQueue<T> queue, int count = 1)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (queue.Count < count && waited.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(10);
+        Assert.True(queue.Count >= count, $"{typeof(T).Name}: {queue.Count} of {count} pushed");
+        return queue.ElementAt(count - 1);
+    }
+
+    private static string ErrorCode(HubException e)
+    {
+        const string marker = "HubException: ";
+        var at = e.Message.IndexOf(marker, StringComparison.Ordinal);
+        return (at < 0 ? e.Message : e.Message[(at + marker.Length)..]).Split(':')[0];
+    }
+
+    private static async Task<string> RefusedAsync(Func<Task> call) => ErrorCode(await Assert.ThrowsAsync<HubException>(call));
+
+    [Fact]
+    public async Task AHostAndThreePhonesPlayBothRoundKindsAndTheStoreKeepsWhatTheyWereTold()
+    {
+        var session = await CreateAsync();
+        Assert.Matches("^[0-9]{6}$", session.Code);
+        Assert.Equal($"{_app.ServerAddress.ToString().TrimEnd('/')}/live?code={session.Code}", session.JoinUrl);
+        var host = Hub(await StaffCookiesAsync("hefei-host", Quiz.Server.Security.Roles.UnitStaff, PlayWorld.City));
+        var answered = new ConcurrentQueue<LiveAnswered>();
+        host.On<LiveAnswered>("LiveAnswered", a => answered.Enqueue(a));
+        await host.StartAsync();
+        var lobby = await host.InvokeAsync<LiveHostView>("Host", session.Id);
+        Assert.Equal((LivePhase.Lobby, -1, 0), (lobby.Phase, lobby.Index, lobby.Session.Audience));
+
+        var registered = await PlayWorld.RegisterAsync(_app, region: PlayWorld.OtherCounty);
+        var a = await JoinAsync(session.Code, "甲");
+        var b = await JoinAsync(session.Code, "乙", PlayWorld.City);
+        var c = await JoinAsync(session.Code, "ignored", token: registered.Token);
+        Assert.Equal(registered.Participant.Nickname, c.Joined.Nickname); // a participant plays as registered
+        Assert.Equal(3, (await host.InvokeAsync<LiveHostView>("Host", session.Id)).Session.Audience);
+
+        // Question 0, must answer: a right at 4 s, b right at 10 s, c wrong.
+        var shown = await host.InvokeAsync<LiveHostView>("Command", session.Id, "show");
+        Assert.Equal((LivePhase.Open, 0), (shown.Phase, shown.Index));
+        Assert.Equal([1], shown.Question!.Key);
+        var q0 = await Next(a.Questions);
+        Assert.Equal((0, 3, LiveRoundKind.MustAnswer, 20_000L), (q0.Index, q0.Count, q0.Kind, q0.RemainingMs));
+        _app.Clock.Advance(TimeSpan.FromSeconds(4));
+        Assert.Equal(4_000, (await a.AnswerAsync(0, 1)).ElapsedMs);
+        _app.Clock.Advance(TimeSpan.FromSeconds(6));
+        await b.AnswerAsync(0, 1);
+        await c.AnswerAsync(0, 0);
+        Assert.Equal("already-answered", await RefusedAsync(() => a.AnswerAsync(0, 0)));
+        Assert.Equal("invalid-request", await RefusedAsync(() => b.AnswerAsync(0, 1, 2))); // two options on a single-choice question
+        Assert.Equal(3, (await host.InvokeAsync<LiveHostView>("Host", session.Id)).Answered);
+        Assert.True((await Next(answered)).Index == 0); // the host's count of answers is pushed
+
+        // The deadline closes it by the server's clock; a late answer is refused.
+        _app.Clock.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, (await Next(a.Closed)).Index);
+        var late = await JoinAsync(session.Code, "迟到");
+        Assert.Equal("question-closed", await RefusedAsync(() => late.AnswerAsync(0, 1)));
+
+        var revealed = await host.InvokeAsync<LiveHostView>("Command", session.Id, "reveal");
+        // 1000 × (1 − 0.5 × 4/20) = 900; 1000 × (1 − 0.5 × 10/20) = 750.
+        Assert.Equal([1, 2, 0, 0], revealed.Distribution);
+        Assert.Equal([("甲", 1, 900), ("乙", 2, 750)], revealed.Top.Take(2).Select(s => (s.Nickname, s.Place, s.Points)));
+        Assert.All(revealed.Top.Skip(2), s => Assert.Equal((3, 0), (s.Place, s.Points)));
+        Assert.Equal(new LiveYou(0, true, true, 900, 900, 1, 4), await Next(a.Results));
+        Assert.Equal(new LiveYou(0, true, false, 0, 0, 3, 4), await Next(c.Results));
+        Assert.Equal(new LiveYou(0, false, false, 0, 0, 3, 4), await Next(late.Results));
+
+        // Question 1, must answer, multiple choice: the host closes it early; b right at 2 s.
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "show");
+        await Next(b.Questions, 2);
+        _app.Clock.Advance(TimeSpan.FromSeconds(2));
+        await b.AnswerAsync(1, 3, 1);
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "close");
+        Assert.Equal("question-closed", await RefusedAsync(() => a.AnswerAsync(1, 1, 3)));
+        Assert.Equal("wrong-phase", await RefusedAsync(() => host.InvokeAsync<LiveHostView>("Command", session.Id, "show")));
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "reveal");
+        Assert.Equal(new LiveYou(1, true, true, 950, 1700, 1, 4), await Next(b.Results, 2));
+        Assert.Equal(new LiveYou(1, false, false, 0, 900, 2, 4), await Next(a.Results, 2));
+
+        // Question 2, buzz: c's wrong buzz comes first, then a's right one wins and closes it; b is too late.
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "show");
+        await Next(c.Questions, 3);
+        _app.Clock.Advance(TimeSpan.FromSeconds(1));
+        await c.AnswerAsync(2, 1);
+        await a.AnswerAsync(2, 0);
+        Assert.Equal("question-closed", await RefusedAsync(() => b.AnswerAsync(2, 0)));
+        var buzz = await host.InvokeAsync<LiveHostView>("Command", session.Id, "reveal");
+        var reveal = await Next(b.Reveals, 3);
+        Assert.Equal(("甲", 1900), (reveal.BuzzWinner!.Nickname, reveal.BuzzWinner.Points));
+        Assert.Equal([("甲", 1, 1900), ("乙", 2, 1700)], buzz.Top.Take(2).Select(s => (s.Nickname, s.Place, s.Points)));
+
+        var ended = await host.InvokeAsync<LiveHostView>("Command", session.Id, "end");
+        Assert.Equal(LivePhase.Ended, ended.Phase);
+        Assert.Equal(["甲", "乙"], (await Next(c.Ended)).Podium.Take(2).Select(p => p.Nickname));
+
+        // The store says what the phones were told: the report and the export.
+        using var admin = _app.CreateAdminClient();
+        var report = (await admin.GetFromJsonAsync<LiveApi.LiveReport>($"/api/live/sessions/{session.Id}/report", Json))!;
+        Assert.Equal(4, report.Audience);
+        Assert.Equal([[1, 2, 0, 0], [0, 1, 0, 1], [1, 1]], report.Questions.Select(q => q.Distribution));
+        Assert.Equal([2 / 3.0, 1.0, 0.5], report.Questions.Select(q => q.RightRate!.Value), new ToleranceComparer());
+        Assert.Equal("甲", report.Questions[2].BuzzWinner);
+        Assert.Equal(buzz.Top.Select(t => (t.Nickname, t.Place, t.Points)), report.Top.Select(t => (t.Nickname, t.Place, t.Points)));
+        var csv = await admin.GetStringAsync($"/api/live/sessions/{session.Id}/results.csv");
+        var lines = csv.TrimStart('\uFEFF').Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("名次,昵称,地区,得分,答对题数,用时（秒）", lines[0]);
+        Assert.StartsWith("1,甲,瑶海区,1900,2,", lines[1]);
+        Assert.StartsWith("2,乙,合肥市,1700,2,", lines[2]);
+        Assert.Equal(5, lines.Length);
+    }
+
+    private sealed class ToleranceComparer : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) < 0.001;
+        public int GetHashCode(double obj) => 0;
+    }
+
+    [Fact]
+    public async Task APhoneThatReconnectsKeepsItsScoreAndPlaceAndAHostReloadResumes()
+    {
+        var session = await CreateAsync();
+        var cookies = await StaffCookiesAsync("runner", Quiz.Server.Security.Roles.Admin, null);
+        var host = Hub(cookies);
+        await host.StartAsync();
+        await host.InvokeAsync<LiveHostView>("Host", session.Id);
+        var a = await JoinAsync(session.Code, "甲");
+        var b = await JoinAsync(session.Code, "乙");
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "show");
+        await a.AnswerAsync(0, 1);
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "close");
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "reveal");
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "show");
+
+        // a's phone drops mid-question and comes back with its rejoin key: the open question, score and place.
+        await a.Hub.StopAsync();
+        var again = Hub();
+        await again.StartAsync();
+        var rejoined = await again.InvokeAsync<LiveJoined>("Join", new LiveJoinRequest(session.Code, null, null, a.Joined.RejoinKey));
+        Assert.Equal((a.Joined.PlayerId, "甲", 1), (rejoined.PlayerId, rejoined.Nickname, rejoined.Question!.Index));
+        Assert.Equal((1000, 1), (rejoined.You.Total, rejoined.You.Place));
+        var ack = await again.InvokeAsync<LiveAnswerAck>("Answer", new LiveAnswerRequest(session.Id, 1, [1, 3]));
+        Assert.True(ack.Accepted);
+        var guesser = await StartedAsync();
+        Assert.Equal("session-not-found", await RefusedAsync(() => guesser.InvokeAsync<LiveJoined>("Join", new LiveJoinRequest(session.Code, null, null, "not-a-key"))));
+
+        // The host reloads: a new connection gets the whole state back.
+        await host.StopAsync();
+        var reloaded = Hub(cookies);
+        await reloaded.StartAsync();
+        var state = await reloaded.InvokeAsync<LiveHostView>("Host", session.Id);
+        Assert.Equal((LivePhase.Open, 1, 1, 2), (state.Phase, state.Index, state.Answered, state.Session.Audience));
+        Assert.Equal([1, 3], state.Question!.Key);
+        await reloaded.InvokeAsync<LiveHostView>("Command", session.Id, "close");
+        var revealed = await reloaded.InvokeAsync<LiveHostView>("Command", session.Id, "reveal");
+        Assert.Equal(("甲", 2000), (revealed.Top[0].Nickname, revealed.Top[0].Points));
+        Assert.Equal(new LiveYou(1, false, false, 0, 0, 2, 2), await Next(b.Results, 2));
+    }
+
+    [Fact]
+    public async Task PauseStopsTheClockAndSkipScoresNothing()
+    {
+        var session = await CreateAsync();
+        var host = Hub(await StaffCookiesAsync("pauser", Quiz.Server.Security.Roles.Admin, null));
+        await host.StartAsync();
+        await host.InvokeAsync<LiveHostView>("Host", session.Id);
+        var a = await JoinAsync(session.Code, "甲");
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "show");
+        _app.Clock.Advance(TimeSpan.FromSeconds(5));
+        var paused = await host.InvokeAsync<LiveHostView>("Command", session.Id, "pause");
+        Assert.Equal((LivePhase.Paused, 15_000L), (paused.Phase, paused.Question!.RemainingMs));
+        Assert.Equal("question-closed", await RefusedAsync(() => a.AnswerAsync(0, 1)));
+        _app.Clock.Advance(TimeSpan.FromMinutes(2)); // a long pause: the deadline does not pass
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "resume");
+        Assert.Equal(15_000, (await Next(a.Questions, 2)).RemainingMs);
+        _app.Clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(10_000, (await a.AnswerAsync(0, 1)).ElapsedMs); // 5 s before the pause, 5 after
+
+        var skipped = await host.InvokeAsync<LiveHostView>("Command", session.Id, "skip");
+        Assert.True(skipped.Skipped);
+        Assert.Equal(new LiveYou(0, false, false, 0, 0, 1, 1), await Next(a.Results));
+        using var admin = _app.CreateAdminClient();
+        var report = (await admin.GetFromJsonAsync<LiveApi.LiveReport>($"/api/live/sessions/{session.Id}/report", Json))!;
+        Assert.True(Assert.Single(report.Questions).Skipped);
+        Assert.Equal(0, report.Questions[0].Answers);
+    }
+
+    [Fact]
+    public async Task AHostileAudienceIsRefusedAndCountedNowhere()
+    {
+        var session = await CreateAsync();
+        var other = await CreateAsync();
+        var host = Hub(await StaffCookiesAsync("guard", Quiz.Server.Security.Roles.Admin, null));
+        await host.StartAsync();
+        await host.InvokeAsync<LiveHostView>("Host", session.Id);
+        var a = await JoinAsync(session.Code, "甲");
+        var b = await JoinAsync(session.Code, "乙");
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "show");
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "close");
+
+        // Answers to the closed question, from a phone that joined: none counts, the session goes on.
+        var refused = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => RefusedAsync(() => a.AnswerAsync(0, 1))));
+        Assert.All(refused, code => Assert.Equal("question-closed", code));
+        // An answer naming another session, and a forged time: the server's clock decides.
+        Assert.Equal("wrong-session", await RefusedAsync(() => b.Hub.InvokeAsync<LiveAnswerAck>("Answer", new LiveAnswerRequest(other.Id, 0, [1]))));
+        var unjoined = await StartedAsync();
+        Assert.Equal("not-joined", await RefusedAsync(() => unjoined.InvokeAsync<LiveAnswerAck>("Answer", new LiveAnswerRequest(session.Id, 0, [1]))));
+        Assert.Equal("nickname-refused", await RefusedAsync(() => JoinAsync(session.Code, "")));
+        Assert.Equal("unknown-region", await RefusedAsync(() => JoinAsync(session.Code, "丙", "999999")));
+        Assert.Equal("session-not-found", await RefusedAsync(() => JoinAsync("000000", "丙")));
+
+        var revealed = await host.InvokeAsync<LiveHostView>("Command", session.Id, "reveal");
+        Assert.Equal([0, 0, 0, 0], revealed.Distribution);
+        Assert.All(revealed.Top, s => Assert.Equal(0, s.Points));
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "show");
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "show").ContinueWith(t => Assert.True(t.IsFaulted));
+        using var admin = _app.CreateAdminClient();
+        var report = (await admin.GetFromJsonAsync<LiveApi.LiveReport>($"/api/live/sessions/{session.Id}/report", Json))!;
+        Assert.Equal(0, report.Questions[0].Answers);
+    }
+
+    [Fact]
+    public async Task AHundredJoinsASecondFromOneAddressAreRefusedBeyondTheLimit()
+    {
+        using var app = new QuizApplication(kestrel: true).With("Live:JoinsPerSecondPerAddress", "1");
+        await PlayWorld.SeedAsync(app);
+        using var admin = app.CreateAdminClient();
+        using var created = await admin.PostAsJsonAsync("/api/live/sessions", Definition);
+        var session = (await created.Content.ReadFromJsonAsync<LiveSessionView>(Json))!;
+        await using var hub = new HubConnectionBuilder().WithUrl(new Uri(app.ServerAddress, "/hubs/live")).Build();
+        await hub.StartAsync();
+
+        var took = System.Diagnostics.Stopwatch.StartNew();
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 100).Select(async i =>
+        {
+            try { await hub.InvokeAsync<System.Text.Json.JsonElement>("Join", new LiveJoinRequest(session.Code, $"机器{i}", PlayWorld.County, null)); return "joined"; }
+            catch (HubException e) { return ErrorCode(e); }
+        }));
+        var seconds = took.Elapsed.TotalSeconds;
+
+        // A burst of twice the rate, then the rate: whatever the machine's speed, most are refused.
+        var joined = outcomes.Count(o => o == "joined");
+        Assert.InRange(joined, 2, 2 + (int)Math.Ceiling(seconds));
+        Assert.Equal(100 - joined, outcomes.Count(o => o == "rate-limited"));
+        using var info = await app.CreateClient().GetAsync($"/api/live/join/{session.Code}");
+        Assert.Equal(joined, (await info.Content.ReadFromJsonAsync<LiveJoinInfo>(Json))!.Audience);
+    }
+
+    [Fact]
+    public async Task BadSessionsAreRefusedFieldByFieldAndNothingIsStored()
+    {
+        using var admin = _app.CreateAdminClient();
+        using var bad = await admin.PostAsJsonAsync("/api/live/sessions", new
+        {
+            title = "",
+            unitCode = "999999",
+            questions = new { ids = new[] { "GEN-00", "NOPE" } },
+            rounds = new object[] { new { kind = "buzz", questions = 5 } },
+            questionSeconds = 1,
+            speed = new { points = 0, minShare = 2 },
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var problem = (await bad.Content.ReadFromJsonAsync<Microsoft.AspNetCore.Mvc.ValidationProblemDetails>())!;
+        Assert.Equal(["questionSeconds", "questions.ids", "speed.minShare", "speed.points", "title", "unitCode"], problem.Errors.Keys.Order(StringComparer.Ordinal));
+        using var mismatch = await admin.PostAsJsonAsync("/api/live/sessions", new
+        {
+            title = "题数不符", questions = new { track = "general", count = 3 }, rounds = new object[] { new { kind = "must-answer", questions = 2 } },
+        });
+        Assert.Contains("rounds", (await mismatch.Content.ReadFromJsonAsync<Microsoft.AspNetCore.Mvc.ValidationProblemDetails>())!.Errors.Keys);
+        using var malformed = await admin.PostAsync("/api/live/sessions", new StringContent("{\"rounds\": \"many\"}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Empty(await _app.Service<LiveStore>().ListAsync());
+
+        // Unit staff run sessions of their own subtree only.
+        using var county = await Staff.LoginAsync(_app, "county-clerk", Quiz.Server.Security.Roles.UnitStaff, PlayWorld.County);
+        using var outside = await county.PostAsJsonAsync("/api/live/sessions", Definition); // the city above them
+        Assert.Equal(HttpStatusCode.Forbidden, outside.StatusCode);
+        var session = await CreateAsync();
+        var stranger = Hub(await StaffCookiesAsync("other-county", Quiz.Server.Security.Roles.UnitStaff, PlayWorld.OtherCounty));
+        await stranger.StartAsync();
+        Assert.Equal("not-host", await RefusedAsync(() => stranger.InvokeAsync<LiveHostView>("Host", session.Id)));
+        using var export = await county.GetAsync($"/api/live/sessions/{session.Id}/results.csv");
+        Assert.Equal(HttpStatusCode.Forbidden, export.StatusCode);
+    }
+
+    [Fact]
+    public async Task ANodeThatTakesASessionOverFindsItsPlayersAndRevealedQuestionsInTheStore()
+    {
+        var session = await CreateAsync();
+        var host = Hub(await StaffCookiesAsync("first-node", Quiz.Server.Security.Roles.Admin, null));
+        await host.StartAsync();
+        await host.InvokeAsync<LiveHostView>("Host", session.Id);
+        var a = await JoinAsync(session.Code, "甲");
+        await JoinAsync(session.Code, "乙");
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "show");
+        await a.AnswerAsync(0, 1);
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "close");
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "reveal");
+
+        // Another server over the same store, as a node taking over after the first one died.
+        using var next = new QuizApplication(kestrel: true).With("Storage:DataDir", _app.DataDir);
+        var store = next.Services.GetRequiredService<LiveRooms>();
+        var room = (await store.RoomAsync(session.Id))!;
+        Assert.Equal((LivePhase.Revealed, 0, 2), (room.Phase, room.Index, room.Audience));
+        Assert.Equal(("甲", 1000, 1), (room.Top[0].Nickname, room.Top[0].Points, room.Top[0].Place));
+        Assert.Equal(a.Joined.PlayerId, room.ByRejoinKey(a.Joined.RejoinKey)!.Id);
+        Assert.Null(room.Show().Error); // the host carries on with the next question
+        Assert.Equal(1, room.Index);
+    }
+}
