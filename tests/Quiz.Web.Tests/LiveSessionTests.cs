@@ -28,11 +28,11 @@ public sealed partial class LiveSessionTests(QuizSite site)
         await host.FillAsync("[data-test=login-password]", QuizSite.Password);
         await host.ClickAsync("[data-test=login]");
 
-        // A session of three questions: two everyone answers, then one to buzz in on.
+        // A session of four questions: three everyone answers (one of them skipped), then one to buzz in on.
         await host.FillAsync("[data-test=title]", "瑶海区防范非法集资现场竞答");
         await host.FillAsync("[data-test=unit-code]", "340102");
-        await host.FillAsync("[data-test=ids]", "GEN-001, GEN-002, GEN-005"); // keys: C, D, B
-        await host.FillAsync("[data-test=round-count-0]", "2");
+        await host.FillAsync("[data-test=ids]", "GEN-001, GEN-002, GEN-004, GEN-005"); // keys: C, D, B, B
+        await host.FillAsync("[data-test=round-count-0]", "3");
         await host.ClickAsync("[data-test=add-round]");
         await host.Locator("[data-test=round-kind-1]").SelectOptionAsync("buzz");
         await host.FillAsync("[data-test=round-count-1]", "1");
@@ -88,10 +88,10 @@ public sealed partial class LiveSessionTests(QuizSite site)
 
         // Question 1 (everyone answers): A right, B wrong, C reloads before answering and answers right.
         await host.ClickAsync("[data-test=act-show]");
-        await Assertions.Expect(host.Locator("[data-test=stage-progress]")).ToHaveTextAsync("第 1 / 3 题");
+        await Assertions.Expect(host.Locator("[data-test=stage-progress]")).ToHaveTextAsync("第 1 / 4 题");
         foreach (var phone in new[] { a, b, c })
         {
-            await Assertions.Expect(phone.Locator("[data-test=progress]")).ToHaveTextAsync("第 1 / 3 题");
+            await Assertions.Expect(phone.Locator("[data-test=progress]")).ToHaveTextAsync("第 1 / 4 题");
             await Assertions.Expect(phone.Locator("[data-test=kind]")).ToHaveTextAsync("必答题");
         }
         await Assertions.Expect(a.Locator("[data-test=countdown]")).ToContainTextAsync(new Regex(@"[12]:\d\d"));
@@ -100,7 +100,7 @@ public sealed partial class LiveSessionTests(QuizSite site)
         await QuizSite.ScreensAsync(a, "live-phone-4-received");
         await AnswerAsync(b, 0);
         await c.ReloadAsync();
-        await Assertions.Expect(c.Locator("[data-test=progress]")).ToHaveTextAsync("第 1 / 3 题");
+        await Assertions.Expect(c.Locator("[data-test=progress]")).ToHaveTextAsync("第 1 / 4 题");
         await Assertions.Expect(c.Locator("[data-test=submit]")).ToBeVisibleAsync(); // back in, the question still open to it
         await AnswerAsync(c, 2);
         await a.ReloadAsync(); // a reload after answering keeps "answer received"
@@ -135,9 +135,9 @@ public sealed partial class LiveSessionTests(QuizSite site)
 
         // Question 2: the host reloads mid-question and resumes; a pause and a resume; B's connection drops and comes back.
         await host.ClickAsync("[data-test=act-show]");
-        await Assertions.Expect(host.Locator("[data-test=stage-progress]")).ToHaveTextAsync("第 2 / 3 题");
+        await Assertions.Expect(host.Locator("[data-test=stage-progress]")).ToHaveTextAsync("第 2 / 4 题");
         await host.ReloadAsync();
-        await Assertions.Expect(host.Locator("[data-test=stage-progress]")).ToHaveTextAsync("第 2 / 3 题");
+        await Assertions.Expect(host.Locator("[data-test=stage-progress]")).ToHaveTextAsync("第 2 / 4 题");
         await Assertions.Expect(host.Locator("[data-test=stage-countdown]")).ToHaveTextAsync(new Regex(@"^\d+$"));
         await Assertions.Expect(host.Locator("[data-test=act-close]")).ToBeEnabledAsync();
         await host.ClickAsync("[data-test=act-pause]");
@@ -159,7 +159,17 @@ public sealed partial class LiveSessionTests(QuizSite site)
         await Assertions.Expect(b.Locator("[data-test=verdict]")).ToHaveTextAsync("答对了");
         await Assertions.Expect(c.Locator("[data-test=verdict]")).ToHaveTextAsync("答错了");
 
-        // Question 3 (buzz): B's right answer wins it and closes it for everyone.
+        // Question 3 is skipped while open: nobody scores it.
+        await host.ClickAsync("[data-test=act-show]");
+        await Assertions.Expect(a.Locator("[data-test=progress]")).ToHaveTextAsync("第 3 / 4 题");
+        await AnswerAsync(a, 1);
+        await host.ClickAsync("[data-test=act-skip]");
+        await Assertions.Expect(host.Locator("[data-test=skipped]")).ToBeVisibleAsync();
+        await Assertions.Expect(a.Locator("[data-test=verdict]")).ToHaveTextAsync("本题已跳过，不计分");
+        await Assertions.Expect(a.Locator("[data-test=points]")).ToHaveTextAsync("0");
+        await QuizSite.ScreensAsync(a, "live-phone-6b-skipped");
+
+        // Question 4 (buzz): B's right answer wins it and closes it for everyone.
         await host.ClickAsync("[data-test=act-show]");
         await Assertions.Expect(b.Locator("[data-test=kind]")).ToHaveTextAsync("抢答题");
         await QuizSite.ScreensAsync(a, "live-phone-7-buzz");

@@ -148,8 +148,17 @@ export async function join(request: LiveJoinRequest) {
   live.busy = true;
   try {
     const hubConnection = await connection();
-    const joined = await hubConnection.invoke<LiveJoined>("Join", request);
-    takeJoined(joined);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        takeJoined(await hubConnection.invoke<LiveJoined>("Join", request));
+        return;
+      } catch (error) {
+        // A room's phones join together, many behind the venue's one address: the server lets
+        // a few through a second (docs/live.md, section 3), so the rest wait a moment, spread out.
+        if (liveError(error) !== "rate-limited" || attempt >= 20) throw error;
+        await new Promise(r => setTimeout(r, 1000 + Math.random() * 1000));
+      }
+    }
   } finally {
     live.busy = false;
   }
