@@ -179,6 +179,7 @@ public sealed partial class LiveSessionTests(QuizSite site)
         await Assertions.Expect(a.Locator("[data-test=option-1]")).ToBeDisabledAsync();
         await host.ClickAsync("[data-test=act-reveal]");
         await Assertions.Expect(a.Locator("[data-test=buzz-winner]")).ToContainTextAsync("小李");
+        await Assertions.Expect(host.Locator("[data-test=stage-buzz-winner]")).ToContainTextAsync("小李（合肥市）");
         await Assertions.Expect(a.Locator("[data-test=verdict]")).ToHaveTextAsync("本题没有作答");
         await Assertions.Expect(b.Locator("[data-test=verdict]")).ToHaveTextAsync("答对了");
         await Assertions.Expect(host.Locator("[data-test=act-show]")).ToBeDisabledAsync(); // that was the last question
