@@ -144,26 +144,27 @@ public sealed class LiveRooms(
             {
                 var (error, shown) = room.Show();
                 if (error is not null) return error;
-                await store.SetPhaseAsync(room.Id, LivePhase.Open, clock.GetUtcNow());
+                // Phones first: the phase in the store is for lists and take-overs, not for the question.
                 ArmDeadline(room);
                 await everyone.LiveQuestion(shown!);
+                await store.SetPhaseAsync(room.Id, LivePhase.Open, clock.GetUtcNow());
                 return null;
             }
             case "pause":
             {
                 var (error, paused) = room.Pause();
                 if (error is not null) return error;
-                await store.SetPhaseAsync(room.Id, LivePhase.Paused, clock.GetUtcNow());
                 await everyone.LivePaused(paused!);
+                await store.SetPhaseAsync(room.Id, LivePhase.Paused, clock.GetUtcNow());
                 return null;
             }
             case "resume":
             {
                 var (error, resumed) = room.Resume();
                 if (error is not null) return error;
-                await store.SetPhaseAsync(room.Id, LivePhase.Open, clock.GetUtcNow());
                 ArmDeadline(room);
                 await everyone.LiveQuestion(resumed!);
+                await store.SetPhaseAsync(room.Id, LivePhase.Open, clock.GetUtcNow());
                 return null;
             }
             case "close":
@@ -201,8 +202,8 @@ public sealed class LiveRooms(
     private async Task ClosedAsync(LiveRoom room, LiveClosed closed)
     {
         room.DeadlineTimer?.Dispose();
-        await store.SetPhaseAsync(room.Id, LivePhase.Closed, clock.GetUtcNow());
         await hub.Clients.Group(Everyone(room.Id)).LiveClosed(closed);
+        await store.SetPhaseAsync(room.Id, LivePhase.Closed, clock.GetUtcNow());
     }
 
     /// <summary>Closes the question at its deadline, by the server's clock (the fake one in tests).</summary>
