@@ -126,6 +126,8 @@ public sealed partial class LiveSessionTests(QuizSite site)
         await Assertions.Expect(b.Locator("[data-test=points]")).ToHaveTextAsync("0");
         await Assertions.Expect(b.Locator("[data-test=place]")).ToHaveTextAsync("第 3 名 / 共 3 人");
         await Assertions.Expect(b.Locator("[data-test=key]")).ToContainTextAsync("C.");
+        await b.ReloadAsync(); // back between questions: the score and the place come with the rejoin
+        await Assertions.Expect(b.Locator("[data-test=standing]")).ToHaveTextAsync("总分：0 · 第 3 名 / 共 3 人");
         var pointsA = int.Parse(await a.Locator("[data-test=points]").InnerTextAsync(), System.Globalization.NumberStyles.AllowThousands, new System.Globalization.CultureInfo("zh-CN"));
         Assert.InRange(pointsA, 500, 1000); // right, within the speed rule's range
         await QuizSite.ScreensAsync(a, "live-phone-5-result");

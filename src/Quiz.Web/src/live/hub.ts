@@ -30,6 +30,7 @@ export async function openLiveHub(options: LiveHubOptions): Promise<HubConnectio
     await options.onBack(connection);
   });
   connection.onclose(() => {
+    if (closing.has(connection)) return;
     options.link("reconnecting");
     setTimeout(() => void start(connection, options, true), 3000);
   });
@@ -37,9 +38,18 @@ export async function openLiveHub(options: LiveHubOptions): Promise<HubConnectio
   return connection;
 }
 
+/** Connections their page closed on purpose: not to be started again. */
+const closing = new WeakSet<HubConnection>();
+
+export function closeLiveHub(connection: HubConnection | null) {
+  if (!connection) return;
+  closing.add(connection);
+  void connection.stop();
+}
+
 async function start(connection: HubConnection, options: LiveHubOptions, resuming: boolean) {
   options.link(resuming ? "reconnecting" : "connecting");
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 0; !closing.has(connection); attempt++) {
     try {
       await connection.start();
       options.link("connected");
