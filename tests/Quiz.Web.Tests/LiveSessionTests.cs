@@ -204,6 +204,44 @@ public sealed partial class LiveSessionTests(QuizSite site)
         await QuizSite.ScreensAsync(host, "live-host-7-sessions");
     }
 
+    [Fact]
+    public async Task UnitStaffCreateASessionDrawnFromATrackForTheirUnit()
+    {
+        var staff = await site.CreateStaffAsync("live-baohe", Roles.UnitStaff, "340111"); // 包河区
+        await using var context = await site.NewContextAsync(phone: false);
+        var host = await context.NewPageAsync();
+        host.SetDefaultTimeout(15_000);
+        await host.GotoAsync("/live/host");
+        await host.FillAsync("[data-test=login-name]", staff);
+        await host.FillAsync("[data-test=login-password]", QuizSite.Password);
+        await host.ClickAsync("[data-test=login]");
+        await Assertions.Expect(host.Locator("[data-test=unit-code]")).ToHaveCountAsync(0); // their own unit, not asked
+
+        await host.FillAsync("[data-test=title]", "包河区现场竞答");
+        await host.CheckAsync("[data-test=source-track]");
+        await host.Locator("[data-test=track]").SelectOptionAsync("elderly");
+        await host.FillAsync("[data-test=count]", "5");
+        await host.FillAsync("[data-test=round-count-0]", "4");
+        await host.ClickAsync("[data-test=create]");
+        await Assertions.Expect(host.Locator("[data-test=error]")).ToHaveTextAsync("各轮题数之和（4）要等于题数（5）");
+        await QuizSite.ScreensAsync(host, "live-host-1b-create-track");
+        await host.FillAsync("[data-test=round-count-0]", "5");
+        await host.ClickAsync("[data-test=create]");
+        await Assertions.Expect(host.Locator("[data-test=code]")).ToHaveTextAsync(SixDigits());
+        var roomCode = (await host.Locator("[data-test=code]").InnerTextAsync()).Trim();
+
+        await host.ClickAsync("[data-test=back]");
+        var listed = host.Locator($"[data-test=session-{roomCode}]");
+        await Assertions.Expect(listed).ToContainTextAsync("包河区");
+        await Assertions.Expect(listed).ToContainTextAsync("5 题");
+
+        // A phone with a code no session has is told so, on the code's step.
+        await using var phoneContext = await site.NewContextAsync(phone: true);
+        var phone = await OpenPhoneAsync(phoneContext, "/live?code=000000");
+        await Assertions.Expect(phone.Locator("[data-test=error]")).ToHaveTextAsync("没有找到这个房间，或竞答已经结束，请核对房间号");
+        await QuizSite.ScreensAsync(phone, "live-phone-0b-no-session");
+    }
+
     private static async Task<IPage> OpenPhoneAsync(IBrowserContext context, string path)
     {
         await context.AddInitScriptAsync(Phone.InitScript);
