@@ -28,7 +28,7 @@ public sealed record LiveAnswered(int Index, int Answered);
 /// board (the host's "close" until every phone has its place after the reveal). One line last:
 ///   errors=&lt;n&gt; fanout_p99_ms=&lt;x&gt; answer_p99_ms=&lt;x&gt; board_ms=&lt;x&gt; audience=&lt;n&gt;
 /// </summary>
-public sealed class LiveScenario(Options options, QuizServer server, CancellationToken stop)
+public sealed class LiveScenario(Options options, QuizServer server, CancellationToken stop, IReadOnlyList<ProcessSampler> samplers)
 {
     private const int Questions = 10, QuestionSeconds = 20;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -84,6 +84,7 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
         var audience = phones.Count;
         _notes.Add($"{audience} phones joined in {joinClock.Elapsed.TotalSeconds:F1} s");
         var all = phones.ToList();
+        var playFrom = DateTimeOffset.UtcNow;
 
         for (var q = 0; q < Questions && !stop.IsCancellationRequested; q++)
         {
@@ -106,6 +107,13 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
             foreach (var phone in all)
                 if (phone.QuestionAt[index] != 0) _fanout.Add(Stopwatch.GetElapsedTime(shownAt, phone.QuestionAt[index]).TotalMilliseconds);
                 else Error("question not received");
+        }
+        var playTo = DateTimeOffset.UtcNow;
+        await Task.Delay(1100, stop); // one more resource sample
+        foreach (var sampler in samplers)
+        {
+            var f = sampler.Figures(playFrom, playTo);
+            _notes.Add(string.Create(CultureInfo.InvariantCulture, $"while the questions ran: {f.Process} CPU {f.CpuAvgPercent:F0} % on average (max {f.CpuMaxPercent:F0} %; 200 % = both cores), RSS {f.RssMaxMb:F0} MB"));
         }
         await host.InvokeAsync<LiveHostView>("Command", session.Id, "end", stop);
         await Task.WhenAll(all.Select(p => p.Hub.DisposeAsync().AsTask()));

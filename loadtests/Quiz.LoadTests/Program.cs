@@ -38,7 +38,7 @@ using var server = new QuizServer(options.Url, skipNegotiation: !options.Negotia
 if (options.Scenario == "live")
 {
     // Its own measures and line (docs/live.md): a host and an audience, not rounds.
-    try { return await new LiveScenario(options, server, stop.Token).RunAsync(); }
+    try { return await new LiveScenario(options, server, stop.Token, samplers).RunAsync(); }
     finally { await watchdog.DisposeAsync(); }
 }
 var scenarios = new Scenarios(options, server, stop.Token);
