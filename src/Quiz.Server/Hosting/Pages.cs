@@ -74,6 +74,8 @@ public static partial class Pages
         app.MapFallback("/", phonePage).WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
         // The phone page's screens (/play/rules, /play/round…) are its own addresses: a reload opens the same screen.
         app.MapFallback("/play/{*path:nonfile}", phonePage).WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
+        // A live session's pages (/live, the phone; /live/host, the projector) are the phone page's too (docs/live.md, section 4).
+        app.MapFallback("/live/{*path:nonfile}", phonePage).WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
         app.MapFallbackToFile("/dashboard/{*path:nonfile}", "dashboard.html").Add(endpoint => SetCacheControl(endpoint, "no-cache"));
         app.MapFallbackToFile("/admin/{*path:nonfile}", "admin.html").Add(endpoint => SetCacheControl(endpoint, "no-cache"));
         return app;
