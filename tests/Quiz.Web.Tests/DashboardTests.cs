@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Quiz.Server.Accounts;
@@ -170,6 +171,39 @@ public sealed class DashboardTests(QuizSite site)
         await page.ClickAsync("[data-test=circular-docx]");
         await Assertions.Expect(page.Locator("[data-test=circular-error]")).ToHaveTextAsync("请选择起止日期，起始日期不能晚于截止日期");
         await QuizSite.ScreensAsync(page, "dashboard-6b-circular-error");
+    }
+
+    [Fact]
+    public async Task LiveCompetitionJoinsShowApartFromQuizRounds()
+    {
+        const string Anqing = "340800", Yingjiang = "340802", Daguan = "340803"; // no other test plays or joins there
+        var staff = await site.CreateStaffAsync("anqing-live", Roles.UnitStaff, Anqing);
+        var rooms = site.Services.GetRequiredService<Quiz.Server.Live.LiveRooms>();
+        var admin = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(
+            [new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.Name, QuizSite.AdminName),
+             new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.Role, Roles.Admin)], "test"));
+        var (session, errors, _) = await rooms.CreateAsync(new Quiz.Server.Live.CreateLiveSession("安庆市现场竞赛", Anqing,
+            new Quiz.Server.Live.LiveQuestionSource(Track: "general", Count: 1), [new Quiz.Server.Live.LiveRoundRule(Quiz.Server.Live.LiveRoundKind.MustAnswer, 1)], null, null),
+            admin, "", default);
+        Assert.True(session is not null, string.Join("; ", errors.SelectMany(e => e.Value)));
+        // Joined through the room as the hub's Join does (the hub itself is tested by the server and live-page tests).
+        foreach (var (nickname, region) in new[] { ("甲", Yingjiang), ("乙", Yingjiang), ("丙", Daguan) })
+            Assert.Null((await rooms.JoinAsync(new Quiz.Server.Live.LiveJoinRequest(session.Code, nickname, region, null), null, default)).Error);
+
+        await using var context = await site.NewContextAsync(phone: false);
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(10_000);
+        await page.GotoAsync($"/dashboard?c={QuizSite.CampaignId}");
+        await LoginAsync(page, staff);
+
+        var card = page.Locator("[data-test=live-joins]");
+        await Assertions.Expect(card.Locator("[data-test=live-joins-total]")).ToContainTextAsync("安庆市");
+        await Assertions.Expect(card.Locator($"[data-test=live-joins-{Yingjiang}] td").Nth(1)).ToHaveTextAsync("2");
+        await Assertions.Expect(card.Locator($"[data-test=live-joins-{Daguan}] td").Nth(1)).ToHaveTextAsync("1");
+        // Apart from rounds: nobody in 迎江区 has played one.
+        await Assertions.Expect(page.Locator($"[data-test=units-table] tr[data-code='{Yingjiang}'] td[data-col=participants]")).ToHaveTextAsync("0");
+        await card.ScrollIntoViewIfNeededAsync();
+        await QuizSite.ScreensAsync(page, "dashboard-7-live-joins");
     }
 
     /// <summary>No sideways page scroll at 360 px, and a header of one short line.</summary>

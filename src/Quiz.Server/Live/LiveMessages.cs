@@ -42,7 +42,7 @@ public sealed record LiveStanding(int Place, string Nickname, string? RegionName
 
 public sealed record LiveHostView(
     LiveSessionView Session, LivePhase Phase, int Index, LiveHostQuestion? Question, int Answered, int[] Distribution,
-    IReadOnlyList<LiveStanding> Top, bool Skipped, IReadOnlyList<LiveStanding> Podium);
+    IReadOnlyList<LiveStanding> Top, bool Skipped, LiveStanding? BuzzWinner, IReadOnlyList<LiveStanding> Podium);
 
 public sealed record LiveJoinRequest(string? Code, string? Nickname, string? RegionCode, string? RejoinKey);
 

@@ -66,6 +66,8 @@ public sealed class LiveRoom
     public bool Skipped { get; private set; }
     public long? BuzzWinner { get; private set; }
     public int[] Distribution { get; private set; } = [];
+    /// <summary>The revealed buzz question's winner, as the reveal showed them.</summary>
+    public LiveStanding? BuzzWinnerStanding { get; private set; }
     public IReadOnlyList<LiveStanding> Top { get; private set; } = [];
     public IReadOnlyList<LiveStanding> Podium { get; private set; } = [];
     /// <summary>Bumped by every change of phase or question, so a deadline timer set for an earlier one does nothing.</summary>
@@ -296,7 +298,7 @@ public sealed class LiveRoom
                 var mine = answers.Count == 0 ? null : _answers.GetValueOrDefault(player.Id);
                 player.Last = new LiveYou(Index, mine is not null, mine?.Correct ?? false, mine?.Points ?? 0, player.Total, player.Place, _players.Count);
             }
-            var winner = BuzzWinner is { } id && !skip ? Standing(_players[id]) : null;
+            var winner = BuzzWinnerStanding = BuzzWinner is { } id && !skip ? Standing(_players[id]) : null;
             var message = new LiveReveal(Id, Index, skip, Key(), question.Explanation, Distribution, Top, winner);
             var row = new LiveStore.QuestionRow(Index, question.Id, Questions[Index].Version, LiveStore.Name(KindAndRound[Index].Kind), skip ? 1 : 0,
                 ShownAt.ToString("O"), skip ? null : BuzzWinner);

@@ -131,7 +131,7 @@ public sealed class LiveRooms(
 
     public LiveHostView HostView(LiveRoom room, string origin) => new(View(room, origin), room.Phase, room.Index, room.HostQuestion(), room.Answered,
         room.Phase == LivePhase.Revealed ? room.Distribution : [], room.Phase is LivePhase.Revealed or LivePhase.Ended ? room.Top : [],
-        room.Skipped, room.Podium);
+        room.Skipped, room.Phase == LivePhase.Revealed ? room.BuzzWinnerStanding : null, room.Podium);
 
     // ---- The host's commands
 

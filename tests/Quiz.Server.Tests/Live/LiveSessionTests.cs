@@ -201,6 +201,7 @@ public sealed class LiveSessionTests : IAsyncLifetime
         var buzz = await host.InvokeAsync<LiveHostView>("Command", session.Id, "reveal");
         var reveal = await Next(b.Reveals, 3);
         Assert.Equal(("甲", 1900), (reveal.BuzzWinner!.Nickname, reveal.BuzzWinner.Points));
+        Assert.Equal(reveal.BuzzWinner, (await host.InvokeAsync<LiveHostView>("Host", session.Id)).BuzzWinner); // a reloaded projector names them too
         Assert.Equal([("甲", 1, 1900), ("乙", 2, 1700)], buzz.Top.Take(2).Select(s => (s.Nickname, s.Place, s.Points)));
 
         var ended = await host.InvokeAsync<LiveHostView>("Command", session.Id, "end");

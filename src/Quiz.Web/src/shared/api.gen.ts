@@ -2223,6 +2223,16 @@ export interface components {
                 right: number;
             }[];
             skipped: boolean;
+            buzzWinner: null | {
+                /** Format: int32 */
+                place: number;
+                nickname: string;
+                regionName: null | string;
+                /** Format: int32 */
+                points: number;
+                /** Format: int32 */
+                right: number;
+            };
             podium: {
                 /** Format: int32 */
                 place: number;
