@@ -13,10 +13,33 @@ namespace Quiz.Server.Tests.Live;
 /// Live sessions end to end over real sockets (docs/live.md): a host and phones on /hubs/live, the
 /// fake clock deciding every moment, and what the store keeps checked against what phones were told.
 /// </summary>
-public sealed class LiveSessionTests : IAsyncLifetime
+/// <remarks>
+/// One seeded server for the class: each test runs sessions of its own, with staff of its own. The
+/// tests that count across sessions or restart on the store have servers of their own.
+/// </remarks>
+public sealed class LiveSessionTests(LiveSessionTests.Server server) : IClassFixture<LiveSessionTests.Server>, IAsyncLifetime
 {
-    private readonly QuizApplication _app = new(kestrel: true);
+    public sealed class Server : IAsyncLifetime
+    {
+        public QuizApplication App { get; } = new(kestrel: true);
+        public Task InitializeAsync() => PlayWorld.SeedAsync(App);
+        public Task DisposeAsync()
+        {
+            App.Dispose();
+            return Task.CompletedTask;
+        }
+    }
+
+    private QuizApplication _app = server.App;
     private readonly List<HubConnection> _connections = [];
+    private QuizApplication? _own;
+
+    /// <summary>A server of this test's own, for the tests that count across sessions or restart on the store.</summary>
+    private async Task OwnServerAsync()
+    {
+        _app = _own = new QuizApplication(kestrel: true);
+        await PlayWorld.SeedAsync(_own);
+    }
 
     // PlayWorld's general track: GEN-00 single (B), GEN-01 multiple (B and D), GEN-02 true/false (A).
     private static readonly object Definition = new
@@ -29,12 +52,12 @@ public sealed class LiveSessionTests : IAsyncLifetime
         speed = new { points = 1000, minShare = 0.5 },
     };
 
-    public Task InitializeAsync() => PlayWorld.SeedAsync(_app);
+    public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
         foreach (var connection in _connections) await connection.DisposeAsync();
-        _app.Dispose();
+        _own?.Dispose();
     }
 
     private HubConnection Hub(System.Net.CookieContainer? cookies = null, string? token = null)
@@ -363,6 +386,7 @@ public sealed class LiveSessionTests : IAsyncLifetime
     [Fact]
     public async Task BadSessionsAreRefusedFieldByFieldAndNothingIsStored()
     {
+        var before = (await _app.Service<LiveStore>().ListAsync()).Count;
         using var admin = _app.CreateAdminClient();
         using var bad = await admin.PostAsJsonAsync("/api/live/sessions", new
         {
@@ -383,7 +407,7 @@ public sealed class LiveSessionTests : IAsyncLifetime
         Assert.Contains("rounds", (await mismatch.Content.ReadFromJsonAsync<Microsoft.AspNetCore.Mvc.ValidationProblemDetails>())!.Errors.Keys);
         using var malformed = await admin.PostAsync("/api/live/sessions", new StringContent("{\"rounds\": \"many\"}", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
-        Assert.Empty(await _app.Service<LiveStore>().ListAsync());
+        Assert.Equal(before, (await _app.Service<LiveStore>().ListAsync()).Count);
 
         // Unit staff run sessions of their own subtree only.
         using var county = await Staff.LoginAsync(_app, "county-clerk", Quiz.Server.Security.Roles.UnitStaff, PlayWorld.County);
@@ -400,6 +424,7 @@ public sealed class LiveSessionTests : IAsyncLifetime
     [Fact]
     public async Task TheUnitDashboardCountsLiveJoinsApartFromRounds()
     {
+        await OwnServerAsync();
         var first = await CreateAsync();
         var second = await CreateAsync();
         await JoinAsync(first.Code, "甲", PlayWorld.County);
@@ -422,6 +447,7 @@ public sealed class LiveSessionTests : IAsyncLifetime
     [Fact]
     public async Task ANodeThatTakesASessionOverFindsItsPlayersAndRevealedQuestionsInTheStore()
     {
+        await OwnServerAsync();
         var session = await CreateAsync();
         var host = Hub(await StaffCookiesAsync("first-node", Quiz.Server.Security.Roles.Admin, null));
         await host.StartAsync();

@@ -9,21 +9,43 @@ using Quiz.Server.Tests.Infrastructure;
 namespace Quiz.Server.Tests.Play;
 
 /// <summary>Every hub method with its errors, against the real server over a socket, time from a fake clock.</summary>
-public sealed class PlayHubTests : IAsyncLifetime
+/// <remarks>
+/// One seeded server for the class, and a new player for each test: attempts are a player's own and
+/// the clock only moves forward within the stage. Tests that assert first places on the boards, or
+/// move the clock past the stage, run on a server of their own (<see cref="OwnServerAsync"/>).
+/// </remarks>
+public sealed class PlayHubTests(PlayHubTests.Server server) : IClassFixture<PlayHubTests.Server>, IAsyncLifetime
 {
-    private readonly QuizApplication _app = new(kestrel: true);
+    public sealed class Server : IAsyncLifetime
+    {
+        public QuizApplication App { get; } = new(kestrel: true);
+        public Task InitializeAsync() => PlayWorld.SeedAsync(App);
+        public Task DisposeAsync()
+        {
+            App.Dispose();
+            return Task.CompletedTask;
+        }
+    }
+
+    private QuizApplication _app = server.App;
+    private QuizApplication? _own;
     private PlayWorld.Player _player = null!;
 
-    public async Task InitializeAsync()
+    public async Task InitializeAsync() => _player = await PlayWorld.ConnectPlayerAsync(_app);
+
+    /// <summary>A seeded server of this test's own, and the player on it.</summary>
+    private async Task OwnServerAsync()
     {
-        await PlayWorld.SeedAsync(_app);
-        _player = await PlayWorld.ConnectPlayerAsync(_app);
+        await _player.DisposeAsync();
+        _app = _own = new QuizApplication(kestrel: true);
+        await PlayWorld.SeedAsync(_own);
+        _player = await PlayWorld.ConnectPlayerAsync(_own);
     }
 
     public async Task DisposeAsync()
     {
         await _player.DisposeAsync();
-        _app.Dispose();
+        _own?.Dispose();
     }
 
     private HubConnection Hub => _player.Connection;
@@ -89,6 +111,7 @@ public sealed class PlayHubTests : IAsyncLifetime
     [Fact]
     public async Task FinishScoresCommitsAndRanksAndARepeatGetsTheSameReply()
     {
+        await OwnServerAsync();
         var round = await StartAsync();
         for (var i = 0; i < round.Questions.Count; i++)
         {
@@ -135,6 +158,7 @@ public sealed class PlayHubTests : IAsyncLifetime
     [Fact]
     public async Task ARepeatedFinishAnswersTheRanksTheFirstReplyGaveEvenAfterOthersOvertook()
     {
+        await OwnServerAsync();
         var round = await StartAsync();
         var first = await FinishAsync(round.RoundId); // score 0, alone: rank 1 everywhere
         await using (var connection = await _app.Service<Database>().OpenAsync())
@@ -153,6 +177,7 @@ public sealed class PlayHubTests : IAsyncLifetime
     [Fact]
     public async Task TheSecondPlayerWithTheBetterScoreRanksFirst()
     {
+        await OwnServerAsync();
         var slow = await StartAsync();
         await FinishAsync(slow.RoundId); // score 0
         await using var other = await PlayWorld.ConnectPlayerAsync(_app, region: PlayWorld.OtherCounty, organisation: null);
@@ -323,6 +348,7 @@ public sealed class PlayHubTests : IAsyncLifetime
     [Fact]
     public async Task OutsideTheStageWindowNoRoundStarts()
     {
+        await OwnServerAsync();
         _app.Clock.Advance(TimeSpan.FromDays(10)); // 22 June: after the stage
         Assert.StartsWith(PlayErrors.StageClosed, await ErrorOf(() => StartAsync()));
     }
