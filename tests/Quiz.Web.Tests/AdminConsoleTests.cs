@@ -153,6 +153,9 @@ public sealed class AdminConsoleTests(QuizSite site)
         await page.SelectOptionAsync("[data-test=f-s0-aggregation]", "best-per-scene-summed");
         await page.FillAsync("[data-test=f-s0-perfectRoundScore]", "10");
         await page.UncheckAsync("[data-test=f-s0-personalRanking]");
+        // The tie-break rule is shown in words (the one rule the ranking engines have).
+        await Assertions.Expect(page.Locator("[data-test=f-s0-tieBreak] option:checked")).ToHaveTextAsync("用时短者在前，再按交卷先后");
+        await page.SelectOptionAsync("[data-test=f-s0-tieBreak]", "duration-then-finish");
         // A pool: the first free track is offered with its default pool, then given to another track by name.
         await page.ClickAsync("[data-test=add-pool-0]");
         await Assertions.Expect(page.Locator("[data-test=f-s0-pool-elderly-elderly]")).ToBeCheckedAsync();
@@ -214,6 +217,7 @@ public sealed class AdminConsoleTests(QuizSite site)
         Assert.Equal("best-per-scene-summed", first.GetProperty("aggregation").GetString());
         Assert.Equal(10, first.GetProperty("perfectRoundScore").GetInt32());
         Assert.False(first.GetProperty("personalRanking").GetBoolean());
+        Assert.Equal("duration-then-finish", first.GetProperty("tieBreak").GetString());
         Assert.Equal(new[] { "elderly", "countryside", "general" }, first.GetProperty("pools").GetProperty("student").EnumerateArray().Select(x => x.GetString()!).ToArray());
         var scene = first.GetProperty("scenes")[0];
         Assert.Equal(("campus", "校园"), (scene.GetProperty("id").GetString(), scene.GetProperty("name").GetString()));
