@@ -23,6 +23,8 @@ public sealed class BoardCache(RankingOptions options, TimeProvider time)
     readonly ConcurrentDictionary<(string Campaign, DateOnly? Day), Entry<UnitBoards>> units = new();
     readonly ConcurrentDictionary<Channel<RankingChange>, byte> subscribers = new();
     readonly SemaphoreSlim refreshing = new(1, 1);
+    ITimer? timer;
+    int ticking;
 
     public async Task<IReadOnlyList<BoardEntry>> TopAsync(BoardKey board, int count, Func<BoardKey, int, Task<IReadOnlyList<BoardEntry>>> fetch)
     {
@@ -32,6 +34,7 @@ public sealed class BoardCache(RankingOptions options, TimeProvider time)
         {
             var list = await fetch(board, options.TopCacheDepth);
             e = tops.GetOrAdd(board, new Entry<IReadOnlyList<BoardEntry>>(list, Fingerprint(list), Now));
+            Wake();
         }
         e.Touched = Now;
         return count >= e.Value.Count ? e.Value : e.Value.Take(count).ToList();
@@ -43,9 +46,40 @@ public sealed class BoardCache(RankingOptions options, TimeProvider time)
         {
             var boards = await build(campaignId, day);
             e = units.GetOrAdd((campaignId, day), new Entry<UnitBoards>(boards, boards.Fingerprint, Now));
+            Wake();
         }
         e.Touched = Now;
         return e.Value;
+    }
+
+    /// <summary>
+    /// Starts the timer that refreshes the cached boards every <see cref="RankingOptions.RefreshInterval"/>.
+    /// It ticks only while something is cached: a board read wakes it and the first tick with
+    /// nothing cached stops it. Besides sparing an idle node a task a second, this keeps a test
+    /// clock moved a month ahead from firing a one-second timer 2.7 million times (1.6 s of a test).
+    /// </summary>
+    public ITimer StartRefreshing(Func<Task> refresh)
+    {
+        timer = time.CreateTimer(_ => Tick(refresh), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        if (HasBoards) Wake();
+        return timer;
+    }
+
+    bool HasBoards => !tops.IsEmpty || !units.IsEmpty;
+
+    void Wake()
+    {
+        if (timer is not null && Interlocked.Exchange(ref ticking, 1) == 0) timer.Change(options.RefreshInterval, options.RefreshInterval);
+    }
+
+    void Tick(Func<Task> refresh)
+    {
+        if (HasBoards) { _ = refresh(); return; }
+        // Stop first, then say so, then look again: a board cached in between (whose Wake saw the
+        // timer still ticking) is seen here and wakes it again.
+        timer!.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        Interlocked.Exchange(ref ticking, 0);
+        if (HasBoards) Wake();
     }
 
     /// <summary>Re-reads every cached board and publishes the ones that changed.</summary>

@@ -19,7 +19,7 @@ public sealed class InProcessRankingEngine : IRankingEngine
         options ??= new RankingOptions();
         time ??= TimeProvider.System;
         cache = new BoardCache(options, time);
-        refreshTimer = time.CreateTimer(_ => _ = RefreshAsync(), null, options.RefreshInterval, options.RefreshInterval);
+        refreshTimer = cache.StartRefreshing(() => RefreshAsync());
     }
 
     /// <summary>A bare engine for recomputations (reconcile): no timers.</summary>

@@ -45,7 +45,7 @@ public sealed class RedisRankingEngine : IRankingEngine
         time ??= TimeProvider.System;
         db = redis.GetDatabase();
         cache = new BoardCache(this.options, time);
-        refreshTimer = time.CreateTimer(_ => _ = RefreshAsync(), null, this.options.RefreshInterval, this.options.RefreshInterval);
+        refreshTimer = cache.StartRefreshing(() => RefreshAsync());
     }
 
     /// <summary>
