@@ -90,6 +90,28 @@ if (Runs("redis"))
     await DeleteKeys();
 }
 
+// The Redis rebuild alone (BENCH_PARTS=rebuild, without redis): from the "store" into an empty
+// Redis, as after a loss of Redis's data; compares rebuild builds without the fill before it.
+if (Runs("rebuild") && !Runs("redis"))
+{
+    var campaign = new Campaign("bench-redis", participants);
+    await using var engine = await RedisRankingEngine.ConnectAsync(redisAddress + ",syncTimeout=20000,asyncTimeout=20000", options);
+    await using var mux = await ConnectionMultiplexer.ConnectAsync(redisAddress + ",allowAdmin=true");
+    var admin = mux.GetServer(mux.GetEndPoints()[0]);
+    var total = (long)participants + updates;
+    await engine.SetUnitBasesAsync(campaign.Id, Bases(campaign));
+    var redis0 = await RedisCpuSeconds(admin);
+    var sw = Stopwatch.StartNew();
+    var report = await engine.RebuildAsync(campaign.Id, after => campaign.RoundsAfter(after, total));
+    redisRebuild = sw.Elapsed;
+    Console.WriteLine($"redis rebuild: {report.Rounds:N0} rounds, {report.Participants:N0} participants in {redisRebuild.TotalSeconds:F1} s ({report.Rounds / redisRebuild.TotalSeconds:N0} rounds/s); redis-server CPU {await RedisCpuSeconds(admin) - redis0:F1} s; peak managed memory of this process {GC.GetGCMemoryInfo().HeapSizeBytes / 1024 / 1024:N0} MiB");
+    var top = await engine.GetTopAsync(BoardKey.National(campaign.Id, "main"), 3);
+    Console.WriteLine("redis top 3 after rebuild: " + string.Join(", ", top.Select(e => $"#{e.Rank} {e.ParticipantId} {e.Parts}")));
+    var reconcile = await engine.ReconcileAsync(campaign.Id, campaign.RoundsAfter(0, total));
+    Console.WriteLine($"reconcile after rebuild: matches={reconcile.Matches} members checked={reconcile.MembersChecked:N0} {string.Join("; ", reconcile.Differences.Take(3))}");
+    await mux.GetDatabase().KeyDeleteAsync(await admin.KeysAsync(pattern: "{c:bench-redis}:*").ToArrayAsync());
+}
+
 // --- In-process engine -----------------------------------------------------------------------
 if (Runs("inproc"))
 {

@@ -42,6 +42,22 @@ public sealed class CampaignBoards(string campaignId)
     readonly Dictionary<DateOnly, int> dayBits = new();
     public Dictionary<string, Stage> Stages { get; } = new(StringComparer.Ordinal);
     public long Participants => people.Count;
+    /// <summary>Rounds applied, duplicates not counted: what the Redis engine's "applied" counter holds.</summary>
+    public long AppliedRounds { get; private set; }
+
+    /// <summary>Each person's last applied round and the days played, as bits indexing <see cref="DaysByBit"/>.</summary>
+    public IEnumerable<(long ParticipantId, long LastRoundId, ulong Days)> People()
+    {
+        foreach (var (id, p) in people) yield return (id, p.LastRoundId, p.Days);
+    }
+
+    /// <summary>The day each bit of <see cref="People"/>' day masks stands for.</summary>
+    public DateOnly[] DaysByBit()
+    {
+        var days = new DateOnly[dayBits.Count];
+        foreach (var (day, bit) in dayBits) days[bit] = day;
+        return days;
+    }
 
     /// <summary>Applies a round: boards, person state and unit counters.</summary>
     public FinishRanks Apply(RoundFinished round, long encoded, bool replay)
@@ -65,6 +81,7 @@ public sealed class CampaignBoards(string campaignId)
         if (round.RoundId <= person.LastRoundId) return RanksOf(stage, round, stage.Values.TryGetValue(round.ParticipantId, out var v) ? v : null);
 
         person.LastRoundId = round.RoundId;
+        AppliedRounds++;
         var dayBit = 1UL << DayIndex(round.Day);
         count = (person.Days == 0, (person.Days & dayBit) == 0);
         person.Days |= dayBit;

@@ -365,6 +365,19 @@ public abstract class RankingContract
         var reconcile = await engine.ReconcileAsync(s.Campaign, s.All);
         Assert.True(reconcile.Matches, string.Join('\n', reconcile.Differences));
         Assert.True(reconcile.MembersChecked > 100);
+
+        // Play goes on from the rebuilt state: people already counted that day or in the campaign
+        // are not counted again, newcomers are, and a round already applied changes nothing.
+        var known = s.Rounds[^1];
+        var again = await engine.RecordFinishAsync(known);
+        Assert.Equal((await engine.GetMemberAsync(National(s, known.StageId), known.ParticipantId))!.Rank, again.NationalRank);
+        for (var p = 100; p < 130; p++)
+            await engine.RecordFinishAsync(s.Round(p, random.Next(0, 50), random.Next(1000, 100_000), 1, AggregationRule.BestOfDaySummed, "s1",
+                ["11", "1101", $"k{p % 4}"], $"o{p % 3}", day: 2));
+        await engine.RecordFinishAsync(s.Round(500, 49, 1000, 1, AggregationRule.BestOfAll, "s0", ["11", "1101", "k9"], null, day: 3));
+        await engine.FlushAsync();
+        var after = await engine.ReconcileAsync(s.Campaign, s.All);
+        Assert.True(after.Matches, string.Join('\n', after.Differences));
     }
 
     [Fact]
