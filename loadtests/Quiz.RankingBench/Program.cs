@@ -104,7 +104,7 @@ if (Runs("rebuild") && !Runs("redis"))
     var sw = Stopwatch.StartNew();
     var report = await engine.RebuildAsync(campaign.Id, after => campaign.RoundsAfter(after, total));
     redisRebuild = sw.Elapsed;
-    Console.WriteLine($"redis rebuild: {report.Rounds:N0} rounds, {report.Participants:N0} participants in {redisRebuild.TotalSeconds:F1} s ({report.Rounds / redisRebuild.TotalSeconds:N0} rounds/s); redis-server CPU {await RedisCpuSeconds(admin) - redis0:F1} s; peak managed memory of this process {GC.GetGCMemoryInfo().HeapSizeBytes / 1024 / 1024:N0} MiB");
+    Console.WriteLine($"redis rebuild: {report.Rounds:N0} rounds, {report.Participants:N0} participants in {redisRebuild.TotalSeconds:F1} s ({report.Rounds / redisRebuild.TotalSeconds:N0} rounds/s); redis-server CPU {await RedisCpuSeconds(admin) - redis0:F1} s; managed heap of this process at its last GC {GC.GetGCMemoryInfo().HeapSizeBytes / 1024 / 1024:N0} MiB");
     var top = await engine.GetTopAsync(BoardKey.National(campaign.Id, "main"), 3);
     Console.WriteLine("redis top 3 after rebuild: " + string.Join(", ", top.Select(e => $"#{e.Rank} {e.ParticipantId} {e.Parts}")));
     var reconcile = await engine.ReconcileAsync(campaign.Id, campaign.RoundsAfter(0, total));
