@@ -198,9 +198,22 @@ public sealed partial class LiveSessionTests(QuizSite site)
         await Assertions.Expect(b.Locator("[data-test=final-total]")).ToHaveTextAsync($"总分：{podiumB.Replace(" 分", "")}");
         await QuizSite.ScreensAsync(b, "live-phone-8-ended");
 
-        // Back to the list: the session is there, ended.
+        // Afterwards: the results to download and the report, replayed from the store.
+        var xlsx = await host.APIRequest.GetAsync(await host.Locator("[data-test=stage-xlsx]").GetAttributeAsync("href") ?? "");
+        Assert.Equal((200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (xlsx.Status, xlsx.Headers["content-type"]));
+        await host.ClickAsync("[data-test=stage-report]");
+        await Assertions.Expect(host.Locator("[data-test=report-summary]")).ToContainTextAsync("3 人参加");
+        await Assertions.Expect(host.Locator("[data-test=live-report] article")).ToHaveCountAsync(4);
+        await Assertions.Expect(host.Locator("[data-test=report-top] tbody tr", new() { HasText = "小李" })).ToContainTextAsync(podiumB.Replace(" 分", ""));
+        await Assertions.Expect(host.Locator("[data-test=report-q0] [data-test=report-rate]")).ToContainTextAsync("3 人作答");
+        var csv = await host.APIRequest.GetAsync(await host.Locator("[data-test=report-csv]").GetAttributeAsync("href") ?? "");
+        Assert.Contains("小李", await csv.TextAsync());
+        await QuizSite.ScreensAsync(host, "live-host-8-report");
+
+        // Back to the list: the session is there, ended, with its report.
         await host.ClickAsync("[data-test=back]");
         await Assertions.Expect(host.Locator($"[data-test=session-{roomCode}]")).ToContainTextAsync("已结束");
+        await Assertions.Expect(host.Locator($"[data-test=session-{roomCode}] [data-test=session-report]")).ToBeVisibleAsync();
         await QuizSite.ScreensAsync(host, "live-host-7-sessions");
     }
 
@@ -240,6 +253,16 @@ public sealed partial class LiveSessionTests(QuizSite site)
         var phone = await OpenPhoneAsync(phoneContext, "/live?code=000000");
         await Assertions.Expect(phone.Locator("[data-test=error]")).ToHaveTextAsync("没有找到这个房间，或竞答已经结束，请核对房间号");
         await QuizSite.ScreensAsync(phone, "live-phone-0b-no-session");
+
+        // A registered person's phone handed to a neighbour: they join as a guest of their own.
+        await using var sharedContext = await site.NewContextAsync(phone: true);
+        var shared = await Phone.OpenAsync(sharedContext);
+        await Phone.RegisterAsync(site, shared, "老王", Yaohai);
+        await shared.GotoAsync($"/live?code={roomCode}");
+        await Assertions.Expect(shared.Locator("[data-test=join-participant]")).ToContainTextAsync("老王");
+        await shared.ClickAsync("[data-test=join-as-guest]");
+        await QuizSite.ScreensAsync(shared, "live-phone-1c-guest-on-a-registered-phone");
+        await GuestJoinAsync(shared, "邻居小赵", Hefei);
     }
 
     private static async Task<IPage> OpenPhoneAsync(IBrowserContext context, string path)

@@ -44,7 +44,9 @@ public sealed record LiveHostView(
     LiveSessionView Session, LivePhase Phase, int Index, LiveHostQuestion? Question, int Answered, int[] Distribution,
     IReadOnlyList<LiveStanding> Top, bool Skipped, LiveStanding? BuzzWinner, IReadOnlyList<LiveStanding> Podium);
 
-public sealed record LiveJoinRequest(string? Code, string? Nickname, string? RegionCode, string? RejoinKey);
+/// <param name="AsGuest">Join as a guest with <paramref name="Nickname"/> and <paramref name="RegionCode"/> even when
+/// the connection carries a participant token (someone else using the phone).</param>
+public sealed record LiveJoinRequest(string? Code, string? Nickname, string? RegionCode, string? RejoinKey, bool AsGuest = false);
 
 public sealed record LiveYou(int Index, bool Answered, bool Correct, int Points, int Total, int Place, int Audience);
 

@@ -238,7 +238,7 @@ public sealed class LiveRooms(
         if (request.RejoinKey is { Length: > 0 } key)
             return room.ByRejoinKey(key) is { } again ? (null, null, room, again) : (LiveErrors.SessionNotFound, "this rejoin key is not of this session", null, null);
         LiveRoom.Player player;
-        if (participantId is { } id)
+        if (participantId is { } id && !request.AsGuest)
         {
             if (room.ByParticipant(id) is { } known)
             {

@@ -295,6 +295,32 @@ public sealed class LiveSessionTests(LiveSessionTests.Server server) : IClassFix
     }
 
     [Fact]
+    public async Task APhoneHoldingAParticipantTokenMayJoinAsAGuestInstead()
+    {
+        var session = await CreateAsync();
+        var registered = await PlayWorld.RegisterAsync(_app, region: PlayWorld.OtherCounty);
+
+        // Someone else on the registered person's phone: a guest with a nickname and region of their own.
+        var guestHub = Hub(token: registered.Token);
+        await guestHub.StartAsync();
+        var guest = await guestHub.InvokeAsync<LiveJoined>("Join", new LiveJoinRequest(session.Code, "邻居", PlayWorld.City, null, AsGuest: true));
+        // The registered person joins too (another phone holding the same token): as registered, another player.
+        var owner = await JoinAsync(session.Code, "ignored", token: registered.Token);
+        // A guest joining with the token still obeys the guests' rules.
+        var refused = await RefusedAsync(() => guestHub.InvokeAsync<LiveJoined>("Join", new LiveJoinRequest(session.Code, "", PlayWorld.City, null, AsGuest: true)));
+
+        Assert.Equal("邻居", guest.Nickname);
+        Assert.Equal(registered.Participant.Nickname, owner.Joined.Nickname);
+        Assert.NotEqual(guest.PlayerId, owner.Joined.PlayerId);
+        Assert.Equal("nickname-refused", refused);
+        var players = await _app.Service<LiveStore>().PlayedAsync(session.Id, CancellationToken.None);
+        var stored = players.Players.ToDictionary(p => p.Id);
+        Assert.Null(stored[guest.PlayerId].ParticipantId);
+        Assert.Equal(registered.Participant.ParticipantId, stored[owner.Joined.PlayerId].ParticipantId);
+        Assert.Equal(PlayWorld.City, stored[guest.PlayerId].RegionCode);
+    }
+
+    [Fact]
     public async Task PauseStopsTheClockAndSkipScoresNothing()
     {
         var session = await CreateAsync();

@@ -167,7 +167,8 @@ export async function join(request: LiveJoinRequest) {
 /** The details step's join; its refusals stay on the form. */
 export async function joinAs(nickname: string | null, regionCode: string | null) {
   try {
-    await join(nickname === null ? { code: live.code } : { code: live.code, nickname, regionCode: regionCode ?? undefined });
+    // A guest on a phone that holds a participant token says so: the server otherwise joins the token's owner.
+    await join(nickname === null ? { code: live.code } : { code: live.code, nickname, regionCode: regionCode ?? undefined, asGuest: !!live.participant });
   } catch (error) {
     live.error = errorText(error);
   }

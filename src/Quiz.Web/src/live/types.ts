@@ -26,6 +26,8 @@ export type LiveYou = Sent<Schemas["LiveYou"]>;
 export type LiveJoined = Sent<Schemas["LiveJoined"]>;
 export type LiveJoinRequest = Partial<Schemas["LiveJoinRequest"]>;
 export type LiveAnswerAck = Sent<Schemas["LiveAnswerAck"]>;
+/** `GET /api/live/sessions/{id}/report`: a session replayed from the store. */
+export type LiveReport = Sent<Schemas["LiveReport"]>;
 
 // Pushed by the server (docs/live.md, "What the server pushes").
 export type LiveAudience = Sent<Schemas["LiveAudience"]>;

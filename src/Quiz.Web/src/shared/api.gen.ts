@@ -2299,6 +2299,8 @@ export interface components {
             nickname: null | string;
             regionCode: null | string;
             rejoinKey: null | string;
+            /** @default false */
+            asGuest: boolean;
         };
         LiveJoinsRow: {
             code: string;
