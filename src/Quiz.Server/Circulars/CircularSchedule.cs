@@ -41,9 +41,10 @@ public sealed record CircularOptions
     public void Validate()
     {
         if (!Enum.IsDefined(WeeklyOn)) throw new ArgumentException("Circulars:WeeklyOn must be a day of the week, e.g. Sunday.");
-        if (CatchUp < TimeSpan.Zero) throw new ArgumentException("Circulars:CatchUp must not be negative.");
         if (CheckInterval <= TimeSpan.Zero || CheckInterval > TimeSpan.FromHours(1))
             throw new ArgumentException("Circulars:CheckInterval must be more than 0 and at most an hour.");
+        // A look lands up to an interval after a circular's time: a shorter catch-up could pass it by.
+        if (CatchUp < CheckInterval) throw new ArgumentException("Circulars:CatchUp must be at least Circulars:CheckInterval.");
     }
 }
 

@@ -227,9 +227,11 @@ public sealed class CircularScheduleTests
     [Fact]
     public async Task CityStaffListAndDownloadTheirOwnCircularsOnly()
     {
-        using var app = await WorldAsync();
+        using var app = await WorldAsync(new QuizApplication().With("Circulars:Schedule", "true").With("Circulars:IssueAt", "18:30"));
         await PlayAndProjectAsync(app, Jinghu, 1);
-        await AdvanceToAsync(app, China(12, 20, 1));
+        await AdvanceToAsync(app, China(12, 18, 29));
+        Assert.Empty(await IssuedAsync(app));
+        await AdvanceToAsync(app, China(12, 18, 31)); // the office's own time, from the settings
         using var admin = await Staff.LoginAsync(app, "root", Roles.Admin);
         using var province = await Staff.LoginAsync(app, "anhui-office", Roles.UnitStaff, PlayWorld.Province);
         using var hefei = await Staff.LoginAsync(app, "hefei-office", Roles.UnitStaff, PlayWorld.City);
