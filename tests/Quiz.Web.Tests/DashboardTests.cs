@@ -215,6 +215,45 @@ public sealed class DashboardTests(QuizSite site)
         Assert.True(header!.Height <= 56, $"the header is {header.Height} px high");
     }
 
+    [Fact]
+    public async Task CityStaffSeeTheirIssuedDailyDispatchAndDownloadItAsIssued()
+    {
+        const string Hefei = "340100";
+        var staff = await site.CreateStaffAsync("hefei-issued", Roles.UnitStaff, Hefei);
+        await site.PlayRoundAsync("340104");
+        // This evening's dispatch, issued as the schedule issues it (the site runs no schedule of its own).
+        var campaign = site.Services.GetRequiredService<Quiz.Server.Campaigns.CampaignCatalog>().Get(QuizSite.CampaignId)!;
+        var today = campaign.DayOf(site.Clock.GetUtcNow());
+        var scheduler = site.Services.GetRequiredService<Quiz.Server.Circulars.CircularScheduler>();
+        await scheduler.IssueAsync(campaign, new(Quiz.Server.Circulars.CircularKind.Daily, today, today, site.Clock.GetUtcNow()));
+
+        await using var context = await site.NewContextAsync(phone: true);
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(10_000);
+        await page.GotoAsync($"/dashboard?c={QuizSite.CampaignId}");
+        await LoginAsync(page, staff);
+
+        var list = page.Locator("[data-test=circulars] li");
+        await Assertions.Expect(list).ToHaveCountAsync(1); // 合肥市's own: the province's and 芜湖市's are not for this office
+        var day = today.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        await Assertions.Expect(list.First).ToContainTextAsync($"日调度 {day}");
+        await list.First.ScrollIntoViewIfNeededAsync();
+        await QuizSite.ScreensAsync(page, "dashboard-6c-circulars-issued");
+
+        var docx = await page.RunAndWaitForDownloadAsync(() => list.First.Locator("[data-test=issued-docx]").ClickAsync());
+        Assert.Equal($"{QuizSite.CampaignId}-{Hefei}-{today:yyyyMMdd}-{today:yyyyMMdd}-daily.docx", docx.SuggestedFilename);
+        using (var document = DocumentFormat.OpenXml.Packaging.WordprocessingDocument.Open((await docx.PathAsync())!, false))
+        {
+            var paragraphs = document.MainDocumentPart!.Document!.Body!.Elements<DocumentFormat.OpenXml.Wordprocessing.Paragraph>().ToList();
+            Assert.StartsWith("关于", paragraphs[0].InnerText);
+            Assert.Equal($"（{today.Year}年{today.Month}月{today.Day}日）", paragraphs[1].InnerText);
+            Assert.Contains("合肥市", string.Concat(paragraphs.Select(p => p.InnerText)));
+        }
+        var xlsx = await page.RunAndWaitForDownloadAsync(() => list.First.Locator("[data-test=issued-xlsx]").ClickAsync());
+        Assert.EndsWith("-daily-annex.xlsx", xlsx.SuggestedFilename);
+        Assert.Equal("PK"u8.ToArray(), (await File.ReadAllBytesAsync((await xlsx.PathAsync())!))[..2]);
+    }
+
     private static async Task LoginAsync(IPage page, string name)
     {
         await page.FillAsync("[data-test=login-name]", name);

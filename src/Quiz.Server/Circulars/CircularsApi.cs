@@ -10,14 +10,20 @@ namespace Quiz.Server.Circulars;
 
 /// <summary>
 /// Circulars on demand: a province's or a city's circular for any period of the campaign, as the
-/// DOCX officers edit and send, or its XLSX annex. Beside the dashboard's own files (same route
-/// prefix, same staff policy and unit scope), since a circular quotes the dashboard's figures.
+/// DOCX officers edit and send, or its XLSX annex; and the circulars issued on the schedule
+/// (<see cref="CircularScheduler"/>), listed and downloaded as they were issued. Beside the
+/// dashboard's own files (same route prefix, same staff policy and unit scope), since a circular
+/// quotes the dashboard's figures.
 /// </summary>
 public static class CircularsApi
 {
     public static IHostApplicationBuilder AddCirculars(this IHostApplicationBuilder builder)
     {
+        builder.AddSettings<CircularOptions>(CircularOptions.Section, o => o.Validate());
         builder.Services.AddSingleton<CircularService>();
+        builder.Services.AddSingleton<IssuedCirculars>();
+        builder.Services.AddSingleton<CircularScheduler>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CircularScheduler>());
         return builder;
     }
 
@@ -31,8 +37,56 @@ public static class CircularsApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .Produces(StatusCodes.Status403Forbidden);
+        group.MapGet("/circulars", Issued).WithSummary("The circulars issued on the schedule that the caller may see (a unit's own with unit=), newest period first.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .Produces(StatusCodes.Status403Forbidden);
+        group.MapGet("/circulars/{id:long}", IssuedFile).WithSummary("An issued circular as it was issued: DOCX, or its annex as XLSX.")
+            .Produces(StatusCodes.Status200OK, typeof(Stream), CircularDocument.DocxType, Spreadsheets.XlsxType)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .Produces(StatusCodes.Status403Forbidden);
         return routes;
     }
+
+    /// <summary>An issued circular in the list: which office, which period, when (the files are at <c>circulars/{id}</c>).</summary>
+    public sealed record IssuedCircular(long Id, CircularKind Kind, string Unit, string UnitName, DateOnly From, DateOnly To, DateTimeOffset IssuedAt);
+
+    private static async Task<Results<Ok<List<IssuedCircular>>, ProblemHttpResult, ForbidHttpResult>> Issued(
+        string campaignId, string? unit, ClaimsPrincipal user, UnitScope scope, CampaignCatalog campaigns, UnitDirectory units,
+        IssuedCirculars issued, CancellationToken ct)
+    {
+        if (campaigns.Get(campaignId) is null) return Problem(StatusCodes.Status404NotFound, "Unknown campaign", $"There is no campaign '{campaignId}'.");
+        if (!string.IsNullOrWhiteSpace(unit))
+        {
+            if (units.Region(unit) is null && units.Organisation(unit) is null)
+                return Problem(StatusCodes.Status404NotFound, "Unknown unit", $"There is no unit '{unit}'.");
+            if (!scope.Allows(user, unit)) return TypedResults.Forbid();
+        }
+        // Without unit=: every circular of the caller's subtree (an admin's: all of them).
+        var rows = (await issued.ListAsync(campaignId, ct))
+            .Where(r => string.IsNullOrWhiteSpace(unit) ? scope.Allows(user, r.UnitCode) : r.UnitCode == unit);
+        return TypedResults.Ok(rows.Select(r => new IssuedCircular(r.Id, CircularSchedule.Parse(r.Kind), r.UnitCode,
+            units.Region(r.UnitCode)?.Name ?? r.UnitCode, ParseDay(r.PeriodFrom), ParseDay(r.PeriodTo),
+            DateTimeOffset.Parse(r.IssuedAt, System.Globalization.CultureInfo.InvariantCulture))).ToList());
+    }
+
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult, ForbidHttpResult>> IssuedFile(
+        string campaignId, long id, string? format, ClaimsPrincipal user, UnitScope scope, CampaignCatalog campaigns,
+        IssuedCirculars issued, CancellationToken ct)
+    {
+        if (campaigns.Get(campaignId) is null) return Problem(StatusCodes.Status404NotFound, "Unknown campaign", $"There is no campaign '{campaignId}'.");
+        if (format is not (null or "docx" or "xlsx"))
+            return Problem(StatusCodes.Status400BadRequest, "Unknown format", "format is docx (the circular, the default) or xlsx (its annex).");
+        if (await issued.FileAsync(campaignId, id, format == "xlsx", ct) is not ({ } row, { } file))
+            return Problem(StatusCodes.Status404NotFound, "Unknown circular", $"Campaign '{campaignId}' has no issued circular {id}.");
+        if (!scope.Allows(user, row.UnitCode)) return TypedResults.Forbid();
+        var name = $"{row.CampaignId}-{row.UnitCode}-{row.PeriodFrom.Replace("-", "")}-{row.PeriodTo.Replace("-", "")}-{row.Kind}";
+        return format == "xlsx"
+            ? TypedResults.File(file, Spreadsheets.XlsxType, name + "-annex.xlsx")
+            : TypedResults.File(file, CircularDocument.DocxType, name + ".docx");
+    }
+
+    private static DateOnly ParseDay(string day) => DateOnly.ParseExact(day, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult, ForbidHttpResult>> Circular(
         string campaignId, string? unit, string? from, string? to, string? format, ClaimsPrincipal user, UnitScope scope,

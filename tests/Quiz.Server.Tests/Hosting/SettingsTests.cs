@@ -13,6 +13,8 @@ public sealed class SettingsTests
     [InlineData("Verification:CodeSeconds", "5", "Verification:CodeSeconds")]
     [InlineData("Ranking:FinishTimeout", "00:00:00", "Ranking:FinishTimeout")]
     [InlineData("Diagnostics:MetricsUrls", "not a url", "Diagnostics:MetricsUrls")]
+    [InlineData("Circulars:CheckInterval", "00:00:00", "Circulars:CheckInterval")]
+    [InlineData("Circulars:CatchUp", "00:00:10", "Circulars:CatchUp")]
     public void ABadValueStopsTheStartAndNamesItsKey(string key, string value, string named)
     {
         using var app = new QuizApplication().With(key, value);

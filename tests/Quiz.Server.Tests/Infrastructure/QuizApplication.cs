@@ -63,6 +63,9 @@ public sealed class QuizApplication : WebApplicationFactory<Program>
         builder.UseSetting("RateLimits:RegistrationsPerMinutePerAddress", "100000");
         builder.UseSetting("RateLimits:RoundStartsPerMinutePerAddress", "100000");
         builder.UseSetting("RateLimits:RoundStartsPerMinutePerParticipant", "100000");
+        // Off unless a test turns it on (.With("Circulars:Schedule", "true")): tests that move the
+        // clock past 20:00 would otherwise have every office's circulars made beside them.
+        builder.UseSetting("Circulars:Schedule", "false");
         if (RabbitMqServerFixture.TestBusIsRabbitMq)
         {
             // Before the test's own settings: a test of the bus itself names its transport.

@@ -52,6 +52,9 @@ public sealed class QuizSite : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("RateLimits:RoundStartsPerMinutePerParticipant", "100000");
         // A number may have a new code after 10 s rather than a minute, so a test can take a number to a second phone.
         builder.UseSetting("Verification:ResendSeconds", "10");
+        // A test that travels to a season would have its days' circulars made for every office;
+        // the schedule is the server tests' (CircularScheduleTests), a browser test issues its own.
+        builder.UseSetting("Circulars:Schedule", "false");
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(Codes);

@@ -1666,6 +1666,129 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dashboard/{campaignId}/circulars": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The circulars issued on the schedule that the caller may see (a unit's own with unit=), newest period first. */
+        get: {
+            parameters: {
+                query?: {
+                    unit?: string;
+                };
+                header?: never;
+                path: {
+                    campaignId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["IssuedCircular"][];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dashboard/{campaignId}/circulars/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An issued circular as it was issued: DOCX, or its annex as XLSX. */
+        get: {
+            parameters: {
+                query?: {
+                    format?: string;
+                };
+                header?: never;
+                path: {
+                    campaignId: string;
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": components["schemas"]["Stream"];
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["Stream"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/live/sessions": {
         parameters: {
             query?: never;
@@ -1960,6 +2083,8 @@ export interface components {
             /** Format: double */
             perTenThousand?: number;
         };
+        /** @enum {string} */
+        CircularKind: "daily" | "weekly" | "half-month";
         CreateLiveSession: {
             title: null | string;
             unitCode: null | string;
@@ -2070,6 +2195,19 @@ export interface components {
         InvitationView: {
             code: string;
             link: string;
+        };
+        IssuedCircular: {
+            /** Format: int64 */
+            id: number;
+            kind: components["schemas"]["CircularKind"];
+            unit: string;
+            unitName: string;
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            /** Format: date-time */
+            issuedAt: string;
         };
         LadderView: {
             scene: string;
@@ -2901,6 +3039,7 @@ type ReadonlyArray<T> = [
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
 export const aggregationValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Aggregation"]> = ["best", "best-of-day-summed", "sum", "best-per-scene-summed"];
 export const aggregationRuleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AggregationRule"]> = ["best-of-all", "best-of-day-summed", "sum", "best-per-group-summed"];
+export const circularKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CircularKind"]> = ["daily", "weekly", "half-month"];
 export const headcountBaseValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["HeadcountBase"]> = ["residents", "target"];
 export const livePhaseValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LivePhase"]> = ["lobby", "open", "paused", "closed", "revealed", "ended"];
 export const liveRoundKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LiveRoundKind"]> = ["must-answer", "buzz"];

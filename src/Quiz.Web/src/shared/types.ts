@@ -59,6 +59,8 @@ export type MyStanding = Sent<Schemas["MyRanks"]>;
 export type ChildRow = Sent<Schemas["ChildRow"]>;
 export type UnitsView = Sent<Schemas["UnitsView"]>;
 export type LiveJoinsView = Sent<Schemas["LiveJoinsView"]>;
+/** A circular the server issued on its schedule (docs/web-api.md, "Circulars on the schedule"). */
+export type IssuedCircular = Sent<Schemas["IssuedCircular"]>;
 export type UnitsChanged = Sent<Schemas["UnitsChanged"]>; // what /hubs/dashboard pushes
 export type DayStats = Sent<Schemas["DayStats"]>;
 export type ReportRow = Sent<Schemas["ReportRow"]>;
