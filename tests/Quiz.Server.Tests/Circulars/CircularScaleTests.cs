@@ -11,8 +11,8 @@ using Xunit.Abstractions;
 namespace Quiz.Server.Tests.Circulars;
 
 /// <summary>
-/// A province the size of a real one: 16 cities, 112 counties, 4,000 people and 10,000 rounds of
-/// 5 answers over 12–15 June, written straight into the store (playing them through the server
+/// A province the size of a real one (with QUIZ_CIRCULAR_SCALE=full; a small one otherwise): 16
+/// cities, 112 counties, 4,000 people and 10,000 rounds of 5 answers over 12–15 June, written straight into the store (playing them through the server
 /// would take minutes) and projected by the server's own catch-up. The evening's circulars of the
 /// province and every city are issued from it; the time they took is written to the test's output
 /// (issue 17 asks for seconds, not minutes), not asserted: this machine's speed is no rule.
@@ -20,7 +20,12 @@ namespace Quiz.Server.Tests.Circulars;
 public sealed class CircularScaleTests(ITestOutputHelper output)
 {
     private const string Shandong = "370000";
-    private const int Cities = 16, CountiesPerCity = 7, People = 4_000, Rounds = 10_000;
+    // The suite runs a small province (the numbers and the index are what it checks); the size that
+    // measures, in seconds, is `QUIZ_CIRCULAR_SCALE=full dotnet test tests/Quiz.Server.Tests
+    // --filter "FullyQualifiedName~CircularScaleTests" --logger "console;verbosity=detailed"`
+    // (BENCHMARKS.md, "Circulars").
+    private static readonly bool Full = Environment.GetEnvironmentVariable("QUIZ_CIRCULAR_SCALE") == "full";
+    private static readonly int Cities = Full ? 16 : 3, CountiesPerCity = Full ? 7 : 3, People = Full ? 4_000 : 300, Rounds = Full ? 10_000 : 600;
 
     [Fact]
     public async Task AProvinceWithAllItsCountiesHasItsHalfMonthIssuedFromAnIndex()
