@@ -31,7 +31,7 @@ public static class SurveysApi
         mine.MapPost("/", Answer).WithSummary("Answer the survey, once (in any version).");
 
         var staff = routes.MapGroup("/api/dashboard/{campaignId}").WithTags("Surveys").RequireStaff();
-        staff.MapGet("/survey", Results).WithSummary("A unit's survey counts (per option), with each child unit's; one version, the current by default.");
+        staff.MapGet("/survey", Counts).WithSummary("A unit's survey counts (per option), with each child unit's; one version, the current by default.");
         staff.MapGet("/survey/export", Export).WithSummary("The survey counts of a unit and its children as CSV or XLSX.")
             .Produces(StatusCodes.Status200OK, typeof(Stream), Spreadsheets.CsvType, Spreadsheets.XlsxType);
         staff.MapGet("/survey/texts", Texts).RequireAuthorization(Access.AdminPolicy)
@@ -146,7 +146,7 @@ public static class SurveysApi
         string? Unit, string UnitName, int Version, IReadOnlyList<int> Versions, string Title, long Respondents,
         IReadOnlyList<QuestionCounts> Questions, IReadOnlyList<ChildCounts> Children);
 
-    private static async Task<Results<Ok<SurveyResults>, NotFound, ForbidHttpResult>> Results(
+    private static async Task<Results<Ok<SurveyResults>, NotFound, ForbidHttpResult>> Counts(
         string campaignId, string? unit, int? version, ClaimsPrincipal user, UnitScope scope, UnitDirectory units,
         CampaignCatalog campaigns, SurveyStore surveys, CancellationToken ct)
     {
