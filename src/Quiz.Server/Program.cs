@@ -14,6 +14,7 @@ using Quiz.Server.Rankings;
 using Quiz.Server.Rewards;
 using Quiz.Server.Security;
 using Quiz.Server.Storage;
+using Quiz.Server.Surveys;
 using Quiz.Server.Units;
 
 // Quiz: the real-time knowledge-quiz server. Each line below adds or maps one feature; the
@@ -41,6 +42,7 @@ builder.AddEvents();
 builder.AddDashboard();
 builder.AddCirculars();
 builder.AddLive();
+builder.AddSurveys();
 
 var app = builder.Build();
 await app.MigrateStoreAsync();
@@ -67,6 +69,7 @@ app.MapRewards();
 app.MapDashboard();
 app.MapCirculars();
 app.MapLive();
+app.MapSurveys();
 app.MapDiagnostics();
 app.MapPages();
 

@@ -105,6 +105,58 @@ public sealed class AdminConsoleTests(QuizSite site)
     }
 
     [Fact]
+    public async Task TheCampaignFormEditsTheSurveyAndTheServerVersionsIt()
+    {
+        await using var context = await site.NewContextAsync(phone: false);
+        var page = await SignInAsync(context, "campaigns");
+        await page.ClickAsync("[data-test=campaign-new]");
+        await page.FillAsync("[data-test=f-id]", "web-survey");
+        await page.FillAsync("[data-test=f-s0-startDay]", "2019-06-01");
+        await page.FillAsync("[data-test=f-s0-endDay]", "2019-06-05");
+
+        // The survey starts from the sample's shape: a multiple choice of topics and a short text.
+        await page.CheckAsync("[data-test=survey-on]");
+        await Assertions.Expect(page.Locator("[data-test=f-sv-q0-o0-text]")).ToHaveValueAsync("非法集资");
+        await page.ClickAsync("[data-test=add-survey-option-0]");
+        await page.FillAsync("[data-test=f-sv-q0-o2-text]", "非法集资"); // the same words as the first option
+        await page.FillAsync("[data-test=f-sv-q0-o2-id]", "online-lending");
+        await page.FillAsync("[data-test=f-sv-q0-o2-category]", "Online Lending");
+        await page.ClickAsync("[data-test=campaign-save]");
+        await Assertions.Expect(page.Locator("#err-sv-q0-o2-text")).ToHaveTextAsync("与另一个选项的文字相同");
+        await Assertions.Expect(page.Locator("#err-sv-q0-o2-category")).ToContainTextAsync("小写字母");
+        await Assertions.Expect(page.Locator("[data-test=campaign-saved]")).ToHaveCountAsync(0);
+        await QuizSite.ScreensAsync(page, "admin-campaign-survey-error");
+
+        await page.FillAsync("[data-test=f-sv-q0-o2-text]", "网络贷款诈骗");
+        await page.FillAsync("[data-test=f-sv-q0-o2-category]", "online-lending");
+        await page.ClickAsync("[data-test=add-survey-question]");
+        await page.FillAsync("[data-test=f-sv-q2-text]", "您喜欢哪种学习方式？");
+        await page.FillAsync("[data-test=f-sv-q2-o0-text]", "视频");
+        await page.FillAsync("[data-test=f-sv-q2-o1-text]", "戏曲和地方戏");
+        await page.ClickAsync("[data-test=campaign-save]");
+        await Assertions.Expect(page.Locator("[data-test=campaign-saved]")).ToHaveTextAsync("已保存");
+
+        var survey = (await StoredCampaignAsync("web-survey")).GetProperty("survey");
+        Assert.Equal(1, survey.GetProperty("version").GetInt32());
+        Assert.Equal(["topics", "wishes", "q3"], survey.GetProperty("questions").EnumerateArray().Select(q => q.GetProperty("id").GetString()));
+        var added = survey.GetProperty("questions")[0].GetProperty("options")[2];
+        Assert.Equal(("网络贷款诈骗", "online-lending"), (added.GetProperty("text").GetString(), added.GetProperty("category").GetString()));
+        Assert.Equal(0, survey.GetProperty("questions")[1].GetProperty("options").GetArrayLength()); // a text question has none
+
+        // The JSON view shows the version; a changed question, saved from it, makes the next one.
+        await page.ClickAsync("[data-test=campaign-json-view]");
+        var json = await page.InputValueAsync("[data-test=campaign-json]");
+        Assert.Contains("\"version\": 1", json);
+        await page.FillAsync("[data-test=campaign-json]", json.Replace("您喜欢哪种学习方式？", "您最喜欢哪种学习方式？"));
+        await page.ClickAsync("[data-test=campaign-save]");
+        await Assertions.Expect(page.Locator("[data-test=campaign-saved]")).ToHaveTextAsync("已保存");
+        Assert.Equal(2, (await StoredCampaignAsync("web-survey")).GetProperty("survey").GetProperty("version").GetInt32());
+        await page.ClickAsync("[data-test=campaign-form-view]");
+        await Assertions.Expect(page.Locator("[data-test=f-sv-q2-text]")).ToHaveValueAsync("您最喜欢哪种学习方式？");
+        await QuizSite.ScreensAsync(page, "admin-campaign-survey");
+    }
+
+    [Fact]
     public async Task AUnitStaffAccountsUnitIsPickedFromTheHierarchy()
     {
         await using var context = await site.NewContextAsync(phone: false);

@@ -28,6 +28,8 @@ public sealed record Campaign
     public HeadcountBase HeadcountBase { get; init; } = HeadcountBase.Residents;
     /// <summary>What the registration form asks for when it names this campaign (the seasons asked differently).</summary>
     public RegistrationRules Registration { get; init; } = new();
+    /// <summary>The questions asked after a person's first round of the day, if any (see <see cref="Campaigns.Survey"/>).</summary>
+    public Survey? Survey { get; init; }
 
     [JsonIgnore] public TimeSpan Offset => TimeSpan.Parse(UtcOffset.TrimStart('+'), CultureInfo.InvariantCulture);
 
@@ -63,6 +65,7 @@ public sealed record Campaign
         if (!Regex.IsMatch(UtcOffset ?? "", @"^[+-]?\d{2}:\d{2}$")) errors.Add("utcOffset: like +08:00");
         if (Registration is null) errors.Add("registration: an object, or left out for the defaults");
         else errors.AddRange(Registration.Validate().Select(e => $"registration.{e}"));
+        if (Survey is not null) errors.AddRange(Survey.Validate().Select(e => $"survey.{e}"));
         if (Stages is not { Count: > 0 }) errors.Add("stages: at least one stage");
         else
         {

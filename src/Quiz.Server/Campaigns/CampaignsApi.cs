@@ -40,9 +40,9 @@ public static class CampaignsApi
         var (campaign, errors) = CampaignCatalog.Parse(body);
         if (campaign is not null && campaign.Id != id) errors.Add($"id: the body says '{campaign.Id}', the address '{id}'");
         if (errors.Count > 0) return TypedResults.BadRequest(new CampaignErrors(errors));
-        await catalog.SaveAsync(campaign!, ct);
+        var saved = await catalog.SaveAsync(campaign!, ct);
         await nodes.AnnounceAsync(ReferenceData.Campaigns);
-        return TypedResults.Ok(campaign!);
+        return TypedResults.Ok(saved);
     }
 
     public sealed record BonusRequest(long ParticipantId, string StageId, DateOnly Day, int Extra);

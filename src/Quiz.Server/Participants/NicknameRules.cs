@@ -33,11 +33,33 @@ public static class NicknameRules
     public static string? Check(string? nickname)
     {
         if (string.IsNullOrEmpty(nickname) || nickname.Length > MaxLength) return $"a nickname of 1 to {MaxLength} characters is required";
-        foreach (var rune in nickname.EnumerateRunes())
-            if (IsInvisible(rune))
-                return $"the nickname contains an invisible or control character (U+{rune.Value:X4}); type it again without it";
-        var normalised = Normalise(nickname);
-        return Blocked.Any(word => normalised.Contains(word, StringComparison.Ordinal)) ? "this nickname is not allowed; choose another" : null;
+        if (Invisible(nickname) is { } rune)
+            return $"the nickname contains an invisible or control character (U+{rune.Value:X4}); type it again without it";
+        return IsBlocked(nickname) ? "this nickname is not allowed; choose another" : null;
+    }
+
+    /// <summary>
+    /// Why a short public text other than a nickname (a survey's free answer) is refused, or null:
+    /// the same filter, at its own length.
+    /// </summary>
+    public static string? CheckText(string text, int maxLength)
+    {
+        if (text.Length > maxLength) return $"at most {maxLength} characters (this one has {text.Length})";
+        if (Invisible(text) is { } rune) return $"the text contains an invisible or control character (U+{rune.Value:X4}); type it again without it";
+        return IsBlocked(text) ? "the text contains a word that is not allowed" : null;
+    }
+
+    private static Rune? Invisible(string text)
+    {
+        foreach (var rune in text.EnumerateRunes())
+            if (IsInvisible(rune)) return rune;
+        return null;
+    }
+
+    private static bool IsBlocked(string text)
+    {
+        var normalised = Normalise(text);
+        return Blocked.Any(word => normalised.Contains(word, StringComparison.Ordinal));
     }
 
     private static bool IsInvisible(Rune rune) => Rune.GetUnicodeCategory(rune) is

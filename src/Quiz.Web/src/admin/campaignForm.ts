@@ -1,4 +1,4 @@
-import type { CampaignDefinition as Campaign, StageDefinition as Stage, RegistrationRules } from "../shared/types";
+import type { CampaignDefinition as Campaign, StageDefinition as Stage, RegistrationRules, SurveyDefinition } from "../shared/types";
 import { t } from "./messages";
 
 // The campaign form's model: a definition with every field present (the server's defaults where
@@ -9,8 +9,14 @@ type Filled<T, K extends keyof T> = T & { [P in K]-?: Exclude<T[P], undefined> }
 export type FormStage = Filled<Stage, "opensAt" | "closesAt" | "points" | "multipleScoring" | "pools" | "difficulty" | "scenes" | "oneScenePerDay"
   | "ladder" | "perfectRoundScore" | "personalRanking" | "bonusPoints" | "invitationAttempts" | "prizes" | "learning" | "tieBreak"
   | "spreadCategories" | "minAnswerMs">;
-export type FormCampaign = Omit<Campaign, "stages" | "registration" | "headcountBase" | "organiser"> & {
-  organiser: string | null; registration: RegistrationRules; headcountBase: "residents" | "target"; stages: FormStage[];
+type SurveyQuestionDefinition = SurveyDefinition["questions"][number];
+type SurveyOptionDefinition = NonNullable<SurveyQuestionDefinition["options"]>[number];
+export type FormSurveyQuestion = Omit<SurveyQuestionDefinition, "kind" | "required" | "options"> & {
+  kind: "single" | "multiple" | "text"; required: boolean; options: (SurveyOptionDefinition & { category: string | null })[];
+};
+export type FormSurvey = Omit<SurveyDefinition, "intro" | "questions"> & { intro: string | null; questions: FormSurveyQuestion[] };
+export type FormCampaign = Omit<Campaign, "stages" | "registration" | "headcountBase" | "organiser" | "survey"> & {
+  organiser: string | null; registration: RegistrationRules; headcountBase: "residents" | "target"; stages: FormStage[]; survey: FormSurvey | null;
 };
 
 /** In the server's order (Tracks.All), so pools read the same in the form and in the JSON. */
@@ -60,7 +66,30 @@ export function withDefaults(c: Campaign): FormCampaign {
     headcountBase: source.headcountBase ?? "residents",
     registration: { regionLevel: "county", track: "required", ...source.registration },
     stages: (source.stages ?? []).map(stageWithDefaults),
+    survey: source.survey ? surveyWithDefaults(source.survey) : null,
   };
+}
+
+export function surveyWithDefaults(s: SurveyDefinition): FormSurvey {
+  return {
+    ...s,
+    intro: s.intro ?? null,
+    questions: (s.questions ?? []).map(q => ({
+      ...q, kind: q.kind ?? "single", required: q.required ?? true, options: (q.options ?? []).map(o => ({ ...o, category: o.category ?? null })),
+    })),
+  };
+}
+
+/** A survey to start from: what the sample campaigns ask, shortened. */
+export function newSurvey(): FormSurvey {
+  return surveyWithDefaults({
+    title: "问卷调查：您想学什么",
+    questions: [
+      { id: "topics", text: "您最想了解哪些骗局？（可多选）", kind: "multiple",
+        options: [{ id: "illegal-fundraising", text: "非法集资", category: "features" }, { id: "pension-fraud", text: "养老诈骗", category: "pension" }] },
+      { id: "wishes", text: "您还想了解什么？（选填）", kind: "text", required: false },
+    ],
+  });
 }
 
 export function newCampaign(): FormCampaign {
@@ -80,6 +109,13 @@ export function normalised(c: FormCampaign): FormCampaign {
   return {
     ...c,
     organiser: blank(c.organiser) ? null : c.organiser,
+    survey: c.survey && {
+      ...c.survey,
+      intro: blank(c.survey.intro) ? null : c.survey.intro,
+      questions: c.survey.questions.map(q => ({
+        ...q, options: q.kind === "text" ? [] : q.options.map(o => ({ ...o, category: blank(o.category) ? null : o.category })),
+      })),
+    },
     stages: c.stages.map(s => {
       const counts = ["1", "2", "3"].map(k => s.difficulty[k] as unknown);
       return {
@@ -115,6 +151,7 @@ export function validate(c: FormCampaign): Record<string, string> {
   if ((c.organiser ?? "").length > 100) e.organiser = t("v_max", { max: 100 });
   if (!/^[+-]?\d{2}:\d{2}$/.test(c.utcOffset ?? "")) e.utcOffset = t("v_offset");
   if (!c.stages.length) e.stages = t("v_oneStage");
+  if (c.survey) validateSurvey(c.survey, e);
   const stageIds = c.stages.map(s => s.id);
   c.stages.forEach((s, i) => {
     const f = (name: string) => `s${i}-${name}`;
@@ -174,6 +211,30 @@ export function validate(c: FormCampaign): Record<string, string> {
     });
   });
   return e;
+}
+
+/** Survey.Validate's rules; keys "sv-title", "sv-q0-text", "sv-q0-o1-id" as SurveyForm's inputs. */
+function validateSurvey(s: FormSurvey, e: Record<string, string>) {
+  if (!s.title?.trim() || s.title.length > 60) e["sv-title"] = t("v_chars", { max: 60 });
+  if ((s.intro ?? "").length > 200) e["sv-intro"] = t("v_max", { max: 200 });
+  if (!s.questions.length || s.questions.length > 5) e["sv-questions"] = t("v_surveyQuestions");
+  const ids = s.questions.map(q => q.id);
+  s.questions.forEach((q, j) => {
+    if (!idPattern.test(q.id ?? "")) e[`sv-q${j}-id`] = t("v_id");
+    else if (ids.indexOf(q.id) !== j) e[`sv-q${j}-id`] = t("v_twice");
+    if (!q.text?.trim() || q.text.length > 100) e[`sv-q${j}-text`] = t("v_chars", { max: 100 });
+    if (q.kind === "text") return;
+    if (q.options.length < 2 || q.options.length > 12) e[`sv-q${j}-options`] = t("v_surveyOptions");
+    const optionIds = q.options.map(o => o.id);
+    const texts = q.options.map(o => o.text);
+    q.options.forEach((o, m) => {
+      if (!idPattern.test(o.id ?? "")) e[`sv-q${j}-o${m}-id`] = t("v_id");
+      else if (optionIds.indexOf(o.id) !== m) e[`sv-q${j}-o${m}-id`] = t("v_twice");
+      if (!o.text?.trim() || o.text.length > 40) e[`sv-q${j}-o${m}-text`] = t("v_chars", { max: 40 });
+      else if (texts.indexOf(o.text) !== m) e[`sv-q${j}-o${m}-text`] = t("v_textTwice");
+      if (!blank(o.category) && !idPattern.test(o.category ?? "")) e[`sv-q${j}-o${m}-category`] = t("v_id");
+    });
+  });
 }
 
 /** Stage dates must not overlap: said once, on the later stage's first day. */

@@ -1984,6 +1984,285 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/campaigns/{campaignId}/survey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The campaign's survey as it is now, whether I answered it, and whether to offer it (a round finished today, not answered). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    campaignId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SurveyView"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /** Answer the survey, once (in any version). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    campaignId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SurveyReply"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SurveyAnswered"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dashboard/{campaignId}/survey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A unit's survey counts (per option), with each child unit's; one version, the current by default. */
+        get: {
+            parameters: {
+                query?: {
+                    unit?: string;
+                    version?: number;
+                };
+                header?: never;
+                path: {
+                    campaignId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SurveyResults"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dashboard/{campaignId}/survey/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The survey counts of a unit and its children as CSV or XLSX. */
+        get: {
+            parameters: {
+                query?: {
+                    unit?: string;
+                    version?: number;
+                    format?: string;
+                };
+                header?: never;
+                path: {
+                    campaignId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv; charset=utf-8": components["schemas"]["Stream"];
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["Stream"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dashboard/{campaignId}/survey/texts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The free-text answers of a unit's people, newest first (admins only). */
+        get: {
+            parameters: {
+                query?: {
+                    unit?: string;
+                };
+                header?: never;
+                path: {
+                    campaignId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SurveyTexts"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dashboard/{campaignId}/demand": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Demand against knowledge: per question category, how often people asked for it and how often they get it wrong. */
+        get: {
+            parameters: {
+                query?: {
+                    unit?: string;
+                };
+                header?: never;
+                path: {
+                    campaignId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DemandView"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2051,9 +2330,21 @@ export interface components {
             stages: components["schemas"]["Stage"][];
             headcountBase?: components["schemas"]["HeadcountBase"];
             registration?: components["schemas"]["RegistrationRules"];
+            survey?: null | components["schemas"]["Survey"];
         };
         CampaignErrors: {
             errors: string[];
+        };
+        ChildCounts: {
+            code: string;
+            name: string;
+            /** Format: int64 */
+            respondents: number;
+            counts: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
         };
         ChildRow: {
             code: string;
@@ -2119,6 +2410,27 @@ export interface components {
             rounds?: number;
             /** Format: int64 */
             points?: number;
+        };
+        DemandRow: {
+            category: string;
+            name: string;
+            /** Format: int64 */
+            requests: number;
+            /** Format: double */
+            requestShare: number;
+            /** Format: int64 */
+            answered: number;
+            /** Format: int64 */
+            correct: number;
+            /** Format: double */
+            wrongRate: number;
+        };
+        DemandView: {
+            unit: null | string;
+            unitName: string;
+            /** Format: int64 */
+            respondents: number;
+            categories: components["schemas"]["DemandRow"][];
         };
         Entry: {
             /** Format: int64 */
@@ -2605,6 +2917,13 @@ export interface components {
             around: components["schemas"]["Entry"][];
             myUnit: null | components["schemas"]["UnitRow"];
         };
+        OptionCount: {
+            id: string;
+            text: string;
+            category: null | string;
+            /** Format: int64 */
+            count: number;
+        };
         OrganisationRef: {
             code: string;
             name: string;
@@ -2687,6 +3006,14 @@ export interface components {
             status?: null | number;
             detail?: null | string;
             instance?: null | string;
+        };
+        QuestionCounts: {
+            id: string;
+            text: string;
+            kind: components["schemas"]["SurveyQuestionKind"];
+            options: components["schemas"]["OptionCount"][];
+            /** Format: int64 */
+            texts: number;
         };
         QuestionStats: {
             questionId: string;
@@ -2951,6 +3278,84 @@ export interface components {
         };
         /** Format: binary */
         Stream: string;
+        Survey: {
+            /** Format: int32 */
+            version?: number;
+            title: string;
+            intro?: null | string;
+            questions: components["schemas"]["SurveyQuestion"][];
+        };
+        SurveyAnswer: {
+            question: string;
+            options?: null | string[];
+            text?: null | string;
+        };
+        SurveyAnswered: {
+            /** Format: int32 */
+            version: number;
+        };
+        SurveyOption: {
+            id: string;
+            text: string;
+            category?: null | string;
+        };
+        SurveyQuestion: {
+            id: string;
+            text: string;
+            kind?: components["schemas"]["SurveyQuestionKind"];
+            required?: boolean;
+            options?: components["schemas"]["SurveyOption"][];
+        };
+        /** @enum {string} */
+        SurveyQuestionKind: "single" | "multiple" | "text";
+        SurveyReply: {
+            /** Format: int32 */
+            version: number;
+            answers: null | components["schemas"]["SurveyAnswer"][];
+        };
+        SurveyResults: {
+            unit: null | string;
+            unitName: string;
+            /** Format: int32 */
+            version: number;
+            versions: number[];
+            title: string;
+            /** Format: int64 */
+            respondents: number;
+            questions: components["schemas"]["QuestionCounts"][];
+            children: components["schemas"]["ChildCounts"][];
+        };
+        SurveyText: {
+            /** Format: int32 */
+            version: number;
+            question: string;
+            questionText: string;
+            text: string;
+            regionCode: string;
+            regionName: string;
+            organisationName: null | string;
+            answeredAt: string;
+        };
+        SurveyTexts: {
+            unit: null | string;
+            unitName: string;
+            /** Format: int64 */
+            total: number;
+            texts: components["schemas"]["SurveyText"][];
+        };
+        SurveyView: {
+            campaignId: string;
+            /** Format: int32 */
+            version: number;
+            title: string;
+            intro: null | string;
+            questions: components["schemas"]["SurveyQuestion"][];
+            /** Format: date */
+            day: string;
+            /** Format: int32 */
+            answered: null | number;
+            offer: boolean;
+        };
         Totals: {
             campaignId: string;
             stageId: string;
@@ -3046,5 +3451,6 @@ export const liveRoundKindValues: ReadonlyArray<FlattenedDeepRequired<components
 export const multipleScoringValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MultipleScoring"]> = ["all-or-nothing", "partial"];
 export const playErrorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PlayErrorCode"]> = ["invalid-request", "unknown-campaign", "stage-closed", "scene-required", "unknown-scene", "scene-taken", "no-attempts-left", "no-questions", "not-registered", "round-not-found", "round-finished", "deadline-passed", "rate-limited", "store-unavailable"];
 export const regionLevelValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RegionLevel"]> = ["province", "city", "county"];
+export const surveyQuestionKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SurveyQuestionKind"]> = ["single", "multiple", "text"];
 export const trackChoiceValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TrackChoice"]> = ["required", "none"];
 export type operations = Record<string, never>;

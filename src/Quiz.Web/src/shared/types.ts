@@ -23,6 +23,7 @@ export type Stage = Sent<Schemas["Stage"]>;
 /** A campaign as its file and the admin's editor hold it: what a stage leaves out, the server fills with its default. */
 export type CampaignDefinition = Schemas["Campaign"];
 export type StageDefinition = Schemas["Stage"];
+export type SurveyDefinition = Schemas["Survey"];
 /** A scene the participant picks for a round (StartRound's `scene`). */
 export type Scene = Sent<Schemas["Scene"]>;
 /** What the registration form asks for when it names the campaign. */
@@ -48,6 +49,12 @@ export type StageTotals = Sent<Schemas["Totals"]>;
 export type LearningItem = Sent<Schemas["LearningView"]>;
 export type Learned = Sent<Schemas["Learned"]>;
 export type Invitation = Sent<Schemas["InvitationView"]>;
+
+// Surveys (docs/web-api.md, "Surveys")
+export type SurveyView = Sent<Schemas["SurveyView"]>;
+export type SurveyResults = Sent<Schemas["SurveyResults"]>;
+export type DemandView = Sent<Schemas["DemandView"]>;
+export type SurveyTexts = Sent<Schemas["SurveyTexts"]>;
 
 // Rankings
 export type Standing = Sent<Schemas["Standing"]>;
