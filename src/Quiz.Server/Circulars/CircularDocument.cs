@@ -21,6 +21,8 @@ public static class CircularDocument
 
     /// <summary>The headings, in order: tests and editors find the sections by them.</summary>
     public static readonly string[] Headings = ["一、总体情况", "二、各地参与情况", "三、参与趋势", "四、薄弱知识点", "五、下一步工作要求"];
+    /// <summary>With a survey on the campaign, what people asked for comes before the work ahead.</summary>
+    public static readonly string[] HeadingsWithSurvey = ["一、总体情况", "二、各地参与情况", "三、参与趋势", "四、薄弱知识点", "五、群众需求（问卷调查）", "六、下一步工作要求"];
 
     public static string Title(CircularService.Circular c) => $"关于{c.Campaign.Name}活动参与情况的通报";
 
@@ -88,7 +90,17 @@ public static class CircularDocument
             body.Append(Body(Weakness(c)));
             if (c.WeakCategories.Count > 0) body.Append(CategoryTable(c));
 
-            body.Append(Styled("Heading1", Headings[4]));
+            if (c.Survey is { } survey)
+            {
+                body.Append(Styled("Heading1", HeadingsWithSurvey[4]));
+                body.Append(Body(Asked(c, survey)));
+                foreach (var q in survey.Questions.Where(q => q.Kind != Campaigns.SurveyQuestionKind.Text && survey.Respondents > 0))
+                {
+                    body.Append(Caption(q.Text));
+                    body.Append(SurveyTable(survey, q));
+                }
+            }
+            body.Append(Styled("Heading1", (c.Survey is null ? Headings : HeadingsWithSurvey)[^1]));
             body.Append(Body("请各地对照本通报，总结经验、查找不足：参与率靠后的单位要加大组织动员力度，" +
                              "宣传内容向薄弱知识点倾斜，进一步扩大活动覆盖面和影响力。"));
             body.Append(Body($"附件：{c.Unit.Name}{Period(c.From, c.To)}参与情况明细表"));
@@ -142,7 +154,25 @@ public static class CircularDocument
         return $"本期{c.Unit.Name}参与者答错较多的知识类别为{string.Join("、", named)}，建议作为下一阶段宣传教育的重点。";
     }
 
+    /// <summary>The survey in words: how many answered, and each choice question's most chosen option.</summary>
+    private static string Asked(CircularService.Circular c, CircularService.SurveyCounts survey)
+    {
+        if (survey.Respondents == 0) return $"截至{Date(c.To)}，{c.Unit.Name}尚无人填写“{survey.Title}”问卷。";
+        var text = $"截至{Date(c.To)}，{c.Unit.Name}共有{Number(survey.Respondents)}人填写“{survey.Title}”问卷。";
+        var firsts = survey.Questions.Where(q => q.Kind != Campaigns.SurveyQuestionKind.Text && q.Options.Any(o => o.Count > 0))
+            .Select(q => $"“{q.Text}”选择最多的是{q.Options.MaxBy(o => o.Count)!.Text}（{Number(q.Options.Max(o => o.Count))}人）").ToList();
+        return firsts.Count == 0 ? text : text + string.Join("；", firsts) + "。宣传内容和形式可据此安排。";
+    }
+
     // ---- tables -----------------------------------------------------------------------------
+
+    public static readonly string[] SurveyHeader = ["选项", "选择人数", "占填写人数（%）"];
+
+    private static Table SurveyTable(CircularService.SurveyCounts survey, CircularService.SurveyQuestionCounts q) =>
+        Table(SurveyHeader, q.Options.Select(o => new[]
+        {
+            o.Text, Number(o.Count), (100m * o.Count / survey.Respondents).ToString("0.0", CultureInfo.InvariantCulture),
+        }).ToList(), [5, 3, 3]);
 
     public static readonly string[] TotalsHeader = ["指标", "本期", "上期", "增减"];
 

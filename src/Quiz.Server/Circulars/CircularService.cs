@@ -1,6 +1,7 @@
 using Dapper;
 using Quiz.Server.Campaigns;
 using Quiz.Server.Storage;
+using Quiz.Server.Surveys;
 using Quiz.Server.Units;
 
 namespace Quiz.Server.Circulars;
@@ -12,7 +13,7 @@ namespace Quiz.Server.Circulars;
 /// the dashboard divides by (<see cref="UnitDirectory.BaseOf"/>), so a circular never disagrees
 /// with the screen; only the weak topics need the answers themselves.
 /// </summary>
-public sealed class CircularService(UnitDirectory units, Database database, TimeProvider clock)
+public sealed class CircularService(UnitDirectory units, Database database, SurveyStore surveys, TimeProvider clock)
 {
     /// <summary>
     /// A unit's standing at the end of the period and of the previous one (cumulative, as the
@@ -60,9 +61,18 @@ public sealed class CircularService(UnitDirectory units, Database database, Time
         public decimal RightRate => Answered == 0 ? 0 : Math.Round(100m * Correct / Answered, 1);
     }
 
+    public sealed record OptionCount(string Text, long Count);
+
+    /// <param name="Texts">For a text question, how many wrote something (what they wrote is for admins, not circulars).</param>
+    public sealed record SurveyQuestionCounts(string Text, SurveyQuestionKind Kind, IReadOnlyList<OptionCount> Options, long Texts);
+
+    /// <summary>The campaign's survey among the unit's people (every region below it), replies up to the period's end.</summary>
+    public sealed record SurveyCounts(string Title, int Version, long Respondents, IReadOnlyList<SurveyQuestionCounts> Questions);
+
     public sealed record Circular(
         Campaign Campaign, Region Unit, DateOnly From, DateOnly To, DateOnly PreviousFrom, DateOnly PreviousTo, DateOnly IssuedOn,
-        UnitFigures Totals, IReadOnlyList<RankedUnit> Children, IReadOnlyList<TrendDay> Trend, IReadOnlyList<WeakCategory> WeakCategories)
+        UnitFigures Totals, IReadOnlyList<RankedUnit> Children, IReadOnlyList<TrendDay> Trend, IReadOnlyList<WeakCategory> WeakCategories,
+        SurveyCounts? Survey = null)
     {
         /// <summary>The previous period lies wholly before the campaign: nothing to compare with.</summary>
         public bool HasPrevious => PreviousTo >= Campaign.Stages.Min(s => s.StartDay);
@@ -119,7 +129,22 @@ public sealed class CircularService(UnitDirectory units, Database database, Time
         }
 
         return new Circular(campaign, unit, from, to, previousFrom, previousTo, campaign.DayOf(clock.GetUtcNow()),
-            Figures(unit), ranked, trend, weak);
+            Figures(unit), ranked, trend, weak, campaign.Survey is { } survey ? await SurveyAsync(campaign, survey, unit, to, ct) : null);
+    }
+
+    /// <summary>
+    /// What the unit's people asked for in the campaign's survey (its current version), replies up
+    /// to the end of the period's last day: the circular is where an office reads what to teach next.
+    /// </summary>
+    private async Task<SurveyCounts> SurveyAsync(Campaign campaign, Survey survey, Region unit, DateOnly to, CancellationToken ct)
+    {
+        var end = new DateTimeOffset(to.AddDays(1).ToDateTime(TimeOnly.MinValue), campaign.Offset);
+        var (respondents, choices, texts) = await surveys.CountsAsync(campaign.Id, survey.Version,
+            new SurveyStore.Members(SurveyStore.MemberKind.Regions, Subtree(unit.Code).ToArray()), ct, end);
+        var questions = survey.Questions.Select(q => new SurveyQuestionCounts(q.Text, q.Kind,
+            q.Options.Select(o => new OptionCount(o.Text, choices.Where(c => c.Question == q.Id && c.Option == o.Id).Sum(c => c.Count))).ToList(),
+            texts.Where(t => t.Question == q.Id).Sum(t => t.Count))).ToList();
+        return new SurveyCounts(survey.Title, survey.Version, respondents.Sum(r => r.Count), questions);
     }
 
     /// <summary>

@@ -134,12 +134,14 @@ public sealed class SurveyStore(Database database, StoreWriter writer, TimeProvi
     }
 
     /// <summary>Replies of one version by where the people are: respondents, options chosen, texts written.</summary>
+    /// <param name="answeredBefore">Only replies before this instant (a circular counts those up to its period's end).</param>
     public async Task<(List<GroupCount> Respondents, List<GroupCount> Choices, List<GroupCount> Texts)> CountsAsync(
-        string campaignId, int version, Members members, CancellationToken ct = default)
+        string campaignId, int version, Members members, CancellationToken ct = default, DateTimeOffset? answeredBefore = null)
     {
         await using var connection = await database.OpenAsync(ct);
-        var where = $"r.campaign_id = @campaignId AND r.version = @version {Condition(members)}";
-        var args = new { campaignId, version, codes = members.Codes };
+        // answered_at is written as ToString("O") in UTC, so the text order is the time order.
+        var where = $"r.campaign_id = @campaignId AND r.version = @version {Condition(members)}" + (answeredBefore is null ? "" : " AND r.answered_at < @before");
+        var args = new { campaignId, version, codes = members.Codes, before = answeredBefore?.ToUniversalTime().ToString("O") };
         // CAST: PostgreSQL counts into bigint already, SQLite into integer; both read back as long.
         var respondents = await connection.QueryAsync<GroupCount>(new CommandDefinition($"""
             SELECT p.region_code AS Region, p.organisation_code AS Organisation, CAST(COUNT(*) AS BIGINT) AS Count

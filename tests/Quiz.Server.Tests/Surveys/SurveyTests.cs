@@ -132,6 +132,67 @@ public sealed class SurveyTests(SurveyWorld world) : IClassFixture<SurveyWorld>
     }
 
     [Fact]
+    public async Task ACitysCircularSaysWhatItsPeopleAskedForAndEveryCountIsTheStores()
+    {
+        foreach (var (region, topics, format) in new[]
+                 {
+                     (PlayWorld.County, new[] { "fundraising", "pension" }, "opera"), (PlayWorld.County, ["pension"], "opera"),
+                     (SurveyWorld.Jinghu, ["telecom"], "video"), (SurveyWorld.Jinghu, ["fundraising"], "opera"),
+                 })
+        {
+            using var person = await PlayerAsync(region);
+            using var answered = await person.Client.PostAsJsonAsync($"/api/campaigns/{PlayWorld.CampaignId}/survey",
+                Reply((await ViewAsync(person)).Version, topics, format));
+            Assert.True(answered.IsSuccessStatusCode, await answered.Content.ReadAsStringAsync());
+        }
+        using var admin = await Staff.LoginAsync(App, "circular-survey", Roles.Admin);
+        var today = PlayWorld.Campaign().DayOf(App.Clock.GetUtcNow()).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        using var response = await admin.GetAsync($"/api/dashboard/{PlayWorld.CampaignId}/circular?unit={PlayWorld.City}&from=2024-06-12&to={today}");
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+
+        using var stream = new MemoryStream(await response.Content.ReadAsByteArrayAsync());
+        using var document = DocumentFormat.OpenXml.Packaging.WordprocessingDocument.Open(stream, false);
+        Assert.Empty(new DocumentFormat.OpenXml.Validation.OpenXmlValidator().Validate(document).Select(e => e.Description));
+        var body = document.MainDocumentPart!.Document!.Body!;
+        var headings = body.Elements<DocumentFormat.OpenXml.Wordprocessing.Paragraph>()
+            .Where(p => p.ParagraphProperties?.ParagraphStyleId?.Val?.Value == "Heading1").Select(p => p.InnerText).ToList();
+        Assert.Equal(["一、总体情况", "二、各地参与情况", "三、参与趋势", "四、薄弱知识点", "五、群众需求（问卷调查）", "六、下一步工作要求"], headings);
+        var tables = body.Elements<DocumentFormat.OpenXml.Wordprocessing.Table>()
+            .Select(t => t.Elements<DocumentFormat.OpenXml.Wordprocessing.TableRow>().Select(r => r.Elements<DocumentFormat.OpenXml.Wordprocessing.TableCell>().Select(c => c.InnerText).ToArray()).ToList())
+            .Where(t => t[0].SequenceEqual(["选项", "选择人数", "占填写人数（%）"])).ToList();
+
+        // The store's own counts: 合肥's people (its region codes start 3401; 芜湖's replies stay out), replies up to the period's end.
+        await using var connection = await App.Service<Database>().OpenAsync();
+        var end = new DateTimeOffset(DateOnly.Parse(today, CultureInfo.InvariantCulture).AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.FromHours(8)).ToUniversalTime().ToString("O");
+        var version = App.Service<CampaignCatalog>().Get(PlayWorld.CampaignId)!.Survey!.Version;
+        var respondents = await connection.ExecuteScalarAsync<long>("""
+            SELECT COUNT(*) FROM survey_responses r JOIN participants p ON p.id = r.participant_id
+            WHERE r.campaign_id = @campaign AND r.version = @version AND p.region_code LIKE '3401%' AND r.answered_at < @end
+            """, new { campaign = PlayWorld.CampaignId, version, end });
+        Assert.True(respondents >= 2);
+        var text = string.Join("\n", body.Elements<DocumentFormat.OpenXml.Wordprocessing.Paragraph>().Select(p => p.InnerText));
+        Assert.Contains($"共有{respondents}人填写“问卷调查”问卷", text);
+        var choiceQuestions = SurveyWorld.Survey().Questions.Where(q => q.Kind != SurveyQuestionKind.Text).ToList();
+        Assert.Equal(choiceQuestions.Count, tables.Count);
+        foreach (var (question, table) in choiceQuestions.Zip(tables))
+        {
+            var expected = new List<string[]>();
+            foreach (var option in question.Options)
+            {
+                var count = await connection.ExecuteScalarAsync<long>("""
+                    SELECT COUNT(*) FROM survey_choices c
+                    JOIN survey_responses r ON r.campaign_id = c.campaign_id AND r.participant_id = c.participant_id
+                    JOIN participants p ON p.id = r.participant_id
+                    WHERE c.campaign_id = @campaign AND r.version = @version AND c.question_id = @question AND c.option_id = @option
+                      AND p.region_code LIKE '3401%' AND r.answered_at < @end
+                    """, new { campaign = PlayWorld.CampaignId, version, question = question.Id, option = option.Id, end });
+                expected.Add([option.Text, count.ToString(CultureInfo.InvariantCulture), (100m * count / respondents).ToString("0.0", CultureInfo.InvariantCulture)]);
+            }
+            Assert.Equal(expected, table.Skip(1));
+        }
+    }
+
+    [Fact]
     public async Task TheSurveyIsOfferedAfterTheDaysFirstRoundAndAnsweredOnce()
     {
         using var person = await RegisterAsync();
