@@ -30,7 +30,8 @@ rm -rf "$results"
 dotnet test Quiz.sln --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
 status=$?
 
-# The scale-out engines: the play, season, durability, projection, ranking, registration and account tests
+# The scale-out engines: the play, season, durability, projection, ranking, registration, account,
+# live-session, circular and survey tests
 # again on PostgreSQL and RabbitMQ, each test class on a database and a virtual host of its own on
 # a PostgreSQL and a broker the tests start (QUIZ_TEST_STORE=postgres QUIZ_TEST_BUS=rabbitmq).
 # Skipped, like the load smoke test, when dotnet test got arguments.
@@ -40,7 +41,7 @@ if [ $# -eq 0 ]; then
   for suite in Server Process; do
     QUIZ_TEST_STORE=postgres QUIZ_TEST_BUS=rabbitmq dotnet test "tests/Quiz.$suite.Tests" --no-build --logger "trx" --logger "console;verbosity=minimal" \
       --results-directory "$results/postgres/$suite" \
-      --filter "FullyQualifiedName~Quiz.Server.Tests.Play|FullyQualifiedName~Quiz.Server.Tests.Campaigns.SeasonTests|FullyQualifiedName~Quiz.Server.Tests.Events|FullyQualifiedName~Quiz.Server.Tests.Rankings|FullyQualifiedName~Quiz.Server.Tests.Participants|FullyQualifiedName~Quiz.Server.Tests.Accounts.AccountTests|FullyQualifiedName~Quiz.Server.Tests.Accounts.AdminCommandTests"
+      --filter "FullyQualifiedName~Quiz.Server.Tests.Play|FullyQualifiedName~Quiz.Server.Tests.Campaigns.SeasonTests|FullyQualifiedName~Quiz.Server.Tests.Events|FullyQualifiedName~Quiz.Server.Tests.Rankings|FullyQualifiedName~Quiz.Server.Tests.Participants|FullyQualifiedName~Quiz.Server.Tests.Accounts.AccountTests|FullyQualifiedName~Quiz.Server.Tests.Accounts.AdminCommandTests|FullyQualifiedName~Quiz.Server.Tests.Live|FullyQualifiedName~Quiz.Server.Tests.Circulars|FullyQualifiedName~Quiz.Server.Tests.Surveys"
     [ $? -eq 0 ] || status=1
   done
 fi

@@ -258,8 +258,9 @@ wait_node() { # wait_node I
 
 # --------------------------------------------------------------------------------------- nginx
 
-# deploy/nginx.conf with this machine's addresses and paths: the same upstream rules (ip_hash,
-# max_fails, keepalive), the same locations, headers, upgrade and timeouts.
+# deploy/nginx.conf with this machine's addresses and paths: the same upstreams and their rules
+# (ip_hash, the live rooms' hash, max_fails, keepalive), the same locations, headers, upgrade and
+# timeouts.
 write_nginx_conf() {
   local conf="$dir/nginx/nginx.conf" servers="" i params
   mkdir -p "$dir/nginx/temp"
@@ -272,6 +273,7 @@ write_nginx_conf() {
     [ "$(id -u)" -eq 0 ] && echo "user nobody nogroup;"
     awk -v servers="$servers" -v listen="127.0.0.1:$NGINX_LOCAL_PORT" -v d="$dir" -v nodes="$QUIZ_NODES" -v port="$QUIZ_NODE_PORT" '
       BEGIN { n = split(nodes, names, " "); for (k = 1; k <= n; k++) node[names[k] ":" port] = 1 }
+      /^[[:space:]]*upstream[[:space:]]/ { done = 0 }
       /^[[:space:]]*server[[:space:]]+[^[:space:];]+/ {
         split($0, w, /[[:space:]]+/); addr = (w[1] == "" ? w[3] : w[2]); sub(/;$/, "", addr)
         if (addr in node) { if (!done) { printf "%s", servers; done = 1 } next }

@@ -24,20 +24,34 @@ public sealed class LiveHub(LiveRooms rooms, JoinLimiter limiter) : Hub<ILiveCli
         }
     }
 
-    public async Task<LiveHostView> Host(string sessionId)
+    public Task<LiveHostView> Host(string sessionId) => OwnedAsync(async () =>
     {
         var room = await HostedAsync(sessionId);
         await Groups.AddToGroupAsync(Context.ConnectionId, LiveRooms.Everyone(room.Id));
         await Groups.AddToGroupAsync(Context.ConnectionId, LiveRooms.Hosts(room.Id));
         return rooms.HostView(room, Origin);
-    }
+    });
 
-    public async Task<LiveHostView> Command(string sessionId, string action)
+    public Task<LiveHostView> Command(string sessionId, string action) => OwnedAsync(async () =>
     {
         var room = await HostedAsync(sessionId);
         if (await rooms.CommandAsync(room, action) is { } error)
             throw error.StartsWith(LiveErrors.InvalidRequest, StringComparison.Ordinal) ? new HubException(error) : LiveErrors.Error(LiveErrors.WrongPhase, error);
         return rooms.HostView(room, Origin);
+    });
+
+    /// <summary>
+    /// A call whose write was fenced off (another node took the session since this node loaded it)
+    /// runs once more on the session loaded afresh from the store, which this node then owns.
+    /// </summary>
+    private async Task<T> OwnedAsync<T>(Func<Task<T>> call)
+    {
+        try { return await call(); }
+        catch (LiveStore.MovedException moved)
+        {
+            rooms.Forget(moved.SessionId);
+            return await call();
+        }
     }
 
     private async Task<LiveRoom> HostedAsync(string? sessionId)
@@ -49,7 +63,7 @@ public sealed class LiveHub(LiveRooms rooms, JoinLimiter limiter) : Hub<ILiveCli
         return room;
     }
 
-    public async Task<LiveJoined> Join(LiveJoinRequest request)
+    public Task<LiveJoined> Join(LiveJoinRequest request) => OwnedAsync(async () =>
     {
         if (request is null) throw LiveErrors.Error(LiveErrors.InvalidRequest, "send { code, nickname, regionCode } or { code, rejoinKey }");
         var address = Context.GetHttpContext()?.Connection.RemoteIpAddress?.ToString() ?? "unknown";
@@ -61,9 +75,9 @@ public sealed class LiveHub(LiveRooms rooms, JoinLimiter limiter) : Hub<ILiveCli
         Context.Items[Joined] = (room.Id, player!.Id);
         await Groups.AddToGroupAsync(Context.ConnectionId, LiveRooms.Everyone(room.Id));
         return new LiveJoined(room.Id, player!.Id, player.RejoinKey!, player.Nickname, room.Row.Title, room.Phase, room.OpenQuestion(), room.YouOf(player));
-    }
+    });
 
-    public async Task<LiveAnswerAck> Answer(LiveAnswerRequest request)
+    public Task<LiveAnswerAck> Answer(LiveAnswerRequest request) => OwnedAsync(async () =>
     {
         if (request is null) throw LiveErrors.Error(LiveErrors.InvalidRequest, "send { sessionId, index, choices }");
         if (Context.Items[Joined] is not (string sessionId, long playerId)) throw LiveErrors.Error(LiveErrors.NotJoined, "join a session first");
@@ -71,7 +85,7 @@ public sealed class LiveHub(LiveRooms rooms, JoinLimiter limiter) : Hub<ILiveCli
         var room = await rooms.RoomAsync(sessionId) ?? throw LiveErrors.Error(LiveErrors.SessionNotFound, "no such session");
         var (code, error, ack) = await rooms.AnswerAsync(room, playerId, request);
         return code is null ? ack! : throw LiveErrors.Error(code, error!);
-    }
+    });
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {

@@ -58,6 +58,8 @@ public sealed class LiveRoom
     public IReadOnlyList<StoredQuestion> Questions { get; }
     private IReadOnlyList<(LiveRoundKind Kind, int Round)> KindAndRound { get; }
     public string Id => Row.Id;
+    /// <summary>This node's owner number for the session (<see cref="LiveStore.ClaimAsync"/>): every write of the room names it.</summary>
+    public long Owner { get; set; }
     public LivePhase Phase { get; private set; }
     public int Index { get; private set; } = -1;
     public DateTimeOffset ShownAt { get; private set; }

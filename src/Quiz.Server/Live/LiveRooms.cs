@@ -105,7 +105,8 @@ public sealed class LiveRooms(
         var questions = new List<StoredQuestion>();
         foreach (var q in rules.Questions)
             questions.Add(await bank.GetVersionAsync(q.Id, q.Version) ?? throw new InvalidOperationException($"question {q.Id} v{q.Version} of live session {id} is gone"));
-        var room = new LiveRoom(row, questions, clock);
+        // Ours from here on: a node that ran it before writes nothing more of it (LiveStore.FenceAsync).
+        var room = new LiveRoom(row, questions, clock) { Owner = await store.ClaimAsync(id) };
         var (players, played, answers) = await store.PlayedAsync(id);
         if (players.Count > 0 || played.Count > 0)
         {
@@ -114,6 +115,21 @@ public sealed class LiveRooms(
             logger.LogInformation("Live session {Session} taken over from the store: {Players} players, {Questions} questions played", id, players.Count, played.Count);
         }
         return room;
+    }
+
+    /// <summary>
+    /// Drops this node's copy of a session another node has taken (its write was fenced off): the
+    /// next call loads it again from the store and takes it back, as a balancer that sends the
+    /// room here again means. What the copy held beyond the store (answers to the open question)
+    /// was never acknowledged as written.
+    /// </summary>
+    public void Forget(string sessionId)
+    {
+        if (_rooms.TryRemove(sessionId, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully && lazy.Value.Result is { } room)
+        {
+            room.DeadlineTimer?.Dispose();
+            logger.LogWarning("Live session {Session} is run by another node now; this node's copy (owner {Owner}) is dropped", sessionId, room.Owner);
+        }
     }
 
     public async Task<LiveRoom?> ByCodeAsync(string? code, CancellationToken ct = default) =>
@@ -147,7 +163,7 @@ public sealed class LiveRooms(
                 // Phones first: the phase in the store is for lists and take-overs, not for the question.
                 ArmDeadline(room);
                 await everyone.LiveQuestion(shown!);
-                await store.SetPhaseAsync(room.Id, LivePhase.Open, clock.GetUtcNow());
+                await store.SetPhaseAsync(room.Id, room.Owner, LivePhase.Open, clock.GetUtcNow());
                 return null;
             }
             case "pause":
@@ -155,7 +171,7 @@ public sealed class LiveRooms(
                 var (error, paused) = room.Pause();
                 if (error is not null) return error;
                 await everyone.LivePaused(paused!);
-                await store.SetPhaseAsync(room.Id, LivePhase.Paused, clock.GetUtcNow());
+                await store.SetPhaseAsync(room.Id, room.Owner, LivePhase.Paused, clock.GetUtcNow());
                 return null;
             }
             case "resume":
@@ -164,7 +180,7 @@ public sealed class LiveRooms(
                 if (error is not null) return error;
                 ArmDeadline(room);
                 await everyone.LiveQuestion(resumed!);
-                await store.SetPhaseAsync(room.Id, LivePhase.Open, clock.GetUtcNow());
+                await store.SetPhaseAsync(room.Id, room.Owner, LivePhase.Open, clock.GetUtcNow());
                 return null;
             }
             case "close":
@@ -179,8 +195,8 @@ public sealed class LiveRooms(
                 var (error, revealed) = room.Reveal(skip: action == "skip");
                 if (error is not null) return error;
                 // In the store before anyone is told: an export never lacks what a phone was shown.
-                await store.SaveQuestionAsync(room.Id, revealed!.Question, revealed.Answers);
-                await store.SetPhaseAsync(room.Id, LivePhase.Revealed, clock.GetUtcNow());
+                await store.SaveQuestionAsync(room.Id, room.Owner, revealed!.Question, revealed.Answers);
+                await store.SetPhaseAsync(room.Id, room.Owner, LivePhase.Revealed, clock.GetUtcNow());
                 await everyone.LiveReveal(revealed.Message);
                 await Task.WhenAll(room.Results().Select(r => hub.Clients.Client(r.ConnectionId).LiveYou(r.You)));
                 return null;
@@ -190,7 +206,7 @@ public sealed class LiveRooms(
                 var (error, ended) = room.End();
                 if (error is not null) return error;
                 room.DeadlineTimer?.Dispose();
-                await store.SetPhaseAsync(room.Id, LivePhase.Ended, clock.GetUtcNow());
+                await store.SetPhaseAsync(room.Id, room.Owner, LivePhase.Ended, clock.GetUtcNow());
                 await everyone.LiveEnded(ended!);
                 return null;
             }
@@ -203,7 +219,7 @@ public sealed class LiveRooms(
     {
         room.DeadlineTimer?.Dispose();
         await hub.Clients.Group(Everyone(room.Id)).LiveClosed(closed);
-        await store.SetPhaseAsync(room.Id, LivePhase.Closed, clock.GetUtcNow());
+        await store.SetPhaseAsync(room.Id, room.Owner, LivePhase.Closed, clock.GetUtcNow());
     }
 
     /// <summary>Closes the question at its deadline, by the server's clock (the fake one in tests).</summary>
@@ -221,6 +237,10 @@ public sealed class LiveRooms(
         {
             var (error, closed) = room.Close(version);
             if (error is null) await ClosedAsync(room, closed!);
+        }
+        catch (LiveStore.MovedException)
+        {
+            Forget(room.Id);
         }
         catch (Exception e)
         {
@@ -246,7 +266,7 @@ public sealed class LiveRooms(
                 {
                     // Taken over from the store, which keeps only the key's hash: a new key.
                     var fresh = LiveRoom.NewKey();
-                    await store.SetRejoinHashAsync(room.Id, known.Id, LiveRoom.Hash(fresh));
+                    await store.SetRejoinHashAsync(room.Id, room.Owner, known.Id, LiveRoom.Hash(fresh));
                     room.Rekey(known, fresh);
                 }
                 return (null, null, room, known);
@@ -261,7 +281,7 @@ public sealed class LiveRooms(
             if (request.RegionCode is not { } region || units.Region(region) is null) return (LiveErrors.UnknownRegion, "pick a region from the list", null, null);
             player = room.NewPlayer(nickname!, region, units.Region(region)!.Name, null);
         }
-        await store.AddPlayerAsync(room.Id, new LiveStore.PlayerRow(player.Id, player.RejoinHash, player.Nickname, player.RegionCode, player.ParticipantId,
+        await store.AddPlayerAsync(room.Id, room.Owner, new LiveStore.PlayerRow(player.Id, player.RejoinHash, player.Nickname, player.RegionCode, player.ParticipantId,
             clock.GetUtcNow().ToString("O")));
         room.Seat(player);
         ThrottlesOf(room).Audience.Signal();

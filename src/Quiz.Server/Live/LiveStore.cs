@@ -67,26 +67,64 @@ public sealed class LiveStore(Database database, StoreWriter writer)
         return (await connection.QueryAsync<SessionRow>($"SELECT {SessionColumns} FROM live_sessions ORDER BY created_at DESC, id")).ToList();
     }
 
-    public Task SetPhaseAsync(string id, LivePhase phase, DateTimeOffset now) =>
-        writer.WriteAsync(async (connection, tx) => await connection.ExecuteAsync(
-            "UPDATE live_sessions SET phase = @phase, ended_at = CASE WHEN @ended = 1 THEN @now ELSE ended_at END WHERE id = @id",
-            new { id, phase = Name(phase), ended = phase == LivePhase.Ended ? 1 : 0, now = now.ToString("O") }, tx));
+    /// <summary>Thrown by a write of a node whose room another node has taken since: nothing of it is written.</summary>
+    public sealed class MovedException(string sessionId, long owner)
+        : Exception($"live session {sessionId} is run by another node now (this node's owner number {owner} is stale)")
+    {
+        public string SessionId { get; } = sessionId;
+    }
 
-    public Task AddPlayerAsync(string sessionId, PlayerRow player) =>
-        writer.WriteAsync(async (connection, tx) => await connection.ExecuteAsync("""
-            INSERT INTO live_players (session_id, id, rejoin_hash, nickname, region_code, participant_id, joined_at)
-            VALUES (@sessionId, @Id, @RejoinHash, @Nickname, @RegionCode, @ParticipantId, @JoinedAt)
-            """, new { sessionId, player.Id, player.RejoinHash, player.Nickname, player.RegionCode, player.ParticipantId, player.JoinedAt }, tx));
-
-    /// <summary>A participant rejoining by their token after a hand-over gets a new key (only its hash is kept).</summary>
-    public Task SetRejoinHashAsync(string sessionId, long playerId, string hash) =>
-        writer.WriteAsync(async (connection, tx) => await connection.ExecuteAsync(
-            "UPDATE live_players SET rejoin_hash = @hash WHERE session_id = @sessionId AND id = @playerId", new { sessionId, playerId, hash }, tx));
-
-    /// <summary>A revealed (or skipped) question and its answers, in one transaction: a report never sees half of one.</summary>
-    public Task SaveQuestionAsync(string sessionId, QuestionRow question, IReadOnlyList<AnswerRow> answers) =>
+    /// <summary>Makes this node the session's owner: the next owner number, which every later write of its room names.</summary>
+    public Task<long> ClaimAsync(string id) =>
         writer.WriteAsync(async (connection, tx) =>
         {
+            await connection.ExecuteAsync("UPDATE live_sessions SET owner = owner + 1 WHERE id = @id", new { id }, tx);
+            return await connection.ExecuteScalarAsync<long>("SELECT owner FROM live_sessions WHERE id = @id", new { id }, tx);
+        });
+
+    /// <summary>
+    /// In the write's own transaction, before anything else: the session is still this owner's. On
+    /// PostgreSQL the update also locks the row, so a claim by another node waits for this commit.
+    /// </summary>
+    private static async Task FenceAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction tx, string id, long owner)
+    {
+        if (await connection.ExecuteAsync("UPDATE live_sessions SET owner = owner WHERE id = @id AND owner = @owner", new { id, owner }, tx) == 0)
+            throw new MovedException(id, owner);
+    }
+
+    public Task SetPhaseAsync(string id, long owner, LivePhase phase, DateTimeOffset now) =>
+        writer.WriteAsync(async (connection, tx) =>
+        {
+            await FenceAsync(connection, tx, id, owner);
+            return await connection.ExecuteAsync(
+                "UPDATE live_sessions SET phase = @phase, ended_at = CASE WHEN @ended = 1 THEN @now ELSE ended_at END WHERE id = @id",
+                new { id, phase = Name(phase), ended = phase == LivePhase.Ended ? 1 : 0, now = now.ToString("O") }, tx);
+        });
+
+    public Task AddPlayerAsync(string sessionId, long owner, PlayerRow player) =>
+        writer.WriteAsync(async (connection, tx) =>
+        {
+            await FenceAsync(connection, tx, sessionId, owner);
+            return await connection.ExecuteAsync("""
+                INSERT INTO live_players (session_id, id, rejoin_hash, nickname, region_code, participant_id, joined_at)
+                VALUES (@sessionId, @Id, @RejoinHash, @Nickname, @RegionCode, @ParticipantId, @JoinedAt)
+                """, new { sessionId, player.Id, player.RejoinHash, player.Nickname, player.RegionCode, player.ParticipantId, player.JoinedAt }, tx);
+        });
+
+    /// <summary>A participant rejoining by their token after a hand-over gets a new key (only its hash is kept).</summary>
+    public Task SetRejoinHashAsync(string sessionId, long owner, long playerId, string hash) =>
+        writer.WriteAsync(async (connection, tx) =>
+        {
+            await FenceAsync(connection, tx, sessionId, owner);
+            return await connection.ExecuteAsync(
+                "UPDATE live_players SET rejoin_hash = @hash WHERE session_id = @sessionId AND id = @playerId", new { sessionId, playerId, hash }, tx);
+        });
+
+    /// <summary>A revealed (or skipped) question and its answers, in one transaction: a report never sees half of one.</summary>
+    public Task SaveQuestionAsync(string sessionId, long owner, QuestionRow question, IReadOnlyList<AnswerRow> answers) =>
+        writer.WriteAsync(async (connection, tx) =>
+        {
+            await FenceAsync(connection, tx, sessionId, owner);
             await connection.ExecuteAsync("""
                 INSERT INTO live_questions (session_id, question_index, question_id, version, kind, skipped, shown_at, buzz_winner)
                 VALUES (@sessionId, @QuestionIndex, @QuestionId, @Version, @Kind, @Skipped, @ShownAt, @BuzzWinner)
@@ -126,7 +164,9 @@ public sealed class LiveStore(Database database, StoreWriter writer)
         await using var connection = await database.OpenAsync(ct);
         return (await connection.QueryAsync<StandingRow>("""
             SELECT p.id AS PlayerId, p.nickname AS Nickname, p.region_code AS RegionCode,
-                   COALESCE(SUM(a.points), 0) AS Points, COALESCE(SUM(a.correct), 0) AS RightAnswers, COALESCE(SUM(a.elapsed_ms), 0) AS ElapsedMs
+                   -- CAST: PostgreSQL sums bigints into numeric, SQLite into integer; both read back as long.
+                   CAST(COALESCE(SUM(a.points), 0) AS BIGINT) AS Points, CAST(COALESCE(SUM(a.correct), 0) AS BIGINT) AS RightAnswers,
+                   CAST(COALESCE(SUM(a.elapsed_ms), 0) AS BIGINT) AS ElapsedMs
             FROM live_players p LEFT JOIN live_answers a ON a.session_id = p.session_id AND a.player_id = p.id
             WHERE p.session_id = @sessionId
             GROUP BY p.id, p.nickname, p.region_code

@@ -79,6 +79,7 @@ public sealed class ContainerDeploymentTests(ITestOutputHelper output)
     [InlineData("nginx sends a node to another port", "nginx", "server quiz2:8080", "server quiz2:8081", "quiz2:8081 is not on QUIZ_NODE_PORT 8080")]
     [InlineData("nginx forgets a node", "nginx", "        server quiz3:8080 max_fails=2 fail_timeout=10s;\n", "", "quiz3")]
     [InlineData("nginx is not sticky", "nginx", "        ip_hash;\n", "", "ip_hash")]
+    [InlineData("nginx spreads a live room over the nodes", "nginx", "hash $arg_room consistent;", "ip_hash;", "hash $arg_room consistent")]
     [InlineData("nginx does not upgrade WebSockets", "nginx", "            proxy_set_header Upgrade $http_upgrade;\n", "", "Upgrade")]
     [InlineData("nginx listens elsewhere", "nginx", "listen 80;", "listen 8000;", "listen")]
     [InlineData("the image exposes another port", "dockerfile", "EXPOSE 8080", "EXPOSE 80", "EXPOSE")]
@@ -408,6 +409,23 @@ public sealed class ContainerDeploymentTests(ITestOutputHelper output)
                 && NginxDirectives(map).Any(d => d is ["default", "upgrade"]);
             if (connection != "upgrade" && !mapped) problems.Add($"location /hubs/ passes Connection '{connection}': it must say upgrade (directly or through a map of $http_upgrade)");
             if (!directives.Any(d => d is ["proxy_buffering", "off"])) problems.Add("location /hubs/ buffers responses (proxy_buffering off for server-sent events and long polling)");
+        }
+
+        // --- live sessions: every connection of a room reaches the node that runs it (docs/live.md)
+        var live = NginxBlock(server, "location /hubs/live");
+        if (live is null) problems.Add("deploy/nginx.conf has no location /hubs/live (live sessions' rooms, routed by ?room=)");
+        else
+        {
+            var liveDirectives = NginxDirectives(live);
+            var liveName = liveDirectives.FirstOrDefault(d => d[0] == "proxy_pass")?.ElementAtOrDefault(1)?.Replace("http://", "", StringComparison.Ordinal).TrimEnd('/');
+            var liveUpstream = liveName is null ? null : NginxBlock(http, "upstream " + liveName);
+            var members = liveUpstream is null ? [] : NginxDirectives(liveUpstream).Where(d => d[0] == "server").Select(d => d.ElementAtOrDefault(1)?.Split(':')[0]).ToList();
+            if (liveUpstream is null || !NginxDirectives(liveUpstream).Any(d => d is ["hash", "$arg_room", "consistent"]))
+                problems.Add("location /hubs/live does not proxy to an upstream hashed by the room (hash $arg_room consistent): a room's phones would reach different nodes");
+            else if (!members.SequenceEqual(nodes)) problems.Add($"the live upstream balances over [{string.Join(", ", members)}], the nodes are [{string.Join(", ", nodes)}]");
+            if (NginxHeader(liveDirectives, "Upgrade") != "$http_upgrade") problems.Add("location /hubs/live does not pass the Upgrade header");
+            if (NginxHeader(liveDirectives, "X-Forwarded-For") != "$remote_addr") problems.Add("location /hubs/live does not set X-Forwarded-For to $remote_addr");
+            if (!liveDirectives.Any(d => d is ["proxy_buffering", "off"])) problems.Add("location /hubs/live buffers responses");
         }
 
         // --- the cluster script of issue 13, once it exists, reads the same list and settings

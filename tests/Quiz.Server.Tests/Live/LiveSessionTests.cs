@@ -495,4 +495,44 @@ public sealed class LiveSessionTests(LiveSessionTests.Server server) : IClassFix
         Assert.Null(room.Show().Error); // the host carries on with the next question
         Assert.Equal(1, room.Index);
     }
+
+    [Fact]
+    public async Task WhenAnotherNodeTakesASessionTheFirstNodesCopyWritesNothingMoreAndReloadsFromTheStore()
+    {
+        await OwnServerAsync();
+        var session = await CreateAsync();
+        var cookies = await StaffCookiesAsync("fenced-node", Quiz.Server.Security.Roles.Admin, null);
+        var host = Hub(cookies);
+        await host.StartAsync();
+        await host.InvokeAsync<LiveHostView>("Host", session.Id);
+        var a = await JoinAsync(session.Code, "甲");
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "show");
+
+        // A second node takes the session (the balancer sent the room there) and plays question 0 to its reveal.
+        using var next = new QuizApplication(kestrel: true, now: _app.Clock.GetUtcNow()).With("Storage:DataDir", _app.DataDir);
+        var other = next.Services.GetRequiredService<LiveRooms>();
+        var taken = (await other.RoomAsync(session.Id))!;
+        Assert.Null(taken.Show().Error);
+        Assert.Null(await other.CommandAsync(taken, "close"));
+        Assert.Null(await other.CommandAsync(taken, "reveal"));
+
+        // The first node's host, still on its stale copy (question 0 open), closes it: its write is
+        // refused, its copy dropped, and the command runs again on the session as the store has it
+        // (question 0 revealed), where closing is out of place: the host page reloads its view.
+        Assert.Equal("wrong-phase", await RefusedAsync(() => host.InvokeAsync<LiveHostView>("Command", session.Id, "close")));
+        var state = await host.InvokeAsync<LiveHostView>("Host", session.Id);
+        Assert.Equal((LivePhase.Revealed, 0), (state.Phase, state.Index));
+        var view = await host.InvokeAsync<LiveHostView>("Command", session.Id, "show");
+        Assert.Equal((LivePhase.Open, 1), (view.Phase, view.Index));
+        await using var connection = await _app.Service<Quiz.Server.Storage.Database>().OpenAsync();
+        var questions = (await Dapper.SqlMapper.QueryAsync<long>(connection,
+            "SELECT question_index FROM live_questions WHERE session_id = @id ORDER BY question_index", new { id = session.Id })).ToList();
+        Assert.Equal([0L], questions); // question 0 written once, by the node that revealed it
+        var owner = await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, "SELECT owner FROM live_sessions WHERE id = @id", new { id = session.Id });
+        Assert.Equal(taken.Owner + 1, owner); // the first node took it back when its host called
+        // And the second node's copy is now the stale one: its next write is refused, not applied.
+        await Assert.ThrowsAsync<LiveStore.MovedException>(() => other.CommandAsync(taken, "end"));
+        Assert.Equal(("open", (string?)null), await Dapper.SqlMapper.QuerySingleAsync<(string, string?)>(connection,
+            "SELECT phase, ended_at FROM live_sessions WHERE id = @id", new { id = session.Id }));
+    }
 }

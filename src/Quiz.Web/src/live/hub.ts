@@ -10,6 +10,11 @@ export type Link = "connecting" | "connected" | "reconnecting";
 const retryDelays = [0, 1000, 2000, 3000, 5000];
 
 export interface LiveHubOptions {
+  /**
+   * The session's 6-digit code, sent as `?room=` (docs/live.md, section 2): a balancer in front of
+   * several nodes sends every connection of one room to the same node by it.
+   */
+  room?: string | null;
   /** The participant token, for a phone that joins as its registered participant. */
   token?: () => string | null;
   link: (state: Link) => void;
@@ -20,7 +25,7 @@ export async function openLiveHub(options: LiveHubOptions): Promise<HubConnectio
   const { HubConnectionBuilder, LogLevel } = await import("@microsoft/signalr");
   const token = options.token;
   const connection = new HubConnectionBuilder()
-    .withUrl("/hubs/live", token ? { accessTokenFactory: () => token() ?? "" } : {})
+    .withUrl(options.room ? `/hubs/live?room=${encodeURIComponent(options.room)}` : "/hubs/live", token ? { accessTokenFactory: () => token() ?? "" } : {})
     .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => retryDelays[ctx.previousRetryCount] ?? 5000 })
     .configureLogging(LogLevel.Warning)
     .build();

@@ -2,7 +2,7 @@ import { reactive } from "vue";
 import type { HubConnection } from "@microsoft/signalr";
 import { http, HttpError } from "../shared/http";
 import type { Participant } from "../shared/types";
-import { openLiveHub, type Link } from "./hub";
+import { closeLiveHub, openLiveHub, type Link } from "./hub";
 import { liveError, type LiveAnswerAck, type LiveAudience, type LiveClosed, type LiveEnded, type LiveJoinInfo, type LiveJoined,
   type LiveJoinRequest, type LivePaused, type LivePhase, type LiveQuestion, type LiveReveal, type LiveYou } from "./types";
 import { liveErrorText, t } from "./messages";
@@ -125,9 +125,15 @@ export function changeCode() {
   live.step = "code";
 }
 
+/** The room the open connection was made for: another code needs a connection of its own (to its room's node). */
+let hubRoom: string | null = null;
+
 async function connection(): Promise<HubConnection> {
-  if (hub) return hub;
+  if (hub && hubRoom === live.code) return hub;
+  closeLiveHub(hub);
+  hubRoom = live.code;
   hub = await openLiveHub({
+    room: live.code,
     token: () => live.token,
     link: state => { live.link = state; },
     onBack: async () => {
