@@ -46,19 +46,19 @@ public static class LiveApi
     {
         var views = new List<LiveSessionView>();
         foreach (var row in await store.ListAsync(ct))
-            if (await rooms.RoomAsync(row.Id, ct) is { } room && rooms.MayHost(user, room)) views.Add(rooms.View(room, Origin(http)));
+            if (await rooms.ViewAsync(row.Id, ct) is { } room && rooms.MayHost(user, room)) views.Add(rooms.View(room, Origin(http)));
         return TypedResults.Ok(views);
     }
 
     private static async Task<Results<Ok<LiveSessionView>, NotFound, ForbidHttpResult>> Get(
         string id, LiveRooms rooms, ClaimsPrincipal user, HttpRequest http, CancellationToken ct)
     {
-        if (await rooms.RoomAsync(id, ct) is not { } room) return TypedResults.NotFound();
+        if (await rooms.ViewAsync(id, ct) is not { } room) return TypedResults.NotFound();
         return rooms.MayHost(user, room) ? TypedResults.Ok(rooms.View(room, Origin(http))) : TypedResults.Forbid();
     }
 
     private static async Task<Results<Ok<LiveJoinInfo>, NotFound>> Join(string code, LiveRooms rooms, CancellationToken ct) =>
-        await rooms.ByCodeAsync(code, ct) is { Phase: not LivePhase.Ended } room
+        await rooms.ByCodeAsync(code, run: false, ct) is { Phase: not LivePhase.Ended } room
             ? TypedResults.Ok(new LiveJoinInfo(room.Id, room.Row.Title, rooms.UnitName(room.Row.UnitCode), room.Phase, room.Audience))
             : TypedResults.NotFound();
 
@@ -72,7 +72,7 @@ public static class LiveApi
     private static async Task<Results<Ok<LiveReport>, NotFound, ForbidHttpResult>> Report(
         string id, LiveRooms rooms, LiveStore store, ClaimsPrincipal user, HttpRequest http, CancellationToken ct)
     {
-        if (await rooms.RoomAsync(id, ct) is not { } room) return TypedResults.NotFound();
+        if (await rooms.ViewAsync(id, ct) is not { } room) return TypedResults.NotFound();
         if (!rooms.MayHost(user, room)) return TypedResults.Forbid();
         var (players, played, answers) = await store.PlayedAsync(id, ct);
         var names = players.ToDictionary(p => p.Id, p => p.Nickname);
@@ -108,7 +108,7 @@ public static class LiveApi
     private static async Task<Results<FileContentHttpResult, NotFound, ForbidHttpResult>> Results(
         string id, string format, LiveRooms rooms, LiveStore store, ClaimsPrincipal user, CancellationToken ct)
     {
-        if (await rooms.RoomAsync(id, ct) is not { } room) return TypedResults.NotFound();
+        if (await rooms.ViewAsync(id, ct) is not { } room) return TypedResults.NotFound();
         if (!rooms.MayHost(user, room)) return TypedResults.Forbid();
         var rows = await store.StandingsAsync(id, ct);
         var standings = Standings(rows, rooms);

@@ -87,9 +87,10 @@ public sealed class LiveHub(LiveRooms rooms, JoinLimiter limiter) : Hub<ILiveCli
         return code is null ? ack! : throw LiveErrors.Error(code, error!);
     });
 
+    /// <remarks>A disconnect never takes a room over: only the node that runs it keeps connections.</remarks>
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
-        if (Context.Items[Joined] is (string sessionId, long playerId) && await rooms.RoomAsync(sessionId) is { } room)
+        if (Context.Items[Joined] is (string sessionId, long playerId) && rooms.Loaded(sessionId) is { } room)
             room.Disconnected(playerId, Context.ConnectionId);
         await base.OnDisconnectedAsync(exception);
     }

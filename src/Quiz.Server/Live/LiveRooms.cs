@@ -64,7 +64,8 @@ public sealed class LiveRooms(
             user.Identity?.Name ?? "admin-key", clock.GetUtcNow().ToString("O"), JsonSerializer.Serialize(definition, LiveStore.Json),
             LiveStore.Name(LivePhase.Lobby), null);
         await store.CreateAsync(row, ct);
-        var room = await RoomAsync(row.Id, ct);
+        // Seen, not run: the node the room's connections reach (by its code) runs it from their first call.
+        var room = await ViewAsync(row.Id, ct);
         return (View(room!, origin), errors, false);
     }
 
@@ -89,16 +90,31 @@ public sealed class LiveRooms(
 
     // ---- Finding
 
-    /// <summary>The running room of a session: loaded (or taken over) from the store on first use.</summary>
+    /// <summary>
+    /// The running room of a session, for the hub's calls: loaded (or taken over) from the store on
+    /// first use, which makes this node its owner (<see cref="LiveStore.ClaimAsync"/>).
+    /// </summary>
     public async Task<LiveRoom?> RoomAsync(string id, CancellationToken ct = default)
     {
-        var lazy = _rooms.GetOrAdd(id, key => new Lazy<Task<LiveRoom?>>(() => LoadAsync(key)));
+        var lazy = _rooms.GetOrAdd(id, key => new Lazy<Task<LiveRoom?>>(() => LoadAsync(key, claim: true)));
         var room = await lazy.Value.WaitAsync(ct);
         if (room is null) _rooms.TryRemove(new KeyValuePair<string, Lazy<Task<LiveRoom?>>>(id, lazy));
         return room;
     }
 
-    private async Task<LiveRoom?> LoadAsync(string id)
+    /// <summary>The room if this node runs it, else null: for what must not take a room over (a disconnect).</summary>
+    public LiveRoom? Loaded(string id) =>
+        _rooms.TryGetValue(id, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully ? lazy.Value.Result : null;
+
+    /// <summary>
+    /// A session to show over HTTP (lists, reports, the code lookup): the running room if this node
+    /// runs it, else a copy read from the store that this node neither keeps nor owns. Plain HTTP
+    /// reaches any node; taking the room there would pull it away from the node its phones reach.
+    /// </summary>
+    public async Task<LiveRoom?> ViewAsync(string id, CancellationToken ct = default) =>
+        Loaded(id) ?? await LoadAsync(id, claim: false).WaitAsync(ct);
+
+    private async Task<LiveRoom?> LoadAsync(string id, bool claim)
     {
         if (await store.GetAsync(id) is not { } row) return null;
         var rules = row.Rules;
@@ -106,13 +122,15 @@ public sealed class LiveRooms(
         foreach (var q in rules.Questions)
             questions.Add(await bank.GetVersionAsync(q.Id, q.Version) ?? throw new InvalidOperationException($"question {q.Id} v{q.Version} of live session {id} is gone"));
         // Ours from here on: a node that ran it before writes nothing more of it (LiveStore.FenceAsync).
-        var room = new LiveRoom(row, questions, clock) { Owner = await store.ClaimAsync(id) };
+        // A copy only to show has owner 0, which no write can pass.
+        var room = new LiveRoom(row, questions, clock) { Owner = claim ? await store.ClaimAsync(id) : 0 };
+        if (claim) logger.LogInformation("Live session {Session} runs on this node (owner {Owner})", id, room.Owner);
         var (players, played, answers) = await store.PlayedAsync(id);
         if (players.Count > 0 || played.Count > 0)
         {
             room.Restore([.. players.Select(p => new LiveRoom.Player(p.Id, p.Nickname, p.RegionCode, p.RegionCode is null ? null : units.Region(p.RegionCode)?.Name, p.ParticipantId) { RejoinHash = p.RejoinHash })],
                 played, answers);
-            logger.LogInformation("Live session {Session} taken over from the store: {Players} players, {Questions} questions played", id, players.Count, played.Count);
+            if (claim) logger.LogInformation("Live session {Session} taken over from the store: {Players} players, {Questions} questions played", id, players.Count, played.Count);
         }
         return room;
     }
@@ -132,8 +150,11 @@ public sealed class LiveRooms(
         }
     }
 
-    public async Task<LiveRoom?> ByCodeAsync(string? code, CancellationToken ct = default) =>
-        code is { Length: 6 } && code.All(char.IsAsciiDigit) && await store.ByCodeAsync(code, ct) is { } row ? await RoomAsync(row.Id, ct) : null;
+    /// <param name="run">Run the room here (a join), or only show it (the code lookup over HTTP).</param>
+    public async Task<LiveRoom?> ByCodeAsync(string? code, bool run, CancellationToken ct = default) =>
+        code is { Length: 6 } && code.All(char.IsAsciiDigit) && await store.ByCodeAsync(code, ct) is { } row
+            ? run ? await RoomAsync(row.Id, ct) : await ViewAsync(row.Id, ct)
+            : null;
 
     public bool MayHost(ClaimsPrincipal user, LiveRoom room) =>
         user.IsInRole(Roles.Admin)
@@ -253,7 +274,7 @@ public sealed class LiveRooms(
     public async Task<(string? Code, string? Error, LiveRoom? Room, LiveRoom.Player? Player)> JoinAsync(
         LiveJoinRequest request, long? participantId, CancellationToken ct)
     {
-        if (await ByCodeAsync(request.Code?.Trim(), ct) is not { } room || room.Phase == LivePhase.Ended)
+        if (await ByCodeAsync(request.Code?.Trim(), run: true, ct) is not { } room || room.Phase == LivePhase.Ended)
             return (LiveErrors.SessionNotFound, "no session is running with this code", null, null);
         if (request.RejoinKey is { Length: > 0 } key)
             return room.ByRejoinKey(key) is { } again ? (null, null, room, again) : (LiveErrors.SessionNotFound, "this rejoin key is not of this session", null, null);

@@ -15,6 +15,11 @@ public sealed partial class NodeLogs : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _follow;
     private readonly ConcurrentDictionary<string, string> _nodeOfVerification = new();
+    private readonly ConcurrentQueue<(string Session, long Owner, string Node)> _liveOwners = new();
+
+    /// <summary>Every node that took a live session, in the order their logs were read: (owner number, node).</summary>
+    public IReadOnlyList<(long Owner, string Node)> LiveOwners(string sessionId) =>
+        _liveOwners.Where(o => o.Session == sessionId).Select(o => (o.Owner, o.Node)).OrderBy(o => o.Owner).ToList();
 
     public VerificationLog Codes { get; } = new();
 
@@ -61,6 +66,7 @@ public sealed partial class NodeLogs : IAsyncDisposable
     private void Read(string node, string line)
     {
         if (VerificationId().Match(line) is { Success: true } match) _nodeOfVerification[match.Groups[1].Value] = node;
+        if (LiveOwner().Match(line) is { Success: true } owner) _liveOwners.Enqueue((owner.Groups[1].Value, long.Parse(owner.Groups[2].Value), node));
         Codes.Read(line);
     }
 
@@ -73,4 +79,7 @@ public sealed partial class NodeLogs : IAsyncDisposable
 
     [GeneratedRegex(@"verification code for .*\(verification ([A-Za-z0-9_-]+)\)")]
     private static partial Regex VerificationId();
+
+    [GeneratedRegex(@"Live session (\S+) runs on this node \(owner (\d+)\)")]
+    private static partial Regex LiveOwner();
 }
