@@ -32,6 +32,8 @@ public sealed class LiveSessionTests(ClusterFixture cluster, ITestOutputHelper o
             (await admin.PostAsJsonAsync("/api/admin/accounts", new { name = "live-host", password = "correct horse battery", role = "admin" })).EnsureSuccessStatusCode();
         }
         (await staff.Http.PostAsJsonAsync("/api/accounts/login", new { name = "live-host", password = "correct horse battery" })).EnsureSuccessStatusCode();
+        var antiforgery = await staff.Http.GetFromJsonAsync<Quiz.Server.Accounts.AccountsApi.AntiforgeryToken>("/api/accounts/antiforgery");
+        staff.Http.DefaultRequestHeaders.Add(antiforgery!.HeaderName, antiforgery.Token);
         using var created = await staff.Http.PostAsJsonAsync("/api/live/sessions", new
         {
             title = "三节点现场竞答",
@@ -41,7 +43,8 @@ public sealed class LiveSessionTests(ClusterFixture cluster, ITestOutputHelper o
             speed = new { points = 1000, minShare = 0.5 },
         });
         Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
-        var session = (await created.Content.ReadFromJsonAsync<LiveSessionView>())!;
+        var json = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web) { Converters = { Quiz.Server.Hosting.JsonEnums.Converter() } };
+        var session = (await created.Content.ReadFromJsonAsync<LiveSessionView>(json))!;
 
         async Task<HubConnection> HostAsync()
         {

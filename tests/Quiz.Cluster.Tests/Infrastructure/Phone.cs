@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
 using Quiz.Server.Participants;
 
 namespace Quiz.Cluster.Tests.Infrastructure;
@@ -63,6 +64,8 @@ public sealed class Phone(Uri balancer, IPAddress source) : IDisposable
                     }
                 };
             })
+            // Enums travel as names (docs/protocol.md), as the server writes them.
+            .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(Quiz.Server.Hosting.JsonEnums.Converter()))
             .Build();
         hub.ServerTimeout = TimeSpan.FromSeconds(30);
         return hub;
