@@ -63,11 +63,17 @@ public sealed class LiveHub(LiveRooms rooms, JoinLimiter limiter) : Hub<ILiveCli
         return room;
     }
 
-    public Task<LiveJoined> Join(LiveJoinRequest request) => OwnedAsync(async () =>
+    public async Task<LiveJoined> Join(LiveJoinRequest request)
     {
         if (request is null) throw LiveErrors.Error(LiveErrors.InvalidRequest, "send { code, nickname, regionCode } or { code, rejoinKey }");
         var address = Context.GetHttpContext()?.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        // Counted once, outside the retry after a hand-over.
         if (!limiter.TryAcquire(address)) throw LiveErrors.Error(LiveErrors.RateLimited, "too many joins from this address; try again in a second");
+        return await OwnedAsync(() => JoinAsync(request));
+    }
+
+    private async Task<LiveJoined> JoinAsync(LiveJoinRequest request)
+    {
         long? participant = Context.User?.Identity?.AuthenticationType == Security.Access.Schemes.Participant ? Context.User.ParticipantId() : null;
         var (code, error, room, player) = await rooms.JoinAsync(request, participant, Context.ConnectionAborted);
         if (code is not null) throw LiveErrors.Error(code, error!);
@@ -75,7 +81,7 @@ public sealed class LiveHub(LiveRooms rooms, JoinLimiter limiter) : Hub<ILiveCli
         Context.Items[Joined] = (room.Id, player!.Id);
         await Groups.AddToGroupAsync(Context.ConnectionId, LiveRooms.Everyone(room.Id));
         return new LiveJoined(room.Id, player!.Id, player.RejoinKey!, player.Nickname, room.Row.Title, room.Phase, room.OpenQuestion(), room.YouOf(player));
-    });
+    }
 
     public Task<LiveAnswerAck> Answer(LiveAnswerRequest request) => OwnedAsync(async () =>
     {

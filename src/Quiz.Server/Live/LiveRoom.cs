@@ -340,7 +340,10 @@ public sealed class LiveRoom
     private static LiveStanding Standing(Player p) => new(p.Place, p.Nickname, p.RegionName, p.Total, p.Right);
 
     /// <summary>A session taken over from the store: its players and revealed questions, then the host shows the next one.</summary>
-    public void Restore(IReadOnlyList<Player> players, IReadOnlyList<LiveStore.QuestionRow> questions, IReadOnlyList<LiveStore.AnswerRow> answers)
+    /// <param name="keepPhase">A copy only to show (lists, the code lookup) keeps the phase the store names; a room
+    /// taken over to run resumes after its last revealed question (answers to an open one were lost with its node).</param>
+    public void Restore(IReadOnlyList<Player> players, IReadOnlyList<LiveStore.QuestionRow> questions, IReadOnlyList<LiveStore.AnswerRow> answers,
+        bool keepPhase = false)
     {
         lock (_gate)
         {
@@ -353,7 +356,7 @@ public sealed class LiveRoom
                     if (a.Correct == 1) p.Right++;
                 }
             Index = questions.Count == 0 ? -1 : (int)questions.Max(q => q.QuestionIndex);
-            if (Phase != LivePhase.Ended) Phase = Index < 0 ? LivePhase.Lobby : LivePhase.Revealed;
+            if (Phase != LivePhase.Ended && !keepPhase) Phase = Index < 0 ? LivePhase.Lobby : LivePhase.Revealed;
             Rank();
             if (Phase == LivePhase.Ended) Podium = [.. Top.Take(3)];
         }

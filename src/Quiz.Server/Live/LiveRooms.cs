@@ -129,7 +129,7 @@ public sealed class LiveRooms(
         if (players.Count > 0 || played.Count > 0)
         {
             room.Restore([.. players.Select(p => new LiveRoom.Player(p.Id, p.Nickname, p.RegionCode, p.RegionCode is null ? null : units.Region(p.RegionCode)?.Name, p.ParticipantId) { RejoinHash = p.RejoinHash })],
-                played, answers);
+                played, answers, keepPhase: !claim);
             if (claim) logger.LogInformation("Live session {Session} taken over from the store: {Players} players, {Questions} questions played", id, players.Count, played.Count);
         }
         return room;

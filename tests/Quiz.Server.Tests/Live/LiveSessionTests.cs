@@ -530,6 +530,13 @@ public sealed class LiveSessionTests(LiveSessionTests.Server server) : IClassFix
         Assert.Equal([0L], questions); // question 0 written once, by the node that revealed it
         var owner = await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, "SELECT owner FROM live_sessions WHERE id = @id", new { id = session.Id });
         Assert.Equal(taken.Owner + 1, owner); // the first node took it back when its host called
+        // A third node shows the session (a list, the code lookup) without taking it, as the store has it.
+        using (var third = new QuizApplication(now: _app.Clock.GetUtcNow()).With("Storage:DataDir", _app.DataDir))
+        {
+            var shown = (await third.Service<LiveRooms>().ViewAsync(session.Id))!;
+            Assert.Equal((LivePhase.Open, 0), (shown.Phase, shown.Index)); // open, as the store says; the last question written is 0
+            Assert.Equal(owner, await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, "SELECT owner FROM live_sessions WHERE id = @id", new { id = session.Id }));
+        }
         // And the second node's copy is now the stale one: its next write is refused, not applied.
         await Assert.ThrowsAsync<LiveStore.MovedException>(() => other.CommandAsync(taken, "end"));
         Assert.Equal(("open", (string?)null), await Dapper.SqlMapper.QuerySingleAsync<(string, string?)>(connection,
