@@ -99,7 +99,7 @@ public sealed class CircularService(UnitDirectory units, Database database, Surv
             WHERE campaign_id = @campaignId AND unit_kind = 'region' AND unit_code {database.InList("codes")} AND day <= @to
             """, new { campaignId = campaign.Id, codes, to = Day(to) })).ToLookup(r => r.Code);
 
-        var weak = await WeakCategoriesAsync(connection, campaign.Id, unit.Code, from, to, ct);
+        var weak = await WeakCategoriesAsync(campaign.Id, unit.Code, from, to, ct);
 
         UnitFigures Figures(Region region)
         {
@@ -140,7 +140,7 @@ public sealed class CircularService(UnitDirectory units, Database database, Surv
     {
         var end = new DateTimeOffset(to.AddDays(1).ToDateTime(TimeOnly.MinValue), campaign.Offset);
         var (respondents, choices, texts) = await surveys.CountsAsync(campaign.Id, survey.Version,
-            new SurveyStore.Members(SurveyStore.MemberKind.Regions, Subtree(unit.Code).ToArray()), ct, end);
+            new SurveyStore.Members(SurveyStore.MemberKind.Regions, units.Subtree(unit.Code).ToArray()), ct, end);
         var questions = survey.Questions.Select(q => new SurveyQuestionCounts(q.Text, q.Kind,
             q.Options.Select(o => new OptionCount(o.Text, choices.Where(c => c.Question == q.Id && c.Option == o.Id).Sum(c => c.Count))).ToList(),
             texts.Where(t => t.Question == q.Id).Sum(t => t.Count))).ToList();
@@ -161,27 +161,14 @@ public sealed class CircularService(UnitDirectory units, Database database, Surv
     /// first. question_stats has no unit or day, so this reads the answers of the unit's
     /// participants (every region below the unit) over the period's days.
     /// </summary>
-    private async Task<List<WeakCategory>> WeakCategoriesAsync(System.Data.Common.DbConnection connection, string campaignId, string unit,
-        DateOnly from, DateOnly to, CancellationToken ct)
+    private async Task<List<WeakCategory>> WeakCategoriesAsync(string campaignId, string unit, DateOnly from, DateOnly to, CancellationToken ct)
     {
-        var regions = Subtree(unit).ToArray();
-        var rows = await connection.QueryAsync<WeakCategory>(new CommandDefinition($"""
-            SELECT v.category AS Category, CAST(COUNT(*) AS BIGINT) AS Answered, CAST(SUM(a.correct) AS BIGINT) AS Correct
-            FROM results r
-            JOIN participants p ON p.id = r.participant_id
-            JOIN answers a ON a.result_id = r.id
-            JOIN question_versions v ON v.question_id = a.question_id AND v.version = a.question_version
-            WHERE r.campaign_id = @campaignId AND r.day >= @from AND r.day <= @to AND a.chosen <> ''
-              AND p.region_code {database.InList("regions")}
-            GROUP BY v.category
-            """, new { campaignId, from = Day(from), to = Day(to), regions }, cancellationToken: ct));
+        var rows = await surveys.KnowledgeAsync(campaignId, new SurveyStore.Members(SurveyStore.MemberKind.Regions, units.Subtree(unit).ToArray()), ct, from, to);
         return rows.Where(r => r.Answered > 0)
             .OrderBy(r => (double)r.Correct / r.Answered).ThenByDescending(r => r.Answered).ThenBy(r => r.Category, StringComparer.Ordinal)
-            .Take(WeakCategoryCount).ToList();
+            .Take(WeakCategoryCount).Select(r => new WeakCategory { Category = r.Category, Answered = r.Answered, Correct = r.Correct }).ToList();
     }
 
-    private IEnumerable<string> Subtree(string code) =>
-        units.Children(code).SelectMany(c => Subtree(c.Code)).Prepend(code);
 
     private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd");
 

@@ -191,22 +191,24 @@ public sealed class SurveyStore(Database database, StoreWriter writer, TimeProvi
     }
 
     /// <summary>
-    /// Answered and right answers by question category over the whole campaign: the circulars'
-    /// weak-topics query (Circulars/CircularService.cs) without its period, unanswered questions
-    /// aside as there.
+    /// Answered and right answers by question category among the members' rounds, over the whole
+    /// campaign or the days from..to (campaign days, both included; the circulars' weak topics),
+    /// unanswered questions aside as the question statistics count them.
     /// </summary>
-    public async Task<List<CategoryAnswers>> KnowledgeAsync(string campaignId, Members members, CancellationToken ct = default)
+    public async Task<List<CategoryAnswers>> KnowledgeAsync(string campaignId, Members members, CancellationToken ct = default,
+        DateOnly? from = null, DateOnly? to = null)
     {
         await using var connection = await database.OpenAsync(ct);
+        var days = from is null || to is null ? "" : "AND r.day >= @from AND r.day <= @to";
         return (await connection.QueryAsync<CategoryAnswers>(new CommandDefinition($"""
             SELECT v.category AS Category, CAST(COUNT(*) AS BIGINT) AS Answered, CAST(SUM(a.correct) AS BIGINT) AS Correct
             FROM results r
             JOIN participants p ON p.id = r.participant_id
             JOIN answers a ON a.result_id = r.id
             JOIN question_versions v ON v.question_id = a.question_id AND v.version = a.question_version
-            WHERE r.campaign_id = @campaignId AND a.chosen <> '' {Condition(members)}
+            WHERE r.campaign_id = @campaignId {days} AND a.chosen <> '' {Condition(members)}
             GROUP BY v.category
-            """, new { campaignId, codes = members.Codes }, cancellationToken: ct))).ToList();
+            """, new { campaignId, codes = members.Codes, from = from?.ToString("yyyy-MM-dd"), to = to?.ToString("yyyy-MM-dd") }, cancellationToken: ct))).ToList();
     }
 
     public sealed class TextRow

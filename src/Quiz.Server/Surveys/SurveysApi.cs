@@ -111,7 +111,7 @@ public static class SurveysApi
         if (units.Region(code) is { } region)
         {
             var depth = units.PathOf(code).Count;
-            return (new UnitOfPeople(code, region.Name, new Members(MemberKind.Regions, Subtree(units, code).ToArray()),
+            return (new UnitOfPeople(code, region.Name, new Members(MemberKind.Regions, units.Subtree(code).ToArray()),
                 units.Children(code).Select(r => (r.Code, r.Name)).ToList(), g => units.PathOf(g.Region) is var path && path.Count > depth ? path[depth] : null), true);
         }
         if (units.Organisation(code) is { } organisation)
@@ -128,9 +128,6 @@ public static class SurveysApi
         }
         return (null, true);
     }
-
-    private static IEnumerable<string> Subtree(UnitDirectory units, string code) =>
-        units.Children(code).SelectMany(c => Subtree(units, c.Code)).Prepend(code);
 
     public sealed record OptionCount(string Id, string Text, string? Category, long Count);
 

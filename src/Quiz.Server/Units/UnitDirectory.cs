@@ -67,6 +67,9 @@ public sealed class UnitDirectory(Database database)
 
     public bool IsLowestLevel(string code) => Children(code).Count == 0;
 
+    /// <summary>A region's code and the codes of every region below it: the people a unit counts.</summary>
+    public IEnumerable<string> Subtree(string code) => Children(code).SelectMany(c => Subtree(c.Code)).Prepend(code);
+
     /// <summary>The codes from the top level down to this region.</summary>
     public IReadOnlyList<string> PathOf(string code)
     {
