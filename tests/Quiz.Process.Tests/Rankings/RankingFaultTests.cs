@@ -20,6 +20,9 @@ public sealed class RankingFaultTests : IAsyncLifetime
 {
     private readonly RedisServerFixture _redis = new();
     private readonly ProcessWorld _world = new();
+    // Sixteen players at full speed play ~150 rounds a second and would use up their 1,600
+    // attempts (100 a day, the most a stage allows) before the last phase; paced, they last.
+    private static readonly TimeSpan Pace = TimeSpan.FromMilliseconds(150);
     private const string AdminKey = "fault-test-admin-key";
 
     public Task InitializeAsync() => _redis.StartAsync();
@@ -45,7 +48,7 @@ public sealed class RankingFaultTests : IAsyncLifetime
             using var http = new HttpClient { BaseAddress = server.Address };
             for (var i = 0; i < 16; i++)
                 tokens.Add(await ProcessWorld.RegisterAsync(server, http, i, i % 2 == 0 ? PlayWorld.County : PlayWorld.OtherCounty, i % 3 == 0 ? PlayWorld.Bank : null));
-            await using var burst = new PlayerBurst(server, tokens);
+            await using var burst = new PlayerBurst(server, tokens, Pace);
             await burst.StartAsync();
             await burst.UntilAsync(200);
             // A reply whose ranks the store already keeps (they are written just after the reply,
@@ -79,7 +82,7 @@ public sealed class RankingFaultTests : IAsyncLifetime
                     (again.Score, again.NationalRank, again.UnitRank, again.OrganisationRank, again.AttemptsLeft, again.RankPending));
             }
 
-            await using var burst = new PlayerBurst(server, tokens);
+            await using var burst = new PlayerBurst(server, tokens, Pace);
             await burst.StartAsync();
             await burst.UntilAsync(burst.Acknowledged.Count + 100);
 

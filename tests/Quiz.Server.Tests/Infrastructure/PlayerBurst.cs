@@ -7,9 +7,10 @@ namespace Quiz.Server.Tests.Infrastructure;
 
 /// <summary>
 /// Players on a server process, each playing full rounds over the hub until stopped; what they were
-/// told is kept, with when and how long each finish took.
+/// told is kept, with when and how long each finish took. A pace, when given, is each player's
+/// rest between rounds.
 /// </summary>
-public sealed class PlayerBurst(ServerProcess server, IReadOnlyList<string> tokens) : IAsyncDisposable
+public sealed class PlayerBurst(ServerProcess server, IReadOnlyList<string> tokens, TimeSpan pace = default) : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly List<HubConnection> _hubs = [];
@@ -17,6 +18,7 @@ public sealed class PlayerBurst(ServerProcess server, IReadOnlyList<string> toke
     public ConcurrentBag<(string Token, RoundResult Result)> Acknowledged { get; } = [];
     public ConcurrentBag<(DateTime At, double Ms, bool Pending)> Finishes { get; } = [];
     public ConcurrentBag<Exception> Errors { get; } = [];
+    private int _outOfAttempts;
 
     public async Task StartAsync()
     {
@@ -49,11 +51,15 @@ public sealed class PlayerBurst(ServerProcess server, IReadOnlyList<string> toke
                 var result = await hub.InvokeAsync<RoundResult>("Finish", new FinishRequest(round.RoundId), _stop.Token);
                 Finishes.Add((DateTime.UtcNow, Stopwatch.GetElapsedTime(started).TotalMilliseconds, result.RankPending));
                 Acknowledged.Add((token, result));
+                if (pace > TimeSpan.Zero) await Task.Delay(pace, _stop.Token);
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested) { }
         // A player who used up the day's attempts is done, as a person would be: not an error.
-        catch (Microsoft.AspNetCore.SignalR.HubException e) when (e.Message.Contains(PlayErrors.NoAttemptsLeft + ":")) { }
+        catch (Microsoft.AspNetCore.SignalR.HubException e) when (e.Message.Contains(PlayErrors.NoAttemptsLeft + ":"))
+        {
+            Interlocked.Increment(ref _outOfAttempts);
+        }
         catch (Exception e) { Errors.Add(e); }
     }
 
@@ -61,9 +67,12 @@ public sealed class PlayerBurst(ServerProcess server, IReadOnlyList<string> toke
     public async Task UntilAsync(int acknowledged)
     {
         var deadline = Stopwatch.StartNew();
-        while (Acknowledged.Count < acknowledged && Errors.IsEmpty && deadline.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(20);
+        while (Acknowledged.Count < acknowledged && Errors.IsEmpty && Volatile.Read(ref _outOfAttempts) < tokens.Count
+               && deadline.Elapsed < TimeSpan.FromSeconds(60))
+            await Task.Delay(20);
         Assert.True(Errors.IsEmpty, $"{Errors.FirstOrDefault()}\n{string.Join("\n", server.Output.TakeLast(30))}");
-        Assert.True(Acknowledged.Count >= acknowledged, $"only {Acknowledged.Count} rounds acknowledged");
+        Assert.True(Acknowledged.Count >= acknowledged,
+            $"only {Acknowledged.Count} rounds acknowledged; {_outOfAttempts} of {tokens.Count} players had used up the day's attempts");
     }
 
     public async Task StopAsync()
