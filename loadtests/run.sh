@@ -191,7 +191,7 @@ url="http://127.0.0.1:$port"
 (cd "$results/server" && exec dotnet "$server_dll" --urls "$url" "--Storage:DataDir=$work/data" "--Admin:ApiKey=$admin_key" \
   "--Seed:Path=$root/question-bank" \
   --RateLimits:RegistrationsPerMinutePerAddress=1000000 --RateLimits:RoundStartsPerMinutePerAddress=1000000 \
-  --RateLimits:RoundStartsPerMinutePerParticipant=1000 --Live:JoinsPerSecondPerAddress=1000000 --Logging:LogLevel:Default=Warning "${engine[@]}" "${storage[@]}" \
+  --RateLimits:RoundStartsPerMinutePerParticipant=1000 --Live:JoinsPerSecondPerAddress=1000000 --Logging:LogLevel:Default=Warning --Logging:LogLevel:Quiz.Server.Live=Information "${engine[@]}" "${storage[@]}" \
   >"$work/server.log" 2>&1) &
 server_pid=$!
 up=false

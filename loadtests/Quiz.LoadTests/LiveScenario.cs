@@ -17,7 +17,8 @@ public sealed record LiveAnswerRequest(string SessionId, int Index, int[] Choice
 public sealed record LiveAnswerAck(int Index, bool Accepted);
 public sealed record LiveYou(int Index, int Place, int Audience);
 public sealed record LiveStanding(int Place, string Nickname, int Points);
-public sealed record LiveReveal(int Index, IReadOnlyList<LiveStanding> Top);
+/// <param name="You">A phone's own result, in its copy of the reveal.</param>
+public sealed record LiveReveal(int Index, IReadOnlyList<LiveStanding> Top, LiveYou? You);
 public sealed record LiveHostView(string Phase, int Index, int Answered);
 public sealed record LiveAnswered(int Index, int Answered);
 
@@ -25,7 +26,7 @@ public sealed record LiveAnswered(int Index, int Answered);
 /// `loadtests/run.sh live` (issue 16): N phones join one live session as guests, then the host
 /// plays 10 must-answer questions; every phone answers each within its window. Measured: the
 /// fan-out (the host's "show" until a phone has the question), the answer round trip, and the
-/// board (the host's "close" until every phone has its place after the reveal). One line last:
+/// board (the host's "close" until every phone has its reveal, with its own place in it). One line last:
 ///   errors=&lt;n&gt; fanout_p99_ms=&lt;x&gt; answer_p99_ms=&lt;x&gt; board_ms=&lt;x&gt; audience=&lt;n&gt;
 /// </summary>
 public sealed class LiveScenario(Options options, QuizServer server, CancellationToken stop, IReadOnlyList<ProcessSampler> samplers)
@@ -35,15 +36,21 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
     private readonly ConcurrentDictionary<string, long> _errors = new();
     private readonly ConcurrentBag<double> _fanout = [], _answers = [];
     private readonly List<double> _boards = [];
+    private readonly List<string> _perQuestion = [];
     private readonly List<string> _notes = [];
 
-    private sealed class Phone(HubConnection hub)
+    private sealed class Phone
     {
-        public HubConnection Hub { get; } = hub;
+        public required Func<LiveAnswerRequest, CancellationToken, Task<LiveAnswerAck>> Answer { get; init; }
+        public required Func<ValueTask> Close { get; init; }
+        public RawHub? Raw { get; init; }
         public string SessionId { get; set; } = "";
         /// <summary>When each question and each result arrived (Stopwatch timestamps), by index.</summary>
         public long[] QuestionAt { get; } = new long[Questions];
         public long[] YouAt { get; } = new long[Questions];
+
+        public void Question(int index) { if (index is >= 0 and < Questions) QuestionAt[index] = Stopwatch.GetTimestamp(); }
+        public void You(int index) { if (index is >= 0 and < Questions) YouAt[index] = Stopwatch.GetTimestamp(); }
     }
 
     private void Error(string kind) => _errors.AddOrUpdate(kind, 1, (_, n) => n + 1);
@@ -62,23 +69,17 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
         // The room fills: every phone connects and joins, 200 at a time.
         var phones = new ConcurrentBag<Phone>();
         var joinClock = Stopwatch.StartNew();
+        using var keepAlive = new CancellationTokenSource();
+        var pinging = KeepAliveAsync(phones, keepAlive.Token);
         await Parallel.ForEachAsync(Enumerable.Range(0, options.Participants), new ParallelOptions { MaxDegreeOfParallelism = 200, CancellationToken = stop }, async (i, ct) =>
         {
-            var hub = server.Connection("/hubs/live", null);
-            var phone = new Phone(hub);
-            hub.On<LiveQuestion>("LiveQuestion", q => { if (q.Index < Questions) phone.QuestionAt[q.Index] = Stopwatch.GetTimestamp(); });
-            hub.On<LiveYou>("LiveYou", y => { if (y.Index < Questions) phone.YouAt[y.Index] = Stopwatch.GetTimestamp(); });
             try
             {
-                await hub.StartAsync(ct);
-                var joined = await hub.InvokeAsync<LiveJoined>("Join", new LiveJoinRequest(session.Code, $"观众{i}", regions[i % regions.Count], null), ct);
-                phone.SessionId = joined.SessionId;
-                phones.Add(phone);
+                phones.Add(await JoinAsync(session, $"观众{i}", regions[i % regions.Count], ct));
             }
             catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
             {
                 Error($"join: {Kind(e)}");
-                await hub.DisposeAsync();
             }
         });
         var audience = phones.Count;
@@ -104,9 +105,12 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
             if (missing > 0) { Error("result not received"); _notes.Add($"question {index}: {missing} phones had no result after 30 s"); }
             var last = all.Where(p => p.YouAt[index] != 0).Select(p => p.YouAt[index]).DefaultIfEmpty(closeAt).Max();
             _boards.Add(Stopwatch.GetElapsedTime(closeAt, last).TotalMilliseconds);
+            var fanout = new List<double>(all.Count);
             foreach (var phone in all)
-                if (phone.QuestionAt[index] != 0) _fanout.Add(Stopwatch.GetElapsedTime(shownAt, phone.QuestionAt[index]).TotalMilliseconds);
+                if (phone.QuestionAt[index] != 0) fanout.Add(Stopwatch.GetElapsedTime(shownAt, phone.QuestionAt[index]).TotalMilliseconds);
                 else Error("question not received");
+            foreach (var f in fanout) _fanout.Add(f);
+            _perQuestion.Add(string.Create(CultureInfo.InvariantCulture, $"{Percentile(fanout, 0.5):F0}/{P99(fanout):F0}"));
         }
         var playTo = DateTimeOffset.UtcNow;
         await Task.Delay(1100, stop); // one more resource sample
@@ -116,7 +120,9 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
             _notes.Add(string.Create(CultureInfo.InvariantCulture, $"while the questions ran: {f.Process} CPU {f.CpuAvgPercent:F0} % on average (max {f.CpuMaxPercent:F0} %; 200 % = both cores), RSS {f.RssMaxMb:F0} MB"));
         }
         await host.InvokeAsync<LiveHostView>("Command", session.Id, "end", stop);
-        await Task.WhenAll(all.Select(p => p.Hub.DisposeAsync().AsTask()));
+        await keepAlive.CancelAsync();
+        await pinging;
+        await Task.WhenAll(all.Select(p => p.Close().AsTask()));
 
         var line = string.Create(CultureInfo.InvariantCulture,
             $"errors={_errors.Values.Sum()} fanout_p99_ms={P99(_fanout):F1} answer_p99_ms={P99(_answers):F1} board_ms={(_boards.Count == 0 ? 0 : _boards.Max()):F0} audience={audience}");
@@ -133,13 +139,71 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
         var started = Stopwatch.GetTimestamp();
         try
         {
-            await phone.Hub.InvokeAsync<LiveAnswerAck>("Answer", new LiveAnswerRequest(phone.SessionId, index, [Random.Shared.Next(0, 2)]), stop);
+            await phone.Answer(new LiveAnswerRequest(phone.SessionId, index, [Random.Shared.Next(0, 2)]), stop);
             _answers.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
         {
             Error($"answer: {Kind(e)}");
         }
+    }
+
+    /// <summary>A phone connects and joins as a guest, on the client the options name.</summary>
+    private async Task<Phone> JoinAsync(LiveSession session, string nickname, string region, CancellationToken ct)
+    {
+        var request = new LiveJoinRequest(session.Code, nickname, region, null);
+        if (options.LiveClient == "hubconnection")
+        {
+            var hub = server.Connection("/hubs/live", null);
+            var phone = new Phone { Answer = (r, c) => hub.InvokeAsync<LiveAnswerAck>("Answer", r, c), Close = hub.DisposeAsync };
+            hub.On<LiveQuestion>("LiveQuestion", q => phone.Question(q.Index));
+            hub.On<LiveReveal>("LiveReveal", r => { if (r.You is { } you) phone.You(you.Index); });
+            try
+            {
+                await hub.StartAsync(ct);
+                phone.SessionId = (await hub.InvokeAsync<LiveJoined>("Join", request, ct)).SessionId;
+                return phone;
+            }
+            catch
+            {
+                await hub.DisposeAsync();
+                throw;
+            }
+        }
+        var raw = await server.RawHubAsync("/hubs/live", null, ct);
+        var rawPhone = new Phone { Answer = (r, c) => raw.InvokeAsync<LiveAnswerAck>("Answer", r, c), Close = raw.DisposeAsync, Raw = raw };
+        raw.Pushed = (target, message) =>
+        {
+            if (target == "LiveQuestion") rawPhone.Question(message.GetProperty("index").GetInt32());
+            else if (target == "LiveReveal" && message.TryGetProperty("you", out var you) && you.ValueKind == JsonValueKind.Object)
+                rawPhone.You(you.GetProperty("index").GetInt32());
+        };
+        try
+        {
+            rawPhone.SessionId = (await raw.InvokeAsync<LiveJoined>("Join", request, ct)).SessionId;
+            return rawPhone;
+        }
+        catch
+        {
+            await raw.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Raw phones ping when idle, as HubConnection does by itself: the server drops a client silent for 30 s.</summary>
+    private static async Task KeepAliveAsync(IEnumerable<Phone> phones, CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(5), ct);
+                foreach (var phone in phones)
+                    if (phone.Raw is { } raw)
+                        _ = raw.KeepAliveAsync(TimeSpan.FromSeconds(15), ct).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+        catch (OperationCanceledException) { }
     }
 
     private async Task<LiveSession> CreateSessionAsync()
@@ -168,7 +232,7 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
 
     private static string Kind(Exception e) => e switch
     {
-        Microsoft.AspNetCore.SignalR.HubException hub => hub.Message.Split("HubException: ")[^1].Split(':')[0],
+        Microsoft.AspNetCore.SignalR.HubException or RawHubException => e.Message.Split("HubException: ")[^1].Split(':')[0],
         _ => e.GetType().Name,
     };
 
@@ -185,12 +249,13 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
         var text = $"""
             # Load test: live session
 
-            Command: `{options.Command}`; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {RunReport.DescribeMachine()}; {took.TotalSeconds:F0} s.
+            Command: `{options.Command}`; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {RunReport.DescribeMachine()}; {took.TotalSeconds:F0} s; phones on the {options.LiveClient} client.
 
             {line}
 
             - fan-out p50/p99/max: {Percentile(_fanout, 0.5):F1} / {P99(_fanout):F1} / {(_fanout.IsEmpty ? 0 : _fanout.Max()):F1} ms ({_fanout.Count} deliveries)
             - answer round trip p50/p99: {Percentile(_answers, 0.5):F1} / {P99(_answers):F1} ms ({_answers.Count} answers)
+            - fan-out p50/p99 per question: {string.Join(", ", _perQuestion)} ms
             - board (close → every phone's place), per question: {string.Join(", ", _boards.Select(b => b.ToString("F0", CultureInfo.InvariantCulture)))} ms
             - errors: {(_errors.IsEmpty ? "none" : string.Join(", ", _errors.Select(e => $"{e.Key} {e.Value}")))}
             {string.Join("\n", _notes.Select(n => "- " + n))}

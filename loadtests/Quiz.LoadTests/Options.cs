@@ -44,6 +44,8 @@ public sealed record Options
     public int SourceAddresses { get; init; }
     public string Out { get; init; } = "loadtests/results";
     public bool Negotiate { get; init; }
+    /// <summary>Live: the phones' client, "raw" (<see cref="RawHub"/>) or "hubconnection" (the .NET SignalR client).</summary>
+    public string LiveClient { get; init; } = "raw";
     public string Command { get; init; } = "";
     /// <summary>The whole run stops by itself after this long, whatever it is doing.</summary>
     public double MaxSeconds { get; init; }
@@ -90,12 +92,14 @@ public sealed record Options
             SourceAddresses = I("source-addresses") ?? 0,
             Out = S("out") ?? o.Out,
             Negotiate = S("negotiate") is not null,
+            LiveClient = S("live-client") ?? o.LiveClient,
             Command = S("command") ?? "Quiz.LoadTests " + string.Join(' ', args),
             MaxSeconds = D("max-seconds") ?? 0,
         };
         if (scenario == "baseline" && !echoInFlightGiven) o = o with { EchoInFlight = o.InFlight };
         if (scenario == "baseline" && !echoSecondsGiven) o = o with { EchoSeconds = o.DurationSeconds };
         if (values.Count > 0) throw new ArgumentException($"unknown option --{values.Keys.First()}\n{Usage}");
+        if (o.LiveClient is not ("raw" or "hubconnection")) throw new ArgumentException("--live-client: raw or hubconnection");
         if (o.SourceAddresses is < 0 or > 10_000) throw new ArgumentException("--source-addresses: 0 to 10,000");
         if (o.Participants is < 1 or > 19_000) throw new ArgumentException("--participants: 1 to 19,000 (the file-descriptor limit is 20,000 a process)");
         if (o.ThinkMs is < 0 or > 20_000) throw new ArgumentException("--think-ms: 0 to 20,000 (a round lasts 120 s)");
@@ -143,6 +147,7 @@ public sealed record Options
           --source-addresses K phones spread over K loopback addresses 127.a.b.1 (for nginx's ip_hash in front of a cluster)  [0]
           --out DIR            where the report goes                                      [loadtests/results]
           --negotiate          negotiate before the WebSocket (as browsers do); default: skip it
+          --live-client C      live: the phones' client, raw (a bare WebSocket speaking the hub protocol) or hubconnection  [raw]
           --max-seconds S      hard stop of the whole run                                 [from the options]
         """;
 }

@@ -217,6 +217,27 @@ public sealed class QuizServer : IDisposable
         return connection;
     }
 
+    /// <summary>A <see cref="RawHub"/> on <paramref name="path"/>: a bare WebSocket, no negotiation, from the next source address.</summary>
+    public async Task<RawHub> RawHubAsync(string path, string? token, CancellationToken ct)
+    {
+        var source = NextSource().Handler;
+        var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("User-Agent", "Quiz.LoadTests");
+        if (token is not null) socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
+        var uri = new UriBuilder(new Uri(BaseUri, path)) { Scheme = BaseUri.Scheme == "https" ? "wss" : "ws" }.Uri;
+        try
+        {
+            if (source is null) await socket.ConnectAsync(uri, ct);
+            else await socket.ConnectAsync(uri, new HttpMessageInvoker(source, disposeHandler: false), ct);
+            return await RawHub.ConnectAsync(socket, ct);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
     public void Dispose()
     {
         _http.Dispose();
