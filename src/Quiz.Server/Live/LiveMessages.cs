@@ -63,8 +63,10 @@ public sealed record LivePaused(string SessionId, int Index, long RemainingMs);
 
 public sealed record LiveClosed(string SessionId, int Index);
 
+/// <param name="You">To a phone, its own result; null to hosts.</param>
 public sealed record LiveReveal(
-    string SessionId, int Index, bool Skipped, int[] Key, string Explanation, int[] Distribution, IReadOnlyList<LiveStanding> Top, LiveStanding? BuzzWinner);
+    string SessionId, int Index, bool Skipped, int[] Key, string Explanation, int[] Distribution, IReadOnlyList<LiveStanding> Top, LiveStanding? BuzzWinner,
+    LiveYou? You = null);
 
 public sealed record LiveEnded(string SessionId, IReadOnlyList<LiveStanding> Podium, IReadOnlyList<LiveStanding> Top);
 
@@ -78,7 +80,6 @@ public interface ILiveClient
     Task LivePaused(LivePaused message);
     Task LiveClosed(LiveClosed message);
     Task LiveReveal(LiveReveal message);
-    Task LiveYou(LiveYou message);
     Task LiveEnded(LiveEnded message);
     Task LiveAnswered(LiveAnswered message);
 }

@@ -130,16 +130,19 @@ public sealed class LiveRoom
             if (_players.TryGetValue(playerId, out var player) && player.ConnectionId == connectionId) player.ConnectionId = null;
     }
 
+    /// <summary>Every connected phone's result of the last revealed question (a phone seated since: none answered).</summary>
     public IReadOnlyList<(string ConnectionId, LiveYou You)> Results()
     {
         lock (_gate)
-            return _players.Values.Where(p => p.ConnectionId is not null && p.Last is not null).Select(p => (p.ConnectionId!, p.Last!)).ToList();
+            return _players.Values.Where(p => p.ConnectionId is not null).Select(p => (p.ConnectionId!, LastOf(p))).ToList();
     }
 
     public LiveYou YouOf(Player player)
     {
-        lock (_gate) return player.Last ?? new LiveYou(Index, false, false, 0, player.Total, player.Place, _players.Count);
+        lock (_gate) return LastOf(player);
     }
+
+    private LiveYou LastOf(Player player) => player.Last ?? new LiveYou(Index, false, false, 0, player.Total, player.Place, _players.Count);
 
     // ---- The question in play
 

@@ -124,8 +124,11 @@ public sealed class LiveSessionTests(LiveSessionTests.Server server) : IClassFix
         Phone? phone = null;
         var early = new Phone(hub, null!);
         hub.On<LiveQuestion>("LiveQuestion", q => early.Questions.Enqueue(q));
-        hub.On<LiveYou>("LiveYou", y => early.Results.Enqueue(y));
-        hub.On<LiveReveal>("LiveReveal", r => early.Reveals.Enqueue(r));
+        hub.On<LiveReveal>("LiveReveal", r =>
+        {
+            early.Results.Enqueue(r.You!); // a phone's reveal carries its own result
+            early.Reveals.Enqueue(r);
+        });
         hub.On<LiveClosed>("LiveClosed", c => early.Closed.Enqueue(c));
         hub.On<LiveEnded>("LiveEnded", e => early.Ended.Enqueue(e));
         await hub.StartAsync();
@@ -160,6 +163,8 @@ public sealed class LiveSessionTests(LiveSessionTests.Server server) : IClassFix
         var host = Hub(await StaffCookiesAsync("hefei-host", Quiz.Server.Security.Roles.UnitStaff, PlayWorld.City));
         var answered = new ConcurrentQueue<LiveAnswered>();
         host.On<LiveAnswered>("LiveAnswered", a => answered.Enqueue(a));
+        var hostReveals = new ConcurrentQueue<LiveReveal>();
+        host.On<LiveReveal>("LiveReveal", r => hostReveals.Enqueue(r));
         await host.StartAsync();
         var lobby = await host.InvokeAsync<LiveHostView>("Host", session.Id);
         Assert.Equal((LivePhase.Lobby, -1, 0), (lobby.Phase, lobby.Index, lobby.Session.Audience));
@@ -201,6 +206,13 @@ public sealed class LiveSessionTests(LiveSessionTests.Server server) : IClassFix
         Assert.Equal(new LiveYou(0, true, true, 900, 900, 1, 4), await Next(a.Results));
         Assert.Equal(new LiveYou(0, true, false, 0, 0, 3, 4), await Next(c.Results));
         Assert.Equal(new LiveYou(0, false, false, 0, 0, 3, 4), await Next(late.Results));
+        // The projector gets the same reveal, once, without anyone's own result.
+        var toHost = await Next(hostReveals);
+        var toPhone = await Next(a.Reveals);
+        Assert.Equal((0, null, toPhone.Explanation), (toHost.Index, toHost.You, toHost.Explanation));
+        Assert.Equal(revealed.Distribution, toHost.Distribution);
+        Assert.Equal(toPhone.Distribution, toHost.Distribution);
+        Assert.Single(hostReveals);
 
         // Question 1, must answer, multiple choice: the host closes it early; b right at 2 s.
         await host.InvokeAsync<LiveHostView>("Command", session.Id, "show");

@@ -226,10 +226,10 @@ function listen(connection: HubConnection) {
     if (!mine(m)) return;
     live.phase = "revealed";
     live.reveal = m;
-  });
-  connection.on("LiveYou", (m: LiveYou) => {
-    live.you = m;
-    live.audience = m.audience;
+    if (m.you) {
+      live.you = m.you;
+      live.audience = m.you.audience;
+    }
   });
   connection.on("LiveEnded", (m: LiveEnded) => {
     if (!mine(m)) return;

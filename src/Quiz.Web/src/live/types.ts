@@ -22,7 +22,8 @@ export type LiveQuestion = Sent<Schemas["LiveQuestion"]>;
 export type LiveHostView = Sent<Schemas["LiveHostView"]>;
 /** A question as the host gets it: with its key and explanation. */
 export type LiveHostQuestion = NonNullable<LiveHostView["question"]>;
-export type LiveYou = Sent<Schemas["LiveYou"]>;
+/** A phone's own result: in LiveJoined and in the reveal each phone gets. */
+export type LiveYou = LiveJoined["you"];
 export type LiveJoined = Sent<Schemas["LiveJoined"]>;
 export type LiveJoinRequest = Partial<Schemas["LiveJoinRequest"]>;
 export type LiveAnswerAck = Sent<Schemas["LiveAnswerAck"]>;

@@ -2852,6 +2852,20 @@ export interface components {
                 /** Format: int32 */
                 right: number;
             };
+            you?: null | {
+                /** Format: int32 */
+                index: number;
+                answered: boolean;
+                correct: boolean;
+                /** Format: int32 */
+                points: number;
+                /** Format: int32 */
+                total: number;
+                /** Format: int32 */
+                place: number;
+                /** Format: int32 */
+                audience: number;
+            };
         };
         /** @enum {string} */
         LiveRoundKind: "must-answer" | "buzz";
@@ -2889,20 +2903,6 @@ export interface components {
             points: number;
             /** Format: int32 */
             right: number;
-        };
-        LiveYou: {
-            /** Format: int32 */
-            index: number;
-            answered: boolean;
-            correct: boolean;
-            /** Format: int32 */
-            points: number;
-            /** Format: int32 */
-            total: number;
-            /** Format: int32 */
-            place: number;
-            /** Format: int32 */
-            audience: number;
         };
         LoginRequest: {
             name: null | string;
