@@ -183,7 +183,10 @@ public sealed class LiveRooms(
                 if (error is not null) return error;
                 // Phones first: the phase in the store is for lists and take-overs, not for the question.
                 ArmDeadline(room);
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 await everyone.LiveQuestion(shown!);
+                logger.LogInformation("Question {Index} of live session {Session} shown: queued to {Audience} phones in {PushedMs:F0} ms",
+                    room.Index, room.Id, room.Audience, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 await store.SetPhaseAsync(room.Id, room.Owner, LivePhase.Open, clock.GetUtcNow());
                 return null;
             }

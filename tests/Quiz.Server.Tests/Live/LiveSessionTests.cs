@@ -374,8 +374,8 @@ public sealed class LiveSessionTests(LiveSessionTests.Server server) : IClassFix
         await host.InvokeAsync<LiveHostView>("Command", session.Id, "close");
 
         // Answers to the closed question, from a phone that joined: none counts, the session goes on.
-        var refused = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => RefusedAsync(() => a.AnswerAsync(0, 1))));
-        Assert.All(refused, code => Assert.Equal("question-closed", code));
+        var refused = await Task.WhenAll(Enumerable.Range(0, 10_000).Select(_ => RefusedAsync(() => a.AnswerAsync(0, 1))));
+        Assert.Equal(10_000, refused.Count(code => code == "question-closed"));
         // An answer naming another session, and a forged time: the server's clock decides.
         Assert.Equal("wrong-session", await RefusedAsync(() => b.Hub.InvokeAsync<LiveAnswerAck>("Answer", new LiveAnswerRequest(other.Id, 0, [1]))));
         var unjoined = await StartedAsync();
