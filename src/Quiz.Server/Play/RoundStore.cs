@@ -216,11 +216,15 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     /// attempt the void gave back is taken again. Losing an acknowledged round would be worse than
     /// the one extra attempt this can leave when the returned one was used meanwhile.
     /// </summary>
+    /// <remarks>
+    /// By the attempts row's key: written as an EXISTS correlated on every column, SQLite scanned the
+    /// whole attempts table (a row per person and day) on every finish, looking the round up once a
+    /// row: ~2 ms of the one writer's time a finish at 10,000 people (BENCHMARKS.md, issue 12).
+    /// </remarks>
     private const string Recharge = """
         UPDATE attempts SET used = used + 1
-        WHERE EXISTS (SELECT 1 FROM rounds r
-                      WHERE r.id = @RoundId AND r.status = 'void' AND r.participant_id = attempts.participant_id
-                        AND r.campaign_id = attempts.campaign_id AND r.stage_id = attempts.stage_id AND r.day = attempts.day)
+        WHERE (participant_id, campaign_id, stage_id, day) IN
+              (SELECT participant_id, campaign_id, stage_id, day FROM rounds WHERE id = @RoundId AND status = 'void')
         """;
 
     private sealed record ResultCount(long ParticipantId, string CampaignId, string Day, long Count);
@@ -285,15 +289,14 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
                     JOIN inserted ON inserted.round_id = a.round_id),
                 -- a voided round finished after all takes its attempt again (see Recharge); the CTEs
                 -- share one snapshot, so 'void' is read before "finished" overwrites it
+                -- joined from the batch's voided rounds to their attempts rows by key, never a pass over attempts
                 recharged AS (
-                    UPDATE attempts SET used = used + (
-                        SELECT COUNT(*) FROM rounds r
-                        WHERE r.id = ANY(@RoundIds) AND r.status = 'void' AND r.participant_id = attempts.participant_id
-                          AND r.campaign_id = attempts.campaign_id AND r.stage_id = attempts.stage_id AND r.day = attempts.day)
-                    WHERE EXISTS (
-                        SELECT 1 FROM rounds r
-                        WHERE r.id = ANY(@RoundIds) AND r.status = 'void' AND r.participant_id = attempts.participant_id
-                          AND r.campaign_id = attempts.campaign_id AND r.stage_id = attempts.stage_id AND r.day = attempts.day)),
+                    UPDATE attempts SET used = attempts.used + v.n
+                    FROM (SELECT participant_id, campaign_id, stage_id, day, COUNT(*) AS n FROM rounds
+                          WHERE id = ANY(@RoundIds) AND status = 'void'
+                          GROUP BY participant_id, campaign_id, stage_id, day) v
+                    WHERE attempts.participant_id = v.participant_id AND attempts.campaign_id = v.campaign_id
+                      AND attempts.stage_id = v.stage_id AND attempts.day = v.day),
                 finished AS (UPDATE rounds SET status = 'finished' WHERE id = ANY(@RoundIds))
                 SELECT id, round_id FROM inserted
                 """, new
