@@ -151,41 +151,40 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
     /// <summary>A phone connects and joins as a guest, on the client the options name.</summary>
     private async Task<Phone> JoinAsync(LiveSession session, string nickname, string region, CancellationToken ct)
     {
-        var request = new LiveJoinRequest(session.Code, nickname, region, null);
+        Phone phone;
+        Func<LiveJoinRequest, Task<LiveJoined>> join;
         if (options.LiveClient == "hubconnection")
         {
             var hub = server.Connection("/hubs/live", null);
-            var phone = new Phone { Answer = (r, c) => hub.InvokeAsync<LiveAnswerAck>("Answer", r, c), Close = hub.DisposeAsync };
+            phone = new Phone { Answer = (r, c) => hub.InvokeAsync<LiveAnswerAck>("Answer", r, c), Close = hub.DisposeAsync };
             hub.On<LiveQuestion>("LiveQuestion", q => phone.Question(q.Index));
             hub.On<LiveReveal>("LiveReveal", r => { if (r.You is { } you) phone.You(you.Index); });
-            try
+            join = async request =>
             {
                 await hub.StartAsync(ct);
-                phone.SessionId = (await hub.InvokeAsync<LiveJoined>("Join", request, ct)).SessionId;
-                return phone;
-            }
-            catch
-            {
-                await hub.DisposeAsync();
-                throw;
-            }
+                return await hub.InvokeAsync<LiveJoined>("Join", request, ct);
+            };
         }
-        var raw = await server.RawHubAsync("/hubs/live", null, ct);
-        var rawPhone = new Phone { Answer = (r, c) => raw.InvokeAsync<LiveAnswerAck>("Answer", r, c), Close = raw.DisposeAsync, Raw = raw };
-        raw.Pushed = (target, message) =>
+        else
         {
-            if (target == "LiveQuestion") rawPhone.Question(message.GetProperty("index").GetInt32());
-            else if (target == "LiveReveal" && message.TryGetProperty("you", out var you) && you.ValueKind == JsonValueKind.Object)
-                rawPhone.You(you.GetProperty("index").GetInt32());
-        };
+            var raw = await server.RawHubAsync("/hubs/live", null, ct);
+            phone = new Phone { Answer = (r, c) => raw.InvokeAsync<LiveAnswerAck>("Answer", r, c), Close = raw.DisposeAsync, Raw = raw };
+            raw.Pushed = (target, message) =>
+            {
+                if (target == "LiveQuestion") phone.Question(message.GetProperty("index").GetInt32());
+                else if (target == "LiveReveal" && message.TryGetProperty("you", out var you) && you.ValueKind == JsonValueKind.Object)
+                    phone.You(you.GetProperty("index").GetInt32());
+            };
+            join = request => raw.InvokeAsync<LiveJoined>("Join", request, ct);
+        }
         try
         {
-            rawPhone.SessionId = (await raw.InvokeAsync<LiveJoined>("Join", request, ct)).SessionId;
-            return rawPhone;
+            phone.SessionId = (await join(new LiveJoinRequest(session.Code, nickname, region, null))).SessionId;
+            return phone;
         }
         catch
         {
-            await raw.DisposeAsync();
+            await phone.Close();
             throw;
         }
     }

@@ -193,22 +193,7 @@ public sealed class QuizServer : IDisposable
                 if (source is null) return;
                 // The negotiate and the WebSocket leave from the same address, so a sticky balancer keeps them on one node.
                 options.HttpMessageHandlerFactory = _ => new NotDisposing(source);
-                options.WebSocketFactory = async (context, ct) =>
-                {
-                    var socket = new ClientWebSocket();
-                    socket.Options.SetRequestHeader("User-Agent", "Quiz.LoadTests");
-                    if (token is not null) socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
-                    try
-                    {
-                        await socket.ConnectAsync(context.Uri, new HttpMessageInvoker(source, disposeHandler: false), ct);
-                        return socket;
-                    }
-                    catch
-                    {
-                        socket.Dispose();
-                        throw;
-                    }
-                };
+                options.WebSocketFactory = async (context, ct) => await OpenWebSocketAsync(context.Uri, source, token, ct);
             })
             .Build();
         connection.ServerTimeout = TimeSpan.FromSeconds(60);
@@ -220,16 +205,27 @@ public sealed class QuizServer : IDisposable
     /// <summary>A <see cref="RawHub"/> on <paramref name="path"/>: a bare WebSocket, no negotiation, from the next source address.</summary>
     public async Task<RawHub> RawHubAsync(string path, string? token, CancellationToken ct)
     {
-        var source = NextSource().Handler;
+        var uri = new UriBuilder(new Uri(BaseUri, path)) { Scheme = BaseUri.Scheme == "https" ? "wss" : "ws" }.Uri;
+        var socket = await OpenWebSocketAsync(uri, NextSource().Handler, token, ct);
+        try { return await RawHub.ConnectAsync(socket, ct); }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A WebSocket to <paramref name="uri"/> with the participant's token, from the source address's handler (or the default one).</summary>
+    private static async Task<ClientWebSocket> OpenWebSocketAsync(Uri uri, SocketsHttpHandler? source, string? token, CancellationToken ct)
+    {
         var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader("User-Agent", "Quiz.LoadTests");
         if (token is not null) socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
-        var uri = new UriBuilder(new Uri(BaseUri, path)) { Scheme = BaseUri.Scheme == "https" ? "wss" : "ws" }.Uri;
         try
         {
             if (source is null) await socket.ConnectAsync(uri, ct);
             else await socket.ConnectAsync(uri, new HttpMessageInvoker(source, disposeHandler: false), ct);
-            return await RawHub.ConnectAsync(socket, ct);
+            return socket;
         }
         catch
         {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -183,10 +184,10 @@ public sealed class LiveRooms(
                 if (error is not null) return error;
                 // Phones first: the phase in the store is for lists and take-overs, not for the question.
                 ArmDeadline(room);
-                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var started = Stopwatch.GetTimestamp();
                 await everyone.LiveQuestion(shown!);
                 logger.LogInformation("Question {Index} of live session {Session} shown: queued to {Audience} phones in {PushedMs:F0} ms",
-                    room.Index, room.Id, room.Audience, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    room.Index, room.Id, room.Audience, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 await store.SetPhaseAsync(room.Id, room.Owner, LivePhase.Open, clock.GetUtcNow());
                 return null;
             }
@@ -219,17 +220,17 @@ public sealed class LiveRooms(
                 var (error, revealed) = room.Reveal(skip: action == "skip");
                 if (error is not null) return error;
                 // In the store before anyone is told: an export never lacks what a phone was shown.
-                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var started = Stopwatch.GetTimestamp();
                 await store.SaveQuestionAsync(room.Id, room.Owner, revealed!.Question, revealed.Answers);
                 await store.SetPhaseAsync(room.Id, room.Owner, LivePhase.Revealed, clock.GetUtcNow());
-                var stored = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                var stored = Stopwatch.GetElapsedTime(started);
                 // Each phone one message with its own result in it, not the room's reveal and then its
                 // result: 10,000 frames fewer to write (and for phones to read) at the room's busiest moment.
                 await hub.Clients.Group(Hosts(room.Id)).LiveReveal(revealed.Message);
                 var results = room.Results();
                 await Task.WhenAll(results.Select(r => hub.Clients.Client(r.ConnectionId).LiveReveal(revealed.Message with { You = r.You })));
                 logger.LogInformation("Question {Index} of live session {Session} revealed: {Answers} answers stored in {StoredMs:F0} ms, then pushed to {Phones} phones in {PushedMs:F0} ms",
-                    room.Index, room.Id, revealed.Answers.Count, stored.TotalMilliseconds, results.Count, (System.Diagnostics.Stopwatch.GetElapsedTime(started) - stored).TotalMilliseconds);
+                    room.Index, room.Id, revealed.Answers.Count, stored.TotalMilliseconds, results.Count, (Stopwatch.GetElapsedTime(started) - stored).TotalMilliseconds);
                 return null;
             }
             case "end":
