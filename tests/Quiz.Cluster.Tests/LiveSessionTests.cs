@@ -49,7 +49,7 @@ public sealed class LiveSessionTests(ClusterFixture cluster, ITestOutputHelper o
         async Task<HubConnection> HostAsync()
         {
             var hub = staff.Hub($"/hubs/live?room={session.Code}", null);
-            await hub.StartAsync();
+            await Phone.StartAsync(hub, output.WriteLine);
             return hub;
         }
         var host = await HostAsync();
@@ -61,7 +61,7 @@ public sealed class LiveSessionTests(ClusterFixture cluster, ITestOutputHelper o
         {
             var phone = cluster.NewPhone();
             var hub = phone.Hub($"/hubs/live?room={session.Code}", null);
-            await hub.StartAsync();
+            await Phone.StartAsync(hub, output.WriteLine);
             var joined = await hub.InvokeAsync<LiveJoined>("Join", new LiveJoinRequest(session.Code, $"观众{i}", cluster.Counties[i % cluster.Counties.Count], null));
             players.Add(new Player(phone, hub, joined));
         }
@@ -102,7 +102,7 @@ public sealed class LiveSessionTests(ClusterFixture cluster, ITestOutputHelper o
             foreach (var p in players)
             {
                 var hub = p.Phone.Hub($"/hubs/live?room={session.Code}", null);
-                await hub.StartAsync();
+                await Phone.StartAsync(hub, output.WriteLine);
                 var again = await hub.InvokeAsync<LiveJoined>("Join", new LiveJoinRequest(session.Code, null, null, p.Joined.RejoinKey));
                 Assert.Equal((p.Joined.PlayerId, p.Joined.Nickname), (again.PlayerId, again.Nickname));
                 Assert.Equal(before[p.Joined.Nickname], again.You.Total);

@@ -143,7 +143,7 @@ public sealed class NodeLossTests(ClusterFixture cluster, ITestOutputHelper outp
         RoundResult result;
         await using (var hub = phone.Hub(registered.Token))
         {
-            await hub.StartAsync();
+            await Phone.StartAsync(hub, output.WriteLine);
             var round = await hub.InvokeAsync<RoundView>("StartRound", new StartRoundRequest(ClusterFixture.Campaign));
             for (var q = 0; q < round.Questions.Count; q++)
             {
@@ -210,7 +210,7 @@ public sealed class NodeLossTests(ClusterFixture cluster, ITestOutputHelper outp
         var served = 0;
         try
         {
-            await hub.StartAsync();
+            await Phone.StartAsync(hub, output.WriteLine);
             var round = await hub.InvokeAsync<RoundView>("StartRound", new StartRoundRequest(ClusterFixture.Campaign));
             var given = new List<AnswerResult>();
             for (var q = 0; q < 2; q++)

@@ -46,11 +46,11 @@ public sealed class NodesAgreeTests(ClusterFixture cluster, ITestOutputHelper ou
         {
             if (change.CampaignId == ClusterFixture.Campaign) pushes.Enqueue(Stopwatch.GetTimestamp());
         });
-        await dashboard.StartAsync();
+        await Phone.StartAsync(dashboard, output.WriteLine);
 
         // A round played and finished on the other node.
         await using var hub = player.Hub(token);
-        await hub.StartAsync();
+        await Phone.StartAsync(hub, output.WriteLine);
         var round = await hub.InvokeAsync<RoundView>("StartRound", new StartRoundRequest(ClusterFixture.Campaign));
         for (var q = 0; q < round.Questions.Count; q++)
         {
@@ -97,7 +97,7 @@ public sealed class NodesAgreeTests(ClusterFixture cluster, ITestOutputHelper ou
         // The player's node draws the revised versions in the player's next round, a moment later
         // (the other nodes reload when the bus tells them, usually within a fraction of a second).
         await using var hub = player.Hub(token);
-        await hub.StartAsync();
+        await Phone.StartAsync(hub, output.WriteLine);
         await Task.Delay(TimeSpan.FromSeconds(2) - saved.Elapsed is { Ticks: > 0 } left ? left : TimeSpan.Zero);
         var round = await hub.InvokeAsync<RoundView>("StartRound", new StartRoundRequest(ClusterFixture.Campaign));
         output.WriteLine($"first round on {playerNode} started {saved.ElapsedMilliseconds} ms after the import");

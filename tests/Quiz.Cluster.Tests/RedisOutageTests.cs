@@ -42,7 +42,7 @@ public sealed class RedisOutageTests(ClusterFixture cluster, ITestOutputHelper o
             var ready = await Task.WhenAll(registered.Select(async p =>
             {
                 var hub = p.Phone.Hub(p.Token);
-                await hub.StartAsync();
+                await Phone.StartAsync(hub, output.WriteLine);
                 var round = await hub.InvokeAsync<RoundView>("StartRound", new StartRoundRequest(ClusterFixture.Campaign));
                 var given = new List<AnswerResult>();
                 for (var q = 0; q < round.Questions.Count; q++)

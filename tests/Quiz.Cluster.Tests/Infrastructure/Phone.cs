@@ -71,6 +71,31 @@ public sealed class Phone(Uri balancer, IPAddress source) : IDisposable
         return hub;
     }
 
+    /// <summary>
+    /// Starts a hub as the phone page does (src/Quiz.Web/src/play/session.ts, docs/protocol.md §3):
+    /// a failed start is tried again after 1, 2, 3 and 5 s, except a refused token. Behind nginx a
+    /// start can fail on its own: the negotiate and the WebSocket that follows are two requests,
+    /// and while nginx takes a node out or back (max_fails, fail_timeout) they can reach two nodes;
+    /// the second knows no such connection and answers 404. The next start lands both on one.
+    /// </summary>
+    public static async Task StartAsync(HubConnection hub, Action<string>? log = null)
+    {
+        int[] delays = [1000, 2000, 3000, 5000];
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await hub.StartAsync();
+                return;
+            }
+            catch (Exception e) when (attempt < delays.Length && !e.Message.Contains("401"))
+            {
+                log?.Invoke($"hub start {attempt + 1} failed ({e.GetType().Name}: {e.Message}); trying again as the page does");
+                await Task.Delay(delays[attempt]);
+            }
+        }
+    }
+
     /// <summary>Connections that leave from this phone's address.</summary>
     private static SocketsHttpHandler Handler(IPAddress source, CookieContainer cookies) => new()
     {
