@@ -55,6 +55,15 @@ for trx in "$results"/*.trx "$results"/postgres/*/*.trx; do
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 done
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi # the build or a test host failed
+# The failed tests by name and the first lines of their messages, near the end where a truncated
+# log still shows them.
+for trx in "$results"/*.trx "$results"/postgres/*/*.trx; do
+  [ -f "$trx" ] || continue
+  awk '/<UnitTestResult / { failed = /outcome="Failed"/; if (failed) { name = $0; sub(/.* testName="/, "", name); sub(/".*/, "", name); print "failed: " name } }
+       failed && /<Message>/ { lines = 4; sub(/.*<Message>/, "") }
+       lines > 0 { done = sub(/<\/Message>.*/, ""); print "  " substr($0, 1, 300); lines = done ? 0 : lines - 1 }
+       /<\/UnitTestResult>/ { failed = 0; lines = 0 }' "$trx"
+done
 
 # The load smoke test counts as one test: the server in Release under 200 players playing full
 # rounds for about 15 s, loopback only; any error fails it. Skipped when dotnet test got arguments

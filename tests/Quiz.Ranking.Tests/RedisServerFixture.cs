@@ -85,12 +85,15 @@ public sealed class RedisServerFixture : IAsyncLifetime
     /// A free loopback port below Linux's ephemeral range (32768–60999). The OS never hands those
     /// out as the local port of an outgoing connection, so a server stopped and started again on
     /// the same port (the fault tests do) finds it still free, however many clients ran meanwhile.
+    /// Only test processes draw from this range, each from its own slice (<see cref="Slice"/>),
+    /// going round it: no port is handed out twice while the slice lasts.
     /// </summary>
     public static int FreePort()
     {
-        for (var i = 0; i < 1000; i++)
+        var (from, count, _) = Slice;
+        for (var i = 0; i < count; i++)
         {
-            var port = Random.Shared.Next(20_000, 32_768);
+            var port = from + (int)((uint)Interlocked.Increment(ref _next) % (uint)count);
             try
             {
                 var listener = new TcpListener(IPAddress.Loopback, port);
@@ -100,6 +103,36 @@ public sealed class RedisServerFixture : IAsyncLifetime
             }
             catch (SocketException) { }
         }
-        throw new InvalidOperationException("no free loopback port between 20000 and 32767");
+        throw new InvalidOperationException($"no free loopback port between {from} and {from + count - 1}");
+    }
+
+    private const int RangeFrom = 20_000, RangeEnd = 32_768, Slices = 8;
+
+    /// <summary>
+    /// This process's part of the range. dotnet test runs the test assemblies side by side, and a
+    /// port is bound seconds after it was picked (RabbitMQ after Erlang has booted, PostgreSQL after
+    /// initdb): drawn at random from one range, another test process could pick and bind the same
+    /// port meanwhile, and a whole collection failed with its broker (stop 27). Each process holds
+    /// one of <see cref="Slices"/> slices through a lock file, which the OS releases when the
+    /// process ends, however it ends.
+    /// </summary>
+    private static readonly (int From, int Count, FileStream? Lock) Slice = TakeSlice();
+    private static int _next = Random.Shared.Next(1 << 20);
+
+    private static (int From, int Count, FileStream? Lock) TakeSlice()
+    {
+        var size = (RangeEnd - RangeFrom) / Slices;
+        var folder = Path.Combine(Path.GetTempPath(), "quiz-test-ports");
+        Directory.CreateDirectory(folder);
+        for (var slice = 0; slice < Slices; slice++)
+        {
+            try
+            {
+                var held = new FileStream(Path.Combine(folder, $"slice-{slice}.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                return (RangeFrom + slice * size, size, held);
+            }
+            catch (IOException) { }
+        }
+        return (RangeFrom, RangeEnd - RangeFrom, null); // more test processes than slices: the whole range, as before
     }
 }

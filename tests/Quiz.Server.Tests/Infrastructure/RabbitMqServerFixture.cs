@@ -121,9 +121,22 @@ public sealed class RabbitMqServerFixture : IAsyncLifetime
         while (!await AcceptsAmqpAsync())
         {
             if (_process.HasExited || waited.Elapsed > TimeSpan.FromSeconds(90))
-                throw new InvalidOperationException($"rabbitmq-server did not accept AMQP on port {Port}:\n{string.Join("\n", _output.TakeLast(30))}");
+                throw new InvalidOperationException($"rabbitmq-server did not accept AMQP on port {Port} (distribution {_distPort}, epmd {_epmdPort}) within {waited.Elapsed.TotalSeconds:F0} s:\n{string.Join("\n", _output.TakeLast(30))}\n{LogTail()}");
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>The end of the broker's own log: why it stopped, which its console does not say.</summary>
+    private string LogTail()
+    {
+        try
+        {
+            var logs = Path.Combine(_root, "log");
+            return Directory.Exists(logs)
+                ? string.Join("\n", Directory.GetFiles(logs, "*.log").SelectMany(f => File.ReadLines(f).TakeLast(20)))
+                : "";
+        }
+        catch (IOException) { return ""; }
     }
 
     /// <summary>Stops the broker as a service manager does (SIGTERM, then SIGKILL of the whole tree if it hangs).</summary>
