@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# The ranking benchmark: loadtests/bench-ranking.sh [participants]   (default 1,000,000)
-# Self-contained: builds the bench in Release, starts its own redis-server on a free loopback
-# port (no persistence), measures redis-benchmark ZADD (-P 16) on it, runs both engines, stops
+# The ranking benchmark: loadtests/bench-ranking.sh [participants] [--shards K]   (default 1,000,000, K = 1)
+# Self-contained: builds the bench in Release, starts its own redis-server (K of them with
+# --shards: the campaign spread over them, ShardedRankingEngine) on free loopback ports (no persistence), measures redis-benchmark ZADD (-P 16) on it, runs both engines, stops
 # the server. The last line is the summary recorded in BENCHMARKS.md.
 set -euo pipefail
-participants="${1:-1000000}"
+participants=1000000
+shards=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --shards) shards="$2"; shift 2 ;;
+    [0-9]*) participants="$1"; shift ;;
+    *) echo "usage: loadtests/bench-ranking.sh [participants] [--shards K]" >&2; exit 2 ;;
+  esac
+done
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
 if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
@@ -12,14 +20,25 @@ if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/nu
   exit 1
 fi
 
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+# One redis-server a shard, each on a free loopback port, without persistence.
 dir="$(mktemp -d)"
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" --daemonize no \
-  --logfile "$dir/redis.log" &
-redis_pid=$!
-trap 'kill "$redis_pid" 2>/dev/null; wait "$redis_pid" 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-redis-cli -p "$port" ping >/dev/null
+pids=()
+ports=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$dir"' EXIT
+for i in $(seq 1 "$shards"); do
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+  mkdir -p "$dir/$i"
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir/$i" --daemonize no \
+    --logfile "$dir/$i/redis.log" &
+  pids+=($!)
+  ports+=("$port")
+done
+for port in "${ports[@]}"; do
+  for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  redis-cli -p "$port" ping >/dev/null
+done
+port="${ports[0]}"
+addresses="$(printf '127.0.0.1:%s;' "${ports[@]}")"
 
 dotnet build -c Release "$root/loadtests/Quiz.RankingBench" -v q -nologo >/dev/null
 
@@ -29,4 +48,4 @@ redis-cli -p "$port" del myzset >/dev/null
 echo "redis-benchmark -P 16 ZADD: ${zadd} requests per second"
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(redis-server --version | awk '{print $3}'), $(date -u +%Y-%m-%dT%H:%MZ)"
-dotnet "$root/loadtests/Quiz.RankingBench/bin/Release/net10.0/Quiz.RankingBench.dll" "$participants" "127.0.0.1:$port" "$zadd"
+dotnet "$root/loadtests/Quiz.RankingBench/bin/Release/net10.0/Quiz.RankingBench.dll" "$participants" "$addresses" "$zadd"

@@ -3,14 +3,16 @@ using Quiz.Ranking;
 using Quiz.RankingBench;
 using StackExchange.Redis;
 
-// Usage: Quiz.RankingBench <participants> <redis host:port> <redis-benchmark ZADD per s>
+// Usage: Quiz.RankingBench <participants> <redis host:port[;host:port...]> <redis-benchmark ZADD per s>
+// Several Redis addresses (bench-ranking.sh --shards K) spread the campaign over them (ShardedRankingEngine).
+// The admin connections wait up to 2 minutes: MEMORY USAGE of a 20 M-member board (SAMPLES 0 walks it all) takes over 5 s.
 // Fills one campaign per engine with a first round for every participant (the finish rate, rank
 // returned), plays a second round for a fifth of them on the full boards, measures finish latency
 // at half the saturated rate, rank queries, Redis memory a member, and a rebuild from the "store".
 // BENCH_PARTS (to iterate on one engine): any of redis, inproc, rebuild; default all.
 // BENCH_WORKERS: concurrent Redis callers (default 64).
 var participants = args.Length > 0 ? int.Parse(args[0]) : 1_000_000;
-var redisAddress = args.Length > 1 ? args[1] : "127.0.0.1:6379";
+var redisAddresses = (args.Length > 1 ? args[1] : "127.0.0.1:6379").Split(';', StringSplitOptions.RemoveEmptyEntries);
 var zaddPerSecond = args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : double.NaN;
 var updates = participants / 5;
 var queries = Math.Min(500_000, participants);
@@ -18,7 +20,7 @@ var workers = int.TryParse(Environment.GetEnvironmentVariable("BENCH_WORKERS"), 
 var parts = (Environment.GetEnvironmentVariable("BENCH_PARTS") ?? "redis,inproc,rebuild").Split(',');
 bool Runs(string part) => parts.Contains(part);
 
-Console.WriteLine($"participants={participants:N0} second rounds={updates:N0} queries={queries:N0} cores={Environment.ProcessorCount} load average: {LoadAverage()}");
+Console.WriteLine($"participants={participants:N0} second rounds={updates:N0} queries={queries:N0} shards={redisAddresses.Length} cores={Environment.ProcessorCount} load average: {LoadAverage()}");
 
 // The engine's own bound on a finish's wait (200 ms, then "pending") is for players; the bench
 // measures the engine at saturation, where queues run long, so it waits for every reply.
@@ -31,10 +33,15 @@ TimeSpan redisRebuild = TimeSpan.Zero;
 if (Runs("redis"))
 {
     var campaign = new Campaign("bench-redis", participants);
-    await using var engine = await RedisRankingEngine.ConnectAsync(redisAddress + ",syncTimeout=20000,asyncTimeout=20000", options);
-    await using var mux = await ConnectionMultiplexer.ConnectAsync(redisAddress + ",allowAdmin=true");
-    var admin = mux.GetServer(mux.GetEndPoints()[0]);
-    async Task DeleteKeys() => await mux.GetDatabase().KeyDeleteAsync(await admin.KeysAsync(pattern: "{c:bench-redis}:*").ToArrayAsync());
+    await using var engine = await ConnectEngineAsync();
+    var muxes = await Task.WhenAll(redisAddresses.Select(a => ConnectionMultiplexer.ConnectAsync(a + ",allowAdmin=true,syncTimeout=120000,asyncTimeout=120000")));
+    var admins = muxes.Select(m => m.GetServer(m.GetEndPoints()[0])).ToArray();
+    async Task DeleteKeys()
+    {
+        for (var i = 0; i < muxes.Length; i++)
+            await foreach (var chunk in admins[i].KeysAsync(pattern: "{c:bench-redis}:*", pageSize: 1000).Chunk(1000))
+                await muxes[i].GetDatabase().KeyDeleteAsync(chunk);
+    }
     await DeleteKeys();
     var total = (long)participants + updates;
     await engine.SetUnitBasesAsync(campaign.Id, Bases(campaign));
@@ -47,19 +54,23 @@ if (Runs("redis"))
     // CPU an operation of the Redis server and of this process (client and engine): which side limits.
     async Task<Figures> WithCpu(Task<Figures> run)
     {
-        var (redis0, client0) = (await RedisCpuSeconds(admin), Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
+        var (redis0, client0) = (await Task.WhenAll(admins.Select(RedisCpuSeconds)), Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
         var f = await run;
-        var (redis1, client1) = (await RedisCpuSeconds(admin), Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
-        Console.WriteLine(FormattableString.Invariant($"  cpu an operation: redis-server {(redis1 - redis0) / f.Operations * 1e6:F1} µs, bench process {(client1 - client0) / f.Operations * 1e6:F1} µs"));
+        var (redis1, client1) = (await Task.WhenAll(admins.Select(RedisCpuSeconds)), Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
+        var each = redis0.Zip(redis1, (a, b) => (b - a) / f.Operations * 1e6).ToArray();
+        Console.WriteLine(FormattableString.Invariant($"  cpu an operation: redis-server {each.Sum():F1} µs, bench process {(client1 - client0) / f.Operations * 1e6:F1} µs"));
+        // With a core per shard, the rate is bounded by the busiest shard's CPU an operation (of all operations, not of its own).
+        if (each.Length > 1) Console.WriteLine(FormattableString.Invariant($"  cpu an operation by shard: {string.Join(", ", each.Select(e => e.ToString("F1")))} µs (busiest {each.Max():F1} µs)"));
         return f;
     }
 
-    await admin.ExecuteAsync("CONFIG", "RESETSTAT");
+    foreach (var admin in admins) await admin.ExecuteAsync("CONFIG", "RESETSTAT");
     redisFill = await WithCpu(Measure.SaturatedAsync("redis finish (fill, rank returned)", participants, workers, Finish));
     // Server time per command; evalsha is a script call, which applies a batch of finishes.
-    foreach (var (command, stats) in (await admin.InfoAsync("commandstats")).SelectMany(g => g).Select(kv => (kv.Key, kv.Value)))
-        if (command is "cmdstat_evalsha" or "cmdstat_zadd" or "cmdstat_zcount" or "cmdstat_hget" or "cmdstat_hset" or "cmdstat_setbit" or "cmdstat_hincrby")
-            Console.WriteLine($"  redis {command}: {stats[..stats.IndexOf(",rejected", StringComparison.Ordinal)]}");
+    for (var i = 0; i < admins.Length; i++)
+        foreach (var (command, stats) in (await admins[i].InfoAsync("commandstats")).SelectMany(g => g).Select(kv => (kv.Key, kv.Value)))
+            if (command is "cmdstat_evalsha" or "cmdstat_zadd" or "cmdstat_zcount" or "cmdstat_hget" or "cmdstat_hset" or "cmdstat_setbit" or "cmdstat_hincrby")
+                Console.WriteLine($"  redis{(admins.Length > 1 ? $" shard {i}" : "")} {command}: {stats[..stats.IndexOf(",rejected", StringComparison.Ordinal)]}");
     await WithCpu(Measure.SaturatedAsync("redis finish (full board)", updates / 2, workers, i => Finish(participants + i)));
     var (pause0, gcs0) = (GC.GetTotalPauseDuration(), GC.CollectionCount(0));
     redisPaced = await Measure.PacedAsync($"redis finish at {redisFill.PerSecond / 2:N0}/s", redisFill.PerSecond / 2, TimeSpan.FromSeconds(5),
@@ -70,11 +81,12 @@ if (Runs("redis"))
     var national = BoardKey.National(campaign.Id, "main");
     redisQueries = await WithCpu(Measure.SaturatedAsync("redis rank query", queries, workers,
         i => engine.GetMemberAsync(national, (i * 7919) % participants + 1)));
-    var usage = (long)await mux.GetDatabase().ExecuteAsync("MEMORY", "USAGE", "{c:bench-redis}:b:main:n", "SAMPLES", "0");
+    long usage = 0;
+    foreach (var mux in muxes) usage += (long)await mux.GetDatabase().ExecuteAsync("MEMORY", "USAGE", "{c:bench-redis}:b:main:n", "SAMPLES", "0");
     bytesPerMember = (double)usage / await engine.GetSizeAsync(national);
     Console.WriteLine($"redis national board: {await engine.GetSizeAsync(national):N0} members, {usage:N0} bytes, {bytesPerMember:F1} bytes a member; pending replies: {pendingSeen}");
-    var info = await admin.InfoAsync("memory");
-    Console.WriteLine("redis " + string.Join(' ', info.SelectMany(g => g).Where(kv => kv.Key is "used_memory_human" or "used_memory_dataset")));
+    foreach (var admin in admins)
+        Console.WriteLine("redis " + string.Join(' ', (await admin.InfoAsync("memory")).SelectMany(g => g).Where(kv => kv.Key is "used_memory_human" or "used_memory_dataset")));
 
     if (Runs("rebuild"))
     {
@@ -88,6 +100,7 @@ if (Runs("redis"))
         Console.WriteLine($"redis top province by rate: {province.FirstOrDefault()}");
     }
     await DeleteKeys();
+    foreach (var mux in muxes) await mux.DisposeAsync();
 }
 
 // The Redis rebuild alone (BENCH_PARTS=rebuild, without redis): from the "store" into an empty
@@ -95,8 +108,8 @@ if (Runs("redis"))
 if (Runs("rebuild") && !Runs("redis"))
 {
     var campaign = new Campaign("bench-redis", participants);
-    await using var engine = await RedisRankingEngine.ConnectAsync(redisAddress + ",syncTimeout=20000,asyncTimeout=20000", options);
-    await using var mux = await ConnectionMultiplexer.ConnectAsync(redisAddress + ",allowAdmin=true");
+    await using var engine = await ConnectEngineAsync();
+    await using var mux = await ConnectionMultiplexer.ConnectAsync(redisAddresses[0] + ",allowAdmin=true");
     var admin = mux.GetServer(mux.GetEndPoints()[0]);
     var total = (long)participants + updates;
     await engine.SetUnitBasesAsync(campaign.Id, Bases(campaign));
@@ -142,6 +155,14 @@ if (Runs("inproc"))
 Console.WriteLine($"zadd/s (redis-benchmark -P 16) = {zaddPerSecond:F0}; load average: {LoadAverage()}");
 Console.WriteLine(FormattableString.Invariant(
     $"ratio={redisFill.PerSecond / zaddPerSecond:F3} finishes/s={redisFill.PerSecond:F0} zadd/s={zaddPerSecond:F0} paced_p99_ms={redisPaced.P99Ms:F1} redis_queries/s={redisQueries.PerSecond:F0} inproc_finishes/s={inprocFill.PerSecond:F0} bytes_per_member={bytesPerMember:F1} redis_rebuild_s={redisRebuild.TotalSeconds:F1}"));
+
+async Task<IRankingEngine> ConnectEngineAsync()
+{
+    var configurations = redisAddresses.Select(a => a + ",syncTimeout=20000,asyncTimeout=20000").ToList();
+    return configurations.Count == 1
+        ? await RedisRankingEngine.ConnectAsync(configurations[0], options)
+        : await ShardedRankingEngine.ConnectAsync(configurations, options);
+}
 
 static async Task<double> RedisCpuSeconds(IServer server)
 {

@@ -22,7 +22,7 @@ public sealed class RedisRankingEngine : IRankingEngine
     readonly IDatabase db;
     readonly RankingOptions options;
     readonly BoardCache cache;
-    readonly ITimer refreshTimer;
+    readonly ITimer? refreshTimer;
     readonly ConcurrentDictionary<string, byte> needsCatchUp = new(StringComparer.Ordinal);
     /// <summary>Campaigns whose epoch key this process has made sure of.</summary>
     readonly ConcurrentDictionary<string, byte> knownCampaigns = new(StringComparer.Ordinal);
@@ -32,12 +32,14 @@ public sealed class RedisRankingEngine : IRankingEngine
     readonly ConcurrentDictionary<string, Coalescer<PendingFinish>> finishQueues = new(StringComparer.Ordinal);
     /// <summary>Rank lookups of concurrent callers per campaign, coalesced the same way.</summary>
     readonly ConcurrentDictionary<string, Coalescer<PendingMember>> memberQueues = new(StringComparer.Ordinal);
+    /// <summary>Counts of members ahead of a value asked by a sharded engine for the other shards' finishes and lookups.</summary>
+    readonly ConcurrentDictionary<string, Coalescer<PendingCount>> countQueues = new(StringComparer.Ordinal);
 
 
     public RedisRankingEngine(IConnectionMultiplexer redis, RankingOptions? options = null, TimeProvider? time = null)
         : this(redis, ownsConnection: false, options, time) { }
 
-    RedisRankingEngine(IConnectionMultiplexer redis, bool ownsConnection, RankingOptions? options, TimeProvider? time)
+    RedisRankingEngine(IConnectionMultiplexer redis, bool ownsConnection, RankingOptions? options, TimeProvider? time, bool refresh = true)
     {
         this.redis = redis;
         this.ownsConnection = ownsConnection;
@@ -45,7 +47,8 @@ public sealed class RedisRankingEngine : IRankingEngine
         time ??= TimeProvider.System;
         db = redis.GetDatabase();
         cache = new BoardCache(this.options, time);
-        refreshTimer = cache.StartRefreshing(() => RefreshAsync());
+        // A shard of a ShardedRankingEngine refreshes nothing itself: the sharded engine caches the merged boards.
+        refreshTimer = refresh ? cache.StartRefreshing(() => RefreshAsync()) : null;
     }
 
     /// <summary>
@@ -53,14 +56,17 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// server starts while Redis is down) and fail fast while disconnected (a finish answers
     /// Pending at once rather than queueing).
     /// </summary>
-    public static async Task<RedisRankingEngine> ConnectAsync(string configuration, RankingOptions? options = null, TimeProvider? time = null)
+    public static Task<RedisRankingEngine> ConnectAsync(string configuration, RankingOptions? options = null, TimeProvider? time = null) =>
+        ConnectAsync(configuration, options, time, refresh: true);
+
+    internal static async Task<RedisRankingEngine> ConnectAsync(string configuration, RankingOptions? options, TimeProvider? time, bool refresh)
     {
         var config = ConfigurationOptions.Parse(configuration);
         config.AbortOnConnectFail = false;
         config.BacklogPolicy = BacklogPolicy.FailFast;
         config.ReconnectRetryPolicy ??= new LinearRetry(500);
         var redis = await ConnectionMultiplexer.ConnectAsync(config);
-        var engine = new RedisRankingEngine(redis, ownsConnection: true, options, time);
+        var engine = new RedisRankingEngine(redis, ownsConnection: true, options, time, refresh);
         redis.ConnectionRestored += (_, _) => engine.Reconnected?.Invoke();
         try { await engine.LoadScriptsAsync(); }
         catch (RedisException) { } // loaded on first use once Redis is reachable
@@ -73,7 +79,7 @@ public sealed class RedisRankingEngine : IRankingEngine
     public event Action? Reconnected;
 
     /// <summary>Redis could not be reached or did not answer in time (RedisTimeoutException is a TimeoutException, not a RedisException).</summary>
-    static bool Unreachable(Exception e) => e is RedisException or TimeoutException;
+    internal static bool Unreachable(Exception e) => e is RedisException or TimeoutException;
 
     public bool NeedsCatchUp(string campaignId) => needsCatchUp.ContainsKey(campaignId);
 
@@ -114,20 +120,36 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// The epoch key marks a campaign's keys as present: the finish script answers -2 when it is
     /// gone (Redis restarted without its data), and the campaign is caught up. Made sure of once.
     /// </summary>
-    async Task<FinishRanks> FirstFinishAsync(RoundFinished round, long encoded)
+    async Task<FinishRanks> FirstFinishAsync(RoundFinished round, long encoded) =>
+        await EnsureCampaignAsync(round.CampaignId) ? await Enqueue(round, encoded) : FinishRanks.PendingRanks;
+
+    static readonly Task<bool> Known = Task.FromResult(true);
+
+    /// <summary>
+    /// Makes sure the campaign's epoch key exists (false, and the campaign marked for catch-up,
+    /// when Redis is unreachable). A sharded engine asks every shard on a campaign's first finish,
+    /// not only the player's: a shard nobody has played on yet is then told apart from a shard
+    /// that lost its keys.
+    /// </summary>
+    internal Task<bool> EnsureCampaignAsync(string campaign)
     {
-        var campaign = round.CampaignId;
-        try
+        if (knownCampaigns.ContainsKey(campaign)) return Known;
+        return Ensure();
+
+        async Task<bool> Ensure()
         {
-            await db.StringSetAsync(RedisKeys.Epoch(campaign), 1, when: When.NotExists);
-            knownCampaigns.TryAdd(campaign, 0);
+            try
+            {
+                await db.StringSetAsync(RedisKeys.Epoch(campaign), 1, when: When.NotExists);
+                knownCampaigns.TryAdd(campaign, 0);
+                return true;
+            }
+            catch (Exception e) when (Unreachable(e))
+            {
+                MarkForCatchUp(campaign);
+                return false;
+            }
         }
-        catch (Exception e) when (Unreachable(e))
-        {
-            MarkForCatchUp(campaign);
-            return FinishRanks.PendingRanks;
-        }
-        return await Enqueue(round, encoded);
     }
 
     Task<FinishRanks> Enqueue(RoundFinished round, long encoded)
@@ -262,6 +284,91 @@ public sealed class RedisRankingEngine : IRankingEngine
                 await redis.GetServer(endpoint).ScriptLoadAsync(s.Text);
     }
 
+    // --- What a ShardedRankingEngine asks of each shard. These throw when Redis is unreachable:
+    //     the sharded engine decides what a missing shard means for its answer.
+
+    internal RedisKey KeyOf(BoardKey board) => keyCache.Board(board.CampaignId, board.StageId, board.Scope, board.Code);
+
+    /// <summary>
+    /// Members with a value greater than <paramref name="value"/> on each of <paramref name="boards"/>
+    /// (a finish's national, unit and organisation boards: one caller, one task, whatever the
+    /// number of boards); concurrent callers share a script call.
+    /// </summary>
+    internal Task<long[]> CountAboveAsync(string campaignId, RedisKey[] boards, long value)
+    {
+        var count = new PendingCount(boards, value);
+        countQueues.GetOrAdd(campaignId, static (_, self) => new Coalescer<PendingCount>(MemberBatch / 2, BatchesInFlight, self.SendCountsAsync), this).Add(count);
+        return count.Task;
+    }
+
+    sealed class PendingCount(RedisKey[] boards, long value) : TaskCompletionSource<long[]>
+    {
+        public RedisKey[] Boards { get; } = boards;
+        public long Value { get; } = value;
+    }
+
+    async Task SendCountsAsync(List<PendingCount> batch)
+    {
+        try
+        {
+            var keys = new List<RedisKey>(4);
+            var args = new RedisValue[batch.Sum(c => c.Boards.Length) * 2];
+            var a = 0;
+            foreach (var count in batch)
+                foreach (var board in count.Boards)
+                {
+                    var k = keys.IndexOf(board); // a handful of boards a batch at most
+                    if (k < 0) { keys.Add(board); k = keys.Count - 1; }
+                    args[a++] = k + 1;
+                    args[a++] = count.Value;
+                }
+            var r = (long[])(await Evaluate(RedisScripts.Counts, keys.ToArray(), args))!;
+            var at = 0;
+            foreach (var count in batch)
+            {
+                count.TrySetResult(r.AsSpan(at, count.Boards.Length).ToArray());
+                at += count.Boards.Length;
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (var c in batch) c.TrySetException(e);
+        }
+    }
+
+    /// <summary>The person's value on the board, or null.</summary>
+    internal async Task<long?> ValueAsync(BoardKey board, long participantId) =>
+        await db.SortedSetScoreAsync(KeyOf(board), participantId) is { } v ? (long)v : null;
+
+    internal async Task<long?[]> ValuesAsync(BoardKey board, IReadOnlyList<long> participantIds)
+    {
+        var scores = await db.SortedSetScoresAsync(KeyOf(board), participantIds.Select(i => (RedisValue)i).ToArray());
+        return scores.Select(s => s is { } v ? (long?)(long)v : null).ToArray();
+    }
+
+    /// <summary>The board's best <paramref name="count"/>, best first, unranked.</summary>
+    internal async Task<(long Participant, long Value)[]> BestAsync(BoardKey board, int count) =>
+        count == 0 ? [] : (await db.SortedSetRangeByRankWithScoresAsync(KeyOf(board), 0, count - 1, Order.Descending))
+            .Select(e => (long.Parse(e.Element!), (long)e.Score)).ToArray();
+
+    /// <summary>
+    /// What this shard holds near <paramref name="value"/>: the <paramref name="k"/> members just
+    /// above it, up to 2k + 1 members equal to it, and the <paramref name="k"/> just below.
+    /// </summary>
+    internal async Task<(long Participant, long Value)[]> NearAsync(BoardKey board, long value, int k)
+    {
+        var key = KeyOf(board);
+        var above = db.SortedSetRangeByScoreWithScoresAsync(key, value, double.PositiveInfinity, Exclude.Start, Order.Ascending, 0, k);
+        var equal = db.SortedSetRangeByScoreWithScoresAsync(key, value, value, Exclude.None, Order.Ascending, 0, 2 * k + 1);
+        var below = db.SortedSetRangeByScoreWithScoresAsync(key, double.NegativeInfinity, value, Exclude.Stop, Order.Descending, 0, k);
+        return (await above).Concat(await equal).Concat(await below).Select(e => (long.Parse(e.Element!), (long)e.Score)).ToArray();
+    }
+
+    internal Task<long> SizeAsync(BoardKey board) => db.SortedSetLengthAsync(KeyOf(board));
+
+    internal async Task<IReadOnlyCollection<DateOnly>> DaysAsync(string campaignId) =>
+        (await db.SetMembersAsync(RedisKeys.Days(campaignId))).Select(d => RedisKeys.ParseDay(d!)).ToList();
+
     public async Task SetUnitBasesAsync(string campaignId, IEnumerable<UnitBase> bases, CancellationToken cancellationToken = default)
     {
         var entries = bases.Select(b => new HashEntry(b.Level + "|" + b.Code, b.ParentCode + "|" + b.Headcount)).ToArray();
@@ -284,12 +391,11 @@ public sealed class RedisRankingEngine : IRankingEngine
 
     async Task<IReadOnlyList<BoardEntry>> FetchTop(BoardKey board, int count)
     {
-        if (count == 0) return [];
-        var entries = await db.SortedSetRangeByRankWithScoresAsync(RedisKeys.Board(board), 0, count - 1, Order.Descending);
-        return Ranked(entries.Select(e => (long.Parse(e.Element!), (long)e.Score)), 0, firstRank: 1);
+        return Ranked(await BestAsync(board, count), 0, firstRank: 1);
     }
 
-    static List<BoardEntry> Ranked(IEnumerable<(long Participant, long Value)> members, long firstPosition, long firstRank)
+    /// <summary>Competition ranks for members listed best first: equal values share a rank.</summary>
+    internal static List<BoardEntry> Ranked(IEnumerable<(long Participant, long Value)> members, long firstPosition, long firstRank)
     {
         var list = new List<BoardEntry>();
         var position = firstPosition;
@@ -372,7 +478,7 @@ public sealed class RedisRankingEngine : IRankingEngine
         return new UnitBoards(await tallies, await bases);
     }
 
-    async Task<IReadOnlyList<UnitBase>> ReadBases(string campaignId) =>
+    internal async Task<IReadOnlyList<UnitBase>> ReadBases(string campaignId) =>
         (await db.HashGetAllAsync(RedisKeys.Bases(campaignId))).Select(e =>
         {
             var (level, code) = Split(e.Name!);
@@ -390,7 +496,7 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// A day's tallies are its hash; the campaign's are its distinct participants plus the rounds
     /// and points of every day (the finish script does not count those twice, see <see cref="RedisScripts.Finish"/>).
     /// </summary>
-    async Task<IReadOnlyDictionary<string, Tally>> ReadTallies(string campaignId, DateOnly? day)
+    internal async Task<IReadOnlyDictionary<string, Tally>> ReadTallies(string campaignId, DateOnly? day)
     {
         var tallies = new Dictionary<string, Tally>(StringComparer.Ordinal);
         if (day is { } d)
@@ -677,14 +783,7 @@ public sealed class RedisRankingEngine : IRankingEngine
         {
             await FlushAsync(cancellationToken);
             return await Reconciler.CompareAsync(model, new Reconciler.Live(
-                key => db.SortedSetLengthAsync(RedisKeys.Board(key)),
-                async (key, ids) =>
-                {
-                    var scores = await db.SortedSetScoresAsync(RedisKeys.Board(key), ids.Select(i => (RedisValue)i).ToArray());
-                    return scores.Select(s => s is { } v ? (long?)(long)v : null).ToArray();
-                },
-                day => ReadTallies(campaignId, day),
-                async () => (await db.SetMembersAsync(RedisKeys.Days(campaignId))).Select(d => RedisKeys.ParseDay(d!)).ToList()),
+                SizeAsync, ValuesAsync, day => ReadTallies(campaignId, day), () => DaysAsync(campaignId)),
                 cancellationToken);
         }
         catch (Exception e) when (Unreachable(e))
@@ -705,7 +804,7 @@ public sealed class RedisRankingEngine : IRankingEngine
 
     public async ValueTask DisposeAsync()
     {
-        refreshTimer.Dispose();
+        refreshTimer?.Dispose();
         if (ownsConnection) await redis.DisposeAsync();
     }
 }

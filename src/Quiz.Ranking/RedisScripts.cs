@@ -178,6 +178,19 @@ sealed class RedisScripts
         return out
         """);
 
+    /// <summary>
+    /// Counts of members ahead of a value, for a sharded engine (the other shards' part of an exact
+    /// rank). KEYS: every board of the batch once. ARGV: pairs of (KEYS index, value). Returns the
+    /// count of members with a greater value per pair.
+    /// </summary>
+    public static readonly Script Counts = new("""
+        local out = {}
+        for i = 1, #ARGV, 2 do
+          out[(i + 1) / 2] = redis.call('ZCOUNT', KEYS[tonumber(ARGV[i])], '(' .. ARGV[i + 1], '+inf')
+        end
+        return out
+        """);
+
     /// <summary>KEYS: board. ARGV: participant, k. Returns {} or {rank of the first listed, its position, member, score, member, score, ...}.</summary>
     public static readonly Script Around = new("""
         local i = redis.call('ZREVRANK', KEYS[1], ARGV[1])
@@ -191,5 +204,5 @@ sealed class RedisScripts
         return out
         """);
 
-    public static readonly IReadOnlyList<Script> All = [Finish, Members, Around];
+    public static readonly IReadOnlyList<Script> All = [Finish, Members, Around, Counts];
 }

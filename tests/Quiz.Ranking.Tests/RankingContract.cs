@@ -291,6 +291,53 @@ public abstract class RankingContract
             }
     }
 
+    /// <summary>
+    /// Every rank a finish answers, and every rank a lookup or the list around a person answers,
+    /// against a brute force over the rounds so far: few scores and one duration and time make many
+    /// ties, which must share a rank (with several Redis shards, ties across shards).
+    /// </summary>
+    [Fact]
+    public async Task EveryRankMatchesABruteForceModelIncludingTies()
+    {
+        await using var engine = await CreateEngineAsync();
+        var s = new TestStore();
+        var random = new Random(20230612);
+        var people = Enumerable.Range(1, 120).Select(p => (Id: (long)p, County: $"k{random.Next(3)}", Org: random.Next(3) == 0 ? null : $"o{random.Next(2)}")).ToList();
+        var played = new List<(RoundFinished Round, string County, string? Org)>();
+        long Expected(IEnumerable<(RoundFinished Round, string County, string? Org)> rounds, long participant)
+        {
+            var values = BruteForce.Values(rounds.Select(r => r.Round));
+            return 1 + values.Values.Count(v => v > values[participant]);
+        }
+        for (var i = 0; i < 360; i++)
+        {
+            var p = people[random.Next(people.Count)];
+            var round = s.Round(p.Id, random.Next(0, 6), 60_000, atSeconds: 30, path: ["11", "1101", p.County], org: p.Org);
+            played.Add((round, p.County, p.Org));
+            var ranks = await engine.RecordFinishAsync(round);
+            Assert.False(ranks.Pending);
+            Assert.Equal(Expected(played, p.Id), ranks.NationalRank);
+            Assert.Equal(Expected(played.Where(r => r.County == p.County), p.Id), ranks.UnitRank);
+            Assert.Equal(p.Org is null ? null : Expected(played.Where(r => r.Org == p.Org), p.Id), ranks.OrganisationRank);
+        }
+        var national = National(s);
+        var values = BruteForce.Values(s.Rounds);
+        foreach (var (id, value) in values)
+        {
+            var member = await engine.GetMemberAsync(national, id);
+            Assert.Equal((1 + values.Values.Count(v => v > value), value), (member!.Rank, member.Value));
+        }
+        var someone = values.Keys.Order().Skip(values.Count / 2).First();
+        var around = await engine.GetAroundAsync(national, someone, 3);
+        Assert.Contains(around, e => e.ParticipantId == someone);
+        Assert.InRange(around.Count, 4, 7);
+        foreach (var e in around) Assert.Equal((1 + values.Values.Count(v => v > e.Value), values[e.ParticipantId]), (e.Rank, e.Value));
+        Assert.Equal(around.OrderByDescending(e => e.Value).Select(e => e.Value), around.Select(e => e.Value));
+        var top = await engine.GetTopAsync(national, 10);
+        Assert.Equal(values.Values.OrderDescending().Take(10), top.Select(e => e.Value));
+        foreach (var e in top) Assert.Equal(1 + values.Values.Count(v => v > e.Value), e.Rank);
+    }
+
     [Fact]
     public async Task ParallelFinishesLoseNoUpdate()
     {

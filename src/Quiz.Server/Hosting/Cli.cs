@@ -102,7 +102,7 @@ public static class Cli
                 failed++;
                 continue;
             }
-            var (rebuild, reconcile) = await rankings.RebuildAsync(id);
+            var (rebuild, reconcile) = await rankings.RebuildAsync(id, p => Console.WriteLine($"{p.CampaignId}: {p.Read:N0} of {p.Total:N0} rounds read"));
             Console.WriteLine($"{id}: {rebuild.Rounds} rounds of {rebuild.Participants} participants rebuilt in {rebuild.Elapsed.TotalSeconds:F1} s; " +
                 (reconcile.Matches ? "the boards match the store" : $"{reconcile.DifferenceCount} differences: {string.Join("; ", reconcile.Differences.Take(5))}"));
             if (!reconcile.Matches) failed++;

@@ -35,7 +35,7 @@ public sealed class RankingService(
                     var health = await engine.CheckAsync(campaign.Id, ct);
                     if (!health.Reachable || health.KeysPresent && health.AppliedRounds == stored || !health.KeysPresent && stored == 0) continue;
                 }
-                var report = await engine.RebuildAsync(campaign.Id, after => store.RoundsAfter(campaign.Id, after, ct), ct);
+                var report = await engine.RebuildAsync(campaign.Id, RoundsForRebuild(campaign.Id, stored, progress: null, ct), ct);
                 logger.LogInformation("Rankings of {Campaign}: {Rounds} rounds of {Participants} participants loaded in {Elapsed}",
                     campaign.Id, report.Rounds, report.Participants, report.Elapsed);
             }
@@ -70,16 +70,57 @@ public sealed class RankingService(
         return h;
     }
 
-    public async Task<(RebuildReport Rebuild, ReconcileReport Reconcile)> RebuildAsync(string campaignId, CancellationToken ct = default)
+    public async Task<(RebuildReport Rebuild, ReconcileReport Reconcile)> RebuildAsync(string campaignId, Action<RebuildProgress>? progress = null, CancellationToken ct = default)
     {
         await SyncBasesAsync(campaignId, force: true, ct);
-        var rebuild = await engine.RebuildAsync(campaignId, after => store.RoundsAfter(campaignId, after, ct), ct);
+        var (stored, _) = await store.CountAsync(campaignId, afterId: 0, ct);
+        var rebuild = await engine.RebuildAsync(campaignId, RoundsForRebuild(campaignId, stored, progress, ct), ct);
         return (rebuild, await ReconcileAsync(campaignId, ct));
+    }
+
+    /// <summary>How often a rebuild says how far it is: a national campaign's 20 M rounds take minutes.</summary>
+    public static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The store's rounds for every rebuild of the engine (start-up, admin, the watchdog's catch-up).
+    /// The first pass over them, from the start (the bulk of the work), is counted: every
+    /// <see cref="ProgressInterval"/> and at its end the log, and <paramref name="progress"/> when
+    /// given, say how many of the <paramref name="total"/> stored rounds are read.
+    /// </summary>
+    public Func<long, IAsyncEnumerable<RoundFinished>> RoundsForRebuild(string campaignId, long total, Action<RebuildProgress>? progress, CancellationToken ct)
+    {
+        void Report(long read)
+        {
+            logger.LogInformation("Rankings of {Campaign}: rebuilding, {Read} of {Total} rounds read", campaignId, read, total);
+            progress?.Invoke(new RebuildProgress(campaignId, read, total));
+        }
+        return after => after == 0 ? Counted(store.RoundsAfter(campaignId, 0, ct), Report) : store.RoundsAfter(campaignId, after, ct);
+
+        static async IAsyncEnumerable<RoundFinished> Counted(IAsyncEnumerable<RoundFinished> rounds, Action<long> report)
+        {
+            long read = 0;
+            var last = System.Diagnostics.Stopwatch.GetTimestamp();
+            await foreach (var round in rounds)
+            {
+                yield return round;
+                read++;
+                if ((read & 4095) == 0 && System.Diagnostics.Stopwatch.GetElapsedTime(last) >= ProgressInterval)
+                {
+                    report(read);
+                    last = System.Diagnostics.Stopwatch.GetTimestamp();
+                }
+            }
+            report(read);
+        }
     }
 
     /// <summary>Boards and unit counters against a recomputation from the store, and the headcount bases against the units.</summary>
     public async Task<ReconcileReport> ReconcileAsync(string campaignId, CancellationToken ct = default)
     {
+        // A catch-up writes the boards before the unit counters: compared halfway, the rounds not
+        // yet written back would read as differences that are gone a moment later.
+        if (engine.NeedsCatchUp(campaignId))
+            throw new RankingUnavailableException($"The rankings of {campaignId} are being caught up from the store; reconcile again when that is done.", null);
         var report = await engine.ReconcileAsync(campaignId, store.RoundsAfter(campaignId, 0, ct), ct);
         var expected = store.Bases(campaignId).ToDictionary(b => (b.Level, b.Code));
         var live = (await engine.GetUnitBasesAsync(campaignId, ct)).ToDictionary(b => (b.Level, b.Code));
@@ -174,3 +215,6 @@ public sealed class RankingService(
         : units.Organisation(code) is not null ? UnitLevel.Organisation
         : null;
 }
+
+/// <summary>How far a rebuild has read the store's rounds (of the rounds stored when it began).</summary>
+public readonly record struct RebuildProgress(string CampaignId, long Read, long Total);

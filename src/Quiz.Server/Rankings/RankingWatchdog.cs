@@ -80,7 +80,7 @@ public sealed class RankingWatchdog(
 
         logger.LogWarning("Rankings of {Campaign} are caught up from the store: {Reason}", campaignId, reason);
         await rankings.SyncBasesAsync(campaignId, force: true, ct);
-        var report = await RankingCatchUp.RunAsync(engine, campaignId, after => store.RoundsAfter(campaignId, after, ct), TimeSpan.FromSeconds(2), ct);
+        var report = await RankingCatchUp.RunAsync(engine, campaignId, rankings.RoundsForRebuild(campaignId, storedNow, progress: null, ct), TimeSpan.FromSeconds(2), ct);
         logger.LogInformation("Rankings of {Campaign} caught up: {Rounds} rounds", campaignId, report.Rounds);
     }
 }

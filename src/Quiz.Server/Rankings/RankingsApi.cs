@@ -20,7 +20,7 @@ public static class RankingsApi
 
         var admin = routes.MapGroup("/api/admin/rankings/{campaignId}").WithTags("Rankings").RequireAdmin();
         admin.MapPost("/rebuild", async Task<Results<Ok<RebuildReport>, NotFound, ProblemHttpResult>> (string campaignId, CampaignCatalog campaigns, RankingService rankings, CancellationToken ct) =>
-            campaigns.Get(campaignId) is null ? TypedResults.NotFound() : await Unavailable(async () => TypedResults.Ok((await rankings.RebuildAsync(campaignId, ct)).Rebuild)))
+            campaigns.Get(campaignId) is null ? TypedResults.NotFound() : await Unavailable(async () => TypedResults.Ok((await rankings.RebuildAsync(campaignId, ct: ct)).Rebuild)))
             .WithSummary("Rebuild every board of the campaign from the store.");
         admin.MapGet("/reconcile", async Task<Results<Ok<ReconcileReport>, NotFound, ProblemHttpResult>> (string campaignId, CampaignCatalog campaigns, RankingService rankings, CancellationToken ct) =>
             campaigns.Get(campaignId) is null ? TypedResults.NotFound() : await Unavailable(async () => TypedResults.Ok(await rankings.ReconcileAsync(campaignId, ct))))

@@ -18,7 +18,9 @@ public static class RankingsExtensions
             var options = sp.GetRequiredService<RankingOptions>();
             var clock = sp.GetRequiredService<TimeProvider>();
             // Redis: starts even while Redis is down and fails fast meanwhile (finishes answer pending).
-            if (options.Engine == "Redis") return RedisRankingEngine.ConnectAsync(options.Redis, options, clock).GetAwaiter().GetResult();
+            // Ranking:Shards with two or more entries spreads each campaign over that many Redis primaries.
+            if (options.Engine == "Redis" && options.Shards.Length > 1) return ShardedRankingEngine.ConnectAsync(options.Shards, options, clock).GetAwaiter().GetResult();
+            if (options.Engine == "Redis") return RedisRankingEngine.ConnectAsync(options.Shards.FirstOrDefault() ?? options.Redis, options, clock).GetAwaiter().GetResult();
             return new InProcessRankingEngine(options, clock);
         });
         builder.Services.AddSingleton<RankingWatchdog>();

@@ -105,6 +105,8 @@ public sealed class CliTests : IDisposable
 
         Assert.True(rebuilt.ExitCode == 0, string.Join("\n", rebuilt.Lines) + rebuilt.Errors);
         Assert.StartsWith($"{PlayWorld.CampaignId}: 2 rounds of 2 participants rebuilt", rebuilt.Lines[^1]);
+        // The progress of its read of the store, last when the read is done (every 10 s before that).
+        Assert.Equal($"{PlayWorld.CampaignId}: 2 of 2 rounds read", rebuilt.Lines[^2]);
         Assert.EndsWith("the boards match the store", rebuilt.Lines[^1]);
         Assert.Equal((1, "no-such-campaign: no such campaign"), (missing.ExitCode, missing.Lines[^1]));
     }

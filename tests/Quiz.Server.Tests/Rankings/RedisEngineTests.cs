@@ -52,12 +52,20 @@ public sealed class RedisEngineTests : IAsyncLifetime
         await using (var connection = await _app.Service<Quiz.Server.Storage.Database>().OpenAsync())
             Assert.Equal(2, await Dapper.SqlMapper.ExecuteScalarAsync<int>(connection, "SELECT COUNT(*) FROM results"));
 
+        // Asked while the campaign waits for its catch-up, a reconcile says so instead of counting
+        // the rounds not yet written back as differences.
+        var early = await Assert.ThrowsAsync<RankingUnavailableException>(() => _app.Service<Quiz.Server.Rankings.RankingService>().ReconcileAsync(PlayWorld.CampaignId));
+        Assert.Contains("being caught up", early.Message);
+
         await _redis.StartAsync(); // comes back empty: everything must be replayed from the store
         var engine = _app.Service<IRankingEngine>();
         var board = BoardKey.National(PlayWorld.CampaignId, "main");
         // the catch-up service replays by itself
         var size = await Eventually.ReadAsync(() => engine.GetSizeAsync(board), s => s >= 2, TimeSpan.FromSeconds(30));
         Assert.Equal(2, size);
+        // The boards are written before the unit counters: the catch-up is over only when the
+        // engine says so, and a reconcile before that would compare a half-loaded campaign.
+        await Eventually.ReadAsync(() => Task.FromResult(engine.NeedsCatchUp(PlayWorld.CampaignId)), n => !n, TimeSpan.FromSeconds(30));
         var reconcile = await _app.Service<Quiz.Server.Rankings.RankingService>().ReconcileAsync(PlayWorld.CampaignId);
         Assert.True(reconcile.Matches, string.Join("; ", reconcile.Differences));
     }

@@ -1,0 +1,298 @@
+using System.Diagnostics;
+using StackExchange.Redis;
+
+namespace Quiz.Ranking;
+
+/// <summary>
+/// A campaign's boards spread over K independent Redis primaries (issue 18; <c>Ranking:Shards</c>).
+/// Each shard is a whole <see cref="RedisRankingEngine"/> for the participants hashed to it: its
+/// part of every board (national, unit, organisation), their last rounds, day bitmaps and unit
+/// counters. So a finish runs one script on one shard, where one campaign on one Redis used to
+/// put every finish of the country on one core. What needs the others:
+/// <list type="bullet">
+/// <item>an exact rank is 1 + the members ahead on every shard: the home shard's script ranks the
+/// person among its own, and each other shard counts its members with a greater value (one
+/// coalesced script call a shard, in parallel). Ties stay ties across shards: equal values count
+/// nowhere as ahead;</item>
+/// <item>a top list merges the shards' top lists (the best N of the country are among the best N of
+/// each shard);</item>
+/// <item>unit figures are the sums of the shards' counters (a person is counted on one shard only).</item>
+/// </list>
+/// A shard that cannot be reached makes a finish answer Pending, whoever played it: an exact rank
+/// needs every shard's count. Rounds of people on the shards still up are on their boards at once;
+/// the shard that was away is caught up from the store alone (<see cref="RebuildAsync"/> rebuilds
+/// the shards that missed rounds).
+/// </summary>
+public sealed class ShardedRankingEngine : IRankingEngine
+{
+    readonly RedisRankingEngine[] shards;
+    readonly RankingOptions options;
+    readonly BoardCache cache;
+    readonly ITimer refreshTimer;
+
+    ShardedRankingEngine(RedisRankingEngine[] shards, RankingOptions options, TimeProvider time)
+    {
+        this.shards = shards;
+        this.options = options;
+        cache = new BoardCache(options, time);
+        foreach (var shard in shards)
+        {
+            shard.CatchUpNeeded += campaign => CatchUpNeeded?.Invoke(campaign);
+            shard.Reconnected += () => Reconnected?.Invoke();
+        }
+        refreshTimer = cache.StartRefreshing(() => RefreshAsync());
+    }
+
+    /// <summary>Connects to every shard, as <see cref="RedisRankingEngine.ConnectAsync(string, RankingOptions?, TimeProvider?)"/> does to one.</summary>
+    public static async Task<ShardedRankingEngine> ConnectAsync(IReadOnlyList<string> configurations, RankingOptions? options = null, TimeProvider? time = null)
+    {
+        if (configurations.Count == 0) throw new ArgumentException("At least one shard is needed.", nameof(configurations));
+        options ??= new RankingOptions();
+        time ??= TimeProvider.System;
+        var shards = new RedisRankingEngine[configurations.Count];
+        for (var i = 0; i < shards.Length; i++) shards[i] = await RedisRankingEngine.ConnectAsync(configurations[i], options, time, refresh: false);
+        return new ShardedRankingEngine(shards, options, time);
+    }
+
+    public int ShardCount => shards.Length;
+
+    /// <summary>
+    /// The shard a person's entries live on: a hash of the participant id (ids are handed out in
+    /// order, so the id itself modulo K would put a region's registration wave on one shard).
+    /// Changing the number of shards moves people: rebuild every campaign after it.
+    /// </summary>
+    public int ShardOf(long participantId)
+    {
+        var x = (ulong)participantId + 0x9E3779B97F4A7C15UL;
+        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
+        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
+        return (int)((x ^ (x >> 31)) % (ulong)shards.Length);
+    }
+
+    RedisRankingEngine Home(long participantId) => shards[ShardOf(participantId)];
+
+    public event Action<string>? CatchUpNeeded;
+    public event Action? Reconnected;
+
+    static bool Unreachable(Exception e) => RedisRankingEngine.Unreachable(e);
+
+    public bool NeedsCatchUp(string campaignId) => shards.Any(s => s.NeedsCatchUp(campaignId));
+
+    public async Task<FinishRanks> RecordFinishAsync(RoundFinished round, CancellationToken cancellationToken = default)
+    {
+        var home = ShardOf(round.ParticipantId);
+        // Every shard holds the campaign's epoch from its first finish on, so the watchdog reads a
+        // shard without players yet as present, and one restarted empty as having lost its keys.
+        if (shards.Length > 1 && !await EveryShardKnowsAsync(round.CampaignId)) return FinishRanks.PendingRanks;
+        var local = await shards[home].RecordFinishAsync(round, cancellationToken);
+        if (local.Pending || local.NationalRank is null || shards.Length == 1) return local;
+        var national = shards[home].KeyOf(BoardKey.National(round.CampaignId, round.StageId));
+        var unit = shards[home].KeyOf(BoardKey.Unit(round.CampaignId, round.StageId, round.UnitCode));
+        RedisKey[] boards = local.OrganisationRank is not null && round.OrganisationId is { } org
+            ? [national, unit, shards[home].KeyOf(BoardKey.Organisation(round.CampaignId, round.StageId, org))]
+            : [national, unit];
+        var ahead = await AheadElsewhereAsync(round.CampaignId, home, boards, local.Value);
+        if (ahead is null) return FinishRanks.PendingRanks;
+        return local with
+        {
+            NationalRank = local.NationalRank + ahead[0],
+            UnitRank = local.UnitRank + ahead[1],
+            OrganisationRank = boards.Length > 2 ? local.OrganisationRank + ahead[2] : local.OrganisationRank,
+        };
+    }
+
+    async Task<bool> EveryShardKnowsAsync(string campaignId)
+    {
+        var each = new Task<bool>[shards.Length];
+        for (var s = 0; s < shards.Length; s++) each[s] = shards[s].EnsureCampaignAsync(campaignId);
+        foreach (var known in each)
+            if (!known.IsCompletedSuccessfully || !known.Result)
+                try { return (await Task.WhenAll(each).WaitAsync(options.FinishTimeout)).All(k => k); }
+                catch (TimeoutException) { return false; }
+        return true;
+    }
+
+    /// <summary>
+    /// Members ahead of <paramref name="value"/> on each board, summed over every shard but
+    /// <paramref name="except"/>; null when a shard did not answer within the finish's bound.
+    /// </summary>
+    async Task<long[]?> AheadElsewhereAsync(string campaignId, int except, RedisKey[] boards, long value)
+    {
+        var counts = new List<Task<long[]>>(shards.Length - 1);
+        for (var s = 0; s < shards.Length; s++)
+            if (s != except) counts.Add(shards[s].CountAboveAsync(campaignId, boards, value));
+        try
+        {
+            await Task.WhenAll(counts).WaitAsync(options.FinishTimeout);
+        }
+        catch (Exception e) when (Unreachable(e))
+        {
+            return null;
+        }
+        var ahead = new long[boards.Length];
+        foreach (var count in counts)
+            for (var b = 0; b < boards.Length; b++) ahead[b] += count.Result[b];
+        return ahead;
+    }
+
+    public async Task<CampaignHealth> CheckAsync(string campaignId, CancellationToken cancellationToken = default)
+    {
+        var each = await Task.WhenAll(shards.Select(s => s.CheckAsync(campaignId, cancellationToken)));
+        return new CampaignHealth(each.All(h => h.Reachable), each.All(h => h.KeysPresent), each.All(h => h.BasesPresent), each.Sum(h => h.AppliedRounds));
+    }
+
+    /// <summary>Read from the first shard: every shard holds the same bases (its units' figures are read with them).</summary>
+    public Task<IReadOnlyList<UnitBase>> GetUnitBasesAsync(string campaignId, CancellationToken cancellationToken = default) =>
+        shards[0].GetUnitBasesAsync(campaignId, cancellationToken);
+
+    /// <summary>Written to every shard, so a shard restarted empty is seen to lack them (<see cref="CampaignHealth.BasesPresent"/>).</summary>
+    public async Task SetUnitBasesAsync(string campaignId, IEnumerable<UnitBase> bases, CancellationToken cancellationToken = default)
+    {
+        var list = bases.ToList();
+        await Task.WhenAll(shards.Select(s => s.SetUnitBasesAsync(campaignId, list, cancellationToken)));
+    }
+
+    public Task<IReadOnlyList<BoardEntry>> GetTopAsync(BoardKey board, int count, CancellationToken cancellationToken = default) =>
+        Guard(() => cache.TopAsync(board, count, FetchTop), (IReadOnlyList<BoardEntry>)[]);
+
+    /// <summary>The shards' best N merged into the country's best N, in the order one sorted set would list them.</summary>
+    async Task<IReadOnlyList<BoardEntry>> FetchTop(BoardKey board, int count)
+    {
+        var each = await Task.WhenAll(shards.Select(s => s.BestAsync(board, count)));
+        return RedisRankingEngine.Ranked(each.SelectMany(e => e).OrderBy(e => e, Order).Take(count), 0, firstRank: 1);
+    }
+
+    /// <summary>Best first; equal values as Redis lists them (ZREVRANGE: the greater member string first).</summary>
+    static readonly Comparer<(long Participant, long Value)> Order = Comparer<(long Participant, long Value)>.Create((a, b) =>
+        a.Value != b.Value ? b.Value.CompareTo(a.Value) : string.CompareOrdinal(b.Participant.ToString(), a.Participant.ToString()));
+
+    public Task<BoardEntry?> GetMemberAsync(BoardKey board, long participantId, CancellationToken cancellationToken = default) =>
+        Guard(async () =>
+        {
+            var home = ShardOf(participantId);
+            var own = await shards[home].GetMemberAsync(board, participantId, cancellationToken);
+            if (own is null || shards.Length == 1) return own;
+            var ahead = await AheadElsewhereAsync(board.CampaignId, home, [shards[home].KeyOf(board)], own.Value);
+            return ahead is null ? null : own with { Rank = own.Rank + ahead[0] };
+        }, (BoardEntry?)null);
+
+    /// <summary>
+    /// The member and up to <paramref name="k"/> either side in the country's order: each shard's
+    /// members next to the member's value are merged, and every listed value is ranked by counting
+    /// the members ahead of it on every shard.
+    /// </summary>
+    public Task<IReadOnlyList<BoardEntry>> GetAroundAsync(BoardKey board, long participantId, int k, CancellationToken cancellationToken = default) =>
+        Guard(async () =>
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(k);
+            if (await Home(participantId).ValueAsync(board, participantId) is not { } value) return (IReadOnlyList<BoardEntry>)[];
+            var near = (await Task.WhenAll(shards.Select(s => s.NearAsync(board, value, k)))).SelectMany(n => n).Distinct().OrderBy(e => e, Order).ToList();
+            // More than 2k + 1 people equal to the member on its own shard can leave it out of what that shard listed.
+            if (!near.Contains((participantId, value))) near = near.Append((participantId, value)).OrderBy(e => e, Order).ToList();
+            var at = near.FindIndex(e => e.Participant == participantId);
+            var listed = near.GetRange(Math.Max(0, at - k), Math.Min(near.Count, at + k + 1) - Math.Max(0, at - k));
+            // Every listed value counted on every shard at once (the counts of a shard share a script call).
+            var ranks = (await Task.WhenAll(listed.Select(e => e.Value).Distinct().Select(async v =>
+                (Value: v, Rank: 1 + (await Task.WhenAll(shards.Select(s => s.CountAboveAsync(board.CampaignId, [s.KeyOf(board)], v)))).Sum(a => a[0])))))
+                .ToDictionary(r => r.Value, r => r.Rank);
+            return (IReadOnlyList<BoardEntry>)listed.Select(e => new BoardEntry(e.Participant, ranks[e.Value], e.Value)).ToList();
+        }, (IReadOnlyList<BoardEntry>)[]);
+
+    public Task<long> GetSizeAsync(BoardKey board, CancellationToken cancellationToken = default) =>
+        Guard(async () => (await Task.WhenAll(shards.Select(s => s.GetSizeAsync(board, cancellationToken)))).Sum(), 0L);
+
+    public Task<IReadOnlyList<UnitStanding>> GetUnitBoardAsync(UnitBoardKey board, int count, CancellationToken cancellationToken = default) =>
+        Guard(async () => (await cache.UnitsAsync(board.CampaignId, board.Day, BuildUnits)).Board(board.Level, board.Metric, board.ParentCode, count), (IReadOnlyList<UnitStanding>)[]);
+
+    public Task<UnitStanding?> GetUnitAsync(UnitBoardKey board, string unitCode, CancellationToken cancellationToken = default) =>
+        Guard(async () => (await cache.UnitsAsync(board.CampaignId, board.Day, BuildUnits)).Find(board.Level, board.Metric, unitCode), (UnitStanding?)null);
+
+    async Task<UnitBoards> BuildUnits(string campaignId, DateOnly? day)
+    {
+        var bases = shards[0].ReadBases(campaignId);
+        return new UnitBoards(await TalliesAsync(campaignId, day), await bases);
+    }
+
+    /// <summary>A leaf's figures summed over the shards: each person is counted on their own shard only.</summary>
+    async Task<IReadOnlyDictionary<string, Tally>> TalliesAsync(string campaignId, DateOnly? day)
+    {
+        var sum = new Dictionary<string, Tally>(StringComparer.Ordinal);
+        foreach (var tallies in await Task.WhenAll(shards.Select(s => s.ReadTallies(campaignId, day))))
+            foreach (var (leaf, t) in tallies)
+            {
+                ref var into = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(sum, leaf, out _);
+                into = new Tally(into.Participants + t.Participants, into.Rounds + t.Rounds, into.Points + t.Points);
+            }
+        return sum;
+    }
+
+    public Task FlushAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+    public Task RefreshAsync(CancellationToken cancellationToken = default) =>
+        Guard(async () => { await cache.RefreshAsync(FetchTop, BuildUnits); return 0; }, 0);
+
+    public IAsyncEnumerable<RankingChange> WatchAsync(CancellationToken cancellationToken = default) => cache.WatchAsync(cancellationToken);
+
+    /// <summary>
+    /// Rebuilds the shards that missed rounds (a catch-up after one shard's outage costs that
+    /// shard's share of the store, read once), or every shard when none did (an explicit rebuild);
+    /// the rebuilt shards run in parallel, each on the rounds of its own people.
+    /// </summary>
+    public async Task<RebuildReport> RebuildAsync(string campaignId, Func<long, IAsyncEnumerable<RoundFinished>> roundsAfter, CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var which = Enumerable.Range(0, shards.Length).Where(s => shards[s].NeedsCatchUp(campaignId)).ToList();
+        if (which.Count == 0) which = [.. Enumerable.Range(0, shards.Length)];
+        var reports = await Task.WhenAll(which.Select(s => shards[s].RebuildAsync(campaignId, after => OnShard(roundsAfter(after), s, cancellationToken), cancellationToken)));
+        cache.Invalidate(campaignId);
+        return new RebuildReport(campaignId, reports.Sum(r => r.Rounds), reports.Sum(r => r.Participants), Stopwatch.GetElapsedTime(started));
+    }
+
+    async IAsyncEnumerable<RoundFinished> OnShard(IAsyncEnumerable<RoundFinished> rounds, int shard, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var round in rounds.WithCancellation(cancellationToken))
+            if (ShardOf(round.ParticipantId) == shard) yield return round;
+    }
+
+    /// <summary>The live boards, read across the shards as one, against a recomputation of the whole campaign.</summary>
+    public async Task<ReconcileReport> ReconcileAsync(string campaignId, IAsyncEnumerable<RoundFinished> rounds, CancellationToken cancellationToken = default)
+    {
+        var model = new CampaignBoards(campaignId);
+        await InProcessRankingEngine.ReplayAsync(model, rounds, cancellationToken);
+        try
+        {
+            return await Reconciler.CompareAsync(model, new Reconciler.Live(
+                async key => (await Task.WhenAll(shards.Select(s => s.SizeAsync(key)))).Sum(),
+                async (key, ids) =>
+                {
+                    var values = new long?[ids.Count];
+                    foreach (var group in Enumerable.Range(0, ids.Count).GroupBy(i => ShardOf(ids[i])))
+                    {
+                        var indexes = group.ToList();
+                        var found = await shards[group.Key].ValuesAsync(key, indexes.Select(i => ids[i]).ToList());
+                        for (var j = 0; j < indexes.Count; j++) values[indexes[j]] = found[j];
+                    }
+                    return values;
+                },
+                day => TalliesAsync(campaignId, day),
+                async () => (await Task.WhenAll(shards.Select(s => s.DaysAsync(campaignId)))).SelectMany(d => d).Distinct().ToList()),
+                cancellationToken);
+        }
+        catch (Exception e) when (Unreachable(e))
+        {
+            throw new RankingUnavailableException($"Reconciling campaign {campaignId} failed: a Redis shard is unreachable.", e);
+        }
+    }
+
+    async Task<T> Guard<T>(Func<Task<T>> read, T unavailable)
+    {
+        try { return await read().WaitAsync(options.ReadTimeout); }
+        catch (Exception e) when (Unreachable(e)) { return unavailable; }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        refreshTimer.Dispose();
+        foreach (var shard in shards) await shard.DisposeAsync();
+    }
+}

@@ -1,0 +1,107 @@
+namespace Quiz.Ranking.Tests;
+
+/// <summary>Three redis-server processes of their own, the shards of one sharded engine.</summary>
+public sealed class RedisShardsFixture : IAsyncLifetime
+{
+    public RedisServerFixture[] Servers { get; } = [new(), new(), new()];
+    public IReadOnlyList<string> Configurations => Servers.Select(s => s.Configuration).ToList();
+    public Task InitializeAsync() => Task.WhenAll(Servers.Select(s => s.InitializeAsync()));
+    public Task DisposeAsync() => Task.WhenAll(Servers.Select(s => s.DisposeAsync()));
+}
+
+/// <summary>The whole ranking contract with each campaign spread over three Redis shards (issue 18).</summary>
+public class ShardedRankingTests(RedisShardsFixture shards) : RankingContract, IClassFixture<RedisShardsFixture>
+{
+    protected override async Task<IRankingEngine> CreateEngineAsync() =>
+        await ShardedRankingEngine.ConnectAsync(shards.Configurations,
+            new RankingOptions { Engine = "Redis", FinishTimeout = TimeSpan.FromMinutes(1), ReadTimeout = TimeSpan.FromMinutes(1) }, Time);
+
+    [Fact]
+    public async Task PeopleAreSpreadOverEveryShardAndEachShardHoldsOnlyItsOwn()
+    {
+        await using var engine = (ShardedRankingEngine)await CreateEngineAsync();
+        var s = new TestStore();
+        for (var p = 1; p <= 300; p++) await engine.RecordFinishAsync(s.Round(p, p % 50));
+        var byShard = Enumerable.Range(1, 300).GroupBy(p => engine.ShardOf(p)).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(3, byShard.Count);
+        Assert.All(byShard.Values, n => Assert.InRange(n, 60, 140));
+        for (var i = 0; i < 3; i++)
+        {
+            await using var one = await RedisRankingEngine.ConnectAsync(shards.Configurations[i]);
+            Assert.Equal(byShard[i], await one.GetSizeAsync(BoardKey.National(s.Campaign, "main")));
+        }
+        Assert.Equal(300, await engine.GetSizeAsync(BoardKey.National(s.Campaign, "main")));
+    }
+
+    [Fact]
+    public async Task AfterOneFinishEveryShardHoldsTheCampaignSoAShardWithoutPlayersIsNotReadAsLost()
+    {
+        await using var engine = (ShardedRankingEngine)await CreateEngineAsync();
+        var s = new TestStore();
+        Assert.False((await engine.CheckAsync(s.Campaign)).KeysPresent);
+        Assert.False((await engine.RecordFinishAsync(s.Round(1, 10))).Pending);
+
+        // Two shards have nobody on them yet; the watchdog must not read them as restarted empty.
+        var health = await engine.CheckAsync(s.Campaign);
+        Assert.True(health.KeysPresent);
+        Assert.Equal(1, health.AppliedRounds);
+        for (var i = 0; i < 3; i++)
+        {
+            await using var one = await RedisRankingEngine.ConnectAsync(shards.Configurations[i]);
+            Assert.True((await one.CheckAsync(s.Campaign)).KeysPresent, $"shard {i} has no epoch for the campaign");
+        }
+    }
+}
+
+/// <summary>One shard of three stopped and started again mid-run (issue 18, point 5).</summary>
+public class ShardOutageTests : IAsyncLifetime
+{
+    readonly RedisShardsFixture shards = new();
+    public Task InitializeAsync() => shards.InitializeAsync();
+    public Task DisposeAsync() => shards.DisposeAsync();
+
+    [Fact]
+    public async Task AStoppedShardsPeopleArePendingTheOthersAreOnTheirBoardsAndItCatchesUpFromTheStoreAlone()
+    {
+        // A generous wait: a finish over three shards on a busy machine may take longer than the
+        // default 200 ms, and the test is of a shard away, not of the bound (a stopped shard's
+        // connection fails at once, not at the timeout).
+        await using var engine = await ShardedRankingEngine.ConnectAsync(shards.Configurations,
+            new RankingOptions { Engine = "Redis", FinishTimeout = TimeSpan.FromSeconds(10), ReadTimeout = TimeSpan.FromSeconds(10) }, TimeProvider.System);
+        var s = new TestStore();
+        var national = BoardKey.National(s.Campaign, "main");
+        for (var p = 1; p <= 90; p++) Assert.False((await engine.RecordFinishAsync(s.Round(p, p % 40))).Pending);
+
+        await shards.Servers[1].StopAsync();
+        var onStopped = Enumerable.Range(91, 60).Where(p => engine.ShardOf(p) == 1).ToList();
+        var onOthers = Enumerable.Range(91, 60).Where(p => engine.ShardOf(p) != 1).ToList();
+        foreach (var p in onStopped.Concat(onOthers))
+            // An exact rank needs every shard's count: while one is away, every finish answers pending.
+            Assert.True((await engine.RecordFinishAsync(s.Round(p, 45))).Pending);
+        Assert.True(engine.NeedsCatchUp(s.Campaign));
+        // The rounds of people on the shards still up are on their boards already.
+        for (var i = 0; i < 3; i++)
+        {
+            if (i == 1) continue;
+            await using var one = await RedisRankingEngine.ConnectAsync(shards.Configurations[i]);
+            foreach (var p in onOthers.Where(p => engine.ShardOf(p) == i))
+                Assert.Equal(1, (await one.GetMemberAsync(national, p))!.Rank);
+        }
+
+        await shards.Servers[1].StartAsync(); // empty: Redis lost the shard's data
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var report = await RankingCatchUp.RunAsync(engine, s.Campaign, s.RoundsAfter, TimeSpan.FromMilliseconds(100), timeout.Token);
+        Assert.False(engine.NeedsCatchUp(s.Campaign));
+        // Only the stopped shard was rebuilt, from its own people's rounds.
+        Assert.Equal(s.Rounds.Count(r => engine.ShardOf(r.ParticipantId) == 1), report.Rounds);
+
+        var values = BruteForce.Values(s.Rounds);
+        Assert.Equal(values.Count, await engine.GetSizeAsync(national));
+        foreach (var p in new long[] { 1, 2, 3, onStopped[0], onOthers[0] })
+            Assert.Equal(1 + values.Values.Count(v => v > values[p]), (await engine.GetMemberAsync(national, p))!.Rank);
+        var after = await engine.RecordFinishAsync(s.Round(onStopped[0], 50));
+        Assert.Equal((1L, false), (after.NationalRank!.Value, after.Pending));
+        var reconcile = await engine.ReconcileAsync(s.Campaign, s.All);
+        Assert.True(reconcile.Matches, string.Join('\n', reconcile.Differences));
+    }
+}

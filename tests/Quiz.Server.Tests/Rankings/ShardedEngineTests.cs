@@ -1,0 +1,82 @@
+using Quiz.Ranking;
+using Quiz.Ranking.Tests;
+using Quiz.Server.Play;
+using Quiz.Server.Tests.Infrastructure;
+
+namespace Quiz.Server.Tests.Rankings;
+
+/// <summary>The server with its boards over three Redis shards (Ranking:Shards, issue 18): three real redis-server processes of the test's own.</summary>
+public sealed class ShardedEngineTests : IAsyncLifetime
+{
+    private readonly RedisServerFixture[] _shards = [new(), new(), new()];
+    private QuizApplication _app = null!;
+    private int _players;
+
+    public async Task InitializeAsync()
+    {
+        await Task.WhenAll(_shards.Select(s => s.StartAsync()));
+        _app = new QuizApplication().With("Ranking:Engine", "Redis").With("Ranking:FinishTimeout", "00:00:10")
+            .With("Ranking:Shards:0", _shards[0].Configuration).With("Ranking:Shards:1", _shards[1].Configuration).With("Ranking:Shards:2", _shards[2].Configuration);
+        await PlayWorld.SeedAsync(_app);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _app.Dispose();
+        await Task.WhenAll(_shards.Select(s => s.StopAsync()));
+    }
+
+    /// <summary>As <see cref="Staff.PlayRoundAsync"/>, saying who played.</summary>
+    private async Task<(long ParticipantId, RoundResult Result)> PlayAsync(string region, string? organisation = null)
+    {
+        var registered = await PlayWorld.RegisterAsync(_app, region: region, organisation: organisation);
+        var rounds = _app.Service<RoundService>();
+        var id = registered.Participant.ParticipantId;
+        var round = await rounds.StartAsync(id, new StartRoundRequest(PlayWorld.CampaignId));
+        // Each player answers differently (the clock is a fake one: scores are what tell players apart).
+        var choices = new Random(_players++);
+        for (var i = 0; i < round.Questions.Count; i++) await rounds.AnswerAsync(id, new AnswerRequest(round.RoundId, i, [choices.Next(2)]));
+        return (id, await rounds.FinishAsync(id, new FinishRequest(round.RoundId)));
+    }
+
+    [Fact]
+    public async Task FinishRepliesCarryRanksCountedOverEveryShard()
+    {
+        var engine = Assert.IsType<ShardedRankingEngine>(_app.Service<IRankingEngine>());
+        Assert.Equal(3, engine.ShardCount);
+        var results = new List<(long ParticipantId, RoundResult Result)>();
+        for (var i = 0; i < 9; i++) results.Add(await PlayAsync(PlayWorld.County, PlayWorld.Bank));
+
+        Assert.All(results, r => Assert.False(r.Result.RankPending));
+        var board = BoardKey.National(PlayWorld.CampaignId, "main");
+        Assert.Equal(9, await engine.GetSizeAsync(board));
+        // Every player's rank now, from the boards of all three shards, against the scores they hold.
+        var standings = new List<BoardEntry>();
+        foreach (var r in results) standings.Add((await engine.GetMemberAsync(board, r.ParticipantId))!);
+        foreach (var s in standings) Assert.Equal(1 + standings.Count(o => o.Value > s.Value), s.Rank);
+        Assert.True(standings.Select(s => s.Value).Distinct().Count() > 1, "every player scored the same: the ranks tell nothing");
+        // The people are on more than one shard, so these ranks did add other shards' counts.
+        Assert.True(results.Select(r => engine.ShardOf(r.ParticipantId)).Distinct().Count() > 1);
+        var reconcile = await _app.Service<Quiz.Server.Rankings.RankingService>().ReconcileAsync(PlayWorld.CampaignId);
+        Assert.True(reconcile.Matches, string.Join("; ", reconcile.Differences));
+    }
+
+    [Fact]
+    public async Task AShardThatCameBackEmptyIsCaughtUpFromTheStoreByItself()
+    {
+        var engine = Assert.IsType<ShardedRankingEngine>(_app.Service<IRankingEngine>());
+        for (var i = 0; i < 6; i++) Assert.False((await Staff.PlayRoundAsync(_app, PlayWorld.County)).RankPending);
+        await _shards[1].StopAsync();
+
+        var during = await Staff.PlayRoundAsync(_app, PlayWorld.OtherCounty);
+        Assert.True(during.RankPending);
+
+        await _shards[1].StartAsync(); // empty: its people's rounds must come back from the store
+        var board = BoardKey.National(PlayWorld.CampaignId, "main");
+        var size = await Eventually.ReadAsync(() => engine.GetSizeAsync(board), s => s >= 7, TimeSpan.FromSeconds(30));
+        Assert.Equal(7, size);
+        await Eventually.ReadAsync(() => Task.FromResult(engine.NeedsCatchUp(PlayWorld.CampaignId)), n => !n, TimeSpan.FromSeconds(30));
+        var reconcile = await _app.Service<Quiz.Server.Rankings.RankingService>().ReconcileAsync(PlayWorld.CampaignId);
+        Assert.True(reconcile.Matches, string.Join("; ", reconcile.Differences));
+    }
+}
