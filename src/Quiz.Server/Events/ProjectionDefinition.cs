@@ -25,9 +25,10 @@ public abstract class ProjectionDefinition<TConsumer> : ConsumerDefinition<TCons
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint, IConsumerConfigurator<TConsumer> consumer, IRegistrationContext context)
     {
-        // A message that fails (the store busy or away) is tried again; one that still fails is left
-        // to the catch-up from the store, which applies the same rounds later.
-        endpoint.UseMessageRetry(retry => retry.Intervals(100, 500, 2000));
+        // A message that fails (the store busy or away) is tried again for ~18 s, long enough to
+        // outlast a store that is only slow for a moment; one that still fails is left to the
+        // catch-up from the store, which applies the same rounds later.
+        endpoint.UseMessageRetry(retry => retry.Intervals(100, 500, 2000, 5000, 10000));
     }
 }
 

@@ -120,14 +120,39 @@ public sealed class ProjectionTests : IAsyncLifetime
         // The projections count what they skipped once their transaction has committed: the test
         // waits for both to have seen every copy, then checks that nothing changed.
         using var skipped = new SkippedRounds(app.Service<QuizMetrics>());
+        var bus = app.Service<MassTransit.IBus>();
+        var faults = new FaultedCopies();
+        using var observing = bus.ConnectReceiveObserver(faults);
         var ids = (await connection.QueryAsync<long>("SELECT id FROM results")).ToList();
         foreach (var again in await Quiz.Server.Events.ProjectionCatchUp.LoadAsync(connection, app.Service<Quiz.Server.Units.UnitDirectory>(), ids))
-            await app.Service<MassTransit.IBus>().Publish(new RoundsCompleted([again]));
-        var seen = await Eventually.ReadAsync(() => Task.FromResult(skipped.Count), n => n >= 2 * ids.Count, TimeSpan.FromSeconds(30));
+            await bus.Publish(new RoundsCompleted([again]));
+        var seen = await Eventually.ReadAsync(() => Task.FromResult(skipped.Count), n => n >= 2 * ids.Count, TimeSpan.FromSeconds(60));
+        // A copy that failed every retry is left to the catch-up, which skips it as well; the
+        // failures' own words say why rather than a bare count.
+        Assert.True(faults.Messages.IsEmpty, "copies failed every retry: " + string.Join("; ", faults.Messages));
         Assert.Equal(2 * ids.Count, seen); // each projection saw each copy, and applied none
         Assert.Equal(0, skipped.Applied);
         Assert.Empty(await ProjectionCheck.DifferencesAsync(connection));
         Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM projection_applied"));
+    }
+
+    /// <summary>What a consumer threw for a message once its retries were spent.</summary>
+    private sealed class FaultedCopies : MassTransit.IReceiveObserver
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Messages { get; } = new();
+        public Task PreReceive(MassTransit.ReceiveContext context) => Task.CompletedTask;
+        public Task PostReceive(MassTransit.ReceiveContext context) => Task.CompletedTask;
+        public Task PostConsume<T>(MassTransit.ConsumeContext<T> context, TimeSpan duration, string consumerType) where T : class => Task.CompletedTask;
+        public Task ConsumeFault<T>(MassTransit.ConsumeContext<T> context, TimeSpan duration, string consumerType, Exception exception) where T : class
+        {
+            Messages.Enqueue($"{consumerType}: {exception.GetType().Name}: {exception.Message}");
+            return Task.CompletedTask;
+        }
+        public Task ReceiveFault(MassTransit.ReceiveContext context, Exception exception)
+        {
+            Messages.Enqueue($"receive: {exception.GetType().Name}: {exception.Message}");
+            return Task.CompletedTask;
+        }
     }
 
     /// <summary>The rounds this server's projections took from the bus, by outcome (the quiz.projection.rounds counter).</summary>
