@@ -20,13 +20,13 @@ public sealed record LiveStanding(int Place, string Nickname, int Points);
 /// <param name="You">A phone's own result, in its copy of the reveal.</param>
 public sealed record LiveReveal(int Index, IReadOnlyList<LiveStanding> Top, LiveYou? You);
 public sealed record LiveHostView(string Phase, int Index, int Answered);
-public sealed record LiveAnswered(int Index, int Answered);
 
 /// <summary>
 /// `loadtests/run.sh live` (issue 16): N phones join one live session as guests, then the host
 /// plays 10 must-answer questions; every phone answers each within its window. Measured: the
 /// fan-out (the host's "show" until a phone has the question), the answer round trip, and the
-/// board (the host's "close" until every phone has its reveal, with its own place in it). One line last:
+/// board (the host's "close" until every phone has its reveal, with its own place in it). Before it, a
+/// smaller session of its own warms the server up (--live-warmup, not measured). One line last:
 ///   errors=&lt;n&gt; fanout_p99_ms=&lt;x&gt; answer_p99_ms=&lt;x&gt; board_ms=&lt;x&gt; audience=&lt;n&gt;
 /// </summary>
 public sealed class LiveScenario(Options options, QuizServer server, CancellationToken stop, IReadOnlyList<ProcessSampler> samplers)
@@ -35,7 +35,7 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ConcurrentDictionary<string, long> _errors = new();
     private readonly ConcurrentBag<double> _fanout = [], _answers = [];
-    private readonly List<double> _boards = [];
+    private readonly List<double> _boards = [], _generatorPauses = [];
     private readonly List<string> _perQuestion = [];
     private readonly List<string> _notes = [];
 
@@ -59,70 +59,16 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
     {
         var clock = Stopwatch.StartNew();
         var regions = await server.LeafRegionsAsync(50, stop);
-        var session = await CreateSessionAsync();
         await using var host = HostConnection();
-        var answered = 0;
-        host.On<LiveAnswered>("LiveAnswered", a => Volatile.Write(ref answered, a.Answered));
         await host.StartAsync(stop);
-        await host.InvokeAsync<LiveHostView>("Host", session.Id, stop);
-
-        // The room fills: every phone connects and joins, 200 at a time.
-        var phones = new ConcurrentBag<Phone>();
-        var joinClock = Stopwatch.StartNew();
-        using var keepAlive = new CancellationTokenSource();
-        var pinging = KeepAliveAsync(phones, keepAlive.Token);
-        await Parallel.ForEachAsync(Enumerable.Range(0, options.Participants), new ParallelOptions { MaxDegreeOfParallelism = 200, CancellationToken = stop }, async (i, ct) =>
+        if (options.LiveWarmup > 0)
         {
-            try
-            {
-                phones.Add(await JoinAsync(session, $"观众{i}", regions[i % regions.Count], ct));
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
-            {
-                Error($"join: {Kind(e)}");
-            }
-        });
-        var audience = phones.Count;
-        _notes.Add($"{audience} phones joined in {joinClock.Elapsed.TotalSeconds:F1} s");
-        var all = phones.ToList();
-        var playFrom = DateTimeOffset.UtcNow;
-
-        for (var q = 0; q < Questions && !stop.IsCancellationRequested; q++)
-        {
-            Volatile.Write(ref answered, 0);
-            var shownAt = Stopwatch.GetTimestamp();
-            var shown = await host.InvokeAsync<LiveHostView>("Command", session.Id, "show", stop);
-            var index = shown.Index;
-            // Every phone answers within the window: after a think time spread over its first half.
-            await Task.WhenAll(all.Select(phone => AnswerAsync(phone, index, shownAt)));
-            var closeAt = Stopwatch.GetTimestamp();
-            await host.InvokeAsync<LiveHostView>("Command", session.Id, "close", stop);
-            await host.InvokeAsync<LiveHostView>("Command", session.Id, "reveal", stop);
-            // The board is out when every phone has its place.
-            var waited = Stopwatch.StartNew();
-            while (all.Any(p => p.YouAt[index] == 0) && waited.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(5, stop);
-            var missing = all.Count(p => p.YouAt[index] == 0);
-            if (missing > 0) { Error("result not received"); _notes.Add($"question {index}: {missing} phones had no result after 30 s"); }
-            var last = all.Where(p => p.YouAt[index] != 0).Select(p => p.YouAt[index]).DefaultIfEmpty(closeAt).Max();
-            _boards.Add(Stopwatch.GetElapsedTime(closeAt, last).TotalMilliseconds);
-            var fanout = new List<double>(all.Count);
-            foreach (var phone in all)
-                if (phone.QuestionAt[index] != 0) fanout.Add(Stopwatch.GetElapsedTime(shownAt, phone.QuestionAt[index]).TotalMilliseconds);
-                else Error("question not received");
-            foreach (var f in fanout) _fanout.Add(f);
-            _perQuestion.Add(string.Create(CultureInfo.InvariantCulture, $"{Percentile(fanout, 0.5):F0}/{P99(fanout):F0}"));
+            var warm = Stopwatch.StartNew();
+            await PlaySessionAsync(host, regions, options.LiveWarmup, WarmupQuestions, measured: false);
+            _notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"warm-up first (not in the figures): {options.LiveWarmup} phones played {WarmupQuestions} questions in a session of their own, {warm.Elapsed.TotalSeconds:F1} s"));
         }
-        var playTo = DateTimeOffset.UtcNow;
-        await Task.Delay(1100, stop); // one more resource sample
-        foreach (var sampler in samplers)
-        {
-            var f = sampler.Figures(playFrom, playTo);
-            _notes.Add(string.Create(CultureInfo.InvariantCulture, $"while the questions ran: {f.Process} CPU {f.CpuAvgPercent:F0} % on average (max {f.CpuMaxPercent:F0} %; 200 % = both cores), RSS {f.RssMaxMb:F0} MB"));
-        }
-        await host.InvokeAsync<LiveHostView>("Command", session.Id, "end", stop);
-        await keepAlive.CancelAsync();
-        await pinging;
-        await Task.WhenAll(all.Select(p => p.Close().AsTask()));
+        var audience = await PlaySessionAsync(host, regions, options.Participants, Questions, measured: true);
 
         var line = string.Create(CultureInfo.InvariantCulture,
             $"errors={_errors.Values.Sum()} fanout_p99_ms={P99(_fanout):F1} answer_p99_ms={P99(_answers):F1} board_ms={(_boards.Count == 0 ? 0 : _boards.Max()):F0} audience={audience}");
@@ -131,7 +77,85 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
         return _errors.IsEmpty && audience == options.Participants ? 0 : 1;
     }
 
-    private async Task AnswerAsync(Phone phone, int index, long shownAt)
+    private const int WarmupQuestions = 3;
+
+    /// <summary>
+    /// One session from start to end: the phones join, the host shows, closes and reveals each
+    /// question, every phone answers; the figures are kept when <paramref name="measured"/>.
+    /// Errors count either way. Returns the audience.
+    /// </summary>
+    private async Task<int> PlaySessionAsync(HubConnection host, IReadOnlyList<string> regions, int participants, int questions, bool measured)
+    {
+        var session = await CreateSessionAsync(questions);
+        await host.InvokeAsync<LiveHostView>("Host", session.Id, stop);
+
+        // The room fills: every phone connects and joins, 200 at a time.
+        var phones = new ConcurrentBag<Phone>();
+        var joinClock = Stopwatch.StartNew();
+        using var keepAlive = new CancellationTokenSource();
+        var pinging = KeepAliveAsync(phones, keepAlive.Token);
+        await Parallel.ForEachAsync(Enumerable.Range(0, participants), new ParallelOptions { MaxDegreeOfParallelism = 200, CancellationToken = stop }, async (i, ct) =>
+        {
+            try
+            {
+                phones.Add(await JoinAsync(session, measured ? $"观众{i}" : $"预热{i}", regions[i % regions.Count], ct));
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
+            {
+                Error($"join: {Kind(e)}");
+            }
+        });
+        var audience = phones.Count;
+        if (measured) _notes.Add($"{audience} phones joined in {joinClock.Elapsed.TotalSeconds:F1} s");
+        var all = phones.ToList();
+        var playFrom = DateTimeOffset.UtcNow;
+
+        for (var q = 0; q < questions && !stop.IsCancellationRequested; q++)
+        {
+            var pausedBefore = GC.GetTotalPauseDuration();
+            var shownAt = Stopwatch.GetTimestamp();
+            var shown = await host.InvokeAsync<LiveHostView>("Command", session.Id, "show", stop);
+            var index = shown.Index;
+            // Every phone answers within the window: after a think time spread over its first half.
+            await Task.WhenAll(all.Select(phone => AnswerAsync(phone, index, shownAt, measured)));
+            var closeAt = Stopwatch.GetTimestamp();
+            await host.InvokeAsync<LiveHostView>("Command", session.Id, "close", stop);
+            await host.InvokeAsync<LiveHostView>("Command", session.Id, "reveal", stop);
+            // The board is out when every phone has its place.
+            var waited = Stopwatch.StartNew();
+            while (all.Any(p => p.YouAt[index] == 0) && waited.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(5, stop);
+            var missing = all.Count(p => p.YouAt[index] == 0);
+            if (missing > 0) { Error("result not received"); _notes.Add($"question {index}: {missing} phones had no result after 30 s"); }
+            var fanout = new List<double>(all.Count);
+            foreach (var phone in all)
+                if (phone.QuestionAt[index] != 0) fanout.Add(Stopwatch.GetElapsedTime(shownAt, phone.QuestionAt[index]).TotalMilliseconds);
+                else Error("question not received");
+            if (!measured) continue;
+            var last = all.Where(p => p.YouAt[index] != 0).Select(p => p.YouAt[index]).DefaultIfEmpty(closeAt).Max();
+            _boards.Add(Stopwatch.GetElapsedTime(closeAt, last).TotalMilliseconds);
+            foreach (var f in fanout) _fanout.Add(f);
+            _perQuestion.Add(string.Create(CultureInfo.InvariantCulture, $"{Percentile(fanout, 0.5):F0}/{P99(fanout):F0}"));
+            // The stand-in's own collections stop every phone's receive loop at once: said apart.
+            _generatorPauses.Add((GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds);
+        }
+        if (measured)
+        {
+            var playTo = DateTimeOffset.UtcNow;
+            await Task.Delay(1100, stop); // one more resource sample
+            foreach (var sampler in samplers)
+            {
+                var f = sampler.Figures(playFrom, playTo);
+                _notes.Add(string.Create(CultureInfo.InvariantCulture, $"while the questions ran: {f.Process} CPU {f.CpuAvgPercent:F0} % on average (max {f.CpuMaxPercent:F0} %; 200 % = both cores), RSS {f.RssMaxMb:F0} MB"));
+            }
+        }
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "end", stop);
+        await keepAlive.CancelAsync();
+        await pinging;
+        await Task.WhenAll(all.Select(p => p.Close().AsTask()));
+        return audience;
+    }
+
+    private async Task AnswerAsync(Phone phone, int index, long shownAt, bool measured)
     {
         var think = TimeSpan.FromMilliseconds(Random.Shared.Next(500, QuestionSeconds * 1000 / 2));
         var wait = think - Stopwatch.GetElapsedTime(shownAt);
@@ -140,7 +164,7 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
         try
         {
             await phone.Answer(new LiveAnswerRequest(phone.SessionId, index, [Random.Shared.Next(0, 2)]), stop);
-            _answers.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            if (measured) _answers.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
         {
@@ -205,15 +229,15 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
         catch (OperationCanceledException) { }
     }
 
-    private async Task<LiveSession> CreateSessionAsync()
+    private async Task<LiveSession> CreateSessionAsync(int questions)
     {
         using var http = new HttpClient { BaseAddress = server.BaseUri };
         http.DefaultRequestHeaders.Add("X-Admin-Key", options.AdminKey);
         using var response = await http.PostAsJsonAsync("/api/live/sessions", new
         {
             title = "压力测试现场竞赛（load test）",
-            questions = new { track = "general", count = Questions },
-            rounds = new[] { new { kind = "must-answer", questions = Questions } },
+            questions = new { track = "general", count = questions },
+            rounds = new[] { new { kind = "must-answer", questions } },
             questionSeconds = QuestionSeconds,
         }, Json, stop);
         if (!response.IsSuccessStatusCode) throw new HttpStatusException(response.StatusCode, $"POST /api/live/sessions: {await response.Content.ReadAsStringAsync(stop)}");
@@ -256,6 +280,7 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
             - answer round trip p50/p99: {Percentile(_answers, 0.5):F1} / {P99(_answers):F1} ms ({_answers.Count} answers)
             - fan-out p50/p99 per question: {string.Join(", ", _perQuestion)} ms
             - board (close → every phone's place), per question: {string.Join(", ", _boards.Select(b => b.ToString("F0", CultureInfo.InvariantCulture)))} ms
+            - the generator's own GC pauses from each show to its reveal: {string.Join(", ", _generatorPauses.Select(b => b.ToString("F0", CultureInfo.InvariantCulture)))} ms
             - errors: {(_errors.IsEmpty ? "none" : string.Join(", ", _errors.Select(e => $"{e.Key} {e.Value}")))}
             {string.Join("\n", _notes.Select(n => "- " + n))}
             """;

@@ -46,6 +46,12 @@ public sealed record Options
     public bool Negotiate { get; init; }
     /// <summary>Live: the phones' client, "raw" (<see cref="RawHub"/>) or "hubconnection" (the .NET SignalR client).</summary>
     public string LiveClient { get; init; } = "raw";
+    /// <summary>
+    /// live: phones of a warm-up session played before the measured one, so the measured questions
+    /// meet a server whose hot paths the JIT has already optimised, as on a server that has been
+    /// running (the first question after a start spent a quarter of the server's CPU in the JIT).
+    /// </summary>
+    public int LiveWarmup { get; init; } = 1_000;
     public string Command { get; init; } = "";
     /// <summary>The whole run stops by itself after this long, whatever it is doing.</summary>
     public double MaxSeconds { get; init; }
@@ -93,6 +99,7 @@ public sealed record Options
             Out = S("out") ?? o.Out,
             Negotiate = S("negotiate") is not null,
             LiveClient = S("live-client") ?? o.LiveClient,
+            LiveWarmup = I("live-warmup") ?? o.LiveWarmup,
             Command = S("command") ?? "Quiz.LoadTests " + string.Join(' ', args),
             MaxSeconds = D("max-seconds") ?? 0,
         };
@@ -100,6 +107,7 @@ public sealed record Options
         if (scenario == "baseline" && !echoSecondsGiven) o = o with { EchoSeconds = o.DurationSeconds };
         if (values.Count > 0) throw new ArgumentException($"unknown option --{values.Keys.First()}\n{Usage}");
         if (o.LiveClient is not ("raw" or "hubconnection")) throw new ArgumentException("--live-client: raw or hubconnection");
+        if (o.LiveWarmup is < 0 or > 5_000) throw new ArgumentException("--live-warmup: 0 to 5,000 phones");
         if (o.SourceAddresses is < 0 or > 10_000) throw new ArgumentException("--source-addresses: 0 to 10,000");
         if (o.Participants is < 1 or > 19_000) throw new ArgumentException("--participants: 1 to 19,000 (the file-descriptor limit is 20,000 a process)");
         if (o.ThinkMs is < 0 or > 20_000) throw new ArgumentException("--think-ms: 0 to 20,000 (a round lasts 120 s)");
@@ -148,6 +156,7 @@ public sealed record Options
           --out DIR            where the report goes                                      [loadtests/results]
           --negotiate          negotiate before the WebSocket (as browsers do); default: skip it
           --live-client C      live: the phones' client, raw (a bare WebSocket speaking the hub protocol) or hubconnection  [raw]
+          --live-warmup N      live: N phones play 3 questions in a session of their own first, not measured (0: none)  [1000]
           --max-seconds S      hard stop of the whole run                                 [from the options]
         """;
 }

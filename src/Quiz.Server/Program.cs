@@ -20,6 +20,7 @@ using Quiz.Server.Units;
 // Quiz: the real-time knowledge-quiz server. Each line below adds or maps one feature; the
 // feature's folder holds its endpoints, SQL and types. See ../README.md and docs/.
 
+BufferPool.KeepEnoughForALiveRoom();
 var (command, settings) = Cli.Split(args);
 var builder = WebApplication.CreateBuilder(HttpBasics.Options(settings));
 if (command.Length > 0) Cli.QuietLogging(builder.Logging);

@@ -31,6 +31,13 @@ public static class HttpBasics
         var minThreads = builder.Configuration.GetValue("Server:MinThreads", 128);
         ThreadPool.GetMinThreads(out var workers, out var io);
         ThreadPool.SetMinThreads(Math.Max(workers, minThreads), io);
+        // Kestrel hands each connection's reads and writes to the next stage on the same thread
+        // instead of queueing a work item for it: a live session's question goes out on 10,000
+        // WebSockets at once, one work item fewer a frame (BENCHMARKS.md, live sessions). Socket
+        // completions still arrive on pool threads (DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS is
+        // not set), so a handler that blocks (SQLite) holds a pool thread, never the socket engine's.
+        // Setting Server:InlineScheduling (default true).
+        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = builder.Configuration.GetValue("Server:InlineScheduling", true));
         builder.Services.AddProblemDetails();
         builder.Services.AddQuizOpenApi();
         builder.Services.AddEnumsAsStrings();

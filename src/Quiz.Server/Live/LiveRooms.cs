@@ -104,8 +104,10 @@ public sealed class LiveRooms(
     }
 
     /// <summary>The room if this node runs it, else null: for what must not take a room over (a disconnect).</summary>
-    public LiveRoom? Loaded(string id) =>
-        _rooms.TryGetValue(id, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully ? lazy.Value.Result : null;
+    public LiveRoom? Loaded(string id) => _rooms.TryGetValue(id, out var lazy) ? Loaded(lazy) : null;
+
+    private static LiveRoom? Loaded(Lazy<Task<LiveRoom?>> lazy) =>
+        lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully ? lazy.Value.Result : null;
 
     /// <summary>
     /// A session to show over HTTP (lists, reports, the code lookup): the running room if this node
@@ -144,7 +146,7 @@ public sealed class LiveRooms(
     /// </summary>
     public void Forget(string sessionId)
     {
-        if (_rooms.TryRemove(sessionId, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully && lazy.Value.Result is { } room)
+        if (_rooms.TryRemove(sessionId, out var lazy) && Loaded(lazy) is { } room)
         {
             room.DeadlineTimer?.Dispose();
             logger.LogWarning("Live session {Session} is run by another node now; this node's copy (owner {Owner}) is dropped", sessionId, room.Owner);
@@ -152,10 +154,27 @@ public sealed class LiveRooms(
     }
 
     /// <param name="run">Run the room here (a join), or only show it (the code lookup over HTTP).</param>
-    public async Task<LiveRoom?> ByCodeAsync(string? code, bool run, CancellationToken ct = default) =>
-        code is { Length: 6 } && code.All(char.IsAsciiDigit) && await store.ByCodeAsync(code, ct) is { } row
-            ? run ? await RoomAsync(row.Id, ct) : await ViewAsync(row.Id, ct)
-            : null;
+    public async Task<LiveRoom?> ByCodeAsync(string? code, bool run, CancellationToken ct = default)
+    {
+        if (code is not { Length: 6 } || !code.All(char.IsAsciiDigit)) return null;
+        if (Running(code) is { } running) return running;
+        return await store.ByCodeAsync(code, ct) is { } row ? run ? await RoomAsync(row.Id, ct) : await ViewAsync(row.Id, ct) : null;
+    }
+
+    /// <summary>
+    /// The room this node runs under a code, without the store. A room fills with hundreds of joins
+    /// a second, and a read of the store (synchronous under SQLite's async API) on each held a pool
+    /// thread: the pool added ~100 threads while 10,000 phones joined, and the first questions went
+    /// out across all of them. While this node owns the room its copy is the truth: only the owner
+    /// ends a session, and a join on a copy another node has taken is fenced off and retried.
+    /// </summary>
+    private LiveRoom? Running(string code)
+    {
+        foreach (var (_, lazy) in _rooms)
+            if (Loaded(lazy) is { } room && room.Row.Code == code && room.Phase != LivePhase.Ended)
+                return room;
+        return null;
+    }
 
     public bool MayHost(ClaimsPrincipal user, LiveRoom room) =>
         user.IsInRole(Roles.Admin)
