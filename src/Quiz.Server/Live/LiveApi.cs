@@ -14,6 +14,7 @@ public static class LiveApi
         builder.Services.AddSingleton<LiveStore>();
         builder.Services.AddSingleton<LiveRooms>();
         builder.Services.AddSingleton<JoinLimiter>();
+        builder.Services.AddSingleton<Microsoft.AspNetCore.SignalR.IHubActivator<LiveHub>, LiveHubActivator>();
         return builder;
     }
 

@@ -83,15 +83,30 @@ public sealed class LiveHub(LiveRooms rooms, JoinLimiter limiter) : Hub<ILiveCli
         return new LiveJoined(room.Id, player!.Id, player.RejoinKey!, player.Nickname, room.Row.Title, room.Phase, room.OpenQuestion(), room.YouOf(player));
     }
 
-    public Task<LiveAnswerAck> Answer(LiveAnswerRequest request) => OwnedAsync(async () =>
+    /// <remarks>
+    /// Written without <see cref="OwnedAsync{T}"/>'s closure: a room's 10,000 phones answer within
+    /// seconds, and the closures and state machines of each call were a fifth of what a question
+    /// allocated. A fenced-off write is retried the same way.
+    /// </remarks>
+    public async Task<LiveAnswerAck> Answer(LiveAnswerRequest request)
     {
         if (request is null) throw LiveErrors.Error(LiveErrors.InvalidRequest, "send { sessionId, index, choices }");
         if (Context.Items[Joined] is not (string sessionId, long playerId)) throw LiveErrors.Error(LiveErrors.NotJoined, "join a session first");
         if (request.SessionId != sessionId) throw LiveErrors.Error(LiveErrors.WrongSession, "this connection joined another session");
+        try { return await AnswerInAsync(sessionId, playerId, request); }
+        catch (LiveStore.MovedException moved)
+        {
+            rooms.Forget(moved.SessionId);
+            return await AnswerInAsync(sessionId, playerId, request);
+        }
+    }
+
+    private async ValueTask<LiveAnswerAck> AnswerInAsync(string sessionId, long playerId, LiveAnswerRequest request)
+    {
         var room = await rooms.RoomAsync(sessionId) ?? throw LiveErrors.Error(LiveErrors.SessionNotFound, "no such session");
         var (code, error, ack) = await rooms.AnswerAsync(room, playerId, request);
         return code is null ? ack! : throw LiveErrors.Error(code, error!);
-    });
+    }
 
     /// <remarks>A disconnect never takes a room over: only the node that runs it keeps connections.</remarks>
     public override async Task OnDisconnectedAsync(Exception? exception)
@@ -100,6 +115,17 @@ public sealed class LiveHub(LiveRooms rooms, JoinLimiter limiter) : Hub<ILiveCli
             room.Disconnected(playerId, Context.ConnectionId);
         await base.OnDisconnectedAsync(exception);
     }
+}
+
+/// <summary>
+/// Makes each call's <see cref="LiveHub"/> from the singletons it takes. SignalR's own activator
+/// is a scoped service, and resolving it filled a dictionary in every call's scope: with a room's
+/// 10,000 phones answering at once, a twelfth of what a question allocated.
+/// </summary>
+public sealed class LiveHubActivator(LiveRooms rooms, JoinLimiter limiter) : IHubActivator<LiveHub>
+{
+    public LiveHub Create() => new(rooms, limiter);
+    public void Release(LiveHub hub) => hub.Dispose();
 }
 
 /// <summary>Section "Live": the joins one address may make, a token bucket per address.</summary>

@@ -177,7 +177,34 @@ public sealed class LiveRoom
         }
     }
 
-    private int[] Key() => Current.AnswerIndexes.Order().ToArray();
+    private int[] Key() => [.. CurrentKey];
+
+    private (int Index, int[] Options) _key = (-1, []);
+
+    /// <summary>The current question's right options, in order: worked out once a question, not once an answer.</summary>
+    private int[] CurrentKey
+    {
+        get
+        {
+            if (_key.Index != Index) _key = (Index, [.. Current.AnswerIndexes.Order()]);
+            return _key.Options;
+        }
+    }
+
+    /// <summary>
+    /// The choices in order, or null when they are none, repeat an option or name one the question
+    /// lacks. Written out rather than with LINQ: all 10,000 phones of a room answer within seconds,
+    /// and LINQ's iterators and sets were a tenth of what a question allocated.
+    /// </summary>
+    private static int[]? Sorted(int[]? choices, int options)
+    {
+        if (choices is null || choices.Length == 0 || choices.Length > options) return null;
+        var sorted = (int[])choices.Clone();
+        Array.Sort(sorted);
+        for (var i = 0; i < sorted.Length; i++)
+            if (sorted[i] < 0 || sorted[i] >= options || i > 0 && sorted[i] == sorted[i - 1]) return null;
+        return sorted;
+    }
 
     /// <summary>Why <paramref name="wanted"/> is not allowed now, or null.</summary>
     private string? Refuse(params LivePhase[] wanted) =>
@@ -195,7 +222,8 @@ public sealed class LiveRoom
             Skipped = false;
             BuzzWinner = null;
             Distribution = [];
-            _answers = [];
+            // Sized for the room: growing it while every phone answers copies it a dozen times.
+            _answers = new Dictionary<long, Given>(_players.Count);
             ShownAt = _clock.GetUtcNow();
             Deadline = ShownAt + Limit;
             return (null, QuestionMessage());
@@ -251,17 +279,15 @@ public sealed class LiveRoom
             var now = _clock.GetUtcNow();
             if (now >= Deadline) return (LiveErrors.QuestionClosed, "this question is closed", null, null);
             var question = Current;
-            if (choices is null || choices.Length == 0 || choices.Distinct().Count() != choices.Length
-                || choices.Any(c => c < 0 || c >= question.Options.Count)
-                || (question.Type != QuestionTypes.Multiple && choices.Length != 1))
+            if (Sorted(choices, question.Options.Count) is not { } sorted || (question.Type != QuestionTypes.Multiple && sorted.Length != 1))
                 return (LiveErrors.InvalidRequest, "choose one option (several for a multiple-choice question) by its position", null, null);
             if (_answers.ContainsKey(playerId)) return (LiveErrors.AlreadyAnswered, "this question is already answered", null, null);
 
             var elapsed = Limit - (Deadline - now);
-            var correct = choices.Order().SequenceEqual(Key());
+            var correct = sorted.AsSpan().SequenceEqual(CurrentKey);
             var buzz = KindAndRound[Index].Kind == LiveRoundKind.Buzz;
             var points = !correct ? 0 : buzz ? Rules.Speed.Points : Rules.Speed.For(elapsed, Limit);
-            var given = new Given(playerId, [.. choices.Order()], correct, points, (long)elapsed.TotalMilliseconds);
+            var given = new Given(playerId, sorted, correct, points, (long)elapsed.TotalMilliseconds);
             _answers[playerId] = given;
             LiveClosed? closed = null;
             if (buzz && correct)

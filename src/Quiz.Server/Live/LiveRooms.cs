@@ -95,7 +95,12 @@ public sealed class LiveRooms(
     /// The running room of a session, for the hub's calls: loaded (or taken over) from the store on
     /// first use, which makes this node its owner (<see cref="LiveStore.ClaimAsync"/>).
     /// </summary>
-    public async Task<LiveRoom?> RoomAsync(string id, CancellationToken ct = default)
+    public Task<LiveRoom?> RoomAsync(string id, CancellationToken ct = default) =>
+        // A room this node runs is found without a closure, a state machine or a task of its own:
+        // every answer of a 10,000-phone room comes through here.
+        _rooms.TryGetValue(id, out var lazy) && Loaded(lazy) is not null ? lazy.Value : LoadOrWaitAsync(id, ct);
+
+    private async Task<LiveRoom?> LoadOrWaitAsync(string id, CancellationToken ct)
     {
         var lazy = _rooms.GetOrAdd(id, key => new Lazy<Task<LiveRoom?>>(() => LoadAsync(key, claim: true)));
         var room = await lazy.Value.WaitAsync(ct);
@@ -339,16 +344,24 @@ public sealed class LiveRooms(
         return (null, null, room, player);
     }
 
-    public async Task<(string? Code, string? Error, LiveAnswerAck? Ack)> AnswerAsync(LiveRoom room, long playerId, LiveAnswerRequest request)
+    /// <summary>An answer; completes at once (no task allocated) unless it closed a buzz question, which is stored first.</summary>
+    public ValueTask<(string? Code, string? Error, LiveAnswerAck? Ack)> AnswerAsync(LiveRoom room, long playerId, LiveAnswerRequest request)
     {
         var (code, error, ack, closed) = room.Answer(playerId, request.Index, request.Choices);
-        if (code is not null) return (code, error, null);
+        if (code is not null) return new((code, error, null));
         ThrottlesOf(room).Answered.Signal();
-        if (closed is not null) await ClosedAsync(room, closed);
-        return (null, null, ack);
+        return closed is null ? new((null, null, ack)) : new(ClosedThenAsync(room, closed, ack));
+
+        async Task<(string?, string?, LiveAnswerAck?)> ClosedThenAsync(LiveRoom room, LiveClosed closed, LiveAnswerAck? ack)
+        {
+            await ClosedAsync(room, closed);
+            return (null, null, ack);
+        }
     }
 
-    private (Throttle Audience, Throttle Answered) ThrottlesOf(LiveRoom room) => _throttles.GetOrAdd(room.Id, _ => (
+    private (Throttle Audience, Throttle Answered) ThrottlesOf(LiveRoom room) =>
+        // Looked up before GetOrAdd, whose closure would be made on every answer.
+        _throttles.TryGetValue(room.Id, out var throttles) ? throttles : _throttles.GetOrAdd(room.Id, _ => (
         new Throttle(clock, TimeSpan.FromSeconds(1), () => hub.Clients.Group(Everyone(room.Id)).LiveAudience(new LiveAudience(room.Id, room.Audience)), logger),
         new Throttle(clock, TimeSpan.FromMilliseconds(250), () => hub.Clients.Group(Hosts(room.Id)).LiveAnswered(new LiveAnswered(room.Id, room.Index, room.Answered)), logger)));
 

@@ -12,6 +12,8 @@ public static class StorageExtensions
         builder.Services.AddSingleton<Database>();
         builder.Services.AddSingleton<Migrator>();
         builder.Services.AddSingleton<StoreWriter>();
+        // A singleton: a filter type not in the container is made anew for every hub call.
+        builder.Services.AddSingleton<StoreUnavailableFilter>();
         builder.Services.Configure<HubOptions>(options => options.AddFilter<StoreUnavailableFilter>());
         builder.Services.TryAddSingleton(TimeProvider.System);
         return builder;

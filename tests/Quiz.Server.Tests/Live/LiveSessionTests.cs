@@ -155,6 +155,23 @@ public sealed class LiveSessionTests(LiveSessionTests.Server server) : IClassFix
     private static async Task<string> RefusedAsync(Func<Task> call) => ErrorCode(await Assert.ThrowsAsync<HubException>(call));
 
     [Fact]
+    public void AnAnswerIsReadAsTheDefaultConverterWouldReadIt()
+    {
+        var options = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web);
+        LiveAnswerRequest? Read(string json) => System.Text.Json.JsonSerializer.Deserialize<LiveAnswerRequest>(json, options);
+
+        var read = Read("""{"SessionId":"s1","INDEX":2,"extra":{"a":[1,{"b":null}]},"choices":[3,1,2,0,4,5,6,7,8,9,10,11,12,13,14,15,16,17]}""")!;
+        Assert.Equal(("s1", 2), (read.SessionId, read.Index));
+        Assert.Equal([3, 1, 2, 0, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17], read.Choices!);
+        Assert.Equal((null, 0, null), Read("""{"sessionId":null,"choices":null}""") is { } r ? (r.SessionId, r.Index, r.Choices) : default);
+        Assert.Null(Read("null"));
+        foreach (var wrong in new[] { "[]", """{"index":"1"}""", """{"choices":"B"}""", """{"choices":[1.5]}""", """{"sessionId":1}""" })
+            Assert.ThrowsAny<Exception>(() => Read(wrong));
+        var again = Read(System.Text.Json.JsonSerializer.Serialize(new LiveAnswerRequest("s2", 1, [2]), options))!;
+        Assert.Equal(("s2", 1, 2), (again.SessionId, again.Index, again.Choices!.Single()));
+    }
+
+    [Fact]
     public async Task AHostAndThreePhonesPlayBothRoundKindsAndTheStoreKeepsWhatTheyWereTold()
     {
         var session = await CreateAsync();
@@ -189,6 +206,12 @@ public sealed class LiveSessionTests(LiveSessionTests.Server server) : IClassFix
         await c.AnswerAsync(0, 0);
         Assert.Equal("already-answered", await RefusedAsync(() => a.AnswerAsync(0, 0)));
         Assert.Equal("invalid-request", await RefusedAsync(() => b.AnswerAsync(0, 1, 2))); // two options on a single-choice question
+        // Hostile answers: an option twice, one the question lacks, none at all, a payload of the wrong shape.
+        foreach (var choices in new[] { new[] { 1, 1 }, [9], [-1], [] })
+            Assert.Equal("invalid-request", await RefusedAsync(() => c.AnswerAsync(0, choices)));
+        var malformed = await Assert.ThrowsAsync<HubException>(() =>
+            c.Hub.InvokeAsync<LiveAnswerAck>("Answer", new { sessionId = c.Joined.SessionId, index = 0, choices = "B" }));
+        Assert.StartsWith("Failed to invoke 'Answer'", malformed.Message); // and the connection goes on (c plays on below)
         Assert.Equal(3, (await host.InvokeAsync<LiveHostView>("Host", session.Id)).Answered);
         Assert.True((await Next(answered)).Index == 0); // the host's count of answers is pushed
 
