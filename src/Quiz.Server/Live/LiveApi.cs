@@ -15,6 +15,7 @@ public static class LiveApi
         builder.Services.AddSingleton<LiveRooms>();
         builder.Services.AddSingleton<JoinLimiter>();
         builder.Services.AddSingleton<Microsoft.AspNetCore.SignalR.IHubActivator<LiveHub>, LiveHubActivator>();
+        builder.Services.Configure<Microsoft.AspNetCore.SignalR.JsonHubProtocolOptions>(o => o.PayloadSerializerOptions.Converters.Add(new LiveAnswerRequestJson()));
         return builder;
     }
 

@@ -53,14 +53,14 @@ public sealed record LiveYou(int Index, bool Answered, bool Correct, int Points,
 public sealed record LiveJoined(
     string SessionId, long PlayerId, string RejoinKey, string Nickname, string Title, LivePhase Phase, LiveQuestion? Question, LiveYou You);
 
-[System.Text.Json.Serialization.JsonConverter(typeof(LiveAnswerRequestJson))]
 public sealed record LiveAnswerRequest(string? SessionId, int Index, int[]? Choices);
 
 /// <summary>
 /// Reads an answer as the default converter would (names in any case, unknown ones skipped, a
 /// wrong type refused), straight off the reader: the default one keeps a stack of frames a call
 /// for the nested choices array, and the 10,000 answers of a live question made those a tenth of
-/// what the question allocated. Written as the default converter writes it.
+/// what the question allocated. Written as the default converter writes it. Given to the hub
+/// protocol only (<see cref="LiveApi.AddLive"/>): the OpenAPI document still describes the type.
 /// </summary>
 public sealed class LiveAnswerRequestJson : System.Text.Json.Serialization.JsonConverter<LiveAnswerRequest>
 {

@@ -36,7 +36,7 @@ public sealed class LiveRoom
     private readonly Dictionary<long, Player> _players = [];
     private readonly Dictionary<string, Player> _byRejoinHash = new(StringComparer.Ordinal);
     private readonly Dictionary<long, Player> _byParticipant = [];
-    private Dictionary<long, Given> _answers = [];
+    private readonly Dictionary<long, Given> _answers = [];
     private List<Player> _ranked = [];
     private long _nextPlayerId;
 
@@ -222,8 +222,11 @@ public sealed class LiveRoom
             Skipped = false;
             BuzzWinner = null;
             Distribution = [];
-            // Sized for the room: growing it while every phone answers copies it a dozen times.
-            _answers = new Dictionary<long, Given>(_players.Count);
+            // One dictionary for every question, sized for the room: growing it while every phone
+            // answers copied it a dozen times, and a new one a question is a large-object
+            // allocation at the very moment the question goes out.
+            _answers.Clear();
+            _answers.EnsureCapacity(_players.Count);
             ShownAt = _clock.GetUtcNow();
             Deadline = ShownAt + Limit;
             return (null, QuestionMessage());

@@ -157,7 +157,7 @@ public sealed class LiveSessionTests(LiveSessionTests.Server server) : IClassFix
     [Fact]
     public void AnAnswerIsReadAsTheDefaultConverterWouldReadIt()
     {
-        var options = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web);
+        var options = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web) { Converters = { new LiveAnswerRequestJson() } };
         LiveAnswerRequest? Read(string json) => System.Text.Json.JsonSerializer.Deserialize<LiveAnswerRequest>(json, options);
 
         var read = Read("""{"SessionId":"s1","INDEX":2,"extra":{"a":[1,{"b":null}]},"choices":[3,1,2,0,4,5,6,7,8,9,10,11,12,13,14,15,16,17]}""")!;
@@ -169,6 +169,8 @@ public sealed class LiveSessionTests(LiveSessionTests.Server server) : IClassFix
             Assert.ThrowsAny<Exception>(() => Read(wrong));
         var again = Read(System.Text.Json.JsonSerializer.Serialize(new LiveAnswerRequest("s2", 1, [2]), options))!;
         Assert.Equal(("s2", 1, 2), (again.SessionId, again.Index, again.Choices!.Single()));
+        // The hub reads answers with it (the OpenAPI document keeps describing the type itself).
+        Assert.Contains(_app.Service<Microsoft.Extensions.Options.IOptions<JsonHubProtocolOptions>>().Value.PayloadSerializerOptions.Converters, c => c is LiveAnswerRequestJson);
     }
 
     [Fact]
