@@ -83,7 +83,8 @@ public sealed class ShardedRankingEngine : IRankingEngine
         var home = ShardOf(round.ParticipantId);
         // Every shard holds the campaign's epoch from its first finish on, so the watchdog reads a
         // shard without players yet as present, and one restarted empty as having lost its keys.
-        if (shards.Length > 1 && !await EveryShardKnowsAsync(round.CampaignId)) return FinishRanks.PendingRanks;
+        if (shards.Length > 1 && !everyShardKnows.ContainsKey(round.CampaignId) && !await EveryShardKnowsAsync(round.CampaignId))
+            return FinishRanks.PendingRanks;
         var local = await shards[home].RecordFinishAsync(round, cancellationToken);
         if (local.Pending || local.NationalRank is null || shards.Length == 1) return local;
         var national = shards[home].KeyOf(BoardKey.National(round.CampaignId, round.StageId));
@@ -101,14 +102,17 @@ public sealed class ShardedRankingEngine : IRankingEngine
         };
     }
 
+    /// <summary>Campaigns whose epoch every shard holds, as far as this node has made sure: one lookup a finish after the first.</summary>
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> everyShardKnows = new(StringComparer.Ordinal);
+
     async Task<bool> EveryShardKnowsAsync(string campaignId)
     {
-        var each = new Task<bool>[shards.Length];
-        for (var s = 0; s < shards.Length; s++) each[s] = shards[s].EnsureCampaignAsync(campaignId);
-        foreach (var known in each)
-            if (!known.IsCompletedSuccessfully || !known.Result)
-                try { return (await Task.WhenAll(each).WaitAsync(options.FinishTimeout)).All(k => k); }
-                catch (TimeoutException) { return false; }
+        try
+        {
+            if (!(await Task.WhenAll(shards.Select(s => s.EnsureCampaignAsync(campaignId))).WaitAsync(options.FinishTimeout)).All(k => k)) return false;
+        }
+        catch (TimeoutException) { return false; }
+        everyShardKnows.TryAdd(campaignId, 0);
         return true;
     }
 
