@@ -31,9 +31,19 @@ sealed class RedisScripts
         -- string.format costs ~1 µs a call: values travel as the exact strings Redis and the
         -- client wrote (ZSCORE replies, ARGV) and are formatted only when the script computes one.
         local function fmt(v) return string.format('%.0f', v) end
-        -- competition rank: 1 + members with a greater value. (ZREVRANK costs the same as ZCOUNT
-        -- on a 1 M board, ~6 µs: the walks share one path, so only the first misses the cache.)
-        local function rank(key, v) return redis.call('ZCOUNT', key, '(' .. v, '+inf') + 1 end
+
+        """;
+
+    // Apart from the packing, so the small scripts do not define its functions on every call.
+    const string Counting = """
+        -- members with a greater value: all of them less those at or below it. ZCOUNT over
+        -- (v, +inf] walks the skiplist four times (to v, its rank, to the tail, the tail's rank);
+        -- over [-inf, v] twice, since the range starts at the head: ~20 % less a count on a 5 M
+        -- board (BENCHMARKS.md, issue 18). ZREVRANK costs the same as ZCOUNT and breaks ties.
+        local function above(key, v) return redis.call('ZCARD', key) - redis.call('ZCOUNT', key, '-inf', v) end
+        -- competition rank: 1 + members with a greater value
+        local function rank(key, v) return above(key, v) + 1 end
+
         """;
 
     /// <summary>Values a finish reply holds per round.</summary>
@@ -64,7 +74,7 @@ sealed class RedisScripts
     /// ever, first today, value (-1 none), national rank, unit rank, organisation rank (0 none)}.
     /// "First ever" is a missing last-round entry: the hash holds exactly the campaign's participants.
     /// </summary>
-    public static readonly Script Finish = new(Packing + """
+    public static readonly Script Finish = new(Packing + Counting + """
 
         local state = redis.call('MGET', KEYS[1], KEYS[2])
         if ARGV[1] ~= '1' and state[1] then return {-1} end
@@ -164,13 +174,13 @@ sealed class RedisScripts
     /// Rank lookups of a batch of callers. KEYS: every board of the batch once. ARGV: pairs of
     /// (KEYS index, participant). Returns {rank, value} per pair; rank 0 when not on the board.
     /// </summary>
-    public static readonly Script Members = new("""
+    public static readonly Script Members = new(Counting + """
         local out = {}
         for i = 1, #ARGV, 2 do
           local key = KEYS[tonumber(ARGV[i])]
           local v = redis.call('ZSCORE', key, ARGV[i + 1])
           if v then
-            out[i], out[i + 1] = redis.call('ZCOUNT', key, '(' .. v, '+inf') + 1, tonumber(v)
+            out[i], out[i + 1] = rank(key, v), tonumber(v)
           else
             out[i], out[i + 1] = 0, 0
           end
@@ -183,23 +193,23 @@ sealed class RedisScripts
     /// rank). KEYS: every board of the batch once. ARGV: pairs of (KEYS index, value). Returns the
     /// count of members with a greater value per pair.
     /// </summary>
-    public static readonly Script Counts = new("""
+    public static readonly Script Counts = new(Counting + """
         local out = {}
         for i = 1, #ARGV, 2 do
-          out[(i + 1) / 2] = redis.call('ZCOUNT', KEYS[tonumber(ARGV[i])], '(' .. ARGV[i + 1], '+inf')
+          out[(i + 1) / 2] = above(KEYS[tonumber(ARGV[i])], ARGV[i + 1])
         end
         return out
         """);
 
     /// <summary>KEYS: board. ARGV: participant, k. Returns {} or {rank of the first listed, its position, member, score, member, score, ...}.</summary>
-    public static readonly Script Around = new("""
+    public static readonly Script Around = new(Counting + """
         local i = redis.call('ZREVRANK', KEYS[1], ARGV[1])
         if not i then return {} end
         local k = tonumber(ARGV[2])
         local from = i - k
         if from < 0 then from = 0 end
         local list = redis.call('ZREVRANGE', KEYS[1], from, i + k, 'WITHSCORES')
-        local out = {redis.call('ZCOUNT', KEYS[1], '(' .. list[2], '+inf') + 1, from}
+        local out = {rank(KEYS[1], list[2]), from}
         for j = 1, #list do out[j + 2] = list[j] end
         return out
         """);
