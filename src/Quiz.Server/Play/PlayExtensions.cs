@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.SignalR;
+
 namespace Quiz.Server.Play;
 
 public static class PlayExtensions
@@ -23,6 +25,7 @@ public static class PlayExtensions
         builder.Services.AddSingleton<RoundService>();
         builder.Services.AddHostedService<RoundSweeper>();
         builder.Services.AddSingleton<StartLimiter>();
+        builder.Services.AddSingleton<IHubActivator<PlayHub>, PlayHubActivator>();
         var hubs = builder.Services.AddSignalR(options =>
         {
             // Weak mobile networks: be patient before calling a client gone.

@@ -31,6 +31,17 @@ public sealed class PlayHub(RoundService rounds, StartLimiter limiter) : Hub<IPl
     public Task<RoundView?> CurrentRound(string campaignId) => rounds.CurrentAsync(ParticipantId, campaignId);
 }
 
+/// <summary>
+/// Makes each call's <see cref="PlayHub"/> from the singletons it takes, as
+/// <see cref="Live.LiveHubActivator"/> does: SignalR's own activator is a scoped service, resolved
+/// into a dictionary of every call's scope, on the path every answer takes.
+/// </summary>
+public sealed class PlayHubActivator(RoundService rounds, StartLimiter limiter) : IHubActivator<PlayHub>
+{
+    public PlayHub Create() => new(rounds, limiter);
+    public void Release(PlayHub hub) => hub.Dispose();
+}
+
 /// <summary>Per-participant and per-address limits on starting rounds.</summary>
 public sealed class StartLimiter(IOptions<RateLimitOptions> options) : IDisposable
 {
