@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
+using System.Runtime;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -35,7 +36,7 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ConcurrentDictionary<string, long> _errors = new();
     private readonly ConcurrentBag<double> _fanout = [], _answers = [];
-    private readonly List<double> _boards = [], _generatorPauses = [];
+    private readonly List<double> _boards = [], _generatorPauses = [], _fanoutPauses = [], _serverFanoutPauses = [];
     private readonly List<string> _perQuestion = [];
     private readonly List<string> _notes = [];
 
@@ -112,12 +113,21 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
 
         for (var q = 0; q < questions && !stop.IsCancellationRequested; q++)
         {
+            // The stand-in's heap holds 10,000 phones' state; a real audience's phones do not share
+            // one. A collection of it while the question arrives would stop every phone's clock at
+            // once and be read as the server's delay, so the fan-out is timed with the generator's
+            // collections held off (its own pauses are still reported below).
+            var serverPausedBefore = measured ? await ServerGcPauseAsync() : null;
+            var quiet = measured && HoldCollections();
             var pausedBefore = GC.GetTotalPauseDuration();
             var shownAt = Stopwatch.GetTimestamp();
             var shown = await host.InvokeAsync<LiveHostView>("Command", session.Id, "show", stop);
             var index = shown.Index;
+            var fannedOut = FannedOutAsync(all, index, quiet, pausedBefore, measured);
             // Every phone answers within the window: after a think time spread over its first half.
             await Task.WhenAll(all.Select(phone => AnswerAsync(phone, index, shownAt, measured)));
+            await fannedOut;
+            if (serverPausedBefore is { } before && await ServerGcPauseAsync() is { } after) _serverFanoutPauses.Add((after - before) * 1000);
             var closeAt = Stopwatch.GetTimestamp();
             await host.InvokeAsync<LiveHostView>("Command", session.Id, "close", stop);
             await host.InvokeAsync<LiveHostView>("Command", session.Id, "reveal", stop);
@@ -153,6 +163,59 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
         await pinging;
         await Task.WhenAll(all.Select(p => p.Close().AsTask()));
         return audience;
+    }
+
+    /// <summary>
+    /// The server's GC pause time so far in seconds (its /metrics, the runtime's
+    /// <c>dotnet.gc.pause.time</c>), or null without it. Read before a show and after every phone
+    /// has the question, outside the fan-out: it tells a slow question's server collections apart
+    /// (the exporter caches a scrape for up to 300 ms, so a short fan-out may read a pause late).
+    /// </summary>
+    private async Task<double?> ServerGcPauseAsync()
+    {
+        if (await server.MetricsAsync(options.AdminKey, stop) is not { } text) return null;
+        foreach (var line in text.Split('\n'))
+            // "name{labels} value [timestamp]"
+            if (line.StartsWith("dotnet_gc_pause_time_seconds_total", StringComparison.Ordinal)
+                && line[(line.LastIndexOf('}') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries) is [var value, ..]
+                && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
+                return seconds;
+        return null;
+    }
+
+    /// <summary>
+    /// Starts a region without collections in the generator (which may collect once first, before
+    /// the show is timed). Room for 256 MB: a fan-out allocates a few MB here.
+    /// </summary>
+    private bool HoldCollections()
+    {
+        if (!options.LiveQuietFanout) return false;
+        try { return GC.TryStartNoGCRegion(256L << 20); }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentOutOfRangeException)
+        {
+            _notes.Add($"the generator could not hold off its collections: {e.Message}");
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Waits until every phone has the question (at most 5 s), ends the region without
+    /// collections, and notes the generator's own pauses in the fan-out.
+    /// </summary>
+    private async Task FannedOutAsync(IReadOnlyList<Phone> phones, int index, bool quiet, TimeSpan pausedBefore, bool measured)
+    {
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < TimeSpan.FromSeconds(5) && !EveryoneHas(phones, index)) await Task.Delay(5, stop);
+        var paused = GC.GetTotalPauseDuration() - pausedBefore;
+        if (quiet && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion)
+            try { GC.EndNoGCRegion(); } catch (InvalidOperationException) { }
+        if (measured) _fanoutPauses.Add(paused.TotalMilliseconds);
+
+        static bool EveryoneHas(IReadOnlyList<Phone> phones, int index)
+        {
+            foreach (var phone in phones) if (phone.QuestionAt[index] == 0) return false;
+            return true;
+        }
     }
 
     private async Task AnswerAsync(Phone phone, int index, long shownAt, bool measured)
@@ -281,6 +344,8 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
             - fan-out p50/p99 per question: {string.Join(", ", _perQuestion)} ms
             - board (close → every phone's place), per question: {string.Join(", ", _boards.Select(b => b.ToString("F0", CultureInfo.InvariantCulture)))} ms
             - the generator's own GC pauses from each show to its reveal: {string.Join(", ", _generatorPauses.Select(b => b.ToString("F0", CultureInfo.InvariantCulture)))} ms
+            - of them, while the question went out (show → every phone has it; collections held off there: {options.LiveQuietFanout}): {string.Join(", ", _fanoutPauses.Select(b => b.ToString("F0", CultureInfo.InvariantCulture)))} ms
+            - the server's GC pauses around each fan-out (its /metrics before the show and after every phone had the question): {(_serverFanoutPauses.Count == 0 ? "not read" : string.Join(", ", _serverFanoutPauses.Select(b => b.ToString("F0", CultureInfo.InvariantCulture))) + " ms")}
             - errors: {(_errors.IsEmpty ? "none" : string.Join(", ", _errors.Select(e => $"{e.Key} {e.Value}")))}
             {string.Join("\n", _notes.Select(n => "- " + n))}
             """;

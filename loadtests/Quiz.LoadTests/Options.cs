@@ -52,6 +52,8 @@ public sealed record Options
     /// running (the first question after a start spent a quarter of the server's CPU in the JIT).
     /// </summary>
     public int LiveWarmup { get; init; } = 1_000;
+    /// <summary>Hold off the generator's own collections while each question goes out (--live-quiet-fanout false to allow them).</summary>
+    public bool LiveQuietFanout { get; init; } = true;
     public string Command { get; init; } = "";
     /// <summary>The whole run stops by itself after this long, whatever it is doing.</summary>
     public double MaxSeconds { get; init; }
@@ -100,6 +102,7 @@ public sealed record Options
             Negotiate = S("negotiate") is not null,
             LiveClient = S("live-client") ?? o.LiveClient,
             LiveWarmup = I("live-warmup") ?? o.LiveWarmup,
+            LiveQuietFanout = S("live-quiet-fanout") is { } quiet ? bool.Parse(quiet) : o.LiveQuietFanout,
             Command = S("command") ?? "Quiz.LoadTests " + string.Join(' ', args),
             MaxSeconds = D("max-seconds") ?? 0,
         };
@@ -157,6 +160,7 @@ public sealed record Options
           --negotiate          negotiate before the WebSocket (as browsers do); default: skip it
           --live-client C      live: the phones' client, raw (a bare WebSocket speaking the hub protocol) or hubconnection  [raw]
           --live-warmup N      live: N phones play 3 questions in a session of their own first, not measured (0: none)  [1000]
+          --live-quiet-fanout B  live: hold off the generator's own collections while a question goes out (true/false)  [true]
           --max-seconds S      hard stop of the whole run                                 [from the options]
         """;
 }
