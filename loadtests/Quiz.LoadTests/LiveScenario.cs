@@ -36,7 +36,8 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ConcurrentDictionary<string, long> _errors = new();
     private readonly ConcurrentBag<double> _fanout = [], _answers = [];
-    private readonly List<double> _boards = [], _generatorPauses = [], _fanoutPauses = [], _serverFanoutPauses = [];
+    private readonly List<double> _boards = [], _generatorPauses = [], _fanoutPauses = [];
+    private readonly List<string> _serverFanoutGcs = [];
     private readonly List<string> _perQuestion = [];
     private readonly List<string> _notes = [];
 
@@ -117,7 +118,7 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
             // one. A collection of it while the question arrives would stop every phone's clock at
             // once and be read as the server's delay, so the fan-out is timed with the generator's
             // collections held off (its own pauses are still reported below).
-            var serverPausedBefore = measured ? await ServerGcPauseAsync() : null;
+            var serverBefore = measured ? await ServerGcAsync() : null;
             var quiet = measured && HoldCollections();
             var pausedBefore = GC.GetTotalPauseDuration();
             var shownAt = Stopwatch.GetTimestamp();
@@ -127,7 +128,7 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
             // Every phone answers within the window: after a think time spread over its first half.
             await Task.WhenAll(all.Select(phone => AnswerAsync(phone, index, shownAt, measured)));
             await fannedOut;
-            if (serverPausedBefore is { } before && await ServerGcPauseAsync() is { } after) _serverFanoutPauses.Add((after - before) * 1000);
+            if (serverBefore is { } before && await ServerGcAsync() is { } after) _serverFanoutGcs.Add(after.Since(before));
             var closeAt = Stopwatch.GetTimestamp();
             await host.InvokeAsync<LiveHostView>("Command", session.Id, "close", stop);
             await host.InvokeAsync<LiveHostView>("Command", session.Id, "reveal", stop);
@@ -166,21 +167,40 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
     }
 
     /// <summary>
-    /// The server's GC pause time so far in seconds (its /metrics, the runtime's
-    /// <c>dotnet.gc.pause.time</c>), or null without it. Read before a show and after every phone
-    /// has the question, outside the fan-out: it tells a slow question's server collections apart
-    /// (the exporter caches a scrape for up to 300 ms, so a short fan-out may read a pause late).
+    /// The server's GC pause time so far in seconds and its collections by generation (its
+    /// /metrics, the runtime's <c>dotnet.gc.pause.time</c> and <c>dotnet.gc.collections</c>), or
+    /// null without them. Read before a show and after every phone has the question, outside the
+    /// fan-out: it tells a slow question's server collections apart (the exporter caches a scrape
+    /// for up to 300 ms, so a short fan-out may read a pause late).
     /// </summary>
-    private async Task<double?> ServerGcPauseAsync()
+    private async Task<ServerGc?> ServerGcAsync()
     {
         if (await server.MetricsAsync(options.AdminKey, stop) is not { } text) return null;
+        double? pause = null;
+        var collections = new long[3];
         foreach (var line in text.Split('\n'))
+        {
             // "name{labels} value [timestamp]"
-            if (line.StartsWith("dotnet_gc_pause_time_seconds_total", StringComparison.Ordinal)
-                && line[(line.LastIndexOf('}') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries) is [var value, ..]
-                && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
-                return seconds;
-        return null;
+            if (!line.StartsWith("dotnet_gc_", StringComparison.Ordinal)
+                || line[(line.LastIndexOf('}') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries) is not [var value, ..]
+                || !double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number)) continue;
+            if (line.StartsWith("dotnet_gc_pause_time_seconds_total", StringComparison.Ordinal)) pause = number;
+            else if (line.StartsWith("dotnet_gc_collections_total", StringComparison.Ordinal))
+                for (var g = 0; g < 3; g++)
+                    if (line.Contains($"\"gen{g}\"", StringComparison.Ordinal)) collections[g] = (long)number;
+        }
+        return pause is { } p ? new ServerGc(p, collections) : null;
+    }
+
+    private sealed record ServerGc(double PauseSeconds, long[] Collections)
+    {
+        /// <summary>"131 ms (gen0 1, gen1 1)", or "0".</summary>
+        public string Since(ServerGc before)
+        {
+            var ms = (PauseSeconds - before.PauseSeconds) * 1000;
+            var gens = string.Join(", ", Enumerable.Range(0, 3).Where(g => Collections[g] > before.Collections[g]).Select(g => $"gen{g} {Collections[g] - before.Collections[g]}"));
+            return gens.Length == 0 && ms < 0.5 ? "0" : string.Create(CultureInfo.InvariantCulture, $"{ms:F0} ms ({(gens.Length == 0 ? "none" : gens)})");
+        }
     }
 
     /// <summary>
@@ -345,7 +365,7 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
             - board (close → every phone's place), per question: {string.Join(", ", _boards.Select(b => b.ToString("F0", CultureInfo.InvariantCulture)))} ms
             - the generator's own GC pauses from each show to its reveal: {string.Join(", ", _generatorPauses.Select(b => b.ToString("F0", CultureInfo.InvariantCulture)))} ms
             - of them, while the question went out (show → every phone has it; collections held off there: {options.LiveQuietFanout}): {string.Join(", ", _fanoutPauses.Select(b => b.ToString("F0", CultureInfo.InvariantCulture)))} ms
-            - the server's GC pauses around each fan-out (its /metrics before the show and after every phone had the question): {(_serverFanoutPauses.Count == 0 ? "not read" : string.Join(", ", _serverFanoutPauses.Select(b => b.ToString("F0", CultureInfo.InvariantCulture))) + " ms")}
+            - the server's GC pauses around each fan-out (its /metrics before the show and after every phone had the question): {(_serverFanoutGcs.Count == 0 ? "not read" : string.Join("; ", _serverFanoutGcs))}
             - errors: {(_errors.IsEmpty ? "none" : string.Join(", ", _errors.Select(e => $"{e.Key} {e.Value}")))}
             {string.Join("\n", _notes.Select(n => "- " + n))}
             """;
