@@ -27,13 +27,7 @@ public sealed class Deployment(RabbitMqServerFixture broker, PostgresServerFixtu
     }
 
     /// <summary>Starts the node and waits until its bus (the shared queues and its own) is connected.</summary>
-    public static async Task StartAsync(QuizApplication node)
-    {
-        var bus = node.Service<IBusControl>();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (bus.CheckHealth().Status != BusHealthStatus.Healthy && DateTime.UtcNow < deadline) await Task.Delay(50);
-        Assert.Equal(BusHealthStatus.Healthy, bus.CheckHealth().Status);
-    }
+    public static Task StartAsync(QuizApplication node) => node.BusReadyAsync();
 
     public void Dispose()
     {

@@ -96,6 +96,21 @@ public sealed class QuizApplication : WebApplicationFactory<Program>
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
 
+    /// <summary>
+    /// Waits until the server's bus is connected and every receive endpoint has bound its queue.
+    /// The host does not wait for its bus at start-up (a broker may be away), and on RabbitMQ an
+    /// event published before a projection's queue is bound reaches no queue at all: a test that
+    /// publishes to the bus itself, rather than finishing rounds (which the catch-up covers), waits first.
+    /// </summary>
+    public async Task BusReadyAsync()
+    {
+        var bus = Service<MassTransit.IBusControl>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (bus.CheckHealth().Status != MassTransit.BusHealthStatus.Healthy && DateTime.UtcNow < deadline) await Task.Delay(50);
+        var health = bus.CheckHealth();
+        Assert.True(health.Status == MassTransit.BusHealthStatus.Healthy, $"the bus is {health.Status}: {health.Description}");
+    }
+
     /// <summary>Posts files as a multipart upload to the question import endpoint.</summary>
     public async Task<HttpResponseMessage> UploadQuestionsAsync(bool dryRun = false, params (string Name, byte[] Content)[] files)
     {
