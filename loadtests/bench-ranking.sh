@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The ranking benchmark: loadtests/bench-ranking.sh [participants] [--shards K]   (default 1,000,000, K = 1)
+# The ranking benchmark: loadtests/bench-ranking.sh [participants] [--shards K] [--shard-by Participant|Province]
+#   (default 1,000,000, K = 1, by participant; --shard-by is Ranking:ShardBy)
 # Self-contained: builds the bench in Release, starts its own redis-server (K of them with
 # --shards: the campaign spread over them, ShardedRankingEngine) on free loopback ports (no persistence), measures redis-benchmark ZADD (-P 16) on it, runs both engines, stops
 # the server. The last line is the summary recorded in BENCHMARKS.md.
@@ -9,8 +10,9 @@ shards=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --shards) shards="$2"; shift 2 ;;
+    --shard-by) export BENCH_SHARD_BY="$2"; shift 2 ;;
     [0-9]*) participants="$1"; shift ;;
-    *) echo "usage: loadtests/bench-ranking.sh [participants] [--shards K]" >&2; exit 2 ;;
+    *) echo "usage: loadtests/bench-ranking.sh [participants] [--shards K] [--shard-by Participant|Province]" >&2; exit 2 ;;
   esac
 done
 root="$(cd "$(dirname "$0")/.." && pwd)"

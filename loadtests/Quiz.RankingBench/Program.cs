@@ -11,6 +11,7 @@ using StackExchange.Redis;
 // at half the saturated rate, rank queries, Redis memory a member, and a rebuild from the "store".
 // BENCH_PARTS (to iterate on one engine): any of redis, inproc, rebuild; default all.
 // BENCH_WORKERS: concurrent Redis callers (default 64).
+// BENCH_SHARD_BY: with several Redis addresses, Participant (default) or Province (Ranking:ShardBy).
 var participants = args.Length > 0 ? int.Parse(args[0]) : 1_000_000;
 var redisAddresses = (args.Length > 1 ? args[1] : "127.0.0.1:6379").Split(';', StringSplitOptions.RemoveEmptyEntries);
 var zaddPerSecond = args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : double.NaN;
@@ -20,11 +21,16 @@ var workers = int.TryParse(Environment.GetEnvironmentVariable("BENCH_WORKERS"), 
 var parts = (Environment.GetEnvironmentVariable("BENCH_PARTS") ?? "redis,inproc,rebuild").Split(',');
 bool Runs(string part) => parts.Contains(part);
 
-Console.WriteLine($"participants={participants:N0} second rounds={updates:N0} queries={queries:N0} shards={redisAddresses.Length} cores={Environment.ProcessorCount} load average: {LoadAverage()}");
+Console.WriteLine($"participants={participants:N0} second rounds={updates:N0} queries={queries:N0} shards={redisAddresses.Length} shard_by={Environment.GetEnvironmentVariable("BENCH_SHARD_BY") ?? "Participant"} cores={Environment.ProcessorCount} load average: {LoadAverage()}");
 
 // The engine's own bound on a finish's wait (200 ms, then "pending") is for players; the bench
 // measures the engine at saturation, where queues run long, so it waits for every reply.
-var options = new RankingOptions { Engine = "Redis", FinishTimeout = TimeSpan.FromMinutes(5), ReadTimeout = TimeSpan.FromMinutes(5) };
+var options = new RankingOptions
+{
+    Engine = "Redis", FinishTimeout = TimeSpan.FromMinutes(5), ReadTimeout = TimeSpan.FromMinutes(5),
+    ShardBy = Environment.GetEnvironmentVariable("BENCH_SHARD_BY") is { Length: > 0 } by ? by : "Participant",
+};
+options.Validate();
 Figures redisFill = Figures.None, redisPaced = Figures.None, redisQueries = Figures.None, inprocFill = Figures.None;
 double bytesPerMember = double.NaN;
 TimeSpan redisRebuild = TimeSpan.Zero;

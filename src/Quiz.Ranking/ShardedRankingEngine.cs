@@ -5,15 +5,17 @@ namespace Quiz.Ranking;
 
 /// <summary>
 /// A campaign's boards spread over K independent Redis primaries (issue 18; <c>Ranking:Shards</c>).
-/// Each shard is a whole <see cref="RedisRankingEngine"/> for the participants hashed to it: its
+/// Each shard is a whole <see cref="RedisRankingEngine"/> for the participants placed on it: its
 /// part of every board (national, unit, organisation), their last rounds, day bitmaps and unit
 /// counters. So a finish runs one script on one shard, where one campaign on one Redis used to
-/// put every finish of the country on one core. What needs the others:
+/// put every finish of the country on one core. A person is placed by a hash of their id
+/// (<c>Ranking:ShardBy</c> "Participant") or by their province ("Province": a province's whole
+/// region hierarchy on one shard). What needs the others:
 /// <list type="bullet">
 /// <item>an exact rank is 1 + the members ahead on every shard: the home shard's script ranks the
 /// person among its own, and each other shard counts its members with a greater value (one
 /// coalesced script call a shard, in parallel). Ties stay ties across shards: equal values count
-/// nowhere as ahead;</item>
+/// nowhere as ahead. By province, a unit board is whole on its shard and needs no count elsewhere;</item>
 /// <item>a top list merges the shards' top lists (the best N of the country are among the best N of
 /// each shard);</item>
 /// <item>unit figures are the sums of the shards' counters (a person is counted on one shard only).</item>
@@ -30,10 +32,14 @@ public sealed class ShardedRankingEngine : IRankingEngine
     readonly BoardCache cache;
     readonly ITimer refreshTimer;
 
+    /// <summary>By province (<c>Ranking:ShardBy</c> "Province") rather than by participant.</summary>
+    readonly bool byProvince;
+
     ShardedRankingEngine(RedisRankingEngine[] shards, RankingOptions options, TimeProvider time)
     {
         this.shards = shards;
         this.options = options;
+        byProvince = options.ShardBy == "Province";
         cache = new BoardCache(options, time);
         foreach (var shard in shards)
         {
@@ -49,6 +55,8 @@ public sealed class ShardedRankingEngine : IRankingEngine
         if (configurations.Count == 0) throw new ArgumentException("At least one shard is needed.", nameof(configurations));
         options ??= new RankingOptions();
         time ??= TimeProvider.System;
+        if (options.ProvinceShards.FirstOrDefault(p => p.Value < 0 || p.Value >= configurations.Count) is { Key: not null } wrong)
+            throw new ArgumentException($"Ranking:ProvinceShards:{wrong.Key} is {wrong.Value}: a shard is 0 to {configurations.Count - 1}.");
         var shards = new RedisRankingEngine[configurations.Count];
         for (var i = 0; i < shards.Length; i++) shards[i] = await RedisRankingEngine.ConnectAsync(configurations[i], options, time, refresh: false);
         return new ShardedRankingEngine(shards, options, time);
@@ -56,20 +64,57 @@ public sealed class ShardedRankingEngine : IRankingEngine
 
     public int ShardCount => shards.Length;
 
+    /// <summary>Whether people are placed by province (else by a hash of their id).</summary>
+    public bool ByProvince => byProvince;
+
+    /// <summary>The shard a round's person lives on, by <c>Ranking:ShardBy</c>.</summary>
+    public int ShardOf(RoundFinished round) => byProvince ? ShardOfProvince(round.RegionPath[0]) : ShardOf(round.ParticipantId);
+
     /// <summary>
-    /// The shard a person's entries live on: a hash of the participant id (ids are handed out in
-    /// order, so the id itself modulo K would put a region's registration wave on one shard).
-    /// Changing the number of shards moves people: rebuild every campaign after it.
+    /// The shard of a province's people: where <c>Ranking:ProvinceShards</c> puts it, else its
+    /// code's number modulo K (a stable hash of the code when it is not a number).
+    /// </summary>
+    public int ShardOfProvince(string provinceCode)
+    {
+        if (options.ProvinceShards.TryGetValue(provinceCode, out var shard)) return shard;
+        if (long.TryParse(provinceCode, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number))
+            return (int)(number % shards.Length);
+        var hash = 2166136261u; // FNV-1a: the same on every node and every run, unlike string.GetHashCode
+        foreach (var c in provinceCode) hash = (hash ^ c) * 16777619u;
+        return (int)(hash % (uint)shards.Length);
+    }
+
+    /// <summary>
+    /// The shard a person's entries live on when placed by participant: a hash of the id (ids are
+    /// handed out in order, so the id itself modulo K would put a region's registration wave on one
+    /// shard). Changing the number of shards moves people: rebuild every campaign after it.
     /// </summary>
     public int ShardOf(long participantId)
     {
+        if (byProvince) throw new InvalidOperationException("People are placed by province: their shard follows from their region, not their id.");
         var x = (ulong)participantId + 0x9E3779B97F4A7C15UL;
         x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
         x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
         return (int)((x ^ (x >> 31)) % (ulong)shards.Length);
     }
 
-    RedisRankingEngine Home(long participantId) => shards[ShardOf(participantId)];
+    /// <summary>
+    /// The shard holding a member of a board, and their value there; null when no shard has them.
+    /// By participant it is one lookup on the shard their id names; by province the engine does not
+    /// know a person's region, so every shard is asked at once (a person is on one shard only).
+    /// </summary>
+    async Task<(int Shard, long Value)?> FindAsync(BoardKey board, long participantId)
+    {
+        if (!byProvince)
+        {
+            var home = ShardOf(participantId);
+            return await shards[home].ValueAsync(board, participantId) is { } value ? (home, value) : null;
+        }
+        var values = await Task.WhenAll(shards.Select(s => s.ValueAsync(board, participantId)));
+        for (var s = 0; s < values.Length; s++)
+            if (values[s] is { } value) return (s, value);
+        return null;
+    }
 
     public event Action<string>? CatchUpNeeded;
     public event Action? Reconnected;
@@ -80,25 +125,27 @@ public sealed class ShardedRankingEngine : IRankingEngine
 
     public async Task<FinishRanks> RecordFinishAsync(RoundFinished round, CancellationToken cancellationToken = default)
     {
-        var home = ShardOf(round.ParticipantId);
+        var home = ShardOf(round);
         // Every shard holds the campaign's epoch from its first finish on, so the watchdog reads a
         // shard without players yet as present, and one restarted empty as having lost its keys.
         if (shards.Length > 1 && !everyShardKnows.ContainsKey(round.CampaignId) && !await EveryShardKnowsAsync(round.CampaignId))
             return FinishRanks.PendingRanks;
         var local = await shards[home].RecordFinishAsync(round, cancellationToken);
         if (local.Pending || local.NationalRank is null || shards.Length == 1) return local;
+        // By province the person's unit board is whole on the home shard: the others count on the
+        // national board and the organisation's (an organisation's people may live in several provinces).
         var national = shards[home].KeyOf(BoardKey.National(round.CampaignId, round.StageId));
-        var unit = shards[home].KeyOf(BoardKey.Unit(round.CampaignId, round.StageId, round.UnitCode));
-        RedisKey[] boards = local.OrganisationRank is not null && round.OrganisationId is { } org
-            ? [national, unit, shards[home].KeyOf(BoardKey.Organisation(round.CampaignId, round.StageId, org))]
-            : [national, unit];
-        var ahead = await AheadElsewhereAsync(round.CampaignId, home, boards, local.Value);
+        var boards = new List<RedisKey>(3) { national };
+        if (!byProvince) boards.Add(shards[home].KeyOf(BoardKey.Unit(round.CampaignId, round.StageId, round.UnitCode)));
+        var organisation = local.OrganisationRank is not null && round.OrganisationId is { } org;
+        if (organisation) boards.Add(shards[home].KeyOf(BoardKey.Organisation(round.CampaignId, round.StageId, round.OrganisationId!)));
+        var ahead = await AheadElsewhereAsync(round.CampaignId, home, [.. boards], local.Value);
         if (ahead is null) return FinishRanks.PendingRanks;
         return local with
         {
             NationalRank = local.NationalRank + ahead[0],
-            UnitRank = local.UnitRank + ahead[1],
-            OrganisationRank = boards.Length > 2 ? local.OrganisationRank + ahead[2] : local.OrganisationRank,
+            UnitRank = byProvince ? local.UnitRank : local.UnitRank + ahead[1],
+            OrganisationRank = organisation ? local.OrganisationRank + ahead[^1] : local.OrganisationRank,
         };
     }
 
@@ -173,11 +220,19 @@ public sealed class ShardedRankingEngine : IRankingEngine
     public Task<BoardEntry?> GetMemberAsync(BoardKey board, long participantId, CancellationToken cancellationToken = default) =>
         Guard(async () =>
         {
-            var home = ShardOf(participantId);
-            var own = await shards[home].GetMemberAsync(board, participantId, cancellationToken);
-            if (own is null || shards.Length == 1) return own;
-            var ahead = await AheadElsewhereAsync(board.CampaignId, home, [shards[home].KeyOf(board)], own.Value);
-            return ahead is null ? null : own with { Rank = own.Rank + ahead[0] };
+            if (!byProvince)
+            {
+                var home = ShardOf(participantId);
+                var own = await shards[home].GetMemberAsync(board, participantId, cancellationToken);
+                if (own is null || shards.Length == 1) return own;
+                var ahead = await AheadElsewhereAsync(board.CampaignId, home, [shards[home].KeyOf(board)], own.Value);
+                return ahead is null ? null : own with { Rank = own.Rank + ahead[0] };
+            }
+            if (await FindAsync(board, participantId) is not { } found) return null;
+            // A unit board lives whole on its province's shard; the others are counted on every shard.
+            if (board.Scope == BoardScope.Unit) return await shards[found.Shard].GetMemberAsync(board, participantId, cancellationToken);
+            var counts = await Task.WhenAll(shards.Select(s => s.CountAboveAsync(board.CampaignId, [s.KeyOf(board)], found.Value)));
+            return new BoardEntry(participantId, 1 + counts.Sum(c => c[0]), found.Value);
         }, (BoardEntry?)null);
 
     /// <summary>
@@ -189,7 +244,7 @@ public sealed class ShardedRankingEngine : IRankingEngine
         Guard(async () =>
         {
             ArgumentOutOfRangeException.ThrowIfNegative(k);
-            if (await Home(participantId).ValueAsync(board, participantId) is not { } value) return (IReadOnlyList<BoardEntry>)[];
+            if (await FindAsync(board, participantId) is not { Value: var value }) return (IReadOnlyList<BoardEntry>)[];
             var near = (await Task.WhenAll(shards.Select(s => s.NearAsync(board, value, k)))).SelectMany(n => n).Distinct().OrderBy(e => e, Order).ToList();
             // More than 2k + 1 people equal to the member on its own shard can leave it out of what that shard listed.
             if (!near.Contains((participantId, value))) near = near.Append((participantId, value)).OrderBy(e => e, Order).ToList();
@@ -255,7 +310,7 @@ public sealed class ShardedRankingEngine : IRankingEngine
     async IAsyncEnumerable<RoundFinished> OnShard(IAsyncEnumerable<RoundFinished> rounds, int shard, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await foreach (var round in rounds.WithCancellation(cancellationToken))
-            if (ShardOf(round.ParticipantId) == shard) yield return round;
+            if (ShardOf(round) == shard) yield return round;
     }
 
     /// <summary>The live boards, read across the shards as one, against a recomputation of the whole campaign.</summary>
@@ -269,6 +324,12 @@ public sealed class ShardedRankingEngine : IRankingEngine
                 async key => (await Task.WhenAll(shards.Select(s => s.SizeAsync(key)))).Sum(),
                 async (key, ids) =>
                 {
+                    if (byProvince)
+                    {
+                        // A member is on one shard only (a member on two would show in the sizes, summed).
+                        var each = await Task.WhenAll(shards.Select(s => s.ValuesAsync(key, ids)));
+                        return Enumerable.Range(0, ids.Count).Select(i => each.Select(e => e[i]).FirstOrDefault(v => v is not null)).ToArray();
+                    }
                     var values = new long?[ids.Count];
                     foreach (var group in Enumerable.Range(0, ids.Count).GroupBy(i => ShardOf(ids[i])))
                     {

@@ -302,7 +302,10 @@ public abstract class RankingContract
         await using var engine = await CreateEngineAsync();
         var s = new TestStore();
         var random = new Random(20230612);
-        var people = Enumerable.Range(1, 120).Select(p => (Id: (long)p, County: $"k{random.Next(3)}", Org: random.Next(3) == 0 ? null : $"o{random.Next(2)}")).ToList();
+        // Four provinces (several Redis shards by province), counties of their own in each, and
+        // organisations whose people live in every province.
+        var people = Enumerable.Range(1, 120).Select(p => (Id: (long)p, Province: $"{11 + p % 4}", Org: random.Next(3) == 0 ? null : $"o{random.Next(2)}"))
+            .Select(p => (p.Id, p.Province, County: $"{p.Province}01k{random.Next(3)}", p.Org)).ToList();
         var played = new List<(RoundFinished Round, string County, string? Org)>();
         long Expected(IEnumerable<(RoundFinished Round, string County, string? Org)> rounds, long participant)
         {
@@ -312,7 +315,7 @@ public abstract class RankingContract
         for (var i = 0; i < 360; i++)
         {
             var p = people[random.Next(people.Count)];
-            var round = s.Round(p.Id, random.Next(0, 6), 60_000, atSeconds: 30, path: ["11", "1101", p.County], org: p.Org);
+            var round = s.Round(p.Id, random.Next(0, 6), 60_000, atSeconds: 30, path: [p.Province, p.Province + "01", p.County], org: p.Org);
             played.Add((round, p.County, p.Org));
             var ranks = await engine.RecordFinishAsync(round);
             Assert.False(ranks.Pending);
@@ -326,6 +329,12 @@ public abstract class RankingContract
         {
             var member = await engine.GetMemberAsync(national, id);
             Assert.Equal((1 + values.Values.Count(v => v > value), value), (member!.Rank, member.Value));
+        }
+        foreach (var p in people.Where(p => values.ContainsKey(p.Id)))
+        {
+            Assert.Equal(Expected(played.Where(r => r.County == p.County), p.Id), (await engine.GetMemberAsync(BoardKey.Unit(s.Campaign, "main", p.County), p.Id))!.Rank);
+            if (p.Org is not null)
+                Assert.Equal(Expected(played.Where(r => r.Org == p.Org), p.Id), (await engine.GetMemberAsync(BoardKey.Organisation(s.Campaign, "main", p.Org), p.Id))!.Rank);
         }
         var someone = values.Keys.Order().Skip(values.Count / 2).First();
         var around = await engine.GetAroundAsync(national, someone, 3);

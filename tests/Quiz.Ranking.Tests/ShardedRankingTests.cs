@@ -53,6 +53,62 @@ public class ShardedRankingTests(RedisShardsFixture shards) : RankingContract, I
     }
 }
 
+/// <summary>
+/// The whole ranking contract with each campaign spread over three Redis shards by province
+/// (<c>Ranking:ShardBy</c> "Province"; issue 18): a province's people and its units' boards on one shard.
+/// </summary>
+public class ShardedByProvinceRankingTests(RedisShardsFixture shards) : RankingContract, IClassFixture<RedisShardsFixture>
+{
+    protected override async Task<IRankingEngine> CreateEngineAsync() => await CreateAsync(new());
+
+    Task<ShardedRankingEngine> CreateAsync(Dictionary<string, int> provinceShards) =>
+        ShardedRankingEngine.ConnectAsync(shards.Configurations,
+            new RankingOptions { Engine = "Redis", ShardBy = "Province", ProvinceShards = provinceShards, FinishTimeout = TimeSpan.FromMinutes(1), ReadTimeout = TimeSpan.FromMinutes(1) }, Time);
+
+    [Fact]
+    public async Task AProvincesPeopleLiveOnItsShardWhereTheSettingsPutItAndRanksAreExactOverEveryShard()
+    {
+        // Provinces 11 and 12 on shard 2 by the settings; 13 by its number (13 mod 3 = 1); 15 on shard 0.
+        await using var engine = await CreateAsync(new() { ["11"] = 2, ["12"] = 2 });
+        var s = new TestStore();
+        string[] Path(long p) { var province = $"{11 + p % 5}"; return [province, province + "01", $"{province}01k{p % 2}"]; }
+        for (var p = 1L; p <= 100; p++)
+        {
+            var ranks = await engine.RecordFinishAsync(s.Round(p, (int)(p % 7), path: Path(p), org: $"o{p % 3}"));
+            Assert.False(ranks.Pending);
+        }
+        Assert.Equal([2, 2, 1, 2, 0], new[] { "11", "12", "13", "14", "15" }.Select(engine.ShardOfProvince));
+
+        var values = BruteForce.Values(s.Rounds);
+        for (var i = 0; i < 3; i++)
+        {
+            await using var one = await RedisRankingEngine.ConnectAsync(shards.Configurations[i]);
+            var here = values.Keys.Where(p => engine.ShardOfProvince(Path(p)[0]) == i).ToList();
+            Assert.Equal(here.Count, await one.GetSizeAsync(BoardKey.National(s.Campaign, "main")));
+            foreach (var p in here) Assert.NotNull(await one.GetMemberAsync(BoardKey.National(s.Campaign, "main"), p));
+        }
+        foreach (var (p, value) in values)
+        {
+            var county = Path(p)[2];
+            Assert.Equal(1 + values.Values.Count(v => v > value), (await engine.GetMemberAsync(BoardKey.National(s.Campaign, "main"), p))!.Rank);
+            Assert.Equal(1 + values.Count(o => Path(o.Key)[2] == county && o.Value > value), (await engine.GetMemberAsync(BoardKey.Unit(s.Campaign, "main", county), p))!.Rank);
+            Assert.Equal(1 + values.Count(o => o.Key % 3 == p % 3 && o.Value > value), (await engine.GetMemberAsync(BoardKey.Organisation(s.Campaign, "main", $"o{p % 3}"), p))!.Rank);
+        }
+        var rebuilt = await engine.RebuildAsync(s.Campaign, s.RoundsAfter);
+        Assert.Equal(100, rebuilt.Rounds);
+        var reconcile = await engine.ReconcileAsync(s.Campaign, s.All);
+        Assert.True(reconcile.Matches, string.Join('\n', reconcile.Differences));
+    }
+
+    [Fact]
+    public async Task AProvinceSentToAShardThatDoesNotExistIsRefusedAtStart()
+    {
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => CreateAsync(new() { ["44"] = 3 }));
+        Assert.Contains("Ranking:ProvinceShards:44", refused.Message);
+        Assert.Throws<ArgumentException>(() => new RankingOptions { ShardBy = "County" }.Validate());
+    }
+}
+
 /// <summary>One shard of three stopped and started again mid-run (issue 18, point 5).</summary>
 public class ShardOutageTests : IAsyncLifetime
 {

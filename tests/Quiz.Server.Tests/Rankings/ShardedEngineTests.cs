@@ -80,3 +80,76 @@ public sealed class ShardedEngineTests : IAsyncLifetime
         Assert.True(reconcile.Matches, string.Join("; ", reconcile.Differences));
     }
 }
+
+/// <summary>The server with its boards over three Redis shards by province (Ranking:ShardBy=Province, issue 18).</summary>
+public sealed class ShardedByProvinceEngineTests : IAsyncLifetime
+{
+    private const string OtherProvince = "320000", OtherProvinceCounty = "320102";
+    private readonly RedisServerFixture[] _shards = [new(), new(), new()];
+    private QuizApplication _app = null!;
+    private int _players;
+
+    public async Task InitializeAsync()
+    {
+        await Task.WhenAll(_shards.Select(s => s.StartAsync()));
+        _app = new QuizApplication().With("Ranking:Engine", "Redis").With("Ranking:FinishTimeout", "00:00:10").With("Ranking:ShardBy", "Province")
+            .With("Ranking:Shards:0", _shards[0].Configuration).With("Ranking:Shards:1", _shards[1].Configuration).With("Ranking:Shards:2", _shards[2].Configuration);
+        await PlayWorld.SeedAsync(_app);
+        // A second province, whose people the bank of the first one employs too.
+        var regions = SampleQuestions.WriteTemp(System.Text.Encoding.UTF8.GetBytes(PlayWorld.Regions.TrimEnd() + $"""
+
+            {OtherProvince},江苏省,,province,80000000
+            320100,南京市,{OtherProvince},city,9000000
+            {OtherProvinceCounty},玄武区,320100,county,500000
+            """), ".csv");
+        var imported = await _app.Service<Quiz.Server.Units.UnitImport>().ImportAsync([(regions, "regions.csv")]);
+        Assert.True(imported.Ok, string.Join("; ", imported.Errors));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _app.Dispose();
+        await Task.WhenAll(_shards.Select(s => s.StopAsync()));
+    }
+
+    [Fact]
+    public async Task EachProvinceLivesOnItsShardAndFinishRepliesCarryExactRanks()
+    {
+        var engine = Assert.IsType<ShardedRankingEngine>(_app.Service<IRankingEngine>());
+        Assert.True(engine.ByProvince);
+        Assert.NotEqual(engine.ShardOfProvince(PlayWorld.Province), engine.ShardOfProvince(OtherProvince));
+        var rounds = _app.Service<RoundService>();
+        var results = new List<(long Id, string County, RoundResult Result)>();
+        for (var i = 0; i < 10; i++)
+        {
+            var county = i % 2 == 0 ? PlayWorld.County : OtherProvinceCounty;
+            var id = (await PlayWorld.RegisterAsync(_app, region: county, organisation: PlayWorld.Bank)).Participant.ParticipantId;
+            var round = await rounds.StartAsync(id, new StartRoundRequest(PlayWorld.CampaignId));
+            var choices = new Random(_players++);
+            for (var q = 0; q < round.Questions.Count; q++) await rounds.AnswerAsync(id, new AnswerRequest(round.RoundId, q, [choices.Next(2)]));
+            results.Add((id, county, await rounds.FinishAsync(id, new FinishRequest(round.RoundId))));
+        }
+        Assert.All(results, r => Assert.False(r.Result.RankPending));
+
+        var national = BoardKey.National(PlayWorld.CampaignId, "main");
+        var values = new Dictionary<long, long>();
+        foreach (var r in results) values[r.Id] = (await engine.GetMemberAsync(national, r.Id))!.Value;
+        Assert.True(values.Values.Distinct().Count() > 1, "every player scored the same: the ranks tell nothing");
+        // The last finish's reply, against the boards as they stand after it.
+        var last = results[^1];
+        Assert.Equal(1 + values.Values.Count(v => v > values[last.Id]), last.Result.NationalRank);
+        Assert.Equal(1 + results.Count(r => r.County == last.County && values[r.Id] > values[last.Id]), last.Result.UnitRank);
+        Assert.Equal(1 + values.Values.Count(v => v > values[last.Id]), last.Result.OrganisationRank);
+        foreach (var r in results)
+            Assert.Equal(1 + results.Count(o => o.County == r.County && values[o.Id] > values[r.Id]),
+                (await engine.GetMemberAsync(BoardKey.Unit(PlayWorld.CampaignId, "main", r.County), r.Id))!.Rank);
+        // Each province's people on its own shard only.
+        for (var s = 0; s < 3; s++)
+        {
+            await using var one = await RedisRankingEngine.ConnectAsync(_shards[s].Configuration);
+            Assert.Equal(results.Count(r => engine.ShardOfProvince(r.County == PlayWorld.County ? PlayWorld.Province : OtherProvince) == s), await one.GetSizeAsync(national));
+        }
+        var reconcile = await _app.Service<Quiz.Server.Rankings.RankingService>().ReconcileAsync(PlayWorld.CampaignId);
+        Assert.True(reconcile.Matches, string.Join("; ", reconcile.Differences));
+    }
+}
