@@ -21,8 +21,6 @@ var workers = int.TryParse(Environment.GetEnvironmentVariable("BENCH_WORKERS"), 
 var parts = (Environment.GetEnvironmentVariable("BENCH_PARTS") ?? "redis,inproc,rebuild").Split(',');
 bool Runs(string part) => parts.Contains(part);
 
-Console.WriteLine($"participants={participants:N0} second rounds={updates:N0} queries={queries:N0} shards={redisAddresses.Length} shard_by={Environment.GetEnvironmentVariable("BENCH_SHARD_BY") ?? "Participant"} cores={Environment.ProcessorCount} load average: {LoadAverage()}");
-
 // The engine's own bound on a finish's wait (200 ms, then "pending") is for players; the bench
 // measures the engine at saturation, where queues run long, so it waits for every reply.
 var options = new RankingOptions
@@ -31,6 +29,7 @@ var options = new RankingOptions
     ShardBy = Environment.GetEnvironmentVariable("BENCH_SHARD_BY") is { Length: > 0 } by ? by : "Participant",
 };
 options.Validate();
+Console.WriteLine($"participants={participants:N0} second rounds={updates:N0} queries={queries:N0} shards={redisAddresses.Length} shard_by={options.ShardBy} cores={Environment.ProcessorCount} load average: {LoadAverage()}");
 Figures redisFill = Figures.None, redisPaced = Figures.None, redisQueries = Figures.None, inprocFill = Figures.None;
 double bytesPerMember = double.NaN;
 TimeSpan redisRebuild = TimeSpan.Zero;

@@ -45,10 +45,16 @@ public sealed record RankingOptions
         if (Engine is not ("InProcess" or "Redis")) throw new ArgumentException($"Ranking:Engine must be InProcess or Redis, not '{Engine}'.");
         if (Shards.Any(string.IsNullOrWhiteSpace)) throw new ArgumentException("Ranking:Shards must not hold an empty entry.");
         if (ShardBy is not ("Participant" or "Province")) throw new ArgumentException($"Ranking:ShardBy must be Participant or Province, not '{ShardBy}'.");
-        if (Shards.Length > 0 && ProvinceShards.FirstOrDefault(p => p.Value < 0 || p.Value >= Shards.Length) is { Key: not null } wrong)
-            throw new ArgumentException($"Ranking:ProvinceShards:{wrong.Key} is {wrong.Value}: a shard is 0 to {Shards.Length - 1} (Ranking:Shards lists {Shards.Length}).");
+        if (Shards.Length > 0) CheckProvinceShards(Shards.Length);
         if (RefreshInterval <= TimeSpan.Zero) throw new ArgumentException("Ranking:RefreshInterval must be positive.");
         if (FinishTimeout <= TimeSpan.Zero || ReadTimeout <= TimeSpan.Zero) throw new ArgumentException("Ranking:FinishTimeout and ReadTimeout must be positive.");
         if (TopCacheDepth < 1 || RebuildWindow < 1 || WatchBuffer < 1) throw new ArgumentException("Ranking: depths and windows must be positive.");
+    }
+
+    /// <summary>Throws when <see cref="ProvinceShards"/> names a shard outside 0 .. <paramref name="shardCount"/> − 1.</summary>
+    public void CheckProvinceShards(int shardCount)
+    {
+        if (ProvinceShards.FirstOrDefault(p => p.Value < 0 || p.Value >= shardCount) is { Key: not null } wrong)
+            throw new ArgumentException($"Ranking:ProvinceShards:{wrong.Key} is {wrong.Value}: a shard is 0 to {shardCount - 1} ({shardCount} shards listed).");
     }
 }

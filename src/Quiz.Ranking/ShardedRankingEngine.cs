@@ -55,8 +55,7 @@ public sealed class ShardedRankingEngine : IRankingEngine
         if (configurations.Count == 0) throw new ArgumentException("At least one shard is needed.", nameof(configurations));
         options ??= new RankingOptions();
         time ??= TimeProvider.System;
-        if (options.ProvinceShards.FirstOrDefault(p => p.Value < 0 || p.Value >= configurations.Count) is { Key: not null } wrong)
-            throw new ArgumentException($"Ranking:ProvinceShards:{wrong.Key} is {wrong.Value}: a shard is 0 to {configurations.Count - 1}.");
+        options.CheckProvinceShards(configurations.Count);
         var shards = new RedisRankingEngine[configurations.Count];
         for (var i = 0; i < shards.Length; i++) shards[i] = await RedisRankingEngine.ConnectAsync(configurations[i], options, time, refresh: false);
         return new ShardedRankingEngine(shards, options, time);
@@ -134,12 +133,12 @@ public sealed class ShardedRankingEngine : IRankingEngine
         if (local.Pending || local.NationalRank is null || shards.Length == 1) return local;
         // By province the person's unit board is whole on the home shard: the others count on the
         // national board and the organisation's (an organisation's people may live in several provinces).
-        var national = shards[home].KeyOf(BoardKey.National(round.CampaignId, round.StageId));
-        var boards = new List<RedisKey>(3) { national };
-        if (!byProvince) boards.Add(shards[home].KeyOf(BoardKey.Unit(round.CampaignId, round.StageId, round.UnitCode)));
-        var organisation = local.OrganisationRank is not null && round.OrganisationId is { } org;
-        if (organisation) boards.Add(shards[home].KeyOf(BoardKey.Organisation(round.CampaignId, round.StageId, round.OrganisationId!)));
-        var ahead = await AheadElsewhereAsync(round.CampaignId, home, [.. boards], local.Value);
+        var organisation = local.OrganisationRank is not null && round.OrganisationId is not null;
+        var boards = new RedisKey[1 + (byProvince ? 0 : 1) + (organisation ? 1 : 0)];
+        boards[0] = shards[home].KeyOf(BoardKey.National(round.CampaignId, round.StageId));
+        if (!byProvince) boards[1] = shards[home].KeyOf(BoardKey.Unit(round.CampaignId, round.StageId, round.UnitCode));
+        if (organisation) boards[^1] = shards[home].KeyOf(BoardKey.Organisation(round.CampaignId, round.StageId, round.OrganisationId!));
+        var ahead = await AheadElsewhereAsync(round.CampaignId, home, boards, local.Value);
         if (ahead is null) return FinishRanks.PendingRanks;
         return local with
         {

@@ -50,9 +50,7 @@ public abstract class BusContract : IAsyncLifetime
         foreach (var node in _nodes)
         {
             Traffic.Watch(node.Service<IBus>(), node.Service<Quiz.Server.Events.CompletedRounds>());
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (node.Service<IBusControl>().CheckHealth().Status != BusHealthStatus.Healthy && DateTime.UtcNow < deadline) await Task.Delay(50);
-            Assert.Equal(BusHealthStatus.Healthy, node.Service<IBusControl>().CheckHealth().Status);
+            await node.BusReadyAsync();
         }
         return (a, b);
     }

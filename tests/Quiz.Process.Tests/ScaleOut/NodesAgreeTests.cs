@@ -33,7 +33,7 @@ public sealed class NodesAgreeTests(RabbitMqServerFixture broker, PostgresServer
 
     private QuizApplication Node(string name, bool kestrel = false) => _deployment.Node(name, kestrel);
 
-    private static Task StartAsync(QuizApplication node) => Deployment.StartAsync(node);
+    private static Task StartAsync(QuizApplication node) => node.BusReadyAsync();
 
     /// <summary>The cookies a response sets, as a Cookie header's "name=value" pairs.</summary>
     private static IEnumerable<string> CookiesSetBy(HttpResponseMessage response) =>

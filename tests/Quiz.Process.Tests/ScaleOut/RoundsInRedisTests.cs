@@ -30,7 +30,7 @@ public sealed class RoundsInRedisTests(RabbitMqServerFixture broker, PostgresSer
         .With("Rounds:Redis", redis.Configuration + ",asyncTimeout=1000,syncTimeout=1000")
         .With("SignalR:Redis", redis.Configuration);
 
-    private static Task StartAsync(QuizApplication node) => Deployment.StartAsync(node);
+    private static Task StartAsync(QuizApplication node) => node.BusReadyAsync();
 
     /// <summary>Two nodes of one deployment, seeded through the first.</summary>
     private async Task<(QuizApplication A, QuizApplication B)> TwoNodesAsync(bool kestrelA = false)

@@ -1,5 +1,3 @@
-using MassTransit;
-
 namespace Quiz.Server.Tests.Infrastructure;
 
 /// <summary>
@@ -25,9 +23,6 @@ public sealed class Deployment(RabbitMqServerFixture broker, PostgresServerFixtu
         _nodes.Add(node);
         return node;
     }
-
-    /// <summary>Starts the node and waits until its bus (the shared queues and its own) is connected.</summary>
-    public static Task StartAsync(QuizApplication node) => node.BusReadyAsync();
 
     public void Dispose()
     {

@@ -26,15 +26,18 @@ public sealed class ShardedEngineTests : IAsyncLifetime
         await Task.WhenAll(_shards.Select(s => s.StopAsync()));
     }
 
-    /// <summary>As <see cref="Staff.PlayRoundAsync"/>, saying who played.</summary>
-    private async Task<(long ParticipantId, RoundResult Result)> PlayAsync(string region, string? organisation = null)
+    private Task<(long ParticipantId, RoundResult Result)> PlayAsync(string region, string? organisation = null) =>
+        PlayAsync(_app, _players++, region, organisation);
+
+    /// <summary>As <see cref="Staff.PlayRoundAsync"/>, saying who played; player <paramref name="seed"/> answers in a way of their own.</summary>
+    internal static async Task<(long ParticipantId, RoundResult Result)> PlayAsync(QuizApplication app, int seed, string region, string? organisation)
     {
-        var registered = await PlayWorld.RegisterAsync(_app, region: region, organisation: organisation);
-        var rounds = _app.Service<RoundService>();
+        var registered = await PlayWorld.RegisterAsync(app, region: region, organisation: organisation);
+        var rounds = app.Service<RoundService>();
         var id = registered.Participant.ParticipantId;
         var round = await rounds.StartAsync(id, new StartRoundRequest(PlayWorld.CampaignId));
         // Each player answers differently (the clock is a fake one: scores are what tell players apart).
-        var choices = new Random(_players++);
+        var choices = new Random(seed);
         for (var i = 0; i < round.Questions.Count; i++) await rounds.AnswerAsync(id, new AnswerRequest(round.RoundId, i, [choices.Next(2)]));
         return (id, await rounds.FinishAsync(id, new FinishRequest(round.RoundId)));
     }
@@ -87,7 +90,6 @@ public sealed class ShardedByProvinceEngineTests : IAsyncLifetime
     private const string OtherProvince = "320000", OtherProvinceCounty = "320102";
     private readonly RedisServerFixture[] _shards = [new(), new(), new()];
     private QuizApplication _app = null!;
-    private int _players;
 
     public async Task InitializeAsync()
     {
@@ -118,16 +120,12 @@ public sealed class ShardedByProvinceEngineTests : IAsyncLifetime
         var engine = Assert.IsType<ShardedRankingEngine>(_app.Service<IRankingEngine>());
         Assert.True(engine.ByProvince);
         Assert.NotEqual(engine.ShardOfProvince(PlayWorld.Province), engine.ShardOfProvince(OtherProvince));
-        var rounds = _app.Service<RoundService>();
         var results = new List<(long Id, string County, RoundResult Result)>();
         for (var i = 0; i < 10; i++)
         {
             var county = i % 2 == 0 ? PlayWorld.County : OtherProvinceCounty;
-            var id = (await PlayWorld.RegisterAsync(_app, region: county, organisation: PlayWorld.Bank)).Participant.ParticipantId;
-            var round = await rounds.StartAsync(id, new StartRoundRequest(PlayWorld.CampaignId));
-            var choices = new Random(_players++);
-            for (var q = 0; q < round.Questions.Count; q++) await rounds.AnswerAsync(id, new AnswerRequest(round.RoundId, q, [choices.Next(2)]));
-            results.Add((id, county, await rounds.FinishAsync(id, new FinishRequest(round.RoundId))));
+            var (id, result) = await ShardedEngineTests.PlayAsync(_app, i, county, PlayWorld.Bank);
+            results.Add((id, county, result));
         }
         Assert.All(results, r => Assert.False(r.Result.RankPending));
 
