@@ -57,14 +57,21 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// Pending at once rather than queueing).
     /// </summary>
     public static Task<RedisRankingEngine> ConnectAsync(string configuration, RankingOptions? options = null, TimeProvider? time = null) =>
-        ConnectAsync(configuration, options, time, refresh: true);
+        ConnectAsync(configuration, options, time, refresh: true, sockets: null);
 
-    internal static async Task<RedisRankingEngine> ConnectAsync(string configuration, RankingOptions? options, TimeProvider? time, bool refresh)
+    /// <param name="sockets">
+    /// Who reads the replies: null for the client library's own threads (one engine), or the
+    /// thread pool for the shards of a <see cref="ShardedRankingEngine"/>, where every finish and
+    /// lookup waits on replies from several connections and the hand-off from the library's threads
+    /// to the pool's, once a reply, cost the client more CPU than Redis spent (BENCHMARKS.md).
+    /// </param>
+    internal static async Task<RedisRankingEngine> ConnectAsync(string configuration, RankingOptions? options, TimeProvider? time, bool refresh, SocketManager? sockets)
     {
         var config = ConfigurationOptions.Parse(configuration);
         config.AbortOnConnectFail = false;
         config.BacklogPolicy = BacklogPolicy.FailFast;
         config.ReconnectRetryPolicy ??= new LinearRetry(500);
+        if (sockets is not null) config.SocketManager = sockets;
         var redis = await ConnectionMultiplexer.ConnectAsync(config);
         var engine = new RedisRankingEngine(redis, ownsConnection: true, options, time, refresh);
         redis.ConnectionRestored += (_, _) => engine.Reconnected?.Invoke();

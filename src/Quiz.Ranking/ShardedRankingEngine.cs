@@ -57,7 +57,7 @@ public sealed class ShardedRankingEngine : IRankingEngine
         time ??= TimeProvider.System;
         options.CheckProvinceShards(configurations.Count);
         var shards = new RedisRankingEngine[configurations.Count];
-        for (var i = 0; i < shards.Length; i++) shards[i] = await RedisRankingEngine.ConnectAsync(configurations[i], options, time, refresh: false);
+        for (var i = 0; i < shards.Length; i++) shards[i] = await RedisRankingEngine.ConnectAsync(configurations[i], options, time, refresh: false, sockets: SocketManager.ThreadPool);
         return new ShardedRankingEngine(shards, options, time);
     }
 
