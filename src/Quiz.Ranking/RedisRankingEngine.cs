@@ -318,14 +318,16 @@ public sealed class RedisRankingEngine : IRankingEngine
     {
         try
         {
-            var keys = new List<RedisKey>(4);
+            // Each finish brings its own unit and organisation boards: a batch can name over a
+            // hundred keys, so they are numbered through a dictionary, not searched in a list.
+            var keys = new List<RedisKey>();
+            var numbers = new Dictionary<RedisKey, int>();
             var args = new RedisValue[batch.Sum(c => c.Boards.Length) * 2];
             var a = 0;
             foreach (var count in batch)
                 foreach (var board in count.Boards)
                 {
-                    var k = keys.IndexOf(board); // a handful of boards a batch at most
-                    if (k < 0) { keys.Add(board); k = keys.Count - 1; }
+                    if (!numbers.TryGetValue(board, out var k)) { numbers.Add(board, k = keys.Count); keys.Add(board); }
                     args[a++] = k + 1;
                     args[a++] = count.Value;
                 }
