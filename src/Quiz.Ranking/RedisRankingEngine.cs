@@ -63,7 +63,8 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// Who reads the replies: null for the client library's own threads (one engine), or the
     /// thread pool for the shards of a <see cref="ShardedRankingEngine"/>, where every finish and
     /// lookup waits on replies from several connections and the hand-off from the library's threads
-    /// to the pool's, once a reply, cost the client more CPU than Redis spent (BENCHMARKS.md).
+    /// to the pool's, once a reply, cost the client twice the CPU of each shard (BENCHMARKS.md,
+    /// "The shards' replies on the thread pool").
     /// </param>
     internal static async Task<RedisRankingEngine> ConnectAsync(string configuration, RankingOptions? options, TimeProvider? time, bool refresh, SocketManager? sockets)
     {
