@@ -216,14 +216,7 @@ public sealed class RedisRankingEngine : IRankingEngine
     Task<RedisResult> Finishes(string campaign, int count, Func<int, (RoundFinished Round, long Encoded)> at, bool replay)
     {
         var ck = keyCache.Campaign(campaign);
-        var keys = new List<RedisKey>(12) { ck.Hold, ck.Epoch, ck.Last, ck.Units, ck.Days, ck.Applied };
-        var index = new Dictionary<RedisKey, int>();
-        int Key(RedisKey key)
-        {
-            if (index.TryGetValue(key, out var i)) return i;
-            keys.Add(key);
-            return index[key] = keys.Count; // Lua's KEYS are 1-based
-        }
+        var keys = new ScriptKeys(ck.Hold, ck.Epoch, ck.Last, ck.Units, ck.Days, ck.Applied);
         var args = new RedisValue[1 + count * RedisScripts.FinishArgStride];
         args[0] = replay ? "1" : "0";
         for (var i = 0; i < count; i++)
@@ -234,15 +227,15 @@ public sealed class RedisRankingEngine : IRankingEngine
             args[a + 1] = r.RoundId;
             args[a + 2] = r.Rule switch { AggregationRule.BestOfAll => "b", AggregationRule.Sum => "s", _ => "g" };
             args[a + 3] = encoded;
-            args[a + 4] = Key(keyCache.Seen(campaign, r.Day));
-            args[a + 5] = Key(keyCache.Board(campaign, r.StageId, BoardScope.National, null));
-            args[a + 6] = Key(keyCache.Board(campaign, r.StageId, BoardScope.Unit, r.UnitCode));
-            args[a + 7] = r.OrganisationId is { } org ? Key(keyCache.Board(campaign, r.StageId, BoardScope.Organisation, org)) : 0;
-            args[a + 8] = r.SumsGroupBests ? Key(keyCache.GroupBest(campaign, r)) : 0;
+            args[a + 4] = keys.Number(keyCache.Seen(campaign, r.Day));
+            args[a + 5] = keys.Number(keyCache.Board(campaign, r.StageId, BoardScope.National, null));
+            args[a + 6] = keys.Number(keyCache.Board(campaign, r.StageId, BoardScope.Unit, r.UnitCode));
+            args[a + 7] = r.OrganisationId is { } org ? keys.Number(keyCache.Board(campaign, r.StageId, BoardScope.Organisation, org)) : 0;
+            args[a + 8] = r.SumsGroupBests ? keys.Number(keyCache.GroupBest(campaign, r)) : 0;
             args[a + 9] = UnitCounters.RegionLeaf(r.RegionPath);
             args[a + 10] = UnitCounters.OrganisationLeaf(r.OrganisationId, r.OrganisationType) ?? "";
             args[a + 11] = keyCache.DayName(campaign, r.Day);
-            args[a + 12] = Key(keyCache.DayUnits(campaign, r.Day));
+            args[a + 12] = keys.Number(keyCache.DayUnits(campaign, r.Day));
             args[a + 13] = r.Score;
         }
         return Evaluate(RedisScripts.Finish, keys.ToArray(), args);
@@ -319,17 +312,13 @@ public sealed class RedisRankingEngine : IRankingEngine
     {
         try
         {
-            // Each finish brings its own unit and organisation boards: a batch can name over a
-            // hundred keys, so they are numbered through a dictionary, not searched in a list.
-            var keys = new List<RedisKey>();
-            var numbers = new Dictionary<RedisKey, int>();
+            var keys = new ScriptKeys();
             var args = new RedisValue[batch.Sum(c => c.Boards.Length) * 2];
             var a = 0;
             foreach (var count in batch)
                 foreach (var board in count.Boards)
                 {
-                    if (!numbers.TryGetValue(board, out var k)) { numbers.Add(board, k = keys.Count); keys.Add(board); }
-                    args[a++] = k + 1;
+                    args[a++] = keys.Number(board);
                     args[a++] = count.Value;
                 }
             var r = (long[])(await Evaluate(RedisScripts.Counts, keys.ToArray(), args))!;
@@ -440,13 +429,11 @@ public sealed class RedisRankingEngine : IRankingEngine
     {
         try
         {
-            var keys = new List<RedisKey>(2);
+            var keys = new ScriptKeys();
             var args = new RedisValue[batch.Count * 2];
             for (var i = 0; i < batch.Count; i++)
             {
-                var k = keys.IndexOf(batch[i].Board); // a handful of boards a batch at most
-                if (k < 0) { keys.Add(batch[i].Board); k = keys.Count - 1; }
-                args[2 * i] = k + 1;
+                args[2 * i] = keys.Number(batch[i].Board);
                 args[2 * i + 1] = batch[i].ParticipantId;
             }
             var r = (long[])(await Evaluate(RedisScripts.Members, keys.ToArray(), args))!;
