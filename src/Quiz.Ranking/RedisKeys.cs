@@ -18,7 +18,7 @@ namespace Quiz.Ranking;
 /// {c:X}:b:STAGE:o:ORG          organisation,
 /// {c:X}:b:STAGE:d:yyyyMMdd     each person's best of that day (rule BestOfDaySummed)
 /// {c:X}:b:STAGE:g:GROUP        each person's best in that group, e.g. a scene (rule BestPerGroupSummed)
-/// {c:X}:uc:yyyyMMdd          hash "leaf|p|r|s" → participants/rounds/points of leaf units that day (UnitCounters)
+/// {c:X}:uc:yyyyMMdd          hash "leaf|c" → participants·2^32 + rounds, "leaf|s" → points of leaf units that day (UnitCounters)
 /// {c:X}:uc                   hash "leaf|p" → distinct participants of leaf units over the campaign
 ///                            (its rounds and points are the sums of its days)
 /// {c:X}:days                 set of days with unit counters

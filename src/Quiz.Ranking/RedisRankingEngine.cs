@@ -517,11 +517,25 @@ public sealed class RedisRankingEngine : IRankingEngine
             var n = (long)e.Value;
             ref var t = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(tallies, leaf, out _);
             // Keys written before the campaign hash stopped counting rounds and points still hold
-            // them there: the days' sums are the figures read.
-            if (field == "p") { if (participants) t = t with { Participants = n }; }
-            else if (!roundsAndPoints) continue;
-            else if (field == "r") t = t with { Rounds = t.Rounds + n };
-            else t = t with { Points = t.Points + n };
+            // them there: the days' sums are the figures read. A day written before its
+            // participants and rounds were packed ("c") holds "p" and "r", and one that spans the
+            // change holds both kinds: they add up.
+            switch (field)
+            {
+                case "c":
+                    if (participants) t = t with { Participants = t.Participants + (n >> 32) };
+                    if (roundsAndPoints) t = t with { Rounds = t.Rounds + (n & uint.MaxValue) };
+                    break;
+                case "p":
+                    if (participants) t = t with { Participants = t.Participants + n };
+                    break;
+                case "r":
+                    if (roundsAndPoints) t = t with { Rounds = t.Rounds + n };
+                    break;
+                default:
+                    if (roundsAndPoints) t = t with { Points = t.Points + n };
+                    break;
+            }
         }
     }
 
@@ -688,8 +702,7 @@ public sealed class RedisRankingEngine : IRankingEngine
 
         static IEnumerable<HashEntry> DayFields(string leaf, Tally t)
         {
-            if (t.Participants > 0) yield return new HashEntry(leaf + "|p", t.Participants);
-            if (t.Rounds > 0) yield return new HashEntry(leaf + "|r", t.Rounds);
+            if (t.Participants > 0 || t.Rounds > 0) yield return new HashEntry(leaf + "|c", (t.Participants << 32) + t.Rounds);
             if (t.Points != 0) yield return new HashEntry(leaf + "|s", t.Points);
         }
     }
