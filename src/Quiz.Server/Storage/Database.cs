@@ -52,7 +52,7 @@ public sealed class Database : IAsyncDisposable
     public async Task<DbConnection> OpenAsync(CancellationToken ct = default)
     {
         if (_postgres is not null) return await _postgres.OpenConnectionAsync(ct);
-        var connection = new SqliteConnection(_sqlite);
+        var connection = new PrefixedSqliteConnection(_sqlite);
         await connection.OpenAsync(ct);
         // Per-connection settings: SQLite does not remember them in the file.
         // synchronous=FULL: a commit is on disk before we tell anyone it happened (rule 2);
