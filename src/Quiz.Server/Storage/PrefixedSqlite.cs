@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 
 namespace Quiz.Server.Storage;
@@ -25,17 +24,13 @@ sealed class PrefixedSqliteConnection(string connectionString) : SqliteConnectio
 
     sealed class PrefixedSqliteParameter : SqliteParameter
     {
-        // The names are a few hundred at most (properties, and Dapper's p0, q0, ... of a batch).
-        static readonly ConcurrentDictionary<string, string> prefixed = new(StringComparer.Ordinal);
         string name = "";
 
         [System.Diagnostics.CodeAnalysis.AllowNull]
         public override string ParameterName
         {
             get => name;
-            set => name = value is { Length: > 0 } && value[0] is not ('@' or '$' or ':')
-                ? prefixed.GetOrAdd(value, static n => "@" + n)
-                : value ?? "";
+            set => name = value is { Length: > 0 } && value[0] is not ('@' or '$' or ':') ? "@" + value : value ?? "";
         }
     }
 }
