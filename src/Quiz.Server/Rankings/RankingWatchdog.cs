@@ -72,11 +72,14 @@ public sealed class RankingWatchdog(
         var storedBefore = before.Count;
         var storedNow = Math.Max(storedBefore, 0) + added;
         _storedAtLastLook[campaignId] = (storedNow, Math.Max(maxId, before.MaxId));
-        // Keys are "gone" only if rounds were stored before this look too (or this is the first
-        // look): a campaign's first rounds are committed before their finish writes its keys, and a
-        // look in between read that as lost keys and rebuilt, answering those players rankPending.
+        // Keys are "gone" only if rounds were already stored at an earlier look (never at the first):
+        // a campaign's first rounds are committed before their finish writes its keys, and a look
+        // in between read that as lost keys and rebuilt, answering those players rankPending (two
+        // CI runs, the second on a node's first look). A node started on a Redis that came back
+        // empty is caught up at its second look: by this rule, or, once a finish has written the
+        // epoch again, by the applied rounds falling short of the store's.
         var reason = engine.NeedsCatchUp(campaignId) ? "it missed rounds"
-            : !health.KeysPresent && storedNow > 0 && storedBefore != 0 ? "its keys are gone"
+            : !health.KeysPresent && storedNow > 0 && storedBefore > 0 ? "its keys are gone"
             : storedBefore >= 0 && health.AppliedRounds < storedBefore ? $"{health.AppliedRounds} rounds applied, the store had {storedBefore}"
             : null;
         if (reason is null) return;

@@ -69,4 +69,42 @@ public sealed class RedisEngineTests : IAsyncLifetime
         var reconcile = await _app.Service<Quiz.Server.Rankings.RankingService>().ReconcileAsync(PlayWorld.CampaignId);
         Assert.True(reconcile.Matches, string.Join("; ", reconcile.Differences));
     }
+
+    [Fact]
+    public async Task ANodeStartedOnARedisThatCameBackEmptyCatchesItsCampaignUpFromTheStore()
+    {
+        // Two nodes one after the other on one store (the test's own folder: a node deletes the folder it made).
+        var store = Path.Combine(Path.GetTempPath(), "quiz-tests", Guid.NewGuid().ToString("N"));
+        QuizApplication Node(DateTimeOffset? now = null) => new QuizApplication(now: now).With("Storage:DataDir", store).With("Ranking:Engine", "Redis")
+            .With("Ranking:Redis", _redis.Configuration).With("Ranking:FinishTimeout", "00:00:10").With("Ranking:CheckInterval", "00:00:01");
+        try
+        {
+            DateTimeOffset now;
+            using (var first = Node())
+            {
+                await PlayWorld.SeedAsync(first);
+                for (var i = 0; i < 3; i++) Assert.False((await Staff.PlayRoundAsync(first, PlayWorld.County)).RankPending);
+                now = first.Clock.GetUtcNow();
+            }
+            await _redis.StopAsync();
+            await _redis.StartAsync(); // without its data
+
+            // The watchdog's first look only notes what the store holds (a campaign's first rounds
+            // are committed before their finish writes its keys); the next look, a second later
+            // here, finds the keys gone with rounds stored at the first.
+            using var next = Node(now);
+            var engine = next.Service<IRankingEngine>();
+            var board = BoardKey.National(PlayWorld.CampaignId, "main");
+            var size = await Eventually.ReadAsync(() => engine.GetSizeAsync(board), s => s >= 3, TimeSpan.FromSeconds(30));
+            Assert.Equal(3, size);
+            await Eventually.ReadAsync(() => Task.FromResult(engine.NeedsCatchUp(PlayWorld.CampaignId)), n => !n, TimeSpan.FromSeconds(30));
+            var reconcile = await Eventually.ReadAsync(() => next.Service<Quiz.Server.Rankings.RankingService>().ReconcileAsync(PlayWorld.CampaignId),
+                r => r.Matches, TimeSpan.FromSeconds(30));
+            Assert.True(reconcile.Matches, string.Join("; ", reconcile.Differences));
+        }
+        finally
+        {
+            try { Directory.Delete(store, recursive: true); } catch (IOException) { }
+        }
+    }
 }
