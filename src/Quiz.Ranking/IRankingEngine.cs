@@ -10,7 +10,7 @@ public interface IRankingEngine : IAsyncDisposable
     /// <summary>Puts a finished (already committed) round on its boards and returns the person's ranks.</summary>
     Task<FinishRanks> RecordFinishAsync(RoundFinished round, CancellationToken cancellationToken = default);
 
-    /// <summary>True when a campaign's boards missed rounds (Redis was unreachable) and need <see cref="RebuildAsync"/>.</summary>
+    /// <summary>True when a campaign's boards missed rounds (Redis was unreachable) and need <see cref="RebuildAsync"/>, and while one runs.</summary>
     bool NeedsCatchUp(string campaignId);
 
     /// <summary>Raised once per campaign when it starts needing catch-up.</summary>

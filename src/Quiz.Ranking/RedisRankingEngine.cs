@@ -89,7 +89,11 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// <summary>Redis could not be reached or did not answer in time (RedisTimeoutException is a TimeoutException, not a RedisException).</summary>
     internal static bool Unreachable(Exception e) => e is RedisException or TimeoutException;
 
-    public bool NeedsCatchUp(string campaignId) => needsCatchUp.ContainsKey(campaignId);
+    /// <summary>Also while a rebuild runs, whoever started it: its boards are written before its unit counters.</summary>
+    public bool NeedsCatchUp(string campaignId) => needsCatchUp.ContainsKey(campaignId) || rebuilding.ContainsKey(campaignId);
+
+    /// <summary>Marked for a catch-up: a finish or a rebuild of this process missed rounds.</summary>
+    internal bool MissedRounds(string campaignId) => needsCatchUp.ContainsKey(campaignId);
 
     void MarkForCatchUp(string campaignId)
     {
@@ -293,17 +297,20 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// <summary>
     /// Members with a value greater than <paramref name="value"/> on each of <paramref name="boards"/>
     /// (a finish's national, unit and organisation boards: one caller, one task, whatever the
-    /// number of boards); concurrent callers share a script call.
+    /// number of boards); concurrent callers share a script call. Null while the shard is being
+    /// rebuilt or after it lost the campaign's keys (then it is marked for a catch-up).
     /// </summary>
-    internal Task<long[]> CountAboveAsync(string campaignId, RedisKey[] boards, long value)
+    internal Task<long[]?> CountAboveAsync(string campaignId, RedisKey[] boards, long value)
     {
-        var count = new PendingCount(boards, value);
+        var count = new PendingCount(campaignId, boards, value);
         countQueues.GetOrAdd(campaignId, static (_, self) => new Coalescer<PendingCount>(MemberBatch / 2, BatchesInFlight, self.SendCountsAsync), this).Add(count);
         return count.Task;
     }
 
-    sealed class PendingCount(RedisKey[] boards, long value) : TaskCompletionSource<long[]>
+    /// <summary>A count to be sent; its result is null when the shard cannot count whole (see <see cref="RedisScripts.Counts"/>).</summary>
+    sealed class PendingCount(string campaignId, RedisKey[] boards, long value) : TaskCompletionSource<long[]?>
     {
+        public string CampaignId { get; } = campaignId;
         public RedisKey[] Boards { get; } = boards;
         public long Value { get; } = value;
     }
@@ -312,7 +319,9 @@ public sealed class RedisRankingEngine : IRankingEngine
     {
         try
         {
-            var keys = new ScriptKeys();
+            var campaign = batch[0].CampaignId;
+            var ck = keyCache.Campaign(campaign);
+            var keys = new ScriptKeys(ck.Hold, ck.Epoch);
             var args = new RedisValue[batch.Sum(c => c.Boards.Length) * 2];
             var a = 0;
             foreach (var count in batch)
@@ -322,6 +331,12 @@ public sealed class RedisRankingEngine : IRankingEngine
                     args[a++] = count.Value;
                 }
             var r = (long[])(await Evaluate(RedisScripts.Counts, keys.ToArray(), args))!;
+            if (r.Length > 0 && r[0] < 0)
+            {
+                if (r[0] == -2) MarkForCatchUp(campaign);
+                foreach (var count in batch) count.TrySetResult(null);
+                return;
+            }
             var at = 0;
             foreach (var count in batch)
             {

@@ -195,10 +195,15 @@ sealed class RedisScripts
 
     /// <summary>
     /// Counts of members ahead of a value, for a sharded engine (the other shards' part of an exact
-    /// rank). KEYS: every board of the batch once. ARGV: pairs of (KEYS index, value). Returns the
-    /// count of members with a greater value per pair.
+    /// rank). KEYS: hold, epoch, then every board of the batch once. ARGV: pairs of (KEYS index,
+    /// value). Returns the count of members with a greater value per pair; {-1} while the shard is
+    /// being rebuilt and {-2} when it lost the campaign's keys, as the finish script does: its
+    /// counts would be short, and the ranks made of them wrong.
     /// </summary>
     public static readonly Script Counts = new(Counting + """
+        local state = redis.call('MGET', KEYS[1], KEYS[2])
+        if state[1] then return {-1} end
+        if not state[2] then return {-2} end
         local out = {}
         for i = 1, #ARGV, 2 do
           out[(i + 1) / 2] = above(KEYS[tonumber(ARGV[i])], ARGV[i + 1])

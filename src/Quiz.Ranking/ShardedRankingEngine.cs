@@ -164,11 +164,12 @@ public sealed class ShardedRankingEngine : IRankingEngine
 
     /// <summary>
     /// Members ahead of <paramref name="value"/> on each board, summed over every shard but
-    /// <paramref name="except"/>; null when a shard did not answer within the finish's bound.
+    /// <paramref name="except"/>; null when a shard did not answer within the finish's bound, or
+    /// could not count whole (being rebuilt, or restarted empty).
     /// </summary>
     async Task<long[]?> AheadElsewhereAsync(string campaignId, int except, RedisKey[] boards, long value)
     {
-        var counts = new List<Task<long[]>>(shards.Length - 1);
+        var counts = new List<Task<long[]?>>(shards.Length - 1);
         for (var s = 0; s < shards.Length; s++)
             if (s != except) counts.Add(shards[s].CountAboveAsync(campaignId, boards, value));
         try
@@ -181,7 +182,10 @@ public sealed class ShardedRankingEngine : IRankingEngine
         }
         var ahead = new long[boards.Length];
         foreach (var count in counts)
-            for (var b = 0; b < boards.Length; b++) ahead[b] += count.Result[b];
+        {
+            if (count.Result is not { } each) return null; // a shard being rebuilt, or that lost its keys
+            for (var b = 0; b < boards.Length; b++) ahead[b] += each[b];
+        }
         return ahead;
     }
 
@@ -230,8 +234,7 @@ public sealed class ShardedRankingEngine : IRankingEngine
             if (await FindAsync(board, participantId) is not { } found) return null;
             // A unit board lives whole on its province's shard; the others are counted on every shard.
             if (board.Scope == BoardScope.Unit) return await shards[found.Shard].GetMemberAsync(board, participantId, cancellationToken);
-            var counts = await Task.WhenAll(shards.Select(s => s.CountAboveAsync(board.CampaignId, [s.KeyOf(board)], found.Value)));
-            return new BoardEntry(participantId, 1 + counts.Sum(c => c[0]), found.Value);
+            return new BoardEntry(participantId, 1 + await AheadEverywhereAsync(board, found.Value), found.Value);
         }, (BoardEntry?)null);
 
     /// <summary>
@@ -251,7 +254,7 @@ public sealed class ShardedRankingEngine : IRankingEngine
             var listed = near.GetRange(Math.Max(0, at - k), Math.Min(near.Count, at + k + 1) - Math.Max(0, at - k));
             // Every listed value counted on every shard at once (the counts of a shard share a script call).
             var ranks = (await Task.WhenAll(listed.Select(e => e.Value).Distinct().Select(async v =>
-                (Value: v, Rank: 1 + (await Task.WhenAll(shards.Select(s => s.CountAboveAsync(board.CampaignId, [s.KeyOf(board)], v)))).Sum(a => a[0])))))
+                (Value: v, Rank: 1 + await AheadEverywhereAsync(board, v)))))
                 .ToDictionary(r => r.Value, r => r.Rank);
             return (IReadOnlyList<BoardEntry>)listed.Select(e => new BoardEntry(e.Participant, ranks[e.Value], e.Value)).ToList();
         }, (IReadOnlyList<BoardEntry>)[]);
@@ -292,14 +295,23 @@ public sealed class ShardedRankingEngine : IRankingEngine
     public IAsyncEnumerable<RankingChange> WatchAsync(CancellationToken cancellationToken = default) => cache.WatchAsync(cancellationToken);
 
     /// <summary>
-    /// Rebuilds the shards that missed rounds (a catch-up after one shard's outage costs that
-    /// shard's share of the store, read once), or every shard when none did (an explicit rebuild);
-    /// the rebuilt shards run in parallel, each on the rounds of its own people.
+    /// Rebuilds the shards that missed rounds, else the shards that lost the campaign's keys (a
+    /// catch-up after one shard's outage costs that shard's share of the store), else every shard
+    /// (an explicit rebuild); the rebuilt shards run in parallel, each on the rounds of its own people.
     /// </summary>
     public async Task<RebuildReport> RebuildAsync(string campaignId, Func<long, IAsyncEnumerable<RoundFinished>> roundsAfter, CancellationToken cancellationToken = default)
     {
         var started = Stopwatch.GetTimestamp();
-        var which = Enumerable.Range(0, shards.Length).Where(s => shards[s].NeedsCatchUp(campaignId)).ToList();
+        var which = Enumerable.Range(0, shards.Length).Where(s => shards[s].MissedRounds(campaignId)).ToList();
+        if (which.Count == 0)
+        {
+            // A shard restarted empty is marked only if a finish of one of its own people met it
+            // away; the finishes of others fail on its count, which marks nothing. Its keys tell.
+            var health = await Task.WhenAll(shards.Select(s => s.CheckAsync(campaignId, cancellationToken)));
+            // One away cannot be told from one empty yet; rebuilding the others would not help.
+            if (health.Any(h => !h.Reachable)) throw new RankingUnavailableException($"A shard of campaign {campaignId} is unreachable.", null);
+            which = [.. Enumerable.Range(0, shards.Length).Where(s => !health[s].KeysPresent)];
+        }
         if (which.Count == 0) which = [.. Enumerable.Range(0, shards.Length)];
         var reports = await Task.WhenAll(which.Select(s => shards[s].RebuildAsync(campaignId, after => OnShard(roundsAfter(after), s, cancellationToken), cancellationToken)));
         cache.Invalidate(campaignId);
@@ -348,10 +360,20 @@ public sealed class ShardedRankingEngine : IRankingEngine
         }
     }
 
+    /// <summary>Members ahead of <paramref name="value"/> on the board over every shard, for a read.</summary>
+    async Task<long> AheadEverywhereAsync(BoardKey board, long value)
+    {
+        var counts = await Task.WhenAll(shards.Select(s => s.CountAboveAsync(board.CampaignId, [s.KeyOf(board)], value)));
+        return counts.Any(c => c is null)
+            ? throw new RankingUnavailableException($"A shard of campaign {board.CampaignId} is being caught up.", null)
+            : counts.Sum(c => c![0]);
+    }
+
+    /// <summary>A read answers <paramref name="unavailable"/> when a shard is away, or being caught up (its counts would be short).</summary>
     async Task<T> Guard<T>(Func<Task<T>> read, T unavailable)
     {
         try { return await read().WaitAsync(options.ReadTimeout); }
-        catch (Exception e) when (Unreachable(e)) { return unavailable; }
+        catch (Exception e) when (Unreachable(e) || e is RankingUnavailableException) { return unavailable; }
     }
 
     public async ValueTask DisposeAsync()

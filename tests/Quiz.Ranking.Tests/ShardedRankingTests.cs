@@ -160,4 +160,47 @@ public class ShardOutageTests : IAsyncLifetime
         var reconcile = await engine.ReconcileAsync(s.Campaign, s.All);
         Assert.True(reconcile.Matches, string.Join('\n', reconcile.Differences));
     }
+
+    [Fact]
+    public async Task AShardRestartedEmptyUnseenByAnyFinishIsFoundByItsKeysAndRebuiltAloneWhileTheCampaignReadsAsCatchingUp()
+    {
+        await using var engine = await ShardedRankingEngine.ConnectAsync(shards.Configurations,
+            new RankingOptions { Engine = "Redis", FinishTimeout = TimeSpan.FromSeconds(10), ReadTimeout = TimeSpan.FromSeconds(10) }, TimeProvider.System);
+        var s = new TestStore();
+        var national = BoardKey.National(s.Campaign, "main");
+        for (var p = 1; p <= 90; p++) Assert.False((await engine.RecordFinishAsync(s.Round(p, p % 40))).Pending);
+        var onOther = Enumerable.Range(1, 90).First(p => engine.ShardOf(p) != 1);
+
+        await shards.Servers[1].StopAsync();
+        await shards.Servers[1].StartAsync(); // empty, and no finish has met it away: nothing is marked
+        Assert.False(engine.NeedsCatchUp(s.Campaign));
+        Assert.False((await engine.CheckAsync(s.Campaign)).KeysPresent);
+
+        // Seen from inside the rebuild: the campaign reads as catching up, a finish on a shard
+        // that is whole answers pending (its rank would miss the people not yet back), and a rank
+        // read answers nothing rather than a rank too good.
+        var during = new List<(bool CatchingUp, bool FinishPending, BoardEntry? Read)>();
+        async IAsyncEnumerable<RoundFinished> Watched(long after)
+        {
+            await foreach (var r in s.RoundsAfter(after))
+            {
+                if (during.Count == 0)
+                    during.Add((engine.NeedsCatchUp(s.Campaign), (await engine.RecordFinishAsync(s.Round(onOther, 39))).Pending,
+                        await engine.GetMemberAsync(national, onOther)));
+                yield return r;
+            }
+        }
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var report = await RankingCatchUp.RunAsync(engine, s.Campaign, Watched, TimeSpan.FromMilliseconds(100), timeout.Token);
+
+        // Only the shard that lost its keys, from its own people's rounds.
+        Assert.Equal(s.Rounds.Count(r => engine.ShardOf(r.ParticipantId) == 1), report.Rounds);
+        Assert.Equal((true, true, (BoardEntry?)null), during.Single());
+        Assert.False(engine.NeedsCatchUp(s.Campaign));
+        var values = BruteForce.Values(s.Rounds);
+        Assert.Equal(values.Count, await engine.GetSizeAsync(national));
+        Assert.Equal(1 + values.Values.Count(v => v > values[onOther]), (await engine.GetMemberAsync(national, onOther))!.Rank);
+        var reconcile = await engine.ReconcileAsync(s.Campaign, s.All);
+        Assert.True(reconcile.Matches, string.Join('\n', reconcile.Differences));
+    }
 }
