@@ -76,8 +76,7 @@ public sealed class RankingWatchdog(
         // a campaign's first rounds are committed before their finish writes its keys, and a look
         // in between read that as lost keys and rebuilt, answering those players rankPending (two
         // CI runs, the second on a node's first look). A node started on a Redis that came back
-        // empty is caught up at its second look: by this rule, or, once a finish has written the
-        // epoch again, by the applied rounds falling short of the store's.
+        // empty is caught up by its start-up load (RankingService.LoadAsync), not by this look.
         var reason = engine.NeedsCatchUp(campaignId) ? "it missed rounds"
             : !health.KeysPresent && storedNow > 0 && storedBefore > 0 ? "its keys are gone"
             : storedBefore >= 0 && health.AppliedRounds < storedBefore ? $"{health.AppliedRounds} rounds applied, the store had {storedBefore}"

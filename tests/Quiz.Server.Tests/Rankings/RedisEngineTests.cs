@@ -89,9 +89,9 @@ public sealed class RedisEngineTests : IAsyncLifetime
             await _redis.StopAsync();
             await _redis.StartAsync(); // without its data
 
-            // The watchdog's first look only notes what the store holds (a campaign's first rounds
-            // are committed before their finish writes its keys); the next look, a second later
-            // here, finds the keys gone with rounds stored at the first.
+            // The start-up load finds the keys gone with rounds in the store (the watchdog's first
+            // look does not judge: a campaign's first rounds are committed before their finish
+            // writes its keys).
             using var next = Node(now);
             var engine = next.Service<IRankingEngine>();
             var board = BoardKey.National(PlayWorld.CampaignId, "main");
