@@ -26,7 +26,8 @@ public sealed class RedisRankingEngine : IRankingEngine
     readonly ConcurrentDictionary<string, byte> needsCatchUp = new(StringComparer.Ordinal);
     /// <summary>Campaigns whose epoch key this process has made sure of.</summary>
     readonly ConcurrentDictionary<string, byte> knownCampaigns = new(StringComparer.Ordinal);
-    readonly ConcurrentDictionary<string, byte> rebuilding = new(StringComparer.Ordinal);
+    /// <summary>The rebuild running on this node per campaign, which a second caller joins.</summary>
+    readonly ConcurrentDictionary<string, Task<RebuildReport>> rebuilding = new(StringComparer.Ordinal);
     readonly RedisKeys.Cache keyCache = new();
     /// <summary>Live finishes per campaign, coalesced into batched script calls (one campaign's keys share a shard).</summary>
     readonly ConcurrentDictionary<string, Coalescer<PendingFinish>> finishQueues = new(StringComparer.Ordinal);
@@ -585,9 +586,37 @@ public sealed class RedisRankingEngine : IRankingEngine
 
     public IAsyncEnumerable<RankingChange> WatchAsync(CancellationToken cancellationToken = default) => cache.WatchAsync(cancellationToken);
 
+    /// <summary>
+    /// A second caller while a rebuild of the campaign runs on this node (the watchdog's catch-up
+    /// beside an admin's rebuild, or the other way round) waits for that one and gets its report:
+    /// the one running writes every round stored until it ends.
+    /// </summary>
     public async Task<RebuildReport> RebuildAsync(string campaignId, Func<long, IAsyncEnumerable<RoundFinished>> roundsAfter, CancellationToken cancellationToken = default)
     {
-        if (!rebuilding.TryAdd(campaignId, 0)) throw new InvalidOperationException($"Campaign {campaignId} is already being rebuilt.");
+        var mine = new TaskCompletionSource<RebuildReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+        while (!rebuilding.TryAdd(campaignId, mine.Task))
+            if (rebuilding.TryGetValue(campaignId, out var running)) return await running.WaitAsync(cancellationToken);
+        try
+        {
+            var report = await RebuildAloneAsync(campaignId, roundsAfter, mine.Task, cancellationToken);
+            mine.SetResult(report);
+            return report;
+        }
+        catch (Exception e)
+        {
+            mine.SetException(e);
+            _ = mine.Task.Exception; // observed: nobody may have joined
+            throw;
+        }
+        finally
+        {
+            rebuilding.TryRemove(KeyValuePair.Create(campaignId, mine.Task));
+        }
+    }
+
+    async Task<RebuildReport> RebuildAloneAsync(string campaignId, Func<long, IAsyncEnumerable<RoundFinished>> roundsAfter, Task<RebuildReport> mine,
+        CancellationToken cancellationToken)
+    {
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -612,7 +641,7 @@ public sealed class RedisRankingEngine : IRankingEngine
             var participants = await db.HashLengthAsync(RedisKeys.Last(campaignId));
             needsCatchUp.TryRemove(campaignId, out _);
             await db.KeyDeleteAsync(RedisKeys.Hold(campaignId));
-            rebuilding.TryRemove(campaignId, out _);
+            rebuilding.TryRemove(KeyValuePair.Create(campaignId, mine));
             cache.Invalidate(campaignId);
             // Rounds whose finish raced the release: one last pass (duplicates are skipped by round id).
             var (t, _) = await ReplayAsync(campaignId, roundsAfter(last), cancellationToken);
@@ -627,10 +656,6 @@ public sealed class RedisRankingEngine : IRankingEngine
         {
             MarkForCatchUp(campaignId);
             throw new RankingUnavailableException($"Rebuilding campaign {campaignId} failed: Redis is unreachable.", e);
-        }
-        finally
-        {
-            rebuilding.TryRemove(campaignId, out _);
         }
     }
 

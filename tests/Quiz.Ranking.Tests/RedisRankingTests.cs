@@ -12,6 +12,39 @@ public class RedisRankingTests(RedisServerFixture redis) : RankingContract, ICla
             new RankingOptions { Engine = "Redis", FinishTimeout = TimeSpan.FromMinutes(1), ReadTimeout = TimeSpan.FromMinutes(1) }, Time);
 
     [Fact]
+    public async Task ARebuildAskedWhileOneRunsJoinsItAndTheCampaignReadsAsCatchingUpMeanwhile()
+    {
+        await using var engine = await CreateEngineAsync();
+        var s = new TestStore();
+        for (var p = 1; p <= 50; p++) await engine.RecordFinishAsync(s.Round(p, p % 10));
+        var gate = new TaskCompletionSource();
+        var reading = new TaskCompletionSource();
+        var readsFromTheStart = 0;
+        async IAsyncEnumerable<RoundFinished> Slow(long after)
+        {
+            if (after == 0) Interlocked.Increment(ref readsFromTheStart);
+            await foreach (var r in s.RoundsAfter(after))
+            {
+                yield return r;
+                if (after == 0) { reading.TrySetResult(); await gate.Task; }
+            }
+        }
+        var first = engine.RebuildAsync(s.Campaign, Slow);
+        await reading.Task;
+        Assert.True(engine.NeedsCatchUp(s.Campaign)); // a reconcile now would compare half-written boards
+
+        // The watchdog's catch-up beside an admin's rebuild: it waits for the one running.
+        var second = engine.RebuildAsync(s.Campaign, Slow);
+        Assert.False(second.IsCompleted);
+        gate.SetResult();
+        Assert.Equal(await first, await second);
+        Assert.Equal(1, readsFromTheStart);
+        Assert.Equal(50, (await first).Rounds);
+        Assert.False(engine.NeedsCatchUp(s.Campaign));
+        Assert.True((await engine.ReconcileAsync(s.Campaign, s.All)).Matches);
+    }
+
+    [Fact]
     public async Task ADayCountedBeforeItsParticipantsAndRoundsWerePackedAddsUpWithOneCountedAfter()
     {
         await using var engine = await CreateEngineAsync();
