@@ -122,13 +122,27 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     }
 
     /// <summary>Every question this participant has been shown in the campaign, so a draw prefers unseen ones.</summary>
+    /// <remarks>
+    /// The store takes the ids out of the rounds' question lists itself and answers each once: a
+    /// person's rounds add up over the campaign, and reading and deserialising every list here made
+    /// a start's cost grow with them (~5 % of the server's allocation in a sustained run of 12
+    /// rounds a person, BENCHMARKS.md).
+    /// </remarks>
     public async Task<HashSet<string>> SeenQuestionsAsync(long participantId, string campaignId, CancellationToken ct = default)
     {
         await using var connection = await database.OpenAsync(ct);
-        return (await connection.QueryAsync<string>(
-                "SELECT questions FROM rounds WHERE participant_id = @participantId AND campaign_id = @campaignId", new { participantId, campaignId }))
-            .SelectMany(json => JsonSerializer.Deserialize<List<StoredRef>>(json)!).Select(q => q.Id).ToHashSet();
+        return [.. await connection.QueryAsync<string>(database.IsPostgres ? SeenOnPostgres : SeenOnSqlite, new { participantId, campaignId })];
     }
+
+    private const string SeenOnSqlite = """
+        SELECT DISTINCT json_extract(q.value, '$.Id') FROM rounds r, json_each(r.questions) q
+        WHERE r.participant_id = @participantId AND r.campaign_id = @campaignId
+        """;
+
+    private const string SeenOnPostgres = """
+        SELECT DISTINCT q ->> 'Id' FROM rounds r, json_array_elements(r.questions::json) q
+        WHERE r.participant_id = @participantId AND r.campaign_id = @campaignId
+        """;
 
     public async Task<Committed> FinishAsync(FinishedRound round, CancellationToken ct = default) =>
         (await writer.WriteAsync(database.IsPostgres ? PostgresFinishes : SqliteFinishes, round, ct))!;

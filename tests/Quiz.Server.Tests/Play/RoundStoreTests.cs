@@ -49,6 +49,25 @@ public sealed class RoundStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheQuestionsAPersonWasShownAreEveryQuestionOfTheirRoundsInTheCampaignOnceAndNoOneElses()
+    {
+        var a = (await PlayWorld.RegisterAsync(_app)).Participant.ParticipantId;
+        var b = (await PlayWorld.RegisterAsync(_app)).Participant.ParticipantId;
+        Assert.Empty(await Store.SeenQuestionsAsync(a, PlayWorld.CampaignId));
+        var now = _app.Clock.GetUtcNow();
+        async Task StartAsync(long participant, string id, string day, params string[] questions) =>
+            Assert.NotNull((await Store.StartAsync(new RoundStore.StartedRound(id, PlayWorld.CampaignId, "main", participant, day, now, now.AddMinutes(2),
+                System.Text.Json.JsonSerializer.Serialize(questions.Select(q => new RoundStore.StoredRef(q, 1, [1, 0, 2, 3]))), null), attemptsPerDay: 10)).AttemptsLeft);
+        await StartAsync(a, "seen-1", "2024-06-11", "Q1", "Q2", "Q3");
+        await StartAsync(a, "seen-2", "2024-06-12", "Q3", "Q4");
+        await StartAsync(b, "seen-3", "2024-06-12", "Q5");
+
+        Assert.Equal(["Q1", "Q2", "Q3", "Q4"], (await Store.SeenQuestionsAsync(a, PlayWorld.CampaignId)).Order());
+        Assert.Equal(["Q5"], (await Store.SeenQuestionsAsync(b, PlayWorld.CampaignId)).Order());
+        Assert.Empty(await Store.SeenQuestionsAsync(a, "another-campaign"));
+    }
+
+    [Fact]
     public async Task FinishesWrittenTogetherCountAsIfWrittenAloneWithRepeatsAndOnePersonsSeveralRounds()
     {
         var a = (await PlayWorld.RegisterAsync(_app)).Participant.ParticipantId;
