@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
+using Quiz.Server.Hosting;
 using Quiz.Server.Participants;
 
 namespace Quiz.Server.Live;
@@ -157,7 +158,7 @@ public sealed class JoinLimiter(IOptions<LiveOptions> options) : IDisposable
 
     public bool TryAcquire(string address)
     {
-        using var lease = _byAddress.AttemptAcquire(address);
+        using var lease = _byAddress.AttemptAcquireRetried(address);
         return lease.IsAcquired;
     }
 

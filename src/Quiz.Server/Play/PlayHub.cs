@@ -2,6 +2,7 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
+using Quiz.Server.Hosting;
 using Quiz.Server.Participants;
 
 namespace Quiz.Server.Play;
@@ -57,8 +58,8 @@ public sealed class StartLimiter(IOptions<RateLimitOptions> options) : IDisposab
     /// <param name="retryAfterSeconds">When refused: how long to wait, in whole seconds, as a 429's Retry-After says.</param>
     public bool TryAcquire(long participantId, string address, out int retryAfterSeconds)
     {
-        using var byParticipant = _byParticipant.AttemptAcquire(participantId);
-        using var byAddress = byParticipant.IsAcquired ? _byAddress.AttemptAcquire(address) : null;
+        using var byParticipant = _byParticipant.AttemptAcquireRetried(participantId);
+        using var byAddress = byParticipant.IsAcquired ? _byAddress.AttemptAcquireRetried(address) : null;
         var refused = !byParticipant.IsAcquired ? byParticipant : byAddress!.IsAcquired ? null : byAddress;
         retryAfterSeconds = refused is null ? 0 : Hosting.HttpBasics.RetryAfterSeconds(refused, TimeSpan.FromMinutes(1));
         return refused is null;
