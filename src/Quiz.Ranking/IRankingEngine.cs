@@ -66,4 +66,5 @@ public interface IRankingEngine : IAsyncDisposable
 }
 
 /// <summary>See <see cref="IRankingEngine.CheckAsync"/>.</summary>
-public sealed record CampaignHealth(bool Reachable, bool KeysPresent, bool BasesPresent, long AppliedRounds);
+/// <param name="Held">A rebuild holds the campaign, on this node or another: its boards are being written.</param>
+public sealed record CampaignHealth(bool Reachable, bool KeysPresent, bool BasesPresent, long AppliedRounds, bool Held = false);

@@ -567,13 +567,13 @@ public sealed class RedisRankingEngine : IRankingEngine
     public async Task<CampaignHealth> CheckAsync(string campaignId, CancellationToken cancellationToken = default)
     {
         var ck = keyCache.Campaign(campaignId);
-        var values = db.StringGetAsync([ck.Epoch, ck.Applied]);
+        var values = db.StringGetAsync([ck.Epoch, ck.Applied, ck.Hold]);
         var bases = db.KeyExistsAsync(RedisKeys.Bases(campaignId));
         try
         {
             var v = await values.WaitAsync(options.ReadTimeout, cancellationToken);
             return new CampaignHealth(Reachable: true, KeysPresent: v[0].HasValue, BasesPresent: await bases.WaitAsync(options.ReadTimeout, cancellationToken),
-                AppliedRounds: v[1].HasValue ? (long)v[1] : 0);
+                AppliedRounds: v[1].HasValue ? (long)v[1] : 0, Held: v[2].HasValue);
         }
         catch (Exception e) when (Unreachable(e))
         {
@@ -618,11 +618,25 @@ public sealed class RedisRankingEngine : IRankingEngine
         CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
+        // Hold every node's live finishes (they answer Pending and are replayed below). The hold
+        // is a lease of this node's: another node's rebuild of the campaign must not run beside
+        // this one (each deletes the keys the other writes), and the expiry frees the campaign
+        // should this node die mid-rebuild. Refused before anything is marked: nothing was missed.
+        // A rebuild of this node's that failed left its hold (its keys are half-written until it
+        // is tried again), so this node's own hold is taken back.
         try
         {
-            // Hold every node's live finishes (they answer Pending and are replayed below); the
-            // expiry frees the campaign should this node die mid-rebuild.
-            await HoldAsync(campaignId);
+            var hold = RedisKeys.Hold(campaignId);
+            if (!await db.LockTakeAsync(hold, holder, HoldFor) && !await db.LockExtendAsync(hold, holder, HoldFor))
+                throw new RankingUnavailableException($"Campaign {campaignId} is being rebuilt by another node.", null);
+        }
+        catch (Exception e) when (Unreachable(e))
+        {
+            MarkForCatchUp(campaignId);
+            throw new RankingUnavailableException($"Rebuilding campaign {campaignId} failed: Redis is unreachable.", e);
+        }
+        try
+        {
             // Loaded up front: a NOSCRIPT retry would resend replayed rounds out of order.
             await LoadScriptsAsync();
             await db.StringIncrementAsync(RedisKeys.Epoch(campaignId));
@@ -640,7 +654,7 @@ public sealed class RedisRankingEngine : IRankingEngine
             }
             var participants = await db.HashLengthAsync(RedisKeys.Last(campaignId));
             needsCatchUp.TryRemove(campaignId, out _);
-            await db.KeyDeleteAsync(RedisKeys.Hold(campaignId));
+            await db.LockReleaseAsync(RedisKeys.Hold(campaignId), holder);
             rebuilding.TryRemove(KeyValuePair.Create(campaignId, mine));
             cache.Invalidate(campaignId);
             // Rounds whose finish raced the release: one last pass (duplicates are skipped by round id).
@@ -659,7 +673,16 @@ public sealed class RedisRankingEngine : IRankingEngine
         }
     }
 
-    Task HoldAsync(string campaignId) => db.StringSetAsync(RedisKeys.Hold(campaignId), 1, TimeSpan.FromSeconds(60));
+    /// <summary>This engine's name on the holds it takes (<see cref="RebuildAsync"/>).</summary>
+    readonly RedisValue holder = Guid.NewGuid().ToString("N");
+    static readonly TimeSpan HoldFor = TimeSpan.FromSeconds(60);
+
+    /// <summary>Renews this rebuild's hold; a hold that lapsed (the rebuild stalled past its expiry) ends the rebuild, which is tried again.</summary>
+    async Task HoldAsync(string campaignId)
+    {
+        if (!await db.LockExtendAsync(RedisKeys.Hold(campaignId), holder, HoldFor))
+            throw new RankingUnavailableException($"Rebuilding campaign {campaignId} lost its hold on it.", null);
+    }
 
     async Task DeleteCampaignKeysAsync(string campaignId)
     {

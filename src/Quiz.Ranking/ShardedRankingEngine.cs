@@ -192,7 +192,8 @@ public sealed class ShardedRankingEngine : IRankingEngine
     public async Task<CampaignHealth> CheckAsync(string campaignId, CancellationToken cancellationToken = default)
     {
         var each = await Task.WhenAll(shards.Select(s => s.CheckAsync(campaignId, cancellationToken)));
-        return new CampaignHealth(each.All(h => h.Reachable), each.All(h => h.KeysPresent), each.All(h => h.BasesPresent), each.Sum(h => h.AppliedRounds));
+        return new CampaignHealth(each.All(h => h.Reachable), each.All(h => h.KeysPresent), each.All(h => h.BasesPresent), each.Sum(h => h.AppliedRounds),
+            each.Any(h => h.Held));
     }
 
     /// <summary>Read from the first shard: every shard holds the same bases (its units' figures are read with them).</summary>

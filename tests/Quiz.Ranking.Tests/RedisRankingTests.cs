@@ -45,6 +45,41 @@ public class RedisRankingTests(RedisServerFixture redis) : RankingContract, ICla
     }
 
     [Fact]
+    public async Task ARebuildOnAnotherNodeHoldsTheCampaignSoThisNodeDoesNotRebuildItBesideThatOne()
+    {
+        await using var first = await CreateEngineAsync();
+        await using var second = await CreateEngineAsync(); // another node on the same Redis
+        var s = new TestStore();
+        for (var p = 1; p <= 50; p++) await first.RecordFinishAsync(s.Round(p, p % 10));
+        var gate = new TaskCompletionSource();
+        var reading = new TaskCompletionSource();
+        async IAsyncEnumerable<RoundFinished> Slow(long after)
+        {
+            await foreach (var r in s.RoundsAfter(after))
+            {
+                yield return r;
+                if (after == 0) { reading.TrySetResult(); await gate.Task; }
+            }
+        }
+        var rebuild = first.RebuildAsync(s.Campaign, Slow);
+        await reading.Task;
+
+        var seen = await second.CheckAsync(s.Campaign);
+        Assert.True(seen.Held);
+        Assert.False(second.NeedsCatchUp(s.Campaign));
+        var refused = await Assert.ThrowsAsync<RankingUnavailableException>(() => second.RebuildAsync(s.Campaign, s.RoundsAfter));
+        Assert.Contains("another node", refused.Message);
+        Assert.False(second.NeedsCatchUp(s.Campaign)); // refused, not failed: it missed nothing
+        Assert.True((await second.RecordFinishAsync(s.Round(999, 50))).Pending);
+
+        gate.SetResult();
+        Assert.Equal(51, (await rebuild).Rounds);
+        Assert.False((await second.CheckAsync(s.Campaign)).Held);
+        Assert.Equal(51, (await second.RebuildAsync(s.Campaign, s.RoundsAfter)).Rounds); // free again
+        Assert.True((await second.ReconcileAsync(s.Campaign, s.All)).Matches);
+    }
+
+    [Fact]
     public async Task ADayCountedBeforeItsParticipantsAndRoundsWerePackedAddsUpWithOneCountedAfter()
     {
         await using var engine = await CreateEngineAsync();

@@ -20,7 +20,8 @@ public sealed class RankingService(
     /// At start-up: every campaign's headcount bases and boards made whole from the store. The
     /// in-process engine starts empty, so it always replays; a shared Redis keeps its boards, so it
     /// replays only a campaign whose keys are gone or whose applied rounds differ from the store's
-    /// results (a node killed between a commit and its ranking leaves exactly that).
+    /// results (a node killed between a commit and its ranking leaves exactly that), and leaves
+    /// alone a campaign another node holds for its rebuild.
     /// </summary>
     public async Task LoadAsync(CancellationToken ct = default)
     {
@@ -33,7 +34,7 @@ public sealed class RankingService(
                 if (options.Engine == "Redis" && !engine.NeedsCatchUp(campaign.Id))
                 {
                     var health = await engine.CheckAsync(campaign.Id, ct);
-                    if (!health.Reachable || health.KeysPresent && health.AppliedRounds == stored || !health.KeysPresent && stored == 0) continue;
+                    if (!health.Reachable || health.Held || health.KeysPresent && health.AppliedRounds == stored || !health.KeysPresent && stored == 0) continue;
                 }
                 var report = await engine.RebuildAsync(campaign.Id, RoundsForRebuild(campaign.Id, stored, progress: null, ct), ct);
                 logger.LogInformation("Rankings of {Campaign}: {Rounds} rounds of {Participants} participants loaded in {Elapsed}",
@@ -119,7 +120,7 @@ public sealed class RankingService(
     {
         // A catch-up writes the boards before the unit counters: compared halfway, the rounds not
         // yet written back would read as differences that are gone a moment later.
-        if (engine.NeedsCatchUp(campaignId))
+        if (engine.NeedsCatchUp(campaignId) || (await engine.CheckAsync(campaignId, ct)).Held)
             throw new RankingUnavailableException($"The rankings of {campaignId} are being caught up from the store; reconcile again when that is done.", null);
         var report = await engine.ReconcileAsync(campaignId, store.RoundsAfter(campaignId, 0, ct), ct);
         var expected = store.Bases(campaignId).ToDictionary(b => (b.Level, b.Code));

@@ -63,6 +63,11 @@ public sealed class RankingWatchdog(
     {
         var health = await engine.CheckAsync(campaignId, ct);
         if (!health.Reachable) return; // the next look, or the reconnect, tries again
+        // Another node is rebuilding the campaign: its rebuild writes every round stored until it
+        // ends, and a second one beside it would delete the keys the first writes. Unless this
+        // node missed rounds itself (its finishes answer pending until its own catch-up, which
+        // waits for that hold), look again once it is over.
+        if (health.Held && !engine.NeedsCatchUp(campaignId)) return;
         await rankings.SyncBasesAsync(campaignId, forceBases || !health.BasesPresent, ct);
 
         // Counted from the last look's highest id on: a look costs the rounds since, not a count
