@@ -635,6 +635,9 @@ public sealed class RedisRankingEngine : IRankingEngine
             MarkForCatchUp(campaignId);
             throw new RankingUnavailableException($"Rebuilding campaign {campaignId} failed: Redis is unreachable.", e);
         }
+        // Renewed in the background too: writing the boards of 20 million people takes longer than the expiry.
+        using var renewing = new CancellationTokenSource();
+        var renewal = RenewHoldAsync(campaignId, renewing.Token);
         try
         {
             // Loaded up front: a NOSCRIPT retry would resend replayed rounds out of order.
@@ -671,6 +674,26 @@ public sealed class RedisRankingEngine : IRankingEngine
             MarkForCatchUp(campaignId);
             throw new RankingUnavailableException($"Rebuilding campaign {campaignId} failed: Redis is unreachable.", e);
         }
+        finally
+        {
+            renewing.Cancel();
+            await renewal;
+        }
+    }
+
+    /// <summary>Extends this rebuild's hold every third of its expiry until stopped, or until the hold is no longer this node's.</summary>
+    async Task RenewHoldAsync(string campaignId, CancellationToken stop)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(HoldFor / 3, stop);
+                if (!await db.LockExtendAsync(RedisKeys.Hold(campaignId), holder, HoldFor)) return; // released, or lost: the rebuild's next renewal says which
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (Exception e) when (Unreachable(e)) { } // the rebuild's own calls fail on it too
     }
 
     /// <summary>This engine's name on the holds it takes (<see cref="RebuildAsync"/>).</summary>
