@@ -17,28 +17,17 @@ public class RedisRankingTests(RedisServerFixture redis) : RankingContract, ICla
         await using var engine = await CreateEngineAsync();
         var s = new TestStore();
         for (var p = 1; p <= 50; p++) await engine.RecordFinishAsync(s.Round(p, p % 10));
-        var gate = new TaskCompletionSource();
-        var reading = new TaskCompletionSource();
-        var readsFromTheStart = 0;
-        async IAsyncEnumerable<RoundFinished> Slow(long after)
-        {
-            if (after == 0) Interlocked.Increment(ref readsFromTheStart);
-            await foreach (var r in s.RoundsAfter(after))
-            {
-                yield return r;
-                if (after == 0) { reading.TrySetResult(); await gate.Task; }
-            }
-        }
-        var first = engine.RebuildAsync(s.Campaign, Slow);
-        await reading.Task;
+        var held = new HeldRebuild(s);
+        var first = engine.RebuildAsync(s.Campaign, held.RoundsAfter);
+        await held.Reading;
         Assert.True(engine.NeedsCatchUp(s.Campaign)); // a reconcile now would compare half-written boards
 
         // The watchdog's catch-up beside an admin's rebuild: it waits for the one running.
-        var second = engine.RebuildAsync(s.Campaign, Slow);
+        var second = engine.RebuildAsync(s.Campaign, held.RoundsAfter);
         Assert.False(second.IsCompleted);
-        gate.SetResult();
+        held.Open();
         Assert.Equal(await first, await second);
-        Assert.Equal(1, readsFromTheStart);
+        Assert.Equal(1, held.ReadsFromTheStart);
         Assert.Equal(50, (await first).Rounds);
         Assert.False(engine.NeedsCatchUp(s.Campaign));
         Assert.True((await engine.ReconcileAsync(s.Campaign, s.All)).Matches);
@@ -51,18 +40,9 @@ public class RedisRankingTests(RedisServerFixture redis) : RankingContract, ICla
         await using var second = await CreateEngineAsync(); // another node on the same Redis
         var s = new TestStore();
         for (var p = 1; p <= 50; p++) await first.RecordFinishAsync(s.Round(p, p % 10));
-        var gate = new TaskCompletionSource();
-        var reading = new TaskCompletionSource();
-        async IAsyncEnumerable<RoundFinished> Slow(long after)
-        {
-            await foreach (var r in s.RoundsAfter(after))
-            {
-                yield return r;
-                if (after == 0) { reading.TrySetResult(); await gate.Task; }
-            }
-        }
-        var rebuild = first.RebuildAsync(s.Campaign, Slow);
-        await reading.Task;
+        var held = new HeldRebuild(s);
+        var rebuild = first.RebuildAsync(s.Campaign, held.RoundsAfter);
+        await held.Reading;
 
         var seen = await second.CheckAsync(s.Campaign);
         Assert.True(seen.Held);
@@ -72,7 +52,7 @@ public class RedisRankingTests(RedisServerFixture redis) : RankingContract, ICla
         Assert.False(second.NeedsCatchUp(s.Campaign)); // refused, not failed: it missed nothing
         Assert.True((await second.RecordFinishAsync(s.Round(999, 50))).Pending);
 
-        gate.SetResult();
+        held.Open();
         Assert.Equal(51, (await rebuild).Rounds);
         Assert.False((await second.CheckAsync(s.Campaign)).Held);
         Assert.Equal(51, (await second.RebuildAsync(s.Campaign, s.RoundsAfter)).Rounds); // free again
