@@ -57,7 +57,6 @@ app.UseHttpBasics();
 app.UsePages();
 app.UseAuthentication();
 app.UseAuthorization();
-app.UseRateLimiter();
 app.MapAccounts();
 app.MapQuestions();
 app.MapUnits();

@@ -1,10 +1,9 @@
 using System.Security.Claims;
-using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.RateLimiting;
+using Quiz.Server.Hosting;
 using Quiz.Server.Security;
 using Quiz.Server.Units;
 
@@ -12,16 +11,12 @@ namespace Quiz.Server.Accounts;
 
 public static class AccountsApi
 {
-    private const string LoginPolicy = "login";
 
     public static IHostApplicationBuilder AddAccounts(this IHostApplicationBuilder builder)
     {
         builder.AddStaffCookie();
         builder.Services.AddSingleton<AccountStore>();
         builder.Services.AddSingleton<StaffSessions>();
-        builder.Services.Configure<RateLimiterOptions>(options => options.AddPolicy(LoginPolicy, context =>
-            RateLimitPartition.GetFixedWindowLimiter(context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = 20, Window = TimeSpan.FromMinutes(1) })));
         return builder;
     }
 
@@ -33,7 +28,7 @@ public static class AccountsApi
             var tokens = antiforgery.GetAndStoreTokens(context);
             return TypedResults.Ok(new AntiforgeryToken(tokens.RequestToken!, tokens.HeaderName!));
         }).WithSummary("A token to send in X-CSRF-TOKEN with every change made with the staff cookie.");
-        group.MapPost("/login", Login).RequireRateLimiting(LoginPolicy).WithSummary("Log in: sets the staff cookie.");
+        group.MapPost("/login", Login).LimitPerAddress("login", _ => 20).WithSummary("Log in: sets the staff cookie.");
         group.MapPost("/logout", async (HttpContext context, StaffSessions sessions, CancellationToken ct) =>
         {
             // The session row ends, not just the browser's cookie: a copy of the cookie is dead too.

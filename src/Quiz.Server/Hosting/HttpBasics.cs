@@ -1,5 +1,4 @@
 using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.RateLimiting;
 
 namespace Quiz.Server.Hosting;
 
@@ -41,18 +40,7 @@ public static class HttpBasics
         builder.Services.AddProblemDetails();
         builder.Services.AddQuizOpenApi();
         builder.Services.AddEnumsAsStrings();
-        // Every 429, whichever policy refused, says when to come back (RFC 9110 Retry-After), so
-        // well-behaved clients and proxies wait instead of hammering.
-        builder.Services.Configure<RateLimiterOptions>(options =>
-        {
-            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            options.OnRejected = (context, _) =>
-            {
-                context.HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds(context.Lease, TimeSpan.FromMinutes(1))
-                    .ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return ValueTask.CompletedTask;
-            };
-        });
+        builder.Services.AddSingleton<AddressLimits>();
         return builder;
     }
 

@@ -1,7 +1,5 @@
-using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Quiz.Server.Hosting;
 using Quiz.Server.Security;
@@ -26,8 +24,6 @@ public sealed record RateLimitOptions
 
 public static class ParticipantsApi
 {
-    public const string RegistrationPolicy = "registration";
-
     public static IHostApplicationBuilder AddParticipants(this IHostApplicationBuilder builder)
     {
         builder.AddSettings<ParticipantOptions>(ParticipantOptions.Section, o => o.Validate());
@@ -48,17 +44,6 @@ public static class ParticipantsApi
         // Read now: a missing or unreadable block list stops the start, not the first registration.
         _ = NicknameRules.Blocked;
 
-        builder.Services.AddRateLimiter(options =>
-        {
-            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            options.AddPolicy(RegistrationPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
-                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<RateLimitOptions>>().Value.RegistrationsPerMinutePerAddress,
-                    Window = TimeSpan.FromMinutes(1),
-                }));
-        });
         return builder;
     }
 
@@ -67,7 +52,8 @@ public static class ParticipantsApi
         // Resolved now, so a misspelt Verification:Provider stops the start rather than the first registration.
         routes.ServiceProvider.GetRequiredService<IVerificationSender>();
         var group = routes.MapGroup("/api/participants").WithTags("Participants");
-        group.MapPost("/register", Register).RequireRateLimiting(RegistrationPolicy)
+        group.MapPost("/register", Register)
+            .LimitPerAddress("registration", services => services.GetRequiredService<IOptions<RateLimitOptions>>().Value.RegistrationsPerMinutePerAddress)
             .WithSummary("Send a verification code to the number; the same answer whether the number is registered or not.");
         group.MapPost("/verify", Verify)
             .WithSummary("Prove the number with its code and get the participant token (the participant is created for a new number).");
