@@ -107,4 +107,56 @@ public sealed class RedisEngineTests : IAsyncLifetime
             try { Directory.Delete(store, recursive: true); } catch (IOException) { }
         }
     }
+
+    [Fact]
+    public async Task WhileAnotherNodeRebuildsACampaignThisNodesWatchdogLeavesItAloneAndItsReconcileWaits()
+    {
+        // A Redis of the test's own: the class's node would be a third one on the campaign.
+        var redis = new RedisServerFixture();
+        await redis.StartAsync();
+        try
+        {
+            using var node = new QuizApplication().With("Ranking:Engine", "Redis").With("Ranking:Redis", redis.Configuration)
+                .With("Ranking:FinishTimeout", "00:00:10").With("Ranking:CheckInterval", "00:00:00.200");
+            await PlayWorld.SeedAsync(node);
+            for (var i = 0; i < 3; i++) Assert.False((await Staff.PlayRoundAsync(node, PlayWorld.County)).RankPending);
+            await using var other = await RedisRankingEngine.ConnectAsync(redis.Configuration); // the other node's engine
+            await using var raw = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.Configuration);
+            var epoch = new StackExchange.Redis.RedisKey("{c:" + PlayWorld.CampaignId + "}:epoch"); // bumped by each rebuild
+
+            // The other node's rebuild, stopped after its first round: the keys are half-written.
+            var gate = new TaskCompletionSource();
+            var reading = new TaskCompletionSource();
+            var rounds = node.Service<Quiz.Server.Rankings.RankingService>().RoundsForRebuild(PlayWorld.CampaignId, 3, progress: null, CancellationToken.None);
+            async IAsyncEnumerable<RoundFinished> Held(long after)
+            {
+                await foreach (var r in rounds(after))
+                {
+                    yield return r;
+                    if (after == 0) { reading.TrySetResult(); await gate.Task; }
+                }
+            }
+            var rebuild = other.RebuildAsync(PlayWorld.CampaignId, Held);
+            await reading.Task;
+
+            Assert.True((await node.Service<IRankingEngine>().CheckAsync(PlayWorld.CampaignId)).Held);
+            var early = await Assert.ThrowsAsync<RankingUnavailableException>(() => node.Service<Quiz.Server.Rankings.RankingService>().ReconcileAsync(PlayWorld.CampaignId));
+            Assert.Contains("being caught up", early.Message);
+            await Task.Delay(TimeSpan.FromSeconds(1)); // five looks of this node's watchdog, the applied rounds gone meanwhile
+
+            gate.SetResult();
+            Assert.Equal(3, (await rebuild).Rounds);
+            var after = (long)await raw.GetDatabase().StringGetAsync(epoch);
+            // This node's watchdog started no rebuild of its own (it would have waited for the hold,
+            // then rebuilt what the other node had just written: a retry comes within 2 s).
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            Assert.Equal(after, (long)await raw.GetDatabase().StringGetAsync(epoch));
+            var reconcile = await node.Service<Quiz.Server.Rankings.RankingService>().ReconcileAsync(PlayWorld.CampaignId);
+            Assert.True(reconcile.Matches, string.Join("; ", reconcile.Differences));
+        }
+        finally
+        {
+            await redis.StopAsync();
+        }
+    }
 }
