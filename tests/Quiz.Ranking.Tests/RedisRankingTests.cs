@@ -17,7 +17,7 @@ public class RedisRankingTests(RedisServerFixture redis) : RankingContract, ICla
         await using var engine = await CreateEngineAsync();
         var s = new TestStore();
         for (var p = 1; p <= 50; p++) await engine.RecordFinishAsync(s.Round(p, p % 10));
-        var held = new HeldRebuild(s);
+        var held = new HeldRebuild(s.RoundsAfter);
         var first = engine.RebuildAsync(s.Campaign, held.RoundsAfter);
         await held.Reading;
         Assert.True(engine.NeedsCatchUp(s.Campaign)); // a reconcile now would compare half-written boards
@@ -40,7 +40,7 @@ public class RedisRankingTests(RedisServerFixture redis) : RankingContract, ICla
         await using var second = await CreateEngineAsync(); // another node on the same Redis
         var s = new TestStore();
         for (var p = 1; p <= 50; p++) await first.RecordFinishAsync(s.Round(p, p % 10));
-        var held = new HeldRebuild(s);
+        var held = new HeldRebuild(s.RoundsAfter);
         var rebuild = first.RebuildAsync(s.Campaign, held.RoundsAfter);
         await held.Reading;
 

@@ -116,17 +116,26 @@ public class ShardOutageTests : IAsyncLifetime
     public Task InitializeAsync() => shards.InitializeAsync();
     public Task DisposeAsync() => shards.DisposeAsync();
 
+    /// <summary>
+    /// The engine over the three shards, with 90 people ranked. A generous wait: a finish over
+    /// three shards on a busy machine may take longer than the default 200 ms, and these tests are
+    /// of a shard away, not of the bound (a stopped shard's connection fails at once, not at the timeout).
+    /// </summary>
+    async Task<(ShardedRankingEngine Engine, TestStore Store)> NinetyRankedAsync()
+    {
+        var engine = await ShardedRankingEngine.ConnectAsync(shards.Configurations,
+            new RankingOptions { Engine = "Redis", FinishTimeout = TimeSpan.FromSeconds(10), ReadTimeout = TimeSpan.FromSeconds(10) }, TimeProvider.System);
+        var s = new TestStore();
+        for (var p = 1; p <= 90; p++) Assert.False((await engine.RecordFinishAsync(s.Round(p, p % 40))).Pending);
+        return (engine, s);
+    }
+
     [Fact]
     public async Task AStoppedShardsPeopleArePendingTheOthersAreOnTheirBoardsAndItCatchesUpFromTheStoreAlone()
     {
-        // A generous wait: a finish over three shards on a busy machine may take longer than the
-        // default 200 ms, and the test is of a shard away, not of the bound (a stopped shard's
-        // connection fails at once, not at the timeout).
-        await using var engine = await ShardedRankingEngine.ConnectAsync(shards.Configurations,
-            new RankingOptions { Engine = "Redis", FinishTimeout = TimeSpan.FromSeconds(10), ReadTimeout = TimeSpan.FromSeconds(10) }, TimeProvider.System);
-        var s = new TestStore();
+        var (engine, s) = await NinetyRankedAsync();
+        await using var _ = engine;
         var national = BoardKey.National(s.Campaign, "main");
-        for (var p = 1; p <= 90; p++) Assert.False((await engine.RecordFinishAsync(s.Round(p, p % 40))).Pending);
 
         await shards.Servers[1].StopAsync();
         var onStopped = Enumerable.Range(91, 60).Where(p => engine.ShardOf(p) == 1).ToList();
@@ -164,11 +173,9 @@ public class ShardOutageTests : IAsyncLifetime
     [Fact]
     public async Task AShardRestartedEmptyUnseenByAnyFinishIsFoundByItsKeysAndRebuiltAloneWhileTheCampaignReadsAsCatchingUp()
     {
-        await using var engine = await ShardedRankingEngine.ConnectAsync(shards.Configurations,
-            new RankingOptions { Engine = "Redis", FinishTimeout = TimeSpan.FromSeconds(10), ReadTimeout = TimeSpan.FromSeconds(10) }, TimeProvider.System);
-        var s = new TestStore();
+        var (engine, s) = await NinetyRankedAsync();
+        await using var _ = engine;
         var national = BoardKey.National(s.Campaign, "main");
-        for (var p = 1; p <= 90; p++) Assert.False((await engine.RecordFinishAsync(s.Round(p, p % 40))).Pending);
         var onOther = Enumerable.Range(1, 90).First(p => engine.ShardOf(p) != 1);
 
         await shards.Servers[1].StopAsync();

@@ -1,31 +1,6 @@
 namespace Quiz.Ranking.Tests;
 
 /// <summary>Builds rounds the way the store would hand them over, and acts as that store.</summary>
-/// <summary>
-/// A store's rounds for a rebuild that stops in the middle: a read from the start waits after its
-/// first round until <see cref="Open"/>, so a test can look at the engine while it rebuilds.
-/// </summary>
-sealed class HeldRebuild(TestStore store)
-{
-    readonly TaskCompletionSource gate = new(), reading = new();
-    int readsFromTheStart;
-
-    /// <summary>Completes once a read from the start has given its first round and waits.</summary>
-    public Task Reading => reading.Task;
-    public int ReadsFromTheStart => readsFromTheStart;
-    public void Open() => gate.TrySetResult();
-
-    public async IAsyncEnumerable<RoundFinished> RoundsAfter(long after)
-    {
-        if (after == 0) Interlocked.Increment(ref readsFromTheStart);
-        await foreach (var r in store.RoundsAfter(after))
-        {
-            yield return r;
-            if (after == 0) { reading.TrySetResult(); await gate.Task; }
-        }
-    }
-}
-
 sealed class TestStore
 {
     public static readonly DateTimeOffset Start = new(2025, 6, 12, 0, 0, 0, TimeSpan.FromHours(8));

@@ -11,7 +11,6 @@ namespace Quiz.Server.Accounts;
 
 public static class AccountsApi
 {
-
     public static IHostApplicationBuilder AddAccounts(this IHostApplicationBuilder builder)
     {
         builder.AddStaffCookie();

@@ -15,10 +15,14 @@ public sealed class AddressLimits : IDisposable
 {
     private readonly ConcurrentDictionary<string, PartitionedRateLimiter<string>> _byEndpoint = new(StringComparer.Ordinal);
 
-    /// <summary>The limiter named <paramref name="name"/>; its permits are read when it is first used.</summary>
-    public PartitionedRateLimiter<string> For(string name, int permitsPerMinute) =>
-        _byEndpoint.GetOrAdd(name, _ => PartitionedRateLimiter.Create<string, string>(address => RateLimitPartition.GetFixedWindowLimiter(address,
-            _ => new FixedWindowRateLimiterOptions { PermitLimit = permitsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 })));
+    /// <summary>The limiter named <paramref name="name"/>; its permits are read once, when it is first used.</summary>
+    public PartitionedRateLimiter<string> For(string name, Func<int> permitsPerMinute) =>
+        _byEndpoint.GetOrAdd(name, _ =>
+        {
+            var permits = permitsPerMinute();
+            return PartitionedRateLimiter.Create<string, string>(address => RateLimitPartition.GetFixedWindowLimiter(address,
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = permits, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+        });
 
     public void Dispose()
     {
@@ -33,7 +37,7 @@ public static class AddressLimitExtensions
         endpoint.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
-            var limiter = http.RequestServices.GetRequiredService<AddressLimits>().For(name, permitsPerMinute(http.RequestServices));
+            var limiter = http.RequestServices.GetRequiredService<AddressLimits>().For(name, () => permitsPerMinute(http.RequestServices));
             using var lease = limiter.AttemptAcquireRetried(http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
             if (lease.IsAcquired) return await next(context);
             http.Response.Headers.RetryAfter = HttpBasics.RetryAfterSeconds(lease, TimeSpan.FromMinutes(1)).ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -15,9 +15,13 @@ public sealed class RedisEngineTests : IAsyncLifetime
     {
         await _redis.StartAsync();
         // A generous wait: these tests check the ranks a finish carries, not the bound on a busy machine.
-        _app = new QuizApplication().With("Ranking:Engine", "Redis").With("Ranking:Redis", _redis.Configuration).With("Ranking:FinishTimeout", "00:00:10");
+        _app = OnRedis(new QuizApplication(), _redis);
         await PlayWorld.SeedAsync(_app);
     }
+
+    /// <summary>The node on the engine and the Redis under test; a generous wait (these tests check the ranks a finish carries, not the bound on a busy machine).</summary>
+    private static QuizApplication OnRedis(QuizApplication node, RedisServerFixture redis) =>
+        node.With("Ranking:Engine", "Redis").With("Ranking:Redis", redis.Configuration).With("Ranking:FinishTimeout", "00:00:10");
 
     public async Task DisposeAsync()
     {
@@ -75,8 +79,8 @@ public sealed class RedisEngineTests : IAsyncLifetime
     {
         // Two nodes one after the other on one store (the test's own folder: a node deletes the folder it made).
         var store = Path.Combine(Path.GetTempPath(), "quiz-tests", Guid.NewGuid().ToString("N"));
-        QuizApplication Node(DateTimeOffset? now = null) => new QuizApplication(now: now).With("Storage:DataDir", store).With("Ranking:Engine", "Redis")
-            .With("Ranking:Redis", _redis.Configuration).With("Ranking:FinishTimeout", "00:00:10").With("Ranking:CheckInterval", "00:00:01");
+        QuizApplication Node(DateTimeOffset? now = null) =>
+            OnRedis(new QuizApplication(now: now), _redis).With("Storage:DataDir", store).With("Ranking:CheckInterval", "00:00:01");
         try
         {
             DateTimeOffset now;
@@ -116,8 +120,7 @@ public sealed class RedisEngineTests : IAsyncLifetime
         await redis.StartAsync();
         try
         {
-            using var node = new QuizApplication().With("Ranking:Engine", "Redis").With("Ranking:Redis", redis.Configuration)
-                .With("Ranking:FinishTimeout", "00:00:10").With("Ranking:CheckInterval", "00:00:00.200");
+            using var node = OnRedis(new QuizApplication(), redis).With("Ranking:CheckInterval", "00:00:00.200");
             await PlayWorld.SeedAsync(node);
             for (var i = 0; i < 3; i++) Assert.False((await Staff.PlayRoundAsync(node, PlayWorld.County)).RankPending);
             await using var other = await RedisRankingEngine.ConnectAsync(redis.Configuration); // the other node's engine
@@ -125,26 +128,16 @@ public sealed class RedisEngineTests : IAsyncLifetime
             var epoch = new StackExchange.Redis.RedisKey("{c:" + PlayWorld.CampaignId + "}:epoch"); // bumped by each rebuild
 
             // The other node's rebuild, stopped after its first round: the keys are half-written.
-            var gate = new TaskCompletionSource();
-            var reading = new TaskCompletionSource();
-            var rounds = node.Service<Quiz.Server.Rankings.RankingService>().RoundsForRebuild(PlayWorld.CampaignId, 3, progress: null, CancellationToken.None);
-            async IAsyncEnumerable<RoundFinished> Held(long after)
-            {
-                await foreach (var r in rounds(after))
-                {
-                    yield return r;
-                    if (after == 0) { reading.TrySetResult(); await gate.Task; }
-                }
-            }
-            var rebuild = other.RebuildAsync(PlayWorld.CampaignId, Held);
-            await reading.Task;
+            var held = new HeldRebuild(node.Service<Quiz.Server.Rankings.RankingService>().RoundsForRebuild(PlayWorld.CampaignId, 3, progress: null, CancellationToken.None));
+            var rebuild = other.RebuildAsync(PlayWorld.CampaignId, held.RoundsAfter);
+            await held.Reading;
 
             Assert.True((await node.Service<IRankingEngine>().CheckAsync(PlayWorld.CampaignId)).Held);
             var early = await Assert.ThrowsAsync<RankingUnavailableException>(() => node.Service<Quiz.Server.Rankings.RankingService>().ReconcileAsync(PlayWorld.CampaignId));
             Assert.Contains("being caught up", early.Message);
             await Task.Delay(TimeSpan.FromSeconds(1)); // five looks of this node's watchdog, the applied rounds gone meanwhile
 
-            gate.SetResult();
+            held.Open();
             Assert.Equal(3, (await rebuild).Rounds);
             var after = (long)await raw.GetDatabase().StringGetAsync(epoch);
             // This node's watchdog started no rebuild of its own (it would have waited for the hold,
