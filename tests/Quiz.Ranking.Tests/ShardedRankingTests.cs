@@ -5,6 +5,13 @@ public sealed class RedisShardsFixture : IAsyncLifetime
 {
     public RedisServerFixture[] Servers { get; } = [new(), new(), new()];
     public IReadOnlyList<string> Configurations => Servers.Select(s => s.Configuration).ToList();
+
+    /// <summary>
+    /// One shard on its own, to look at what it holds. A generous wait: the default 500 ms read
+    /// bound let a first read on a busy CI machine answer null (a member "missing" from its shard).
+    /// </summary>
+    public Task<RedisRankingEngine> OneAsync(int shard) => RedisRankingEngine.ConnectAsync(Configurations[shard],
+        new RankingOptions { Engine = "Redis", FinishTimeout = TimeSpan.FromMinutes(1), ReadTimeout = TimeSpan.FromMinutes(1) });
     public Task InitializeAsync() => Task.WhenAll(Servers.Select(s => s.InitializeAsync()));
     public Task DisposeAsync() => Task.WhenAll(Servers.Select(s => s.DisposeAsync()));
 }
@@ -27,7 +34,7 @@ public class ShardedRankingTests(RedisShardsFixture shards) : RankingContract, I
         Assert.All(byShard.Values, n => Assert.InRange(n, 60, 140));
         for (var i = 0; i < 3; i++)
         {
-            await using var one = await RedisRankingEngine.ConnectAsync(shards.Configurations[i]);
+            await using var one = await shards.OneAsync(i);
             Assert.Equal(byShard[i], await one.GetSizeAsync(BoardKey.National(s.Campaign, "main")));
         }
         Assert.Equal(300, await engine.GetSizeAsync(BoardKey.National(s.Campaign, "main")));
@@ -47,7 +54,7 @@ public class ShardedRankingTests(RedisShardsFixture shards) : RankingContract, I
         Assert.Equal(1, health.AppliedRounds);
         for (var i = 0; i < 3; i++)
         {
-            await using var one = await RedisRankingEngine.ConnectAsync(shards.Configurations[i]);
+            await using var one = await shards.OneAsync(i);
             Assert.True((await one.CheckAsync(s.Campaign)).KeysPresent, $"shard {i} has no epoch for the campaign");
         }
     }
@@ -82,7 +89,7 @@ public class ShardedByProvinceRankingTests(RedisShardsFixture shards) : RankingC
         var values = BruteForce.Values(s.Rounds);
         for (var i = 0; i < 3; i++)
         {
-            await using var one = await RedisRankingEngine.ConnectAsync(shards.Configurations[i]);
+            await using var one = await shards.OneAsync(i);
             var here = values.Keys.Where(p => engine.ShardOfProvince(Path(p)[0]) == i).ToList();
             Assert.Equal(here.Count, await one.GetSizeAsync(BoardKey.National(s.Campaign, "main")));
             foreach (var p in here) Assert.NotNull(await one.GetMemberAsync(BoardKey.National(s.Campaign, "main"), p));
@@ -148,7 +155,7 @@ public class ShardOutageTests : IAsyncLifetime
         for (var i = 0; i < 3; i++)
         {
             if (i == 1) continue;
-            await using var one = await RedisRankingEngine.ConnectAsync(shards.Configurations[i]);
+            await using var one = await shards.OneAsync(i);
             foreach (var p in onOthers.Where(p => engine.ShardOf(p) == i))
                 Assert.Equal(1, (await one.GetMemberAsync(national, p))!.Rank);
         }
