@@ -81,6 +81,9 @@ public sealed class ServerProcess : IAsyncDisposable
         await _process.WaitForExitAsync(timeout.Token); // also waits for the redirected output to end
     }
 
+    /// <summary>The process's exit code, once it has exited.</summary>
+    public int ExitCode => _process.ExitCode;
+
     /// <summary>SIGKILL: no shutdown, no flush, as a power cut or an OOM kill would do.</summary>
     public void Kill()
     {
