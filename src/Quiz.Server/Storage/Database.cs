@@ -49,10 +49,19 @@ public sealed class Database : IAsyncDisposable
     /// <summary>The SQLite file; empty on PostgreSQL.</summary>
     public string FilePath { get; }
 
-    public async Task<DbConnection> OpenAsync(CancellationToken ct = default)
+    public Task<DbConnection> OpenAsync(CancellationToken ct = default) => OpenAsync(keepStatements: false, ct);
+
+    /// <summary>
+    /// The store writer's connection, which it keeps open: on SQLite each SQL text it runs is
+    /// compiled once (<see cref="PrefixedSqliteConnection"/>); on PostgreSQL a pooled connection
+    /// like any other.
+    /// </summary>
+    public Task<DbConnection> OpenWriterAsync(CancellationToken ct = default) => OpenAsync(keepStatements: true, ct);
+
+    private async Task<DbConnection> OpenAsync(bool keepStatements, CancellationToken ct)
     {
         if (_postgres is not null) return await _postgres.OpenConnectionAsync(ct);
-        var connection = new PrefixedSqliteConnection(_sqlite);
+        var connection = new PrefixedSqliteConnection(_sqlite, keepStatements);
         await connection.OpenAsync(ct);
         // Per-connection settings: SQLite does not remember them in the file.
         // synchronous=FULL: a commit is on disk before we tell anyone it happened (rule 2);

@@ -112,9 +112,31 @@ public sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
     /// <summary>The advisory lock every node's group commit takes in turn on PostgreSQL ("QUIZCMT").</summary>
     public const long CommitTurnLock = 0x5155_495A_434D_54;
 
+    /// <summary>
+    /// SQLite: the writer's own connection, open from batch to batch so each statement is compiled
+    /// once (<see cref="Database.OpenWriterAsync"/>); closed after a failed batch and opened afresh.
+    /// </summary>
+    private DbConnection? _kept;
+
     private async Task<(TResult[] Results, TimeSpan Commit)> ApplyAsync(List<Pending> batch)
     {
-        await using var connection = await _database.OpenAsync();
+        if (_database.IsPostgres)
+        {
+            await using var pooled = await _database.OpenAsync();
+            return await ApplyAsync(pooled, batch);
+        }
+        _kept ??= await _database.OpenWriterAsync();
+        try { return await ApplyAsync(_kept, batch); }
+        catch
+        {
+            await _kept.DisposeAsync();
+            _kept = null;
+            throw;
+        }
+    }
+
+    private async Task<(TResult[] Results, TimeSpan Commit)> ApplyAsync(DbConnection connection, List<Pending> batch)
+    {
         await using var tx = await connection.BeginTransactionAsync();
         if (_database.IsPostgres)
         {
@@ -136,5 +158,6 @@ public sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _loop;
+        if (_kept is not null) await _kept.DisposeAsync();
     }
 }
