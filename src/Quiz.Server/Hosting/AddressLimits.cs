@@ -1,33 +1,22 @@
 using System.Collections.Concurrent;
-using System.Threading.RateLimiting;
 
 namespace Quiz.Server.Hosting;
 
 /// <summary>
 /// Limits per client address on single endpoints (registration, login): a fixed window of a
-/// minute, and a refusal is a 429 that says when to come back (RFC 9110 Retry-After), so
-/// well-behaved clients and proxies wait instead of hammering. In place of ASP.NET Core's
-/// rate-limiting middleware, whose partitioned limiter has the race of dotnet/runtime#99865 (a
-/// partition disposed by its idle sweep under a caller) and would answer it with a server error:
-/// these acquire through <see cref="HttpBasics.AttemptAcquireRetried{T}"/>.
+/// minute (<see cref="FixedWindows{TKey}"/>), and a refusal is a 429 that says when to come back
+/// (RFC 9110 Retry-After), so well-behaved clients and proxies wait instead of hammering. In place
+/// of ASP.NET Core's rate-limiting middleware, whose partitioned limiter has the race of
+/// dotnet/runtime#99865 (a partition disposed by its idle sweep under a caller, answered with a
+/// server error) and walks every partition ten times a second.
 /// </summary>
-public sealed class AddressLimits : IDisposable
+public sealed class AddressLimits(TimeProvider clock)
 {
-    private readonly ConcurrentDictionary<string, PartitionedRateLimiter<string>> _byEndpoint = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, FixedWindows<string>> _byEndpoint = new(StringComparer.Ordinal);
 
-    /// <summary>The limiter named <paramref name="name"/>; its permits are read once, when it is first used.</summary>
-    public PartitionedRateLimiter<string> For(string name, Func<int> permitsPerMinute) =>
-        _byEndpoint.GetOrAdd(name, _ =>
-        {
-            var permits = permitsPerMinute();
-            return PartitionedRateLimiter.Create<string, string>(address => RateLimitPartition.GetFixedWindowLimiter(address,
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = permits, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
-        });
-
-    public void Dispose()
-    {
-        foreach (var limiter in _byEndpoint.Values) limiter.Dispose();
-    }
+    /// <summary>The limits named <paramref name="name"/>; its permits are read once, when it is first used.</summary>
+    public FixedWindows<string> For(string name, Func<int> permitsPerMinute) =>
+        _byEndpoint.GetOrAdd(name, _ => new FixedWindows<string>(permitsPerMinute(), TimeSpan.FromMinutes(1), clock));
 }
 
 public static class AddressLimitExtensions
@@ -37,10 +26,9 @@ public static class AddressLimitExtensions
         endpoint.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
-            var limiter = http.RequestServices.GetRequiredService<AddressLimits>().For(name, () => permitsPerMinute(http.RequestServices));
-            using var lease = limiter.AttemptAcquireRetried(http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
-            if (lease.IsAcquired) return await next(context);
-            http.Response.Headers.RetryAfter = HttpBasics.RetryAfterSeconds(lease, TimeSpan.FromMinutes(1)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var limits = http.RequestServices.GetRequiredService<AddressLimits>().For(name, () => permitsPerMinute(http.RequestServices));
+            if (limits.TryAcquire(http.Connection.RemoteIpAddress?.ToString() ?? "unknown", out var retryAfter)) return await next(context);
+            http.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return TypedResults.StatusCode(StatusCodes.Status429TooManyRequests);
         });
 }

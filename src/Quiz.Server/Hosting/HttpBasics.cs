@@ -49,8 +49,10 @@ public static class HttpBasics
     /// partition's limiter was disposed under the caller. The partitioned limiter disposes a
     /// partition idle for 10 s on its own timer, and a caller that had just looked that partition
     /// up gets an ObjectDisposedException (dotnet/runtime#99865): a start refused with a server
-    /// error in a sustained load run, where each person starts a round about every 10 s. The
-    /// partition is gone from the limiter by then, so the next attempt makes a fresh one.
+    /// error in a sustained load run, where each person starts a round about every 10 s (starts
+    /// are now limited by <see cref="FixedWindows{TKey}"/>; the live hub's joins still use a
+    /// token bucket). The partition is gone from the limiter by then, so the next attempt makes a
+    /// fresh one.
     /// </summary>
     public static RateLimitLease AttemptAcquireRetried<T>(this PartitionedRateLimiter<T> limiter, T resource)
     {
@@ -60,10 +62,6 @@ public static class HttpBasics
             catch (ObjectDisposedException) when (attempt < 3) { }
         }
     }
-
-    /// <summary>The wait a refused lease names (fixed windows do), else the limiter's window; whole seconds, at least 1.</summary>
-    public static int RetryAfterSeconds(RateLimitLease lease, TimeSpan window) =>
-        Math.Max(1, (int)Math.Ceiling((lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : window).TotalSeconds));
 
     public static WebApplication UseHttpBasics(this WebApplication app)
     {

@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
@@ -43,31 +42,13 @@ public sealed class PlayHubActivator(RoundService rounds, StartLimiter limiter) 
     public void Release(PlayHub hub) => hub.Dispose();
 }
 
-/// <summary>Per-participant and per-address limits on starting rounds.</summary>
-public sealed class StartLimiter(IOptions<RateLimitOptions> options) : IDisposable
+/// <summary>Per-participant and per-address limits on starting rounds: fixed windows of a minute.</summary>
+public sealed class StartLimiter(IOptions<RateLimitOptions> options, TimeProvider clock)
 {
-    private readonly PartitionedRateLimiter<long> _byParticipant = PartitionedRateLimiter.Create<long, long>(id =>
-        RateLimitPartition.GetFixedWindowLimiter(id, _ => Window(options.Value.RoundStartsPerMinutePerParticipant)));
-
-    private readonly PartitionedRateLimiter<string> _byAddress = PartitionedRateLimiter.Create<string, string>(address =>
-        RateLimitPartition.GetFixedWindowLimiter(address, _ => Window(options.Value.RoundStartsPerMinutePerAddress)));
-
-    private static FixedWindowRateLimiterOptions Window(int permits) =>
-        new() { PermitLimit = permits, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 };
+    private readonly FixedWindows<long> _byParticipant = new(options.Value.RoundStartsPerMinutePerParticipant, TimeSpan.FromMinutes(1), clock);
+    private readonly FixedWindows<string> _byAddress = new(options.Value.RoundStartsPerMinutePerAddress, TimeSpan.FromMinutes(1), clock);
 
     /// <param name="retryAfterSeconds">When refused: how long to wait, in whole seconds, as a 429's Retry-After says.</param>
-    public bool TryAcquire(long participantId, string address, out int retryAfterSeconds)
-    {
-        using var byParticipant = _byParticipant.AttemptAcquireRetried(participantId);
-        using var byAddress = byParticipant.IsAcquired ? _byAddress.AttemptAcquireRetried(address) : null;
-        var refused = !byParticipant.IsAcquired ? byParticipant : byAddress!.IsAcquired ? null : byAddress;
-        retryAfterSeconds = refused is null ? 0 : Hosting.HttpBasics.RetryAfterSeconds(refused, TimeSpan.FromMinutes(1));
-        return refused is null;
-    }
-
-    public void Dispose()
-    {
-        _byParticipant.Dispose();
-        _byAddress.Dispose();
-    }
+    public bool TryAcquire(long participantId, string address, out int retryAfterSeconds) =>
+        _byParticipant.TryAcquire(participantId, out retryAfterSeconds) && _byAddress.TryAcquire(address, out retryAfterSeconds);
 }
