@@ -153,7 +153,9 @@ case "$store" in
     pg_pid=$!
     for _ in $(seq 300); do "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" && break; sleep 0.1; done
     "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" || { log "PostgreSQL did not start:"; tail -n 20 "$work/postgres.log" >&2; exit 1; }
-    storage=(--Storage:Provider=Postgres "--Storage:ConnectionString=Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres")
+    # A store shared by nodes needs the participant secret set (one node here, the same rule).
+    storage=(--Storage:Provider=Postgres "--Storage:ConnectionString=Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
+      "--Participants:Secret=load-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')")
     ;;
   *) log "--store: sqlite or postgres"; exit 2 ;;
 esac

@@ -26,7 +26,7 @@ public sealed class Database : IAsyncDisposable
         Provider = settings.Provider;
         if (Provider == StorageProvider.Postgres)
         {
-            _postgres = NpgsqlDataSource.Create(settings.ConnectionString!);
+            _postgres = NpgsqlDataSource.Create(WithAutoPrepare(settings.ConnectionString!));
             FilePath = "";
             return;
         }
@@ -43,6 +43,23 @@ public sealed class Database : IAsyncDisposable
     }
 
     public StorageProvider Provider { get; }
+
+    /// <summary>
+    /// Npgsql prepares a statement on a pooled connection once it has run there twice, and runs it
+    /// prepared after that, instead of PostgreSQL parsing and planning it at every execution (the
+    /// store's statements are a few dozen texts run millions of times: BENCHMARKS.md, "The
+    /// writer's statements compiled once, on PostgreSQL"). Unless the connection string says
+    /// otherwise (<c>Max Auto Prepare=0</c> turns it off).
+    /// </summary>
+    internal static string WithAutoPrepare(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (System.Text.RegularExpressions.Regex.IsMatch(connectionString, @"auto\s*prepare", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
+            return connectionString;
+        builder.MaxAutoPrepare = 64;
+        builder.AutoPrepareMinUsages = 2;
+        return builder.ConnectionString;
+    }
 
     public bool IsPostgres => Provider == StorageProvider.Postgres;
 
