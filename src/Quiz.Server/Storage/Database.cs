@@ -53,12 +53,9 @@ public sealed class Database : IAsyncDisposable
     /// </summary>
     internal static string WithAutoPrepare(string connectionString)
     {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (System.Text.RegularExpressions.Regex.IsMatch(connectionString, @"auto\s*prepare", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
             return connectionString;
-        builder.MaxAutoPrepare = 64;
-        builder.AutoPrepareMinUsages = 2;
-        return builder.ConnectionString;
+        return new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 64, AutoPrepareMinUsages = 2 }.ConnectionString;
     }
 
     public bool IsPostgres => Provider == StorageProvider.Postgres;

@@ -50,12 +50,22 @@ sealed class PrefixedSqliteConnection(string connectionString, bool keepStatemen
         kept.Clear();
     }
 
+    /// <summary>Makes room: the kept commands not reading go (one reading would close its caller's reader).</summary>
+    void ForgetIdle()
+    {
+        foreach (var (text, command) in kept!.Where(k => !k.Value.Reading).ToList())
+        {
+            kept!.Remove(text);
+            command.Dispose();
+        }
+    }
+
     /// <summary>The kept command for a text, made on its first use; null where there is none to lend (not kept, or busy reading).</summary>
     PrefixedSqliteCommand? Lend(string text)
     {
         if (kept is null) return null;
         if (kept.TryGetValue(text, out var command)) return command.Reading ? null : command;
-        if (kept.Count >= KeptLimit) ForgetKept();
+        if (kept.Count >= KeptLimit) ForgetIdle();
         command = new PrefixedSqliteCommand(isKept: true) { Connection = this, CommandText = text };
         kept[text] = command;
         Compiled++;

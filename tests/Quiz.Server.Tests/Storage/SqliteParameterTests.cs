@@ -138,4 +138,18 @@ public sealed class SqliteParameterTests : IDisposable
             Assert.Equal(n + 1, await connection.ExecuteScalarAsync<long>($"SELECT @x + {n}", new { x = 1 }));
         Assert.True(connection.Kept <= PrefixedSqliteConnection.KeptLimit, $"{connection.Kept} texts kept");
     }
+
+    [Fact]
+    public async Task MakingRoomForNewTextsLeavesAReaderStillOpenReading()
+    {
+        await using var connection = await WriterWithTableAsync();
+        await connection.ExecuteAsync("INSERT INTO t (id, name) VALUES (1, 'a'), (2, 'b')");
+        await using var open = await connection.ExecuteReaderAsync("SELECT name FROM t WHERE id >= @From ORDER BY id", new { From = 1 });
+        Assert.True(await open.ReadAsync());
+        for (var n = 1; n <= PrefixedSqliteConnection.KeptLimit + 20; n++)
+            await connection.ExecuteScalarAsync<long>($"SELECT @x + {n}", new { x = 1 });
+        Assert.Equal("a", open.GetString(0));
+        Assert.True(await open.ReadAsync());
+        Assert.Equal("b", open.GetString(0));
+    }
 }
