@@ -41,7 +41,7 @@ if [ $# -eq 0 ]; then
   for suite in Server Process; do
     QUIZ_TEST_STORE=postgres QUIZ_TEST_BUS=rabbitmq dotnet test "tests/Quiz.$suite.Tests" --no-build --logger "trx" --logger "console;verbosity=minimal" \
       --results-directory "$results/postgres/$suite" \
-      --filter "FullyQualifiedName~Quiz.Server.Tests.Play|FullyQualifiedName~Quiz.Server.Tests.Campaigns.SeasonTests|FullyQualifiedName~Quiz.Server.Tests.Events|FullyQualifiedName~Quiz.Server.Tests.Rankings|FullyQualifiedName~Quiz.Server.Tests.Participants|FullyQualifiedName~Quiz.Server.Tests.Accounts.AccountTests|FullyQualifiedName~Quiz.Server.Tests.Accounts.AdminCommandTests|FullyQualifiedName~Quiz.Server.Tests.Live|FullyQualifiedName~Quiz.Server.Tests.Circulars|FullyQualifiedName~Quiz.Server.Tests.Surveys"
+      --filter "FullyQualifiedName~Quiz.Server.Tests.Play|FullyQualifiedName~Quiz.Server.Tests.Campaigns.SeasonTests|FullyQualifiedName~Quiz.Server.Tests.Events|FullyQualifiedName~Quiz.Server.Tests.Rankings|FullyQualifiedName~Quiz.Server.Tests.Participants|FullyQualifiedName~Quiz.Server.Tests.Accounts.AccountTests|FullyQualifiedName~Quiz.Server.Tests.Accounts.AdminCommandTests|FullyQualifiedName~Quiz.Server.Tests.Live|FullyQualifiedName~Quiz.Server.Tests.Circulars|FullyQualifiedName~Quiz.Server.Tests.Dashboard|FullyQualifiedName~Quiz.Server.Tests.Surveys"
     [ $? -eq 0 ] || status=1
   done
 fi

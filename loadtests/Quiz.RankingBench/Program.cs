@@ -49,7 +49,6 @@ if (Runs("redis"))
     }
     await DeleteKeys();
     var total = (long)participants + updates;
-    await engine.SetUnitBasesAsync(campaign.Id, Bases(campaign));
     var pendingSeen = 0L;
     async Task Finish(long id)
     {
@@ -82,7 +81,6 @@ if (Runs("redis"))
         i => Finish(participants + updates / 2 + Math.Min(i, updates - updates / 2)));
     // Causes of the tail: this process's GC pauses, and other work on the machine (load average).
     Console.WriteLine($"  during it: {GC.CollectionCount(0) - gcs0} GCs pausing {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds:F0} ms in all; load average {LoadAverage()}");
-    await engine.FlushAsync();
     var national = BoardKey.National(campaign.Id, "main");
     redisQueries = await WithCpu(Measure.SaturatedAsync("redis rank query", queries, workers,
         i => engine.GetMemberAsync(national, (i * 7919) % participants + 1)));
@@ -101,8 +99,6 @@ if (Runs("redis"))
         Console.WriteLine($"redis rebuild: {report.Rounds:N0} rounds, {report.Participants:N0} participants in {redisRebuild.TotalSeconds:F1} s ({report.Rounds / redisRebuild.TotalSeconds:N0} rounds/s)");
         var top = await engine.GetTopAsync(national, 3);
         Console.WriteLine("redis top 3 after rebuild: " + string.Join(", ", top.Select(e => $"#{e.Rank} {e.ParticipantId} {e.Parts}")));
-        var province = await engine.GetUnitBoardAsync(new UnitBoardKey(campaign.Id, UnitLevel.Province, UnitMetric.ParticipationRate), 1);
-        Console.WriteLine($"redis top province by rate: {province.FirstOrDefault()}");
     }
     await DeleteKeys();
     foreach (var mux in muxes) await mux.DisposeAsync();
@@ -117,7 +113,6 @@ if (Runs("rebuild") && !Runs("redis"))
     await using var mux = await ConnectionMultiplexer.ConnectAsync(redisAddresses[0] + ",allowAdmin=true");
     var admin = mux.GetServer(mux.GetEndPoints()[0]);
     var total = (long)participants + updates;
-    await engine.SetUnitBasesAsync(campaign.Id, Bases(campaign));
     var redis0 = await RedisCpuSeconds(admin);
     var sw = Stopwatch.StartNew();
     var report = await engine.RebuildAsync(campaign.Id, after => campaign.RoundsAfter(after, total));
@@ -179,7 +174,3 @@ static async Task<double> RedisCpuSeconds(IServer server)
 // Other work on the machine (the bench shares it) shows here; the figures are only comparable at a low load.
 static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
-static IEnumerable<UnitBase> Bases(Campaign c) =>
-    c.Counties.Select(k => new UnitBase(UnitLevel.County, k[2], k[1], 3_000 + int.Parse(k[2]) % 4_000))
-        .Concat(c.Counties.Select(k => k[1]).Distinct().Select(city => new UnitBase(UnitLevel.City, city, city[..2], 0)))
-        .Concat(c.Counties.Select(k => k[0]).Distinct().Select(p => new UnitBase(UnitLevel.Province, p, null, 0)));

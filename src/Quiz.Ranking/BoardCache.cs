@@ -83,7 +83,7 @@ public sealed class BoardCache(RankingOptions options, TimeProvider time)
     }
 
     /// <summary>Re-reads every cached board and publishes the ones that changed.</summary>
-    public async Task RefreshAsync(Func<BoardKey, int, Task<IReadOnlyList<BoardEntry>>> fetchTop, Func<string, DateOnly?, Task<UnitBoards>> buildUnits)
+    public async Task RefreshAsync(Func<BoardKey, int, Task<IReadOnlyList<BoardEntry>>> fetchTop, Func<string, DateOnly?, Task<UnitBoards>>? buildUnits = null)
     {
         if (!await refreshing.WaitAsync(0)) return; // a slow refresh is not stacked on itself
         try
@@ -100,6 +100,7 @@ public sealed class BoardCache(RankingOptions options, TimeProvider time)
             }
             foreach (var (key, e) in units)
             {
+                if (buildUnits is null) break;
                 if (e.Touched < idleBefore) { units.TryRemove(key, out _); continue; }
                 var boards = await buildUnits(key.Campaign, key.Day);
                 if (boards.Fingerprint == e.Fingerprint) { e.Value = boards; continue; }

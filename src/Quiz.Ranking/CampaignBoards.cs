@@ -6,8 +6,7 @@ namespace Quiz.Ranking;
 /// Every board of one campaign in memory: the in-process engine's state, and the recomputation
 /// a reconcile compares the live boards with. The stage rules are applied here exactly as the
 /// Redis script applies them (see RedisScripts.Finish), so both engines agree to the bit.
-/// Not thread-safe: the in-process engine holds <see cref="Gate"/> for the boards and locks
-/// <see cref="Counters"/> itself for the counters.
+/// Not thread-safe: the in-process engine holds <see cref="Gate"/>.
 /// </summary>
 public sealed class CampaignBoards(string campaignId)
 {
@@ -15,15 +14,6 @@ public sealed class CampaignBoards(string campaignId)
     public string CampaignId { get; } = campaignId;
     /// <summary>While a rebuild runs, live finishes answer Pending (their rounds are replayed later).</summary>
     public bool Holding { get; set; }
-    public UnitCounters Counters { get; } = new();
-    public IReadOnlyList<UnitBase> Bases { get; set; } = [];
-
-    /// <summary>Per person and campaign: last applied round (duplicates change nothing) and the days played (distinct participants).</summary>
-    struct Person
-    {
-        public long LastRoundId;
-        public ulong Days;
-    }
 
     public sealed class Stage
     {
@@ -38,54 +28,29 @@ public sealed class CampaignBoards(string campaignId)
         public readonly Dictionary<(long, DateOnly, string?), long> GroupBest = new();
     }
 
-    readonly Dictionary<long, Person> people = new();
-    readonly Dictionary<DateOnly, int> dayBits = new();
+    /// <summary>Per person and campaign: the last applied round (a round not above it is a duplicate and changes nothing).</summary>
+    readonly Dictionary<long, long> people = new();
     public Dictionary<string, Stage> Stages { get; } = new(StringComparer.Ordinal);
     public long Participants => people.Count;
     /// <summary>Rounds applied, duplicates not counted: what the Redis engine's "applied" counter holds.</summary>
     public long AppliedRounds { get; private set; }
 
-    /// <summary>Each person's last applied round and the days played, as bits indexing <see cref="DaysByBit"/>.</summary>
-    public IEnumerable<(long ParticipantId, long LastRoundId, ulong Days)> People()
+    /// <summary>Each person's last applied round.</summary>
+    public IEnumerable<(long ParticipantId, long LastRoundId)> People()
     {
-        foreach (var (id, p) in people) yield return (id, p.LastRoundId, p.Days);
+        foreach (var (id, last) in people) yield return (id, last);
     }
 
-    /// <summary>The day each bit of <see cref="People"/>' day masks stands for.</summary>
-    public DateOnly[] DaysByBit()
-    {
-        var days = new DateOnly[dayBits.Count];
-        foreach (var (day, bit) in dayBits) days[bit] = day;
-        return days;
-    }
-
-    /// <summary>Applies a round: boards, person state and unit counters.</summary>
+    /// <summary>Applies a round to the boards and the person's last round; a duplicate (or a live round while held) changes nothing.</summary>
     public FinishRanks Apply(RoundFinished round, long encoded, bool replay)
     {
-        var ranks = ApplyBoards(round, encoded, replay, out var count);
-        if (count is { } c) Counters.Add(round, c.FirstEver, c.FirstToday);
-        return ranks;
-    }
-
-    /// <summary>
-    /// Applies a round to the boards and person state, and says how to count it in
-    /// <see cref="Counters"/> (null: not counted, a duplicate or held), so the in-process engine
-    /// can count under a lock of its own, off the boards' lock.
-    /// </summary>
-    public FinishRanks ApplyBoards(RoundFinished round, long encoded, bool replay, out (bool FirstEver, bool FirstToday)? count)
-    {
-        count = null;
         if (Holding && !replay) return FinishRanks.PendingRanks;
         var stage = StageOf(round.StageId);
-        ref var person = ref CollectionsMarshal.GetValueRefOrAddDefault(people, round.ParticipantId, out _);
-        if (round.RoundId <= person.LastRoundId) return RanksOf(stage, round, stage.Values.TryGetValue(round.ParticipantId, out var v) ? v : null);
+        ref var last = ref CollectionsMarshal.GetValueRefOrAddDefault(people, round.ParticipantId, out _);
+        if (round.RoundId <= last) return RanksOf(stage, round, stage.Values.TryGetValue(round.ParticipantId, out var v) ? v : null);
 
-        person.LastRoundId = round.RoundId;
+        last = round.RoundId;
         AppliedRounds++;
-        var dayBit = 1UL << DayIndex(round.Day);
-        count = (person.Days == 0, (person.Days & dayBit) == 0);
-        person.Days |= dayBit;
-
         long? old = stage.Values.TryGetValue(round.ParticipantId, out var o) ? o : null;
         var value = round.Rule switch
         {
@@ -157,17 +122,5 @@ public sealed class CampaignBoards(string campaignId)
     {
         ref var board = ref CollectionsMarshal.GetValueRefOrAddDefault(boards, code, out _);
         return board ??= new SortedBoard();
-    }
-
-    int DayIndex(DateOnly day)
-    {
-        ref var index = ref CollectionsMarshal.GetValueRefOrAddDefault(dayBits, day, out var known);
-        if (known) return index;
-        if (dayBits.Count > 64)
-        {
-            dayBits.Remove(day);
-            throw new ArgumentOutOfRangeException(nameof(day), day, "A campaign may span at most 64 days.");
-        }
-        return index = dayBits.Count - 1;
     }
 }

@@ -18,19 +18,13 @@ public interface IRankingEngine : IAsyncDisposable
 
     /// <summary>
     /// What a watchdog needs to tell whether a campaign's boards are whole: the engine answers,
-    /// the campaign's keys and bases are there, and how many rounds it has applied (compared with
+    /// the campaign's keys are there, and how many rounds it has applied (compared with
     /// the store's count of results committed a while ago).
     /// </summary>
     Task<CampaignHealth> CheckAsync(string campaignId, CancellationToken cancellationToken = default);
 
     /// <summary>Raised when the engine's backing store comes back after an outage (never for the in-process engine).</summary>
     event Action? Reconnected;
-
-    /// <summary>The campaign's headcount bases as the engine holds them (reconcile compares them with the store).</summary>
-    Task<IReadOnlyList<UnitBase>> GetUnitBasesAsync(string campaignId, CancellationToken cancellationToken = default);
-
-    /// <summary>Replaces the campaign's headcount bases (participation rate).</summary>
-    Task SetUnitBasesAsync(string campaignId, IEnumerable<UnitBase> bases, CancellationToken cancellationToken = default);
 
     /// <summary>Top <paramref name="count"/>, from the cache refreshed about once a second.</summary>
     Task<IReadOnlyList<BoardEntry>> GetTopAsync(BoardKey board, int count, CancellationToken cancellationToken = default);
@@ -40,16 +34,9 @@ public interface IRankingEngine : IAsyncDisposable
     Task<IReadOnlyList<BoardEntry>> GetAroundAsync(BoardKey board, long participantId, int k, CancellationToken cancellationToken = default);
     Task<long> GetSizeAsync(BoardKey board, CancellationToken cancellationToken = default);
 
-    /// <summary>Units of a level ranked by a metric (from the cache refreshed about once a second).</summary>
-    Task<IReadOnlyList<UnitStanding>> GetUnitBoardAsync(UnitBoardKey board, int count, CancellationToken cancellationToken = default);
-    /// <summary>One unit's figures with its rank among its siblings and nationally, for the board's metric and day.</summary>
-    Task<UnitStanding?> GetUnitAsync(UnitBoardKey board, string unitCode, CancellationToken cancellationToken = default);
-
-    /// <summary>Writes unit counters summed in memory (runs by itself at least every 250 ms).</summary>
-    Task FlushAsync(CancellationToken cancellationToken = default);
-    /// <summary>Refreshes the cached top lists and unit boards and pushes changes (runs by itself about once a second).</summary>
+    /// <summary>Refreshes the cached top lists and publishes changes (runs by itself about once a second).</summary>
     Task RefreshAsync(CancellationToken cancellationToken = default);
-    /// <summary>Changed boards, for pushing to dashboards. Each subscriber has its own buffer; a slow one loses the oldest changes.</summary>
+    /// <summary>Changed top lists. Each subscriber has its own buffer; a slow one loses the oldest changes.</summary>
     IAsyncEnumerable<RankingChange> WatchAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -67,4 +54,4 @@ public interface IRankingEngine : IAsyncDisposable
 
 /// <summary>See <see cref="IRankingEngine.CheckAsync"/>.</summary>
 /// <param name="Held">A rebuild holds the campaign, on this node or another: its boards are being written.</param>
-public sealed record CampaignHealth(bool Reachable, bool KeysPresent, bool BasesPresent, long AppliedRounds, bool Held = false);
+public sealed record CampaignHealth(bool Reachable, bool KeysPresent, long AppliedRounds, bool Held = false);

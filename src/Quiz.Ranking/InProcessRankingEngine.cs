@@ -35,18 +35,9 @@ public sealed class InProcessRankingEngine : IRankingEngine
         return Task.FromResult(ApplyLive(Campaign(round.CampaignId), round, encoded, replay: false));
     }
 
-    /// <summary>
-    /// Boards under the campaign's lock, counters under their own: the two cores overlap one
-    /// finish's counting with the next one's board updates.
-    /// </summary>
     static FinishRanks ApplyLive(CampaignBoards campaign, RoundFinished round, long encoded, bool replay)
     {
-        FinishRanks ranks;
-        (bool FirstEver, bool FirstToday)? count;
-        lock (campaign.Gate) ranks = campaign.ApplyBoards(round, encoded, replay, out count);
-        if (count is { } c)
-            lock (campaign.Counters) campaign.Counters.Add(round, c.FirstEver, c.FirstToday);
-        return ranks;
+        lock (campaign.Gate) return campaign.Apply(round, encoded, replay);
     }
 
     public bool NeedsCatchUp(string campaignId) => false;
@@ -55,20 +46,6 @@ public sealed class InProcessRankingEngine : IRankingEngine
     public event Action<string>? CatchUpNeeded { add { } remove { } }
 
     public event Action? Reconnected { add { } remove { } }
-
-    public Task<IReadOnlyList<UnitBase>> GetUnitBasesAsync(string campaignId, CancellationToken cancellationToken = default)
-    {
-        var campaign = Campaign(campaignId);
-        lock (campaign.Gate) return Task.FromResult(campaign.Bases);
-    }
-
-    public Task SetUnitBasesAsync(string campaignId, IEnumerable<UnitBase> bases, CancellationToken cancellationToken = default)
-    {
-        var list = bases.ToList();
-        var campaign = Campaign(campaignId);
-        lock (campaign.Gate) campaign.Bases = list;
-        return Task.CompletedTask;
-    }
 
     public Task<IReadOnlyList<BoardEntry>> GetTopAsync(BoardKey board, int count, CancellationToken cancellationToken = default) =>
         cache.TopAsync(board, count, FetchTop);
@@ -102,31 +79,13 @@ public sealed class InProcessRankingEngine : IRankingEngine
         lock (campaign.Gate) return Task.FromResult(campaign.Find(key) is { } b ? read(campaign, b) : none);
     }
 
-    public async Task<IReadOnlyList<UnitStanding>> GetUnitBoardAsync(UnitBoardKey board, int count, CancellationToken cancellationToken = default) =>
-        (await cache.UnitsAsync(board.CampaignId, board.Day, BuildUnits)).Board(board.Level, board.Metric, board.ParentCode, count);
-
-    public async Task<UnitStanding?> GetUnitAsync(UnitBoardKey board, string unitCode, CancellationToken cancellationToken = default) =>
-        (await cache.UnitsAsync(board.CampaignId, board.Day, BuildUnits)).Find(board.Level, board.Metric, unitCode);
-
-    Task<UnitBoards> BuildUnits(string campaignId, DateOnly? day)
-    {
-        var campaign = Campaign(campaignId);
-        lock (campaign.Counters) return Task.FromResult(new UnitBoards(campaign.Counters.For(day), campaign.Bases));
-    }
-
-    // Counters are summed under the campaign's lock as rounds arrive: nothing to flush.
-    public Task FlushAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-    /// <summary>Every round counts once on its region leaf, so their rounds add up to the rounds applied.</summary>
     public Task<CampaignHealth> CheckAsync(string campaignId, CancellationToken cancellationToken = default)
     {
         var campaign = Campaign(campaignId);
-        long applied;
-        lock (campaign.Counters) applied = campaign.Counters.All.Where(t => t.Key.StartsWith("r/", StringComparison.Ordinal)).Sum(t => t.Value.Rounds);
-        return Task.FromResult(new CampaignHealth(true, true, true, applied));
+        lock (campaign.Gate) return Task.FromResult(new CampaignHealth(true, true, campaign.AppliedRounds));
     }
 
-    public Task RefreshAsync(CancellationToken cancellationToken = default) => cache.RefreshAsync(FetchTop, BuildUnits);
+    public Task RefreshAsync(CancellationToken cancellationToken = default) => cache.RefreshAsync(FetchTop);
 
     public IAsyncEnumerable<RankingChange> WatchAsync(CancellationToken cancellationToken = default) => cache.WatchAsync(cancellationToken);
 
@@ -135,7 +94,7 @@ public sealed class InProcessRankingEngine : IRankingEngine
         var started = Stopwatch.GetTimestamp();
         var live = Campaign(campaignId);
         lock (live.Gate) live.Holding = true;
-        var fresh = new CampaignBoards(campaignId) { Bases = live.Bases };
+        var fresh = new CampaignBoards(campaignId);
         long rounds = 0, last = 0;
         try
         {
@@ -148,11 +107,7 @@ public sealed class InProcessRankingEngine : IRankingEngine
                 last = Math.Max(last, max);
                 if (n < 100) break;
             }
-            lock (live.Gate)
-            {
-                fresh.Bases = live.Bases;
-                campaigns[campaignId] = fresh;
-            }
+            lock (live.Gate) campaigns[campaignId] = fresh;
         }
         finally
         {
@@ -188,17 +143,13 @@ public sealed class InProcessRankingEngine : IRankingEngine
         return await Reconciler.CompareAsync(model, new Reconciler.Live(
             key => Task.FromResult(Locked(live, () => (long)(live.Find(key)?.Count ?? 0))),
             (key, ids) => Task.FromResult(Locked(live, () =>
-                live.Find(key) is { } board ? ids.Select(id => ValueOn(live, key, board, id)).ToArray() : new long?[ids.Count])),
-            day => Task.FromResult(Locked(live.Counters, () => (IReadOnlyDictionary<string, Tally>)new Dictionary<string, Tally>(live.Counters.For(day)))),
-            () => Task.FromResult(Locked(live.Counters, () => (IReadOnlyCollection<DateOnly>)live.Counters.Days.Keys.ToList()))),
+                live.Find(key) is { } board ? ids.Select(id => ValueOn(live, key, board, id)).ToArray() : new long?[ids.Count]))),
             cancellationToken);
     }
 
-    static T Locked<T>(CampaignBoards campaign, Func<T> read) => Locked(campaign.Gate, read);
-
-    static T Locked<T>(object gate, Func<T> read)
+    static T Locked<T>(CampaignBoards campaign, Func<T> read)
     {
-        lock (gate) return read();
+        lock (campaign.Gate) return read();
     }
 
     public ValueTask DisposeAsync()

@@ -11,20 +11,16 @@ namespace Quiz.Ranking;
 /// {c:X}:hold                 present while a rebuild/catch-up runs: live finishes answer Pending
 /// {c:X}:epoch                present while the campaign's keys are; bumped by each rebuild
 /// {c:X}:last                 hash participant → last applied round id (duplicates change nothing);
-///                            its fields are exactly the campaign's participants (first-ever, and the count)
-/// {c:X}:seen:yyyyMMdd        bitmap by participant id: played that day (exact distinct counts)
+///                            its fields are exactly the campaign's participants
 /// {c:X}:b:STAGE:n            individual boards (sorted sets, score = RankScore): national,
 /// {c:X}:b:STAGE:u:UNIT         lowest-level unit,
 /// {c:X}:b:STAGE:o:ORG          organisation,
 /// {c:X}:b:STAGE:d:yyyyMMdd     each person's best of that day (rule BestOfDaySummed)
 /// {c:X}:b:STAGE:g:GROUP        each person's best in that group, e.g. a scene (rule BestPerGroupSummed)
-/// {c:X}:uc:yyyyMMdd          hash "leaf|c" → participants·2^32 + rounds, "leaf|s" → points of leaf units that day (UnitCounters)
-/// {c:X}:uc                   hash "leaf|p" → distinct participants of leaf units over the campaign
-///                            (its rounds and points are the sums of its days)
-/// {c:X}:days                 set of days with unit counters
 /// {c:X}:applied              rounds applied (the store's count of results, once caught up)
-/// {c:X}:bases                hash "level|code" → "parent|headcount"
 /// </code>
+/// Units' figures are not here: the store counts them (unit_daily_stats). Keys a campaign had
+/// from before (":seen:", ":uc", ":days", ":bases") are unread, and a rebuild deletes them.
 /// </summary>
 static class RedisKeys
 {
@@ -32,12 +28,7 @@ static class RedisKeys
     public static RedisKey Hold(string c) => Prefix(c) + ":hold";
     public static RedisKey Epoch(string c) => Prefix(c) + ":epoch";
     public static RedisKey Last(string c) => Prefix(c) + ":last";
-    public static RedisKey Seen(string c, DateOnly day) => Prefix(c) + ":seen:" + Day(day);
-    public static RedisKey Units(string c) => Prefix(c) + ":uc";
-    public static RedisKey Units(string c, DateOnly day) => Prefix(c) + ":uc:" + Day(day);
-    public static RedisKey Days(string c) => Prefix(c) + ":days";
     public static RedisKey Applied(string c) => Prefix(c) + ":applied";
-    public static RedisKey Bases(string c) => Prefix(c) + ":bases";
     public static RedisKey DayBest(string c, string stage, DateOnly day) => Prefix(c) + ":b:" + stage + ":d:" + Day(day);
     public static RedisKey GroupBest(string c, string stage, string group) => Prefix(c) + ":b:" + stage + ":g:" + group;
 
@@ -64,29 +55,21 @@ static class RedisKeys
     public sealed class Cache
     {
         readonly ConcurrentDictionary<(string Campaign, string Stage, BoardScope Scope, string? Code), RedisKey> boards = new();
-        readonly ConcurrentDictionary<(string Campaign, DateOnly Day), RedisKey> seen = new();
         readonly ConcurrentDictionary<(string Campaign, string Stage, DateOnly Day), RedisKey> dayBest = new();
         readonly ConcurrentDictionary<(string Campaign, string Stage, string Group), RedisKey> groupBest = new();
-        readonly ConcurrentDictionary<(string Campaign, DateOnly Day), RedisKey> dayUnits = new();
-        readonly ConcurrentDictionary<(string Campaign, DateOnly Day), string> dayNames = new();
         readonly ConcurrentDictionary<string, CampaignKeys> campaigns = new(StringComparer.Ordinal);
 
         public RedisKey Board(string c, string stage, BoardScope scope, string? code) =>
             boards.GetOrAdd((c, stage, scope, code), static k => RedisKeys.Board(k.Campaign, k.Stage, k.Scope, k.Code));
-        public RedisKey Seen(string c, DateOnly day) => seen.GetOrAdd((c, day), static k => RedisKeys.Seen(k.Campaign, k.Day));
         public RedisKey DayBest(string c, string stage, DateOnly day) => dayBest.GetOrAdd((c, stage, day), static k => RedisKeys.DayBest(k.Campaign, k.Stage, k.Day));
         public RedisKey GroupBest(string c, string stage, string group) => groupBest.GetOrAdd((c, stage, group), static k => RedisKeys.GroupBest(k.Campaign, k.Stage, k.Group));
         /// <summary>Where a round's group best is kept: by day (rule BestOfDaySummed) or by its group (BestPerGroupSummed).</summary>
         public RedisKey GroupBest(string c, RoundFinished r) =>
             r.Rule == AggregationRule.BestOfDaySummed ? DayBest(c, r.StageId, r.Day) : GroupBest(c, r.StageId, r.Group!);
-        public RedisKey DayUnits(string c, DateOnly day) => dayUnits.GetOrAdd((c, day), static k => Units(k.Campaign, k.Day));
-        public string DayName(string c, DateOnly day) => dayNames.GetOrAdd((c, day), static k => Day(k.Day));
-        public CampaignKeys Campaign(string c) => campaigns.GetOrAdd(c, static c => new CampaignKeys(Hold(c), Epoch(c), Last(c), Units(c), Days(c), Applied(c)));
-
+        public CampaignKeys Campaign(string c) => campaigns.GetOrAdd(c, static c => new CampaignKeys(Hold(c), Epoch(c), Last(c), Applied(c)));
     }
 
-    public sealed record CampaignKeys(RedisKey Hold, RedisKey Epoch, RedisKey Last, RedisKey Units, RedisKey Days, RedisKey Applied);
+    public sealed record CampaignKeys(RedisKey Hold, RedisKey Epoch, RedisKey Last, RedisKey Applied);
 
     public static string Day(DateOnly day) => day.ToString("yyyyMMdd");
-    public static DateOnly ParseDay(string s) => DateOnly.ParseExact(s, "yyyyMMdd");
 }

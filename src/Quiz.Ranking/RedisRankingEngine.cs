@@ -221,7 +221,7 @@ public sealed class RedisRankingEngine : IRankingEngine
     Task<RedisResult> Finishes(string campaign, int count, Func<int, (RoundFinished Round, long Encoded)> at, bool replay)
     {
         var ck = keyCache.Campaign(campaign);
-        var keys = new ScriptKeys(ck.Hold, ck.Epoch, ck.Last, ck.Units, ck.Days, ck.Applied);
+        var keys = new ScriptKeys(ck.Hold, ck.Epoch, ck.Last, ck.Applied);
         var args = new RedisValue[1 + count * RedisScripts.FinishArgStride];
         args[0] = replay ? "1" : "0";
         for (var i = 0; i < count; i++)
@@ -232,21 +232,15 @@ public sealed class RedisRankingEngine : IRankingEngine
             args[a + 1] = r.RoundId;
             args[a + 2] = r.Rule switch { AggregationRule.BestOfAll => "b", AggregationRule.Sum => "s", _ => "g" };
             args[a + 3] = encoded;
-            args[a + 4] = keys.Number(keyCache.Seen(campaign, r.Day));
-            args[a + 5] = keys.Number(keyCache.Board(campaign, r.StageId, BoardScope.National, null));
-            args[a + 6] = keys.Number(keyCache.Board(campaign, r.StageId, BoardScope.Unit, r.UnitCode));
-            args[a + 7] = r.OrganisationId is { } org ? keys.Number(keyCache.Board(campaign, r.StageId, BoardScope.Organisation, org)) : 0;
-            args[a + 8] = r.SumsGroupBests ? keys.Number(keyCache.GroupBest(campaign, r)) : 0;
-            args[a + 9] = UnitCounters.RegionLeaf(r.RegionPath);
-            args[a + 10] = UnitCounters.OrganisationLeaf(r.OrganisationId, r.OrganisationType) ?? "";
-            args[a + 11] = keyCache.DayName(campaign, r.Day);
-            args[a + 12] = keys.Number(keyCache.DayUnits(campaign, r.Day));
-            args[a + 13] = r.Score;
+            args[a + 4] = keys.Number(keyCache.Board(campaign, r.StageId, BoardScope.National, null));
+            args[a + 5] = keys.Number(keyCache.Board(campaign, r.StageId, BoardScope.Unit, r.UnitCode));
+            args[a + 6] = r.OrganisationId is { } org ? keys.Number(keyCache.Board(campaign, r.StageId, BoardScope.Organisation, org)) : 0;
+            args[a + 7] = r.SumsGroupBests ? keys.Number(keyCache.GroupBest(campaign, r)) : 0;
         }
         return Evaluate(RedisScripts.Finish, keys.ToArray(), args);
     }
 
-    /// <summary>Reads a finish script's reply: each round's ranks (the script has counted the applied ones).</summary>
+    /// <summary>Reads a finish script's reply: each round's ranks.</summary>
     FinishRanks[] Ranks(string campaign, int count, long[] reply, bool replay)
     {
         var ranks = new FinishRanks[count];
@@ -264,7 +258,7 @@ public sealed class RedisRankingEngine : IRankingEngine
         for (var i = 0; i < count; i++)
         {
             var r = reply.AsSpan(1 + i * RedisScripts.FinishReplyStride, RedisScripts.FinishReplyStride);
-            ranks[i] = r[3] < 0 ? new FinishRanks(null, null, null, 0, false) : new FinishRanks(r[4], r[5], r[6] > 0 ? r[6] : null, r[3], false);
+            ranks[i] = r[0] < 0 ? new FinishRanks(null, null, null, 0, false) : new FinishRanks(r[1], r[2], r[3] > 0 ? r[3] : null, r[0], false);
         }
         return ranks;
     }
@@ -381,26 +375,6 @@ public sealed class RedisRankingEngine : IRankingEngine
 
     internal Task<long> SizeAsync(BoardKey board) => db.SortedSetLengthAsync(KeyOf(board));
 
-    internal async Task<IReadOnlyCollection<DateOnly>> DaysAsync(string campaignId) =>
-        (await db.SetMembersAsync(RedisKeys.Days(campaignId))).Select(d => RedisKeys.ParseDay(d!)).ToList();
-
-    public async Task SetUnitBasesAsync(string campaignId, IEnumerable<UnitBase> bases, CancellationToken cancellationToken = default)
-    {
-        var entries = bases.Select(b => new HashEntry(b.Level + "|" + b.Code, b.ParentCode + "|" + b.Headcount)).ToArray();
-        var key = RedisKeys.Bases(campaignId);
-        var tx = db.CreateTransaction();
-        _ = tx.KeyDeleteAsync(key);
-        if (entries.Length > 0) _ = tx.HashSetAsync(key, entries);
-        try
-        {
-            await tx.ExecuteAsync();
-        }
-        catch (Exception e) when (Unreachable(e))
-        {
-            throw new RankingUnavailableException("Could not store the unit bases: Redis is unreachable.", e);
-        }
-    }
-
     public Task<IReadOnlyList<BoardEntry>> GetTopAsync(BoardKey board, int count, CancellationToken cancellationToken = default) =>
         Guard(() => cache.TopAsync(board, count, FetchTop), (IReadOnlyList<BoardEntry>)[]);
 
@@ -478,111 +452,23 @@ public sealed class RedisRankingEngine : IRankingEngine
     public Task<long> GetSizeAsync(BoardKey board, CancellationToken cancellationToken = default) =>
         Guard(() => db.SortedSetLengthAsync(RedisKeys.Board(board)), 0L);
 
-    public Task<IReadOnlyList<UnitStanding>> GetUnitBoardAsync(UnitBoardKey board, int count, CancellationToken cancellationToken = default) =>
-        Guard(async () => (await cache.UnitsAsync(board.CampaignId, board.Day, BuildUnits)).Board(board.Level, board.Metric, board.ParentCode, count), (IReadOnlyList<UnitStanding>)[]);
-
-    public Task<UnitStanding?> GetUnitAsync(UnitBoardKey board, string unitCode, CancellationToken cancellationToken = default) =>
-        Guard(async () => (await cache.UnitsAsync(board.CampaignId, board.Day, BuildUnits)).Find(board.Level, board.Metric, unitCode), (UnitStanding?)null);
-
-    async Task<UnitBoards> BuildUnits(string campaignId, DateOnly? day)
-    {
-        var tallies = ReadTallies(campaignId, day);
-        var bases = ReadBases(campaignId);
-        return new UnitBoards(await tallies, await bases);
-    }
-
-    internal async Task<IReadOnlyList<UnitBase>> ReadBases(string campaignId) =>
-        (await db.HashGetAllAsync(RedisKeys.Bases(campaignId))).Select(e =>
-        {
-            var (level, code) = Split(e.Name!);
-            var (parent, headcount) = Split(e.Value!);
-            return new UnitBase(Enum.Parse<UnitLevel>(level), code, parent.Length == 0 ? null : parent, long.Parse(headcount));
-        }).ToList();
-
-    public async Task<IReadOnlyList<UnitBase>> GetUnitBasesAsync(string campaignId, CancellationToken cancellationToken = default)
-    {
-        try { return await ReadBases(campaignId).WaitAsync(options.ReadTimeout, cancellationToken); }
-        catch (Exception e) when (Unreachable(e)) { throw new RankingUnavailableException("Could not read the unit bases: Redis is unreachable.", e); }
-    }
-
-    /// <summary>
-    /// A day's tallies are its hash; the campaign's are its distinct participants plus the rounds
-    /// and points of every day (the finish script does not count those twice, see <see cref="RedisScripts.Finish"/>).
-    /// </summary>
-    internal async Task<IReadOnlyDictionary<string, Tally>> ReadTallies(string campaignId, DateOnly? day)
-    {
-        var tallies = new Dictionary<string, Tally>(StringComparer.Ordinal);
-        if (day is { } d)
-        {
-            Add(tallies, await db.HashGetAllAsync(RedisKeys.Units(campaignId, d)), participants: true, roundsAndPoints: true);
-            return tallies;
-        }
-        var campaign = db.HashGetAllAsync(RedisKeys.Units(campaignId));
-        var days = (await db.SetMembersAsync(RedisKeys.Days(campaignId)))
-            .Select(v => db.HashGetAllAsync(RedisKeys.Units(campaignId, RedisKeys.ParseDay(v!)))).ToList();
-        Add(tallies, await campaign, participants: true, roundsAndPoints: false);
-        foreach (var entries in days) Add(tallies, await entries, participants: false, roundsAndPoints: true);
-        return tallies;
-    }
-
-    static void Add(Dictionary<string, Tally> tallies, HashEntry[] entries, bool participants, bool roundsAndPoints)
-    {
-        foreach (var e in entries)
-        {
-            var (leaf, field) = Split(e.Name!);
-            var n = (long)e.Value;
-            ref var t = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(tallies, leaf, out _);
-            // Keys written before the campaign hash stopped counting rounds and points still hold
-            // them there: the days' sums are the figures read. A day written before its
-            // participants and rounds were packed ("c") holds "p" and "r", and one that spans the
-            // change holds both kinds: they add up.
-            switch (field)
-            {
-                case "c":
-                    if (participants) t = t with { Participants = t.Participants + (n >> 32) };
-                    if (roundsAndPoints) t = t with { Rounds = t.Rounds + (n & uint.MaxValue) };
-                    break;
-                case "p":
-                    if (participants) t = t with { Participants = t.Participants + n };
-                    break;
-                case "r":
-                    if (roundsAndPoints) t = t with { Rounds = t.Rounds + n };
-                    break;
-                default:
-                    if (roundsAndPoints) t = t with { Points = t.Points + n };
-                    break;
-            }
-        }
-    }
-
-    static (string, string) Split(string s)
-    {
-        var i = s.LastIndexOf('|');
-        return (s[..i], s[(i + 1)..]);
-    }
-
-    /// <summary>Nothing to flush: the finish script counts units itself.</summary>
-    public Task FlushAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
-
     public async Task<CampaignHealth> CheckAsync(string campaignId, CancellationToken cancellationToken = default)
     {
         var ck = keyCache.Campaign(campaignId);
         var values = db.StringGetAsync([ck.Epoch, ck.Applied, ck.Hold]);
-        var bases = db.KeyExistsAsync(RedisKeys.Bases(campaignId));
         try
         {
             var v = await values.WaitAsync(options.ReadTimeout, cancellationToken);
-            return new CampaignHealth(Reachable: true, KeysPresent: v[0].HasValue, BasesPresent: await bases.WaitAsync(options.ReadTimeout, cancellationToken),
-                AppliedRounds: v[1].HasValue ? (long)v[1] : 0, Held: v[2].HasValue);
+            return new CampaignHealth(Reachable: true, KeysPresent: v[0].HasValue, AppliedRounds: v[1].HasValue ? (long)v[1] : 0, Held: v[2].HasValue);
         }
         catch (Exception e) when (Unreachable(e))
         {
-            return new CampaignHealth(Reachable: false, false, false, 0);
+            return new CampaignHealth(Reachable: false, false, 0);
         }
     }
 
     public Task RefreshAsync(CancellationToken cancellationToken = default) =>
-        Guard(async () => { await cache.RefreshAsync(FetchTop, BuildUnits); return 0; }, 0);
+        Guard(async () => { await cache.RefreshAsync(FetchTop); return 0; }, 0);
 
     public IAsyncEnumerable<RankingChange> WatchAsync(CancellationToken cancellationToken = default) => cache.WatchAsync(cancellationToken);
 
@@ -709,7 +595,7 @@ public sealed class RedisRankingEngine : IRankingEngine
 
     async Task DeleteCampaignKeysAsync(string campaignId)
     {
-        var keep = new HashSet<RedisKey> { RedisKeys.Hold(campaignId), RedisKeys.Epoch(campaignId), RedisKeys.Bases(campaignId) };
+        var keep = new HashSet<RedisKey> { RedisKeys.Hold(campaignId), RedisKeys.Epoch(campaignId) };
         foreach (var endpoint in redis.GetEndPoints())
         {
             var server = redis.GetServer(endpoint);
@@ -731,8 +617,7 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// A rebuild's first pass: every round so far applied to an in-memory model of the campaign
     /// (<see cref="CampaignBoards"/>, which applies the rules exactly as the finish script does),
     /// then the model written as the keys the script would have left: boards and group bests with
-    /// multi-member ZADD, the last-round hash with multi-field HSET, each day's seen bitmap with one
-    /// SET, the unit counters, the days set and the applied count. Through the script a round
+    /// multi-member ZADD, the last-round hash with multi-field HSET, and the applied count. Through the script a round
     /// costs Redis ~50–90 µs at 1 M members (a skiplist walk per board, per round); here a member
     /// costs ~1–2 µs once, whatever the number of rounds it played.
     /// </summary>
@@ -764,33 +649,9 @@ public sealed class RedisRankingEngine : IRankingEngine
 
         var keys = keyCache.Campaign(campaignId);
         await writes.HashAsync(db, keys.Last, model.People().Select(p => new HashEntry(p.ParticipantId, p.LastRoundId)));
-        var days = model.DaysByBit();
-        var maxId = model.People().Select(p => p.ParticipantId).DefaultIfEmpty(0).Max();
-        for (var bit = 0; bit < days.Length; bit++)
-        {
-            // Redis numbers a string's bits from the most significant bit of its first byte.
-            var bitmap = new byte[maxId / 8 + 1];
-            foreach (var (id, _, played) in model.People())
-                if ((played & (1UL << bit)) != 0) bitmap[id >> 3] |= (byte)(0x80 >> (int)(id & 7));
-            writes.Add(db.StringSetAsync(keyCache.Seen(campaignId, days[bit]), bitmap));
-        }
-        // The script's fields exactly: a campaign leaf's distinct participants only, a day's
-        // participants, rounds and points, and no field it would never have incremented.
-        await writes.HashAsync(db, keys.Units, model.Counters.All.Where(t => t.Value.Participants > 0)
-            .Select(t => new HashEntry(t.Key + "|p", t.Value.Participants)));
-        foreach (var (day, tallies) in model.Counters.Days)
-            await writes.HashAsync(db, keyCache.DayUnits(campaignId, day), tallies.SelectMany(t => DayFields(t.Key, t.Value)));
-        if (model.Counters.Days.Count > 0)
-            writes.Add(db.SetAddAsync(keys.Days, model.Counters.Days.Keys.Select(d => (RedisValue)keyCache.DayName(campaignId, d)).ToArray()));
         writes.Add(db.StringSetAsync(keys.Applied, model.AppliedRounds));
         await writes.DrainAsync();
         return (n, max);
-
-        static IEnumerable<HashEntry> DayFields(string leaf, Tally t)
-        {
-            if (t.Participants > 0 || t.Rounds > 0) yield return new HashEntry(leaf + "|c", (t.Participants << 32) + t.Rounds);
-            if (t.Points != 0) yield return new HashEntry(leaf + "|s", t.Points);
-        }
     }
 
     /// <summary>
@@ -877,10 +738,7 @@ public sealed class RedisRankingEngine : IRankingEngine
         await InProcessRankingEngine.ReplayAsync(model, rounds, cancellationToken);
         try
         {
-            await FlushAsync(cancellationToken);
-            return await Reconciler.CompareAsync(model, new Reconciler.Live(
-                SizeAsync, ValuesAsync, day => ReadTallies(campaignId, day), () => DaysAsync(campaignId)),
-                cancellationToken);
+            return await Reconciler.CompareAsync(model, new Reconciler.Live(SizeAsync, ValuesAsync), cancellationToken);
         }
         catch (Exception e) when (Unreachable(e))
         {
@@ -905,5 +763,5 @@ public sealed class RedisRankingEngine : IRankingEngine
     }
 }
 
-/// <summary>Thrown by rebuild, reconcile and unit-base updates when the ranking store cannot be reached.</summary>
+/// <summary>Thrown by rebuild and reconcile when the ranking store cannot be reached.</summary>
 public sealed class RankingUnavailableException(string message, Exception? inner) : Exception(message, inner);

@@ -47,75 +47,47 @@ sealed class RedisScripts
         """;
 
     /// <summary>Values a finish reply holds per round.</summary>
-    public const int FinishReplyStride = 7;
+    public const int FinishReplyStride = 4;
     /// <summary>Arguments a finish call takes per round.</summary>
-    public const int FinishArgStride = 14;
+    public const int FinishArgStride = 8;
 
     /// <summary>
     /// Applies a batch of rounds of one campaign, in order: mirrors <see cref="CampaignBoards.Apply"/>
     /// step for step. The hold and epoch are read once a batch.
-    /// KEYS: hold, epoch, last (hash participant → last applied round id), unit counters of the
-    /// whole campaign, the days set, the applied-rounds counter, then every board, day bitmap and
-    /// day counter hash of the batch once; rounds name them by index into KEYS.
+    /// KEYS: hold, epoch, last (hash participant → last applied round id), the applied-rounds
+    /// counter, then every board of the batch once; rounds name them by index into KEYS.
     /// ARGV: replay (1 ignores hold), then <see cref="FinishArgStride"/> per round: participant, round id,
     /// rule (b best of all | s sum | g best of each group summed, the group being a day or a scene),
-    /// encoded round, and the KEYS indexes of: seen-day bitmap, national board, unit board,
-    /// organisation board (0 none), the group-best board (0 unless rule g); then the region leaf,
-    /// the organisation leaf ('' none), the day (yyyyMMdd), the KEYS index of that day's counter
-    /// hash, and the round's points.
-    /// Unit counters are counted here, under the same "last applied round" guard as the boards, so
-    /// a round is counted exactly once or not at all: a node that dies holds no unflushed counts
-    /// (they used to be summed in memory and flushed every 250 ms, and a SIGKILL lost them).
-    /// The day hash holds a leaf's participants and rounds of that day packed in one field
-    /// ("leaf|c" = participants * 2^32 + rounds) and its points ("leaf|s"); the campaign hash only
-    /// its distinct participants ("leaf|p"; rounds and points of the campaign are the sums of its
-    /// days, added on read). Keeping only that in the campaign hash saved four HINCRBY a finish;
-    /// the packed field saves one more a leaf on a person's first round of a day (issue 12).
+    /// encoded round, and the KEYS indexes of: national board, unit board, organisation board (0
+    /// none), the group-best board (0 unless rule g).
+    /// Units' participants, rounds and points are not counted here: the store counts them exactly
+    /// (unit_daily_stats), and the dashboards read them there. Counting them here cost a finish
+    /// ~4.5 µs of Redis's ~24.5 at 1 M members, and on a sharded campaign the busiest shard's
+    /// HINCRBYs besides (BENCHMARKS.md, "What a finish could shed").
     /// Returns {-1} when held, {-2} when the campaign's keys are gone (Redis lost its data), else
-    /// {epoch, then <see cref="FinishReplyStride"/> per round: status (1 applied, 0 duplicate), first
-    /// ever, first today, value (-1 none), national rank, unit rank, organisation rank (0 none)}.
-    /// "First ever" is a missing last-round entry: the hash holds exactly the campaign's participants.
+    /// {epoch, then <see cref="FinishReplyStride"/> per round: value (-1 none), national rank, unit
+    /// rank, organisation rank (0 none)}.
     /// </summary>
     public static readonly Script Finish = new(Packing + Counting + """
 
         local state = redis.call('MGET', KEYS[1], KEYS[2])
         if ARGV[1] ~= '1' and state[1] then return {-1} end
         if not state[2] then return {-2} end
-        local out, n, applied, days = {tonumber(state[2])}, 1, 0, {}
-        -- a day's distinct participants and rounds of a leaf share one field, p * 2^32 + r: one
-        -- HINCRBY fewer a leaf. Increments travel as strings: a Lua number is formatted through
-        -- sprintf on every call.
-        local function tally(hash, leaf, p, points)
-          if p == 1 then redis.call('HINCRBY', hash, leaf .. '|c', '4294967297')
-          else redis.call('HINCRBY', hash, leaf .. '|c', '1') end
-          if points ~= '0' then redis.call('HINCRBY', hash, leaf .. '|s', points) end
-        end
-        for i = 2, #ARGV, 14 do
+        local out, n, applied = {tonumber(state[2])}, 1, 0
+        for i = 2, #ARGV, 8 do
           local pid, id, v = ARGV[i], ARGV[i + 1], ARGV[i + 3]
-          local nat, unit = KEYS[tonumber(ARGV[i + 5])], KEYS[tonumber(ARGV[i + 6])]
-          local oi = tonumber(ARGV[i + 7])
+          local nat, unit = KEYS[tonumber(ARGV[i + 4])], KEYS[tonumber(ARGV[i + 5])]
+          local oi = tonumber(ARGV[i + 6])
           local org = false
           if oi > 0 then org = KEYS[oi] end
-          local status, first, firstDay = 0, 0, 0
           -- the person's value as an exact string; false when not on the board
           local new
           local last = redis.call('HGET', KEYS[3], pid)
           if last and tonumber(id) <= tonumber(last) then
             new = redis.call('ZSCORE', nat, pid)
           else
-            status = 1
-            if not last then first = 1 end
             redis.call('HSET', KEYS[3], pid, id)
-            firstDay = 1 - redis.call('SETBIT', KEYS[tonumber(ARGV[i + 4])], pid, '1')
             applied = applied + 1
-            local dayHash, points, rl, ol = KEYS[tonumber(ARGV[i + 12])], ARGV[i + 13], ARGV[i + 9], ARGV[i + 10]
-            tally(dayHash, rl, firstDay, points)
-            if first == 1 then redis.call('HINCRBY', KEYS[4], rl .. '|p', '1') end
-            if ol ~= '' then
-              tally(dayHash, ol, firstDay, points)
-              if first == 1 then redis.call('HINCRBY', KEYS[4], ol .. '|p', '1') end
-            end
-            days[ARGV[i + 11]] = true
             local rule = ARGV[i + 2]
             if rule == 'b' then
               -- GT CH adds or raises in one step and says whether it did
@@ -140,7 +112,7 @@ sealed class RedisScripts
               else
                 -- g: the group's best (a day's or a scene's) is replaced by a better round, and the
                 -- total changes by the difference
-                local groupKey = KEYS[tonumber(ARGV[i + 8])]
+                local groupKey = KEYS[tonumber(ARGV[i + 7])]
                 local groupOld = num(redis.call('ZSCORE', groupKey, pid))
                 if groupOld == nil or r > groupOld then
                   redis.call('ZADD', groupKey, v, pid)
@@ -161,17 +133,15 @@ sealed class RedisScripts
               end
             end
           end
-          out[n + 1], out[n + 2], out[n + 3] = status, first, firstDay
           if new then
-            out[n + 4], out[n + 5], out[n + 6] = tonumber(new), rank(nat, new), rank(unit, new)
-            if org then out[n + 7] = rank(org, new) else out[n + 7] = 0 end
+            out[n + 1], out[n + 2], out[n + 3] = tonumber(new), rank(nat, new), rank(unit, new)
+            if org then out[n + 4] = rank(org, new) else out[n + 4] = 0 end
           else
-            out[n + 4], out[n + 5], out[n + 6], out[n + 7] = -1, 0, 0, 0
+            out[n + 1], out[n + 2], out[n + 3], out[n + 4] = -1, 0, 0, 0
           end
-          n = n + 7
+          n = n + 4
         end
-        if applied > 0 then redis.call('INCRBY', KEYS[6], applied) end
-        for day in pairs(days) do redis.call('SADD', KEYS[5], day) end
+        if applied > 0 then redis.call('INCRBY', KEYS[4], applied) end
         return out
         """);
 

@@ -192,19 +192,7 @@ public sealed class ShardedRankingEngine : IRankingEngine
     public async Task<CampaignHealth> CheckAsync(string campaignId, CancellationToken cancellationToken = default)
     {
         var each = await Task.WhenAll(shards.Select(s => s.CheckAsync(campaignId, cancellationToken)));
-        return new CampaignHealth(each.All(h => h.Reachable), each.All(h => h.KeysPresent), each.All(h => h.BasesPresent), each.Sum(h => h.AppliedRounds),
-            each.Any(h => h.Held));
-    }
-
-    /// <summary>Read from the first shard: every shard holds the same bases (its units' figures are read with them).</summary>
-    public Task<IReadOnlyList<UnitBase>> GetUnitBasesAsync(string campaignId, CancellationToken cancellationToken = default) =>
-        shards[0].GetUnitBasesAsync(campaignId, cancellationToken);
-
-    /// <summary>Written to every shard, so a shard restarted empty is seen to lack them (<see cref="CampaignHealth.BasesPresent"/>).</summary>
-    public async Task SetUnitBasesAsync(string campaignId, IEnumerable<UnitBase> bases, CancellationToken cancellationToken = default)
-    {
-        var list = bases.ToList();
-        await Task.WhenAll(shards.Select(s => s.SetUnitBasesAsync(campaignId, list, cancellationToken)));
+        return new CampaignHealth(each.All(h => h.Reachable), each.All(h => h.KeysPresent), each.Sum(h => h.AppliedRounds), each.Any(h => h.Held));
     }
 
     public Task<IReadOnlyList<BoardEntry>> GetTopAsync(BoardKey board, int count, CancellationToken cancellationToken = default) =>
@@ -263,35 +251,8 @@ public sealed class ShardedRankingEngine : IRankingEngine
     public Task<long> GetSizeAsync(BoardKey board, CancellationToken cancellationToken = default) =>
         Guard(async () => (await Task.WhenAll(shards.Select(s => s.GetSizeAsync(board, cancellationToken)))).Sum(), 0L);
 
-    public Task<IReadOnlyList<UnitStanding>> GetUnitBoardAsync(UnitBoardKey board, int count, CancellationToken cancellationToken = default) =>
-        Guard(async () => (await cache.UnitsAsync(board.CampaignId, board.Day, BuildUnits)).Board(board.Level, board.Metric, board.ParentCode, count), (IReadOnlyList<UnitStanding>)[]);
-
-    public Task<UnitStanding?> GetUnitAsync(UnitBoardKey board, string unitCode, CancellationToken cancellationToken = default) =>
-        Guard(async () => (await cache.UnitsAsync(board.CampaignId, board.Day, BuildUnits)).Find(board.Level, board.Metric, unitCode), (UnitStanding?)null);
-
-    async Task<UnitBoards> BuildUnits(string campaignId, DateOnly? day)
-    {
-        var bases = shards[0].ReadBases(campaignId);
-        return new UnitBoards(await TalliesAsync(campaignId, day), await bases);
-    }
-
-    /// <summary>A leaf's figures summed over the shards: each person is counted on their own shard only.</summary>
-    async Task<IReadOnlyDictionary<string, Tally>> TalliesAsync(string campaignId, DateOnly? day)
-    {
-        var sum = new Dictionary<string, Tally>(StringComparer.Ordinal);
-        foreach (var tallies in await Task.WhenAll(shards.Select(s => s.ReadTallies(campaignId, day))))
-            foreach (var (leaf, t) in tallies)
-            {
-                ref var into = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(sum, leaf, out _);
-                into = new Tally(into.Participants + t.Participants, into.Rounds + t.Rounds, into.Points + t.Points);
-            }
-        return sum;
-    }
-
-    public Task FlushAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
-
     public Task RefreshAsync(CancellationToken cancellationToken = default) =>
-        Guard(async () => { await cache.RefreshAsync(FetchTop, BuildUnits); return 0; }, 0);
+        Guard(async () => { await cache.RefreshAsync(FetchTop); return 0; }, 0);
 
     public IAsyncEnumerable<RankingChange> WatchAsync(CancellationToken cancellationToken = default) => cache.WatchAsync(cancellationToken);
 
@@ -350,9 +311,7 @@ public sealed class ShardedRankingEngine : IRankingEngine
                         for (var j = 0; j < indexes.Count; j++) values[indexes[j]] = found[j];
                     }
                     return values;
-                },
-                day => TalliesAsync(campaignId, day),
-                async () => (await Task.WhenAll(shards.Select(s => s.DaysAsync(campaignId)))).SelectMany(d => d).Distinct().ToList()),
+                }),
                 cancellationToken);
         }
         catch (Exception e) when (Unreachable(e))

@@ -2,6 +2,14 @@ using System.Collections.Concurrent;
 
 namespace Quiz.Ranking;
 
+/// <summary>Raw counts of one unit: the only figures stored; rates and averages are derived on read.</summary>
+public readonly record struct Tally(long Participants, long Rounds, long Points)
+{
+    public static Tally operator +(Tally a, Tally b) => new(a.Participants + b.Participants, a.Rounds + b.Rounds, a.Points + b.Points);
+    public static Tally operator -(Tally a, Tally b) => new(a.Participants - b.Participants, a.Rounds - b.Rounds, a.Points - b.Points);
+    public bool IsZero => Participants == 0 && Rounds == 0 && Points == 0;
+}
+
 /// <summary>
 /// An immutable snapshot of every unit of a campaign (for the whole campaign or one day): leaf
 /// counters rolled up to each level and joined with headcount bases, ranked per metric on demand.
@@ -28,6 +36,18 @@ public sealed class UnitBoards
 
     sealed record Ranked(IReadOnlyList<UnitStanding> Ordered, IReadOnlyDictionary<string, UnitStanding> ByCode);
 
+    /// <summary>
+    /// The key of the units a person belongs to directly ("leaves"): the region path
+    /// "r/province/city/county" and the organisation "o/type/organisation". Every person has
+    /// exactly one of each, so a parent's distinct participants are exactly the sum of its
+    /// children's: the roll-up happens here.
+    /// </summary>
+    public static string RegionLeaf(IReadOnlyList<string> regionPath) => "r/" + string.Join('/', regionPath);
+
+    /// <inheritdoc cref="RegionLeaf"/>
+    public static string OrganisationLeaf(string organisationId, string? organisationType) => "o/" + organisationType + "/" + organisationId;
+
+    /// <param name="leaves">Each leaf's figures, keyed by <see cref="RegionLeaf"/> and <see cref="OrganisationLeaf"/>.</param>
     public UnitBoards(IReadOnlyDictionary<string, Tally> leaves, IEnumerable<UnitBase> bases)
     {
         var fingerprint = new HashCode();

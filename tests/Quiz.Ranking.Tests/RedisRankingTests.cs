@@ -58,27 +58,4 @@ public class RedisRankingTests(RedisServerFixture redis) : RankingContract, ICla
         Assert.Equal(51, (await second.RebuildAsync(s.Campaign, s.RoundsAfter)).Rounds); // free again
         Assert.True((await second.ReconcileAsync(s.Campaign, s.All)).Matches);
     }
-
-    [Fact]
-    public async Task ADayCountedBeforeItsParticipantsAndRoundsWerePackedAddsUpWithOneCountedAfter()
-    {
-        await using var engine = await CreateEngineAsync();
-        var s = new TestStore();
-        await engine.SetUnitBasesAsync(s.Campaign, [new UnitBase(UnitLevel.County, "110101", "1101", 100),
-            new UnitBase(UnitLevel.City, "1101", "11", 0), new UnitBase(UnitLevel.Province, "11", null, 0)]);
-        // What an older finish script left in the day's hash: participants and rounds apart.
-        await using (var connection = await ConnectionMultiplexer.ConnectAsync(redis.Configuration))
-            await connection.GetDatabase().HashSetAsync(RedisKeys.Units(s.Campaign, TestStore.Start.ToDateOnly()),
-                [new HashEntry("r/11/1101/110101|p", 3), new HashEntry("r/11/1101/110101|r", 7), new HashEntry("r/11/1101/110101|s", 20)]);
-        await engine.RecordFinishAsync(s.Round(1, 4));
-        await engine.RecordFinishAsync(s.Round(2, 5, atSeconds: 10));
-        await engine.RecordFinishAsync(s.Round(2, 3, atSeconds: 20));
-
-        var county = new UnitBoardKey(s.Campaign, UnitLevel.County, UnitMetric.Participants, TestStore.Start.ToDateOnly());
-        var day = await engine.GetUnitAsync(county, "110101");
-        Assert.Equal((3L + 2, 7L + 3, 20L + 4 + 5 + 3), (day!.Participants, day.Rounds, day.Points));
-        // The campaign's distinct participants are its own hash's; its rounds and points the days' sums.
-        var all = await engine.GetUnitAsync(county with { Day = null }, "110101");
-        Assert.Equal((2L, 10L, 32L), (all!.Participants, all.Rounds, all.Points));
-    }
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.SignalR;
 using Quiz.Ranking;
+using Quiz.Server.Rankings;
 using Quiz.Server.Campaigns;
 using Quiz.Server.Hosting;
 using Quiz.Server.Security;
@@ -103,11 +104,11 @@ public interface IDashboardClient
 public sealed class DashboardHub : Hub<IDashboardClient>;
 
 /// <summary>
-/// Turns the ranking engine's change stream into at most one push per campaign every half second,
+/// Turns the unit boards' change stream into at most one push per campaign every half second,
 /// and always a last one after the final change, so a dashboard never misses where things ended.
 /// Paced by the real clock: this is delivery, not campaign time.
 /// </summary>
-public sealed class DashboardPusher(IRankingEngine engine, IHubContext<DashboardHub, IDashboardClient> hub, ILogger<DashboardPusher> logger)
+public sealed class DashboardPusher(UnitStandings standings, IHubContext<DashboardHub, IDashboardClient> hub, ILogger<DashboardPusher> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -115,7 +116,7 @@ public sealed class DashboardPusher(IRankingEngine engine, IHubContext<Dashboard
         var changed = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>();
         var watch = Task.Run(async () =>
         {
-            await foreach (var change in engine.WatchAsync(stoppingToken))
+            await foreach (var change in standings.WatchAsync(stoppingToken))
                 if (change.UnitBoard is not null) changed[change.CampaignId] = true;
         }, stoppingToken);
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));

@@ -8,10 +8,11 @@ using Quiz.Server.Units;
 namespace Quiz.Server.Dashboard;
 
 /// <summary>
-/// The figures a unit's staff watch: live from the ranking engine (cumulative and today), and
-/// the daily history from the store's projection (unit_daily_stats).
+/// The figures a unit's staff watch, all from the store's projection (unit_daily_stats): live
+/// (cumulative and today, through <see cref="UnitStandings"/>' cache of about a second) and the
+/// daily history.
 /// </summary>
-public sealed class DashboardService(RankingService rankings, UnitDirectory units, CampaignCatalog campaigns, Database database, TimeProvider clock)
+public sealed class DashboardService(RankingService rankings, UnitStandings standings, UnitDirectory units, CampaignCatalog campaigns, Database database, TimeProvider clock)
 {
     public sealed record ChildRow(
         string Code, string Name, string Level, long Participants, long Headcount, double ParticipationRate, long Rounds, long Points,
@@ -113,11 +114,11 @@ public sealed class DashboardService(RankingService rankings, UnitDirectory unit
     }
 
     private async Task<Dictionary<string, UnitStanding>> Board(string campaignId, UnitLevel level, DateOnly? day, string? parent, CancellationToken ct) =>
-        (await rankings.Engine.GetUnitBoardAsync(new UnitBoardKey(campaignId, level, UnitMetric.Participants, day, parent), 1000, ct))
+        (await standings.GetBoardAsync(new UnitBoardKey(campaignId, level, UnitMetric.Participants, day, parent), 1000, ct))
         .ToDictionary(s => s.Code);
 
     private Task<UnitStanding?> Standing(string campaignId, UnitLevel level, string code, DateOnly? day, CancellationToken ct) =>
-        rankings.Engine.GetUnitAsync(new UnitBoardKey(campaignId, level, UnitMetric.Participants, day), code, ct);
+        standings.GetUnitAsync(new UnitBoardKey(campaignId, level, UnitMetric.Participants, day), code, ct);
 
     private ChildRow Merge(Campaign campaign, string code, UnitLevel level, UnitStanding? all, UnitStanding? today)
     {

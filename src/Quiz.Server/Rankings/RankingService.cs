@@ -17,7 +17,7 @@ public sealed class RankingService(
     public IRankingEngine Engine => engine;
 
     /// <summary>
-    /// At start-up: every campaign's headcount bases and boards made whole from the store. The
+    /// At start-up: every campaign's boards made whole from the store. The
     /// in-process engine starts empty, so it always replays; a shared Redis keeps its boards, so it
     /// replays only a campaign whose keys are gone or whose applied rounds differ from the store's
     /// results (a node killed between a commit and its ranking leaves exactly that), and leaves
@@ -29,7 +29,6 @@ public sealed class RankingService(
         {
             try
             {
-                await SyncBasesAsync(campaign.Id, force: true, ct);
                 var (stored, _) = await store.CountAsync(campaign.Id, afterId: 0, ct);
                 if (options.Engine == "Redis" && !engine.NeedsCatchUp(campaign.Id))
                 {
@@ -49,31 +48,8 @@ public sealed class RankingService(
         }
     }
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _basesSet = new(StringComparer.Ordinal);
-
-    /// <summary>
-    /// Hands the engine the campaign's headcount bases when they changed since this node last did
-    /// (units imported, a campaign added) or when <paramref name="force"/> (the engine lost them).
-    /// </summary>
-    public async Task SyncBasesAsync(string campaignId, bool force, CancellationToken ct = default)
-    {
-        var bases = store.Bases(campaignId).ToList();
-        var fingerprint = Fingerprint(bases);
-        if (!force && _basesSet.TryGetValue(campaignId, out var set) && set == fingerprint) return;
-        await engine.SetUnitBasesAsync(campaignId, bases, ct);
-        _basesSet[campaignId] = fingerprint;
-    }
-
-    private static long Fingerprint(IEnumerable<UnitBase> bases)
-    {
-        long h = 17;
-        foreach (var b in bases.OrderBy(b => b.Level).ThenBy(b => b.Code, StringComparer.Ordinal)) h = h * 31 + b.GetHashCode();
-        return h;
-    }
-
     public async Task<(RebuildReport Rebuild, ReconcileReport Reconcile)> RebuildAsync(string campaignId, Action<RebuildProgress>? progress = null, CancellationToken ct = default)
     {
-        await SyncBasesAsync(campaignId, force: true, ct);
         var (stored, _) = await store.CountAsync(campaignId, afterId: 0, ct);
         var rebuild = await engine.RebuildAsync(campaignId, RoundsForRebuild(campaignId, stored, progress, ct), ct);
         return (rebuild, await ReconcileAsync(campaignId, ct));
@@ -115,27 +91,14 @@ public sealed class RankingService(
         }
     }
 
-    /// <summary>Boards and unit counters against a recomputation from the store, and the headcount bases against the units.</summary>
+    /// <summary>The boards against a recomputation from the store.</summary>
     public async Task<ReconcileReport> ReconcileAsync(string campaignId, CancellationToken ct = default)
     {
-        // A catch-up writes the boards before the unit counters: compared halfway, the rounds not
-        // yet written back would read as differences that are gone a moment later.
+        // A catch-up writes the boards while it runs: compared halfway, the rounds not yet written
+        // back would read as differences that are gone a moment later.
         if (engine.NeedsCatchUp(campaignId) || (await engine.CheckAsync(campaignId, ct)).Held)
             throw new RankingUnavailableException($"The rankings of {campaignId} are being caught up from the store; reconcile again when that is done.", null);
-        var report = await engine.ReconcileAsync(campaignId, store.RoundsAfter(campaignId, 0, ct), ct);
-        var expected = store.Bases(campaignId).ToDictionary(b => (b.Level, b.Code));
-        var live = (await engine.GetUnitBasesAsync(campaignId, ct)).ToDictionary(b => (b.Level, b.Code));
-        var differences = new List<string>();
-        foreach (var (key, b) in expected)
-            if (!live.TryGetValue(key, out var l)) differences.Add($"base {key.Level} {key.Code}: missing (store {b.Headcount})");
-            else if (l != b) differences.Add($"base {key.Level} {key.Code}: {l.ParentCode}/{l.Headcount}, store {b.ParentCode}/{b.Headcount}");
-        foreach (var key in live.Keys.Where(k => !expected.ContainsKey(k))) differences.Add($"base {key.Level} {key.Code}: not in the store");
-        if (differences.Count == 0) return report;
-        return report with
-        {
-            DifferenceCount = report.DifferenceCount + differences.Count,
-            Differences = [.. report.Differences, .. differences.Take(Math.Max(0, 100 - report.Differences.Count))],
-        };
+        return await engine.ReconcileAsync(campaignId, store.RoundsAfter(campaignId, 0, ct), ct);
     }
 
     // ---- views ----------------------------------------------------------------------------

@@ -1,31 +1,26 @@
 using Quiz.Ranking;
 using Quiz.Server.Campaigns;
-using Quiz.Server.Units;
 
 namespace Quiz.Server.Rankings;
 
 /// <summary>
-/// Keeps every campaign's boards, unit counters and headcount bases whole without anyone running
-/// a rebuild (rule 8: projections catch themselves up from the store). It looks every
-/// <c>Ranking:CheckInterval</c> (5 s), at once when the engine asks for a catch-up, when Redis
-/// comes back, and when campaigns or units change; per campaign it
-/// <list type="bullet">
-/// <item>hands the engine the headcount bases when they changed or the engine lost them;</item>
-/// <item>rebuilds from the store when the engine asked for it (a finish that failed or timed out),
-///   when the campaign's keys are gone (Redis restarted empty), or when the engine has applied
-///   fewer rounds than the store held at the previous look (a node died between a commit and its
-///   ranking). That last test is one-sided under load (later rounds can hide a missing earlier one
-///   until play quietens), and exact at start-up and in quiet moments.</item>
-/// </list>
+/// Keeps every campaign's boards whole without anyone running a rebuild (rule 8: projections
+/// catch themselves up from the store). It looks every <c>Ranking:CheckInterval</c> (5 s), at
+/// once when the engine asks for a catch-up, when Redis comes back, and when campaigns change; per
+/// campaign it rebuilds from the store when the engine asked for it (a finish that failed or timed
+/// out), when the campaign's keys are gone (Redis restarted empty), or when the engine has applied
+/// fewer rounds than the store held at the previous look (a node died between a commit and its
+/// ranking). That last test is one-sided under load (later rounds can hide a missing earlier one
+/// until play quietens), and exact at start-up and in quiet moments. (Units' figures are the
+/// store's own projection, which catches itself up: <see cref="UnitStandings"/>.)
 /// </summary>
 public sealed class RankingWatchdog(
-    IRankingEngine engine, RankingService rankings, RankingStore store, CampaignCatalog campaigns, UnitDirectory units,
+    IRankingEngine engine, RankingService rankings, RankingStore store, CampaignCatalog campaigns,
     IConfiguration configuration, ILogger<RankingWatchdog> logger) : BackgroundService
 {
     private readonly System.Threading.Channels.Channel<bool> _wake = System.Threading.Channels.Channel.CreateBounded<bool>(
         new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
     private readonly Dictionary<string, (long Count, long MaxId)> _storedAtLastLook = new(StringComparer.Ordinal);
-    private bool _forceBases;
 
     /// <summary>Look now rather than at the next interval.</summary>
     public void Wake() => _wake.Writer.TryWrite(true);
@@ -34,9 +29,8 @@ public sealed class RankingWatchdog(
     {
         var interval = configuration.GetValue("Ranking:CheckInterval", TimeSpan.FromSeconds(5));
         engine.CatchUpNeeded += _ => Wake();
-        engine.Reconnected += () => { _forceBases = true; Wake(); };
+        engine.Reconnected += Wake;
         campaigns.Changed += Wake;
-        units.Changed += Wake;
         while (!stoppingToken.IsCancellationRequested)
         {
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
@@ -46,11 +40,9 @@ public sealed class RankingWatchdog(
                 catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested) { }
             }
             if (stoppingToken.IsCancellationRequested) break;
-            var forceBases = _forceBases;
-            _forceBases = false;
             foreach (var campaign in campaigns.All)
             {
-                try { await LookAsync(campaign.Id, forceBases, stoppingToken); }
+                try { await LookAsync(campaign.Id, stoppingToken); }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     logger.LogWarning("Rankings of {Campaign} not checked: {Reason}", campaign.Id, e.Message);
@@ -59,7 +51,7 @@ public sealed class RankingWatchdog(
         }
     }
 
-    private async Task LookAsync(string campaignId, bool forceBases, CancellationToken ct)
+    private async Task LookAsync(string campaignId, CancellationToken ct)
     {
         var health = await engine.CheckAsync(campaignId, ct);
         if (!health.Reachable) return; // the next look, or the reconnect, tries again
@@ -68,7 +60,6 @@ public sealed class RankingWatchdog(
         // node missed rounds itself (its finishes answer pending until its own catch-up, which
         // waits for that hold), look again once it is over.
         if (health.Held && !engine.NeedsCatchUp(campaignId)) return;
-        await rankings.SyncBasesAsync(campaignId, forceBases || !health.BasesPresent, ct);
 
         // Counted from the last look's highest id on: a look costs the rounds since, not a count
         // of the whole campaign every few seconds.
@@ -89,7 +80,6 @@ public sealed class RankingWatchdog(
         if (reason is null) return;
 
         logger.LogWarning("Rankings of {Campaign} are caught up from the store: {Reason}", campaignId, reason);
-        await rankings.SyncBasesAsync(campaignId, force: true, ct);
         var report = await RankingCatchUp.RunAsync(engine, campaignId, rankings.RoundsForRebuild(campaignId, storedNow, progress: null, ct), TimeSpan.FromSeconds(2), ct);
         logger.LogInformation("Rankings of {Campaign} caught up: {Rounds} rounds", campaignId, report.Rounds);
     }

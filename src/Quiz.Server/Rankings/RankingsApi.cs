@@ -53,7 +53,7 @@ public static class RankingsApi
 
     private static async Task<Results<Ok<MyRanks>, NotFound>> Me(
         string campaignId, string stageId, int? around, ClaimsPrincipal user, CampaignCatalog campaigns, ParticipantRegistry participants,
-        RankingService rankings, RankingStore store, CancellationToken ct)
+        RankingService rankings, UnitStandings unitStandings, RankingStore store, CancellationToken ct)
     {
         if (campaigns.Get(campaignId)?.Stage(stageId) is not { PersonalRanking: true }) return TypedResults.NotFound();
         var me = await participants.GetAsync(user.ParticipantId(), ct);
@@ -62,7 +62,7 @@ public static class RankingsApi
         var path = store.RegionPathOf(me.RegionCode);
         var aroundMe = await rankings.Engine.GetAroundAsync(national, me.Id, Math.Clamp(around ?? 5, 0, 20), ct);
         var unitLevel = (UnitLevel)(path.Count - 1);
-        var myUnit = await rankings.Engine.GetUnitAsync(new UnitBoardKey(campaignId, unitLevel, UnitMetric.Participants), path[^1], ct);
+        var myUnit = await unitStandings.GetUnitAsync(new UnitBoardKey(campaignId, unitLevel, UnitMetric.Participants), path[^1], ct);
         return TypedResults.Ok(new MyRanks(
             await rankings.StandingAsync(national, me.Id, ct),
             await rankings.StandingAsync(BoardKey.Unit(campaignId, stageId, path[^1]), me.Id, ct),
@@ -73,7 +73,7 @@ public static class RankingsApi
 
     private static async Task<Results<Ok<List<RankingService.UnitRow>>, NotFound, ValidationProblem>> Units(
         string campaignId, string? level, string? metric, DateOnly? day, string? parent, int? n, CampaignCatalog campaigns,
-        RankingService rankings, CancellationToken ct)
+        RankingService rankings, UnitStandings unitStandings, CancellationToken ct)
     {
         if (campaigns.Get(campaignId) is null) return TypedResults.NotFound();
         var unitLevel = RankingService.ParseLevel(level);
@@ -84,7 +84,7 @@ public static class RankingsApi
                 ["level"] = ["province, city, county, organisation-type or organisation"],
                 ["metric"] = ["participants, participation-rate, rounds, points or average-points"],
             });
-        var board = await rankings.Engine.GetUnitBoardAsync(new UnitBoardKey(campaignId, unitLevel.Value, unitMetric.Value, day, parent),
+        var board = await unitStandings.GetBoardAsync(new UnitBoardKey(campaignId, unitLevel.Value, unitMetric.Value, day, parent),
             Math.Clamp(n ?? 50, 1, 1000), ct);
         return TypedResults.Ok(board.Select(rankings.Row).ToList());
     }

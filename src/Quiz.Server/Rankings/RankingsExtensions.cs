@@ -13,6 +13,7 @@ public static class RankingsExtensions
         builder.Services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<RankingOptions>>().Value);
         builder.Services.AddSingleton<RankingStore>();
         builder.Services.AddSingleton<RankingService>();
+        builder.Services.AddSingleton<UnitStandings>();
         builder.Services.AddSingleton<IRankingEngine>(sp =>
         {
             var options = sp.GetRequiredService<RankingOptions>();

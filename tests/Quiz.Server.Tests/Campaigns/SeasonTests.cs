@@ -57,7 +57,6 @@ public sealed class SeasonTests
             Assert.True(campaign is not null, string.Join("; ", errors));
             Campaign = campaign;
             await App.Service<CampaignCatalog>().SaveAsync(campaign);
-            await App.Service<IRankingEngine>().SetUnitBasesAsync(campaign.Id, App.Service<RankingStore>().Bases(campaign.Id));
             Player = await PlayWorld.ConnectPlayerAsync(App);
         }
 
@@ -276,7 +275,7 @@ public sealed class SeasonTests
     public async Task In2025APersonRegistersWithTheProvinceAloneAndNoTrackAndCountsOnTheProvincesBoardsOnly()
     {
         await using var season = await Season.StartAsync("2025-june", new DateTimeOffset(2025, 6, 11, 10, 0, 0, Cst));
-        var ranking = season.App.Service<IRankingEngine>();
+        var ranking = season.App.Service<UnitStandings>();
         using var registering = season.App.CreateClient();
 
         // The 2025 form: nickname, mobile, the province, no county and no track.
@@ -295,6 +294,7 @@ public sealed class SeasonTests
         Assert.Equal((3, new LadderState("student", 1, false)), (result.Score, result.Ladder));
 
         // Counted on the province's boards (participants, rounds, the rate over its residents); no city or county under it gains anyone.
+        await Staff.FlushRankingsAsync(season.App);
         var province = await ranking.GetUnitAsync(new UnitBoardKey("2025-june", UnitLevel.Province, UnitMetric.Participants), PlayWorld.Province);
         Assert.NotNull(province);
         Assert.Equal((1, 1), (province.Participants, province.Rounds));

@@ -40,7 +40,6 @@ public sealed class CircularWorld : IAsyncLifetime
             """), ".csv");
         Assert.True((await App.Service<UnitImport>().ImportAsync([(regions, "regions.csv")])).Ok);
         File.Delete(regions);
-        await App.Service<Quiz.Ranking.IRankingEngine>().SetUnitBasesAsync(PlayWorld.CampaignId, App.Service<Quiz.Server.Rankings.RankingStore>().Bases(PlayWorld.CampaignId));
 
         var a = await Register(PlayWorld.County);
         var b = await Register(PlayWorld.OtherCounty);

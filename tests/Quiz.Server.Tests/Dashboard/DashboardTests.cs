@@ -30,7 +30,6 @@ public sealed class DashboardTests : IAsyncLifetime
             ORG-003,闽江示范银行,bank,350102,800,true
             """), ".csv");
         Assert.True((await _app.Service<UnitImport>().ImportAsync([(regions, "regions.csv"), (organisations, "organisations.csv")])).Ok);
-        await _app.Service<Quiz.Ranking.IRankingEngine>().SetUnitBasesAsync(PlayWorld.CampaignId, _app.Service<Quiz.Server.Rankings.RankingStore>().Bases(PlayWorld.CampaignId));
     }
 
     public Task DisposeAsync()
@@ -156,7 +155,6 @@ public sealed class DashboardTests : IAsyncLifetime
         File.Delete(regions);
         await _app.Service<Quiz.Server.Campaigns.CampaignCatalog>().SaveAsync(
             PlayWorld.Campaign() with { HeadcountBase = Quiz.Server.Campaigns.HeadcountBase.Target });
-        await _app.Service<Quiz.Server.Rankings.RankingService>().SyncBasesAsync(PlayWorld.CampaignId, force: false);
 
         await Staff.PlayRoundAsync(_app, PlayWorld.County);
         await Staff.PlayRoundAsync(_app, PlayWorld.County);

@@ -77,7 +77,6 @@ public static class PlayWorld
         campaign ??= Campaign();
         Assert.Empty(campaign.Validate());
         await app.Service<CampaignCatalog>().SaveAsync(campaign);
-        await app.Service<Quiz.Ranking.IRankingEngine>().SetUnitBasesAsync(campaign.Id, app.Service<Quiz.Server.Rankings.RankingStore>().Bases(campaign.Id));
         foreach (var file in new[] { regions, organisations, questions }) File.Delete(file);
     }
 

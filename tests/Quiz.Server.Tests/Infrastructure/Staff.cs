@@ -39,11 +39,25 @@ public static class Staff
         return await rounds.FinishAsync(id, new FinishRequest(round.RoundId));
     }
 
-    /// <summary>Unit counters are summed in memory and flushed on a timer; the fake clock stops it, so flush by hand.</summary>
+    /// <summary>
+    /// Makes the rankings current: the engine's boards refreshed, and the unit boards once the
+    /// store's projection they read (unit_daily_stats, a bus delivery behind the finishes) has
+    /// applied every committed round.
+    /// </summary>
     public static async Task FlushRankingsAsync(QuizApplication app)
     {
-        var engine = app.Service<Quiz.Ranking.IRankingEngine>();
-        await engine.FlushAsync();
-        await engine.RefreshAsync();
+        await app.Service<Quiz.Ranking.IRankingEngine>().RefreshAsync();
+        var database = app.Service<Quiz.Server.Storage.Database>();
+        var behind = await Eventually.ReadAsync(async () =>
+        {
+            await using var connection = await database.OpenAsync();
+            return await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, $"""
+                SELECT COUNT(*) FROM results r
+                WHERE r.id > COALESCE((SELECT result_id FROM projection_watermarks WHERE projection = '{Quiz.Server.Events.UnitDailyStatsConsumer.Name}'), 0)
+                  AND NOT EXISTS (SELECT 1 FROM projection_applied p WHERE p.projection = '{Quiz.Server.Events.UnitDailyStatsConsumer.Name}' AND p.result_id = r.id)
+                """);
+        }, n => n == 0, TimeSpan.FromSeconds(15));
+        Assert.Equal(0, behind);
+        await app.Service<Quiz.Server.Rankings.UnitStandings>().RefreshAsync();
     }
 }
