@@ -17,7 +17,7 @@ public sealed record RankingOptions
     /// <summary>
     /// What decides a person's shard: "Participant" (the default; a hash of the participant id, so
     /// every board is spread evenly over every shard) or "Province" (the province of the person's
-    /// region: a province's people, its cities' and counties' boards and counters live on one shard,
+    /// region: a province's people and its counties' boards live on one shard,
     /// so a finish asks the other shards to count only on the national board and on its
     /// organisation's, where that spans provinces).
     /// </summary>

@@ -8,8 +8,7 @@ namespace Quiz.Ranking;
 /// The scale-out engine: boards in Redis sorted sets shared by every node (keys in
 /// <see cref="RedisKeys"/>, scripts in <see cref="RedisScripts"/>). A finish is one round trip:
 /// concurrent finishes of a campaign are coalesced into one EVALSHA (see <see cref="Coalescer{T}"/>),
-/// and so are concurrent rank lookups. Unit counters are counted by the same script, under the
-/// same once-per-round guard as the boards. When Redis is unreachable or slow nothing throws and
+/// and so are concurrent rank lookups. When Redis is unreachable or slow nothing throws and
 /// nothing waits long: a finish waits at most <see cref="RankingOptions.FinishTimeout"/> and then
 /// answers Pending, the campaign is marked for catch-up, and <see cref="RebuildAsync"/> replays it
 /// from the store once Redis answers again; reads wait at most <see cref="RankingOptions.ReadTimeout"/>
@@ -90,7 +89,7 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// <summary>Redis could not be reached or did not answer in time (RedisTimeoutException is a TimeoutException, not a RedisException).</summary>
     internal static bool Unreachable(Exception e) => e is RedisException or TimeoutException;
 
-    /// <summary>Also while a rebuild runs, whoever started it: its boards are written before its unit counters.</summary>
+    /// <summary>Also while a rebuild runs, whoever started it: its boards are written as it goes.</summary>
     public bool NeedsCatchUp(string campaignId) => needsCatchUp.ContainsKey(campaignId) || rebuilding.ContainsKey(campaignId);
 
     /// <summary>Marked for a catch-up: a finish or a rebuild of this process missed rounds.</summary>

@@ -6,8 +6,7 @@ namespace Quiz.Ranking;
 /// <summary>
 /// A campaign's boards spread over K independent Redis primaries (issue 18; <c>Ranking:Shards</c>).
 /// Each shard is a whole <see cref="RedisRankingEngine"/> for the participants placed on it: its
-/// part of every board (national, unit, organisation), their last rounds, day bitmaps and unit
-/// counters. So a finish runs one script on one shard, where one campaign on one Redis used to
+/// part of every board (national, unit, organisation) and their last rounds. So a finish runs one script on one shard, where one campaign on one Redis used to
 /// put every finish of the country on one core. A person is placed by a hash of their id
 /// (<c>Ranking:ShardBy</c> "Participant") or by their province ("Province": a province's whole
 /// region hierarchy on one shard). What needs the others:
@@ -17,8 +16,7 @@ namespace Quiz.Ranking;
 /// coalesced script call a shard, in parallel). Ties stay ties across shards: equal values count
 /// nowhere as ahead. By province, a unit board is whole on its shard and needs no count elsewhere;</item>
 /// <item>a top list merges the shards' top lists (the best N of the country are among the best N of
-/// each shard);</item>
-/// <item>unit figures are the sums of the shards' counters (a person is counted on one shard only).</item>
+/// each shard).</item>
 /// </list>
 /// A shard that cannot be reached makes a finish answer Pending, whoever played it: an exact rank
 /// needs every shard's count. Rounds of people on the shards still up are on their boards at once;

@@ -11,8 +11,8 @@ public readonly record struct Tally(long Participants, long Rounds, long Points)
 }
 
 /// <summary>
-/// An immutable snapshot of every unit of a campaign (for the whole campaign or one day): leaf
-/// counters rolled up to each level and joined with headcount bases, ranked per metric on demand.
+/// An immutable snapshot of every unit of a campaign (for the whole campaign or one day): the
+/// leaves' figures rolled up to each level and joined with headcount bases, ranked per metric on demand.
 /// Built by the cache refresh about once a second, so dashboards never recompute per request.
 /// Ties share a rank and are listed by code.
 /// </summary>
