@@ -28,6 +28,7 @@ public sealed class RedisOutageTests(ClusterFixture cluster, ITestOutputHelper o
     public async Task WhileRedisHangsTenSecondsFinishesCommitStartsAreRefusedAndRanksCatchUpWhenItReturns()
     {
         await cluster.AllNodesUpAsync();
+        var logFrom = Enumerable.Range(1, ClusterFixture.Nodes).ToDictionary(i => i, i => cluster.NodeLogLength($"quiz{i}"));
         var players = new List<(long Id, string Token, HubConnection Hub, RoundView Round, List<AnswerResult> Given)>();
         try
         {
@@ -103,6 +104,22 @@ public sealed class RedisOutageTests(ClusterFixture cluster, ITestOutputHelper o
                 return response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<ReconcileReport>() : null;
             }, r => r is { Matches: true });
             Assert.True(report is { Matches: true }, $"{report?.DifferenceCount} ranking differences: {string.Join("; ", report?.Differences.Take(10) ?? [])}");
+
+            // The reconcile answered from one node. Every node that missed rounds catches up on its
+            // own when Redis returns (RankingWatchdog, woken by the reconnect), one after another,
+            // each waiting for the hold of the one before, and its finishes answer rankPending until
+            // then: ranks have caught up once every node's catch-up that began has ended (the next
+            // test's finish met one still running; a CI run).
+            var (began, ended) = (0, 0);
+            var whole = await EventuallyAsync(TimeSpan.FromSeconds(90), () => Task.FromResult(Enumerable.Range(1, ClusterFixture.Nodes).All(i =>
+            {
+                var lines = cluster.NodeLogSince($"quiz{i}", logFrom[i]);
+                (began, ended) = (lines.Count(l => l.Contains("are caught up from the store")), lines.Count(l => l.Contains(" caught up: ")));
+                return began == ended;
+            })), done => done);
+            Assert.True(whole, $"a node's catch-up began and did not end ({began} began, {ended} ended)");
+            for (var i = 1; i <= ClusterFixture.Nodes; i++)
+                output.WriteLine($"quiz{i}: {cluster.NodeLogSince($"quiz{i}", logFrom[i]).Count(l => l.Contains(" caught up: "))} catch-ups since the freeze");
         }
         catch
         {

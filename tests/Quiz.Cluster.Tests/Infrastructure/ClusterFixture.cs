@@ -145,6 +145,20 @@ public sealed partial class ClusterFixture : IAsyncLifetime
     /// <summary>What <c>status</c> says, for failure messages.</summary>
     public async Task<string> StatusAsync() => (await RunScriptAsync(TimeSpan.FromMinutes(1), "status")).Output;
 
+    /// <summary>How many lines a node's log holds now, so a test can read only what it writes after.</summary>
+    public int NodeLogLength(string node)
+    {
+        var path = Path.Combine(_dir, "logs", node + ".log");
+        return File.Exists(path) ? File.ReadLines(path).Count() : 0;
+    }
+
+    /// <summary>The lines a node wrote after its first <paramref name="skip"/>.</summary>
+    public IReadOnlyList<string> NodeLogSince(string node, int skip)
+    {
+        var path = Path.Combine(_dir, "logs", node + ".log");
+        return File.Exists(path) ? File.ReadLines(path).Skip(skip).ToList() : [];
+    }
+
     /// <summary>The last lines a node wrote, for failure messages.</summary>
     public string NodeLogTail(string node, int lines = 20)
     {
