@@ -83,31 +83,33 @@ public sealed class BoardCache(RankingOptions options, TimeProvider time)
     }
 
     /// <summary>Re-reads every cached board and publishes the ones that changed.</summary>
-    public async Task RefreshAsync(Func<BoardKey, int, Task<IReadOnlyList<BoardEntry>>> fetchTop, Func<string, DateOnly?, Task<UnitBoards>>? buildUnits = null)
+    /// <remarks>An engine caches top lists and no unit boards; the store's unit boards no top lists: each passes what it caches.</remarks>
+    public async Task RefreshAsync(Func<BoardKey, int, Task<IReadOnlyList<BoardEntry>>>? fetchTop, Func<string, DateOnly?, Task<UnitBoards>>? buildUnits = null)
     {
         if (!await refreshing.WaitAsync(0)) return; // a slow refresh is not stacked on itself
         try
         {
             var idleBefore = Now - (long)options.CacheIdleExpiry.TotalMilliseconds;
-            foreach (var (key, e) in tops)
-            {
-                if (e.Touched < idleBefore) { tops.TryRemove(key, out _); continue; }
-                var list = await fetchTop(key, options.TopCacheDepth);
-                var fp = Fingerprint(list);
-                if (fp == e.Fingerprint) continue;
-                (e.Value, e.Fingerprint) = (list, fp);
-                Publish(new RankingChange(key.CampaignId, key, null));
-            }
-            foreach (var (key, e) in units)
-            {
-                if (buildUnits is null) break;
-                if (e.Touched < idleBefore) { units.TryRemove(key, out _); continue; }
-                var boards = await buildUnits(key.Campaign, key.Day);
-                if (boards.Fingerprint == e.Fingerprint) { e.Value = boards; continue; }
-                (e.Value, e.Fingerprint) = (boards, boards.Fingerprint);
-                foreach (var level in Enum.GetValues<UnitLevel>())
-                    Publish(new RankingChange(key.Campaign, null, new UnitBoardKey(key.Campaign, level, UnitMetric.Participants, key.Day)));
-            }
+            if (fetchTop is not null)
+                foreach (var (key, e) in tops)
+                {
+                    if (e.Touched < idleBefore) { tops.TryRemove(key, out _); continue; }
+                    var list = await fetchTop(key, options.TopCacheDepth);
+                    var fp = Fingerprint(list);
+                    if (fp == e.Fingerprint) continue;
+                    (e.Value, e.Fingerprint) = (list, fp);
+                    Publish(new RankingChange(key.CampaignId, key, null));
+                }
+            if (buildUnits is not null)
+                foreach (var (key, e) in units)
+                {
+                    if (e.Touched < idleBefore) { units.TryRemove(key, out _); continue; }
+                    var boards = await buildUnits(key.Campaign, key.Day);
+                    if (boards.Fingerprint == e.Fingerprint) { e.Value = boards; continue; }
+                    (e.Value, e.Fingerprint) = (boards, boards.Fingerprint);
+                    foreach (var level in Enum.GetValues<UnitLevel>())
+                        Publish(new RankingChange(key.Campaign, null, new UnitBoardKey(key.Campaign, level, UnitMetric.Participants, key.Day)));
+                }
         }
         finally { refreshing.Release(); }
     }

@@ -40,12 +40,10 @@ public sealed class UnitStandings : IAsyncDisposable
         (await _cache.UnitsAsync(board.CampaignId, board.Day, BuildAsync)).Find(board.Level, board.Metric, unitCode);
 
     /// <summary>Re-reads every cached board now and publishes those that changed (the timer does this about once a second).</summary>
-    public Task RefreshAsync() => _cache.RefreshAsync(NoTopLists, BuildAsync);
+    public Task RefreshAsync() => _cache.RefreshAsync(fetchTop: null, BuildAsync);
 
     /// <summary>Boards that changed, for pushing to dashboards.</summary>
     public IAsyncEnumerable<RankingChange> WatchAsync(CancellationToken ct = default) => _cache.WatchAsync(ct);
-
-    private static Task<IReadOnlyList<BoardEntry>> NoTopLists(BoardKey board, int count) => Task.FromResult<IReadOnlyList<BoardEntry>>([]);
 
     private sealed class Row
     {

@@ -50,7 +50,7 @@ public sealed partial class ClusterFixture : IAsyncLifetime
         Assert.Equal(Nodes, int.Parse(up.Groups[2].Value));
         _state = ReadEnv(Path.Combine(_dir, "cluster.env"));
         AdminKey = ReadEnv(Path.Combine(_dir, "secrets.env"))["QUIZ_ADMIN_KEY"];
-        Logs = new NodeLogs(Enumerable.Range(1, Nodes).ToDictionary(i => $"quiz{i}", i => Path.Combine(_dir, "logs", $"quiz{i}.log")));
+        Logs = new NodeLogs(Enumerable.Range(1, Nodes).ToDictionary(i => $"quiz{i}", i => LogPath($"quiz{i}")));
         Counties = File.ReadLines(Path.Combine(_root, "question-bank", "units", "regions.csv"))
             .Select(l => l.Split(',')).Where(f => f.Length >= 4 && f[3] == "county").Select(f => f[0]).ToList();
     }
@@ -146,25 +146,15 @@ public sealed partial class ClusterFixture : IAsyncLifetime
     public async Task<string> StatusAsync() => (await RunScriptAsync(TimeSpan.FromMinutes(1), "status")).Output;
 
     /// <summary>How many lines a node's log holds now, so a test can read only what it writes after.</summary>
-    public int NodeLogLength(string node)
-    {
-        var path = Path.Combine(_dir, "logs", node + ".log");
-        return File.Exists(path) ? File.ReadLines(path).Count() : 0;
-    }
+    public int NodeLogLength(string node) => File.Exists(LogPath(node)) ? File.ReadLines(LogPath(node)).Count() : 0;
 
     /// <summary>The lines a node wrote after its first <paramref name="skip"/>.</summary>
-    public IReadOnlyList<string> NodeLogSince(string node, int skip)
-    {
-        var path = Path.Combine(_dir, "logs", node + ".log");
-        return File.Exists(path) ? File.ReadLines(path).Skip(skip).ToList() : [];
-    }
+    public IReadOnlyList<string> NodeLogSince(string node, int skip) => File.Exists(LogPath(node)) ? File.ReadLines(LogPath(node)).Skip(skip).ToList() : [];
 
     /// <summary>The last lines a node wrote, for failure messages.</summary>
-    public string NodeLogTail(string node, int lines = 20)
-    {
-        var path = Path.Combine(_dir, "logs", node + ".log");
-        return File.Exists(path) ? string.Join('\n', File.ReadLines(path).TakeLast(lines)) : "";
-    }
+    public string NodeLogTail(string node, int lines = 20) => File.Exists(LogPath(node)) ? string.Join('\n', File.ReadLines(LogPath(node)).TakeLast(lines)) : "";
+
+    private string LogPath(string node) => Path.Combine(_dir, "logs", node + ".log");
 
     private async Task<(int ExitCode, string Output)> RunScriptAsync(TimeSpan timeout, params string[] args)
     {
