@@ -38,7 +38,9 @@ public sealed class SurveyTests(QuizSite site)
         var survey = page.Locator("[data-test=survey]");
         await Assertions.Expect(survey).ToBeVisibleAsync();
         await Assertions.Expect(survey.Locator("h3")).ToHaveTextAsync("问卷调查：您想学什么");
-        await Assertions.Expect(survey.Locator("[data-test=survey-topics] legend")).ToContainTextAsync("您最想了解哪些骗局？");
+        // The hint comes once, from the page, in the reader's language (it was once in the text too: "（可多选）（可多选）").
+        await Assertions.Expect(survey.Locator("[data-test=survey-topics] legend")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^您最想了解哪些骗局？\s*（可多选）$"));
+        await Assertions.Expect(survey.Locator("[data-test=survey-wishes] legend")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^您还想了解什么？\s*（选填）$"));
         await QuizSite.ScreensAsync(page, "survey-1-offered");
 
         // Elderly mode: large type, and the survey read aloud on a tap, questions and options.
@@ -97,7 +99,7 @@ public sealed class SurveyTests(QuizSite site)
 
         var download = await dashboard.RunAndWaitForDownloadAsync(() => dashboard.ClickAsync("[data-test=survey-export-csv]"));
         var csv = (await File.ReadAllTextAsync((await download.PathAsync())!)).Split("\r\n");
-        Assert.StartsWith("单位代码,单位,答卷人数,1. 您最想了解哪些骗局？（可多选）：非法集资", csv[0]);
+        Assert.StartsWith("单位代码,单位,答卷人数,1. 您最想了解哪些骗局？：非法集资", csv[0]);
         Assert.StartsWith($"{Bengbu},蚌埠市,1,1,", csv[1]);
     }
 

@@ -85,9 +85,9 @@ export function newSurvey(): FormSurvey {
   return surveyWithDefaults({
     title: "问卷调查：您想学什么",
     questions: [
-      { id: "topics", text: "您最想了解哪些骗局？（可多选）", kind: "multiple",
+      { id: "topics", text: "您最想了解哪些骗局？", kind: "multiple",
         options: [{ id: "illegal-fundraising", text: "非法集资", category: "features" }, { id: "pension-fraud", text: "养老诈骗", category: "pension" }] },
-      { id: "wishes", text: "您还想了解什么？（选填）", kind: "text", required: false },
+      { id: "wishes", text: "您还想了解什么？", kind: "text", required: false },
     ],
   });
 }
