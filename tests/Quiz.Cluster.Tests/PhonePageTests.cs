@@ -1,6 +1,7 @@
 using Dapper;
 using Microsoft.Playwright;
 using Quiz.Cluster.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Quiz.Cluster.Tests;
 
@@ -10,7 +11,7 @@ namespace Quiz.Cluster.Tests;
 /// round back (it is in Redis) and carries on from the question it was on.
 /// </summary>
 [Collection(ClusterCollection.Name)]
-public sealed class PhonePageTests(ClusterFixture cluster) : IAsyncLifetime
+public sealed class PhonePageTests(ClusterFixture cluster, ITestOutputHelper output) : IAsyncLifetime
 {
     private IPlaywright _playwright = null!;
     private IBrowser _browser = null!;
@@ -113,6 +114,12 @@ public sealed class PhonePageTests(ClusterFixture cluster) : IAsyncLifetime
             Assert.Equal((1L, 5L), (results, answers));
             var score = await store.ExecuteScalarAsync<int>("SELECT score FROM results WHERE round_id = @roundId", new { roundId });
             await Assertions.Expect(page.Locator("[data-test=score]")).ToContainTextAsync(score.ToString());
+        }
+        catch
+        {
+            // What the nodes said meanwhile (a rank pending says why in the log of the node that finished).
+            for (var i = 1; i <= ClusterFixture.Nodes; i++) output.WriteLine($"--- quiz{i}:\n{cluster.NodeLogTail($"quiz{i}", 40)}");
+            throw;
         }
         finally
         {

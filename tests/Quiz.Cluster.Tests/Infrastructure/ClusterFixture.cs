@@ -154,6 +154,9 @@ public sealed partial class ClusterFixture : IAsyncLifetime
     /// <summary>The last lines a node wrote, for failure messages.</summary>
     public string NodeLogTail(string node, int lines = 20) => File.Exists(LogPath(node)) ? string.Join('\n', File.ReadLines(LogPath(node)).TakeLast(lines)) : "";
 
+    /// <summary>A node's own address, past nginx, to ask that node rather than any.</summary>
+    public Uri NodeAddress(int node) => new($"http://127.0.0.1:{_state[$"NODE{node}_PORT"]}/");
+
     private string LogPath(string node) => Path.Combine(_dir, "logs", node + ".log");
 
     private async Task<(int ExitCode, string Output)> RunScriptAsync(TimeSpan timeout, params string[] args)
