@@ -47,7 +47,7 @@ public sealed class CampaignBoards(string campaignId)
         if (Holding && !replay) return FinishRanks.PendingRanks;
         var stage = StageOf(round.StageId);
         ref var last = ref CollectionsMarshal.GetValueRefOrAddDefault(people, round.ParticipantId, out _);
-        if (round.RoundId <= last) return RanksOf(stage, round, stage.Values.TryGetValue(round.ParticipantId, out var v) ? v : null);
+        if (round.RoundId <= last) return RanksOf(stage, stage.Values.TryGetValue(round.ParticipantId, out var v) ? v : null);
 
         last = round.RoundId;
         AppliedRounds++;
@@ -66,7 +66,7 @@ public sealed class CampaignBoards(string campaignId)
             BoardOf(stage.Units, round.UnitCode).Set(round.ParticipantId, old, value);
             if (round.OrganisationId is { } org) BoardOf(stage.Organisations, org).Set(round.ParticipantId, old, value);
         }
-        return RanksOf(stage, round, value);
+        return RanksOf(stage, value);
     }
 
     /// <summary>A round better than its group's best (a higher score, or the same in a shorter time) replaces that group's part of the total.</summary>
@@ -80,15 +80,8 @@ public sealed class CampaignBoards(string campaignId)
         return value;
     }
 
-    static FinishRanks RanksOf(Stage stage, RoundFinished round, long? value)
-    {
-        if (value is not { } v) return new FinishRanks(null, null, null, 0, false);
-        return new FinishRanks(
-            stage.National.RankOf(v),
-            stage.Units.GetValueOrDefault(round.UnitCode)?.RankOf(v),
-            round.OrganisationId is { } org ? stage.Organisations.GetValueOrDefault(org)?.RankOf(v) : null,
-            v, false);
-    }
+    static FinishRanks RanksOf(Stage stage, long? value) =>
+        value is { } v ? new FinishRanks(stage.National.RankOf(v), v, false) : new FinishRanks(null, 0, false);
 
     public Stage StageOf(string stageId)
     {

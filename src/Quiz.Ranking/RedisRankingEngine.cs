@@ -257,7 +257,7 @@ public sealed class RedisRankingEngine : IRankingEngine
         for (var i = 0; i < count; i++)
         {
             var r = reply.AsSpan(1 + i * RedisScripts.FinishReplyStride, RedisScripts.FinishReplyStride);
-            ranks[i] = r[0] < 0 ? new FinishRanks(null, null, null, 0, false) : new FinishRanks(r[1], r[2], r[3] > 0 ? r[3] : null, r[0], false);
+            ranks[i] = r[0] < 0 ? new FinishRanks(null, 0, false) : new FinishRanks(r[1], r[0], false);
         }
         return ranks;
     }

@@ -47,7 +47,7 @@ sealed class RedisScripts
         """;
 
     /// <summary>Values a finish reply holds per round.</summary>
-    public const int FinishReplyStride = 4;
+    public const int FinishReplyStride = 2;
     /// <summary>Arguments a finish call takes per round.</summary>
     public const int FinishArgStride = 8;
 
@@ -65,8 +65,9 @@ sealed class RedisScripts
     /// ~4.5 µs of Redis's ~24.5 at 1 M members, and on a sharded campaign the busiest shard's
     /// HINCRBYs besides (BENCHMARKS.md, "What a finish could shed").
     /// Returns {-1} when held, {-2} when the campaign's keys are gone (Redis lost its data), else
-    /// {epoch, then <see cref="FinishReplyStride"/> per round: value (-1 none), national rank, unit
-    /// rank, organisation rank (0 none)}.
+    /// {epoch, then <see cref="FinishReplyStride"/> per round: value (-1 none), national rank}.
+    /// The unit and organisation boards are written, not counted: their ranks are read with the
+    /// person's standing (<see cref="FinishRanks"/>).
     /// </summary>
     public static readonly Script Finish = new(Packing + Counting + """
 
@@ -134,12 +135,11 @@ sealed class RedisScripts
             end
           end
           if new then
-            out[n + 1], out[n + 2], out[n + 3] = tonumber(new), rank(nat, new), rank(unit, new)
-            if org then out[n + 4] = rank(org, new) else out[n + 4] = 0 end
+            out[n + 1], out[n + 2] = tonumber(new), rank(nat, new)
           else
-            out[n + 1], out[n + 2], out[n + 3], out[n + 4] = -1, 0, 0, 0
+            out[n + 1], out[n + 2] = -1, 0
           end
-          n = n + 4
+          n = n + 2
         end
         if applied > 0 then redis.call('INCRBY', KEYS[4], applied) end
         return out

@@ -78,11 +78,16 @@ public sealed record RoundFinished(
 }
 
 /// <summary>
-/// The reply to a finish. Ranks are 1-based competition ranks (equal values share a rank).
-/// <paramref name="Pending"/>: the round is in the store but not yet on the boards (Redis is
-/// unreachable or a rebuild is running); ranks are then null and the boards catch up later.
+/// The reply to a finish: the person's national rank, a 1-based competition rank (equal values
+/// share a rank), and their value on the boards. Only the national rank: the ranks on the
+/// person's county and organisation boards are read with their standing (the result page reads it
+/// anyway, for the boards' sizes), and counting them in every finish cost the Redis engine a
+/// third of its counts, on a sharded campaign two counts on every other shard (BENCHMARKS.md,
+/// "The finish ranks nationally"). <paramref name="Pending"/>: the round is in the store but not
+/// yet on the boards (Redis is unreachable or a rebuild is running); the rank is then null and
+/// the boards catch up later.
 /// </summary>
-public sealed record FinishRanks(long? NationalRank, long? UnitRank, long? OrganisationRank, long Value, bool Pending)
+public sealed record FinishRanks(long? NationalRank, long Value, bool Pending)
 {
-    public static readonly FinishRanks PendingRanks = new(null, null, null, 0, true);
+    public static readonly FinishRanks PendingRanks = new(null, 0, true);
 }

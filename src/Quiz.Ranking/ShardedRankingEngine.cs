@@ -129,21 +129,9 @@ public sealed class ShardedRankingEngine : IRankingEngine
             return FinishRanks.PendingRanks;
         var local = await shards[home].RecordFinishAsync(round, cancellationToken);
         if (local.Pending || local.NationalRank is null || shards.Length == 1) return local;
-        // By province the person's unit board is whole on the home shard: the others count on the
-        // national board and the organisation's (an organisation's people may live in several provinces).
-        var organisation = local.OrganisationRank is not null && round.OrganisationId is not null;
-        var boards = new RedisKey[1 + (byProvince ? 0 : 1) + (organisation ? 1 : 0)];
-        boards[0] = shards[home].KeyOf(BoardKey.National(round.CampaignId, round.StageId));
-        if (!byProvince) boards[1] = shards[home].KeyOf(BoardKey.Unit(round.CampaignId, round.StageId, round.UnitCode));
-        if (organisation) boards[^1] = shards[home].KeyOf(BoardKey.Organisation(round.CampaignId, round.StageId, round.OrganisationId!));
-        var ahead = await AheadElsewhereAsync(round.CampaignId, home, boards, local.Value);
-        if (ahead is null) return FinishRanks.PendingRanks;
-        return local with
-        {
-            NationalRank = local.NationalRank + ahead[0],
-            UnitRank = byProvince ? local.UnitRank : local.UnitRank + ahead[1],
-            OrganisationRank = organisation ? local.OrganisationRank + ahead[^1] : local.OrganisationRank,
-        };
+        // The others count on the national board only: one count a shard, whatever the person's units.
+        var ahead = await AheadElsewhereAsync(round.CampaignId, home, [shards[home].KeyOf(BoardKey.National(round.CampaignId, round.StageId))], local.Value);
+        return ahead is null ? FinishRanks.PendingRanks : local with { NationalRank = local.NationalRank + ahead[0] };
     }
 
     /// <summary>Campaigns whose epoch every shard holds, as far as this node has made sure: one lookup a finish after the first.</summary>

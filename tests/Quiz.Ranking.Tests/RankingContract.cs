@@ -156,9 +156,14 @@ public abstract class RankingContract
         await engine.RecordFinishAsync(s.Round(1, 5, path: east, org: "a"));
         await engine.RecordFinishAsync(s.Round(2, 4, path: west, org: "a"));
         var r = await engine.RecordFinishAsync(s.Round(3, 3, path: west, org: "b"));
-        Assert.Equal((3L, 2L, 1L), (r.NationalRank!.Value, r.UnitRank!.Value, r.OrganisationRank!.Value));
+        Assert.Equal(3L, r.NationalRank);
+        Assert.Equal(2L, (await engine.GetMemberAsync(BoardKey.Unit(s.Campaign, "main", "110102"), 3))?.Rank);
+        Assert.Equal(1L, (await engine.GetMemberAsync(BoardKey.Organisation(s.Campaign, "main", "b"), 3))?.Rank);
+        Assert.Equal(2L, (await engine.GetMemberAsync(BoardKey.Organisation(s.Campaign, "main", "a"), 2))?.Rank);
         var noOrg = await engine.RecordFinishAsync(s.Round(4, 1, path: ["12"], org: null));
-        Assert.Equal((4L, 1L, (long?)null), (noOrg.NationalRank!.Value, noOrg.UnitRank!.Value, noOrg.OrganisationRank));
+        Assert.Equal(4L, noOrg.NationalRank);
+        Assert.Equal(1L, (await engine.GetMemberAsync(BoardKey.Unit(s.Campaign, "main", "12"), 4))?.Rank);
+        Assert.Null(await engine.GetMemberAsync(BoardKey.Organisation(s.Campaign, "main", "a"), 4));
         Assert.Equal([2L, 3], (await engine.GetTopAsync(BoardKey.Unit(s.Campaign, "main", "110102"), 5)).Select(e => e.ParticipantId));
         Assert.Equal(2, await engine.GetSizeAsync(BoardKey.Organisation(s.Campaign, "main", "a")));
     }
@@ -240,8 +245,9 @@ public abstract class RankingContract
             var ranks = await engine.RecordFinishAsync(round);
             Assert.False(ranks.Pending);
             Assert.Equal(Expected(played, p.Id), ranks.NationalRank);
-            Assert.Equal(Expected(played.Where(r => r.County == p.County), p.Id), ranks.UnitRank);
-            Assert.Equal(p.Org is null ? null : Expected(played.Where(r => r.Org == p.Org), p.Id), ranks.OrganisationRank);
+            // The county and organisation ranks are read with the standing, right after the finish.
+            Assert.Equal(Expected(played.Where(r => r.County == p.County), p.Id), (await engine.GetMemberAsync(BoardKey.Unit(s.Campaign, "main", p.County), p.Id))?.Rank);
+            if (p.Org is { } org) Assert.Equal(Expected(played.Where(r => r.Org == org), p.Id), (await engine.GetMemberAsync(BoardKey.Organisation(s.Campaign, "main", org), p.Id))?.Rank);
         }
         var national = National(s);
         var values = BruteForce.Values(s.Rounds);

@@ -19,7 +19,6 @@ public sealed class FinishPipeline(
     RoundStore store,
     QuestionBank bank,
     Campaigns.CampaignCatalog campaigns,
-    ParticipantRegistry participants,
     UnitDirectory units,
     IRankingEngine ranking,
     RankingStore rankingStore,
@@ -62,9 +61,9 @@ public sealed class FinishPipeline(
             committed.FirstInCampaign, committed.FirstOfDay,
             rows.Select(r => new CompletedAnswer(r.QuestionId, r.QuestionVersion, r.Chosen, r.Correct)).ToList()));
         // Without personal ranking (2025) the person is still ranked, for the unit boards, but is shown no rank.
-        if (!round.Stage.PersonalRanking) ranks = ranks with { NationalRank = null, UnitRank = null, OrganisationRank = null, Pending = false };
+        if (!round.Stage.PersonalRanking) ranks = ranks with { NationalRank = null, Pending = false };
         var result = new RoundResult(round.Id, score, maxScore, correctCount, round.Questions.Count, duration, auto,
-            ranks.NationalRank, ranks.UnitRank, ranks.OrganisationRank, ranks.Pending, round.AttemptsLeft,
+            ranks.NationalRank, ranks.Pending, round.AttemptsLeft,
             round.Questions.Select((q, i) => new ReviewedQuestion(i, answers[i]?.Choices ?? [], q.ShownKey,
                 answers[i]?.Correct ?? false, q.Question.Explanation, q.Question.Source)).ToList(), committed.Ladder);
         metrics.Finishes.Add(1);
@@ -103,7 +102,7 @@ public sealed class FinishPipeline(
 
     private async Task KeepRanksAsync(long resultId, FinishRanks ranks)
     {
-        try { await store.RecordRanksAsync(resultId, ranks.NationalRank, ranks.UnitRank, ranks.OrganisationRank); }
+        try { await store.RecordRankAsync(resultId, ranks.NationalRank); }
         catch (Exception e) { logger.LogWarning(e, "The ranks of result {Result} could not be kept; a repeated Finish asks the boards", resultId); }
     }
 
@@ -124,28 +123,21 @@ public sealed class FinishPipeline(
             var shown = chosen.Select(c => Array.IndexOf(reference.Order, c - 'A')).Order().ToList();
             review.Add(new ReviewedQuestion((int)position, shown, drawn.ShownKey, correct == 1, stored.Question.Explanation, stored.Question.Source));
         }
-        var (national, unit, organisation, pending) = campaigns.Get(row.CampaignId)?.Stage(row.StageId) is { PersonalRanking: false }
-            ? (null, null, null, false)
+        var (national, pending) = campaigns.Get(row.CampaignId)?.Stage(row.StageId) is { PersonalRanking: false }
+            ? (null, false)
             : row.NationalRank is { } kept
-            ? (kept, row.UnitRank, row.OrganisationRank, false)
-            : await LiveRanksAsync(participantId, row.CampaignId, row.StageId, ct);
+            ? (kept, false)
+            : await LiveRankAsync(participantId, row.CampaignId, row.StageId, ct);
         var ladder = row.LadderStep is { } step ? new Rewards.LadderState(row.Scene ?? "", (int)step, row.LadderRescued == 1) : null;
         var attemptsLeft = row.AttemptsLeft ?? 0; // rounds finished before replies were kept (migration 4)
         return new RoundResult(roundId, (int)row.Score, (int)row.MaxScore, (int)row.Correct, questions.Count, (int)row.DurationMs, row.AutoFinished == 1,
-            national, unit, organisation, pending, (int)attemptsLeft, review, ladder);
+            national, pending, (int)attemptsLeft, review, ladder);
     }
 
-    /// <summary>The person's ranks now, for a repeated Finish whose first reply's ranks were not kept.</summary>
-    private async Task<(long? National, long? Unit, long? Organisation, bool Pending)> LiveRanksAsync(
-        long participantId, string campaignId, string stageId, CancellationToken ct)
+    /// <summary>The person's national rank now, for a repeated Finish whose first reply's rank was not kept.</summary>
+    private async Task<(long? National, bool Pending)> LiveRankAsync(long participantId, string campaignId, string stageId, CancellationToken ct)
     {
-        var participant = await participants.GetAsync(participantId, ct);
         var national = await ranking.GetMemberAsync(BoardKey.National(campaignId, stageId), participantId, ct);
-        if (participant is null || national is null) return (national?.Rank, null, null, true);
-        var unit = await ranking.GetMemberAsync(BoardKey.Unit(campaignId, stageId, rankingStore.RegionPathOf(participant.RegionCode)[^1]), participantId, ct);
-        var organisation = participant.OrganisationCode is { } org
-            ? await ranking.GetMemberAsync(BoardKey.Organisation(campaignId, stageId, org), participantId, ct)
-            : null;
-        return (national.Rank, unit?.Rank, organisation?.Rank, false);
+        return national is null ? (null, true) : (national.Rank, false);
     }
 }

@@ -27,14 +27,15 @@ public sealed record AnswerResult(int Position, bool Correct, bool Late, IReadOn
 public sealed record FinishRequest(string RoundId);
 
 /// <summary>
-/// A finished round, sent only after it is committed to the store. Ranks are 1-based; when
-/// <see cref="RankPending"/> the ranking could not be reached and the ranks follow later; they are
-/// null on a stage without personal ranking. <see cref="Ladder"/>: the scene's ladder after this
+/// A finished round, sent only after it is committed to the store. The national rank is 1-based;
+/// when <see cref="RankPending"/> the ranking could not be reached and the rank follows later; it
+/// is null on a stage without personal ranking. The county and organisation ranks are read with
+/// the person's standing (<c>GET /api/rankings/{campaign}/{stage}/me</c>), not carried here. <see cref="Ladder"/>: the scene's ladder after this
 /// round, on a stage with ladders (2025's roles), else null.
 /// </summary>
 public sealed record RoundResult(
     string RoundId, int Score, int MaxScore, int Correct, int QuestionCount, int DurationMs, bool AutoFinished,
-    long? NationalRank, long? UnitRank, long? OrganisationRank, bool RankPending, int AttemptsLeft,
+    long? NationalRank, bool RankPending, int AttemptsLeft,
     IReadOnlyList<ReviewedQuestion> Review, Rewards.LadderState? Ladder = null);
 
 /// <summary>Each question after the round: the key and explanation, whatever the stage shows during it.</summary>

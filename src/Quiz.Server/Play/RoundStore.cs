@@ -354,38 +354,31 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     });
 
     /// <summary>
-    /// The ranks a finish reply gave, kept so that a repeated Finish answers the same (not awaited
-    /// by the finish: the round itself is already durable; a crash before this commit leaves NULLs,
-    /// and the repeat then asks the boards).
+    /// The national rank a finish reply gave, kept so that a repeated Finish answers the same (not
+    /// awaited by the finish: the round itself is already durable; a crash before this commit
+    /// leaves NULL, and the repeat then asks the boards).
     /// </summary>
-    public Task RecordRanksAsync(long resultId, long? national, long? unit, long? organisation) =>
-        writer.WriteAsync(Ranks, new RankRow(resultId, national, unit, organisation));
+    public Task RecordRankAsync(long resultId, long? national) => writer.WriteAsync(Ranks, new RankRow(resultId, national));
 
-    private sealed record RankRow(long ResultId, long? National, long? Unit, long? Organisation);
+    private sealed record RankRow(long ResultId, long? National);
 
     /// <summary>A group's ranks in one UPDATE on PostgreSQL (arrays unnested); one UPDATE each on SQLite.</summary>
     private static readonly WriteKind<RankRow, int> Ranks = new(async (connection, tx, rows) =>
     {
         if (connection is Npgsql.NpgsqlConnection)
             await connection.ExecuteAsync("""
-                UPDATE results SET national_rank = r.national, unit_rank = r.unit, organisation_rank = r.organisation
-                FROM unnest(@Ids::bigint[], @National::bigint[], @Unit::bigint[], @Organisation::bigint[]) AS r(id, national, unit, organisation)
+                UPDATE results SET national_rank = r.national
+                FROM unnest(@Ids::bigint[], @National::bigint[]) AS r(id, national)
                 WHERE results.id = r.id
-                """, new
-            {
-                Ids = rows.Select(r => r.ResultId).ToArray(), National = rows.Select(r => r.National).ToArray(),
-                Unit = rows.Select(r => r.Unit).ToArray(), Organisation = rows.Select(r => r.Organisation).ToArray(),
-            }, tx);
+                """, new { Ids = rows.Select(r => r.ResultId).ToArray(), National = rows.Select(r => r.National).ToArray() }, tx);
         else
             foreach (var r in rows)
-                await connection.ExecuteAsync("""
-                    UPDATE results SET national_rank = @National, unit_rank = @Unit, organisation_rank = @Organisation WHERE id = @ResultId
-                    """, r, tx);
+                await connection.ExecuteAsync("UPDATE results SET national_rank = @National WHERE id = @ResultId", r, tx);
         return new int[rows.Count];
     });
 
     public sealed record FinishedRow(long Id, string CampaignId, string StageId, string Day, long Score, long MaxScore, long Correct, long DurationMs,
-        long AutoFinished, long? AttemptsLeft, long? NationalRank, long? UnitRank, long? OrganisationRank, long? LadderStep, long? LadderRescued, string? Scene);
+        long AutoFinished, long? AttemptsLeft, long? NationalRank, long? LadderStep, long? LadderRescued, string? Scene);
 
     public sealed record StoredAnswer(long Position, string Chosen, long Correct);
 
@@ -396,8 +389,8 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
         await using var connection = await database.OpenAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<FinishedRow>("""
             SELECT id, campaign_id AS CampaignId, stage_id AS StageId, day, score, max_score AS MaxScore, correct, duration_ms AS DurationMs,
-                   auto_finished AS AutoFinished, attempts_left AS AttemptsLeft, national_rank AS NationalRank, unit_rank AS UnitRank,
-                   organisation_rank AS OrganisationRank, ladder_step AS LadderStep, ladder_rescued AS LadderRescued,
+                   auto_finished AS AutoFinished, attempts_left AS AttemptsLeft, national_rank AS NationalRank,
+                   ladder_step AS LadderStep, ladder_rescued AS LadderRescued,
                    (SELECT scene FROM rounds WHERE rounds.id = results.round_id) AS Scene
             FROM results WHERE round_id = @roundId AND participant_id = @participantId
             """, new { roundId, participantId });

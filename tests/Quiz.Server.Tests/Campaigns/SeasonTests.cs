@@ -191,7 +191,7 @@ public sealed class SeasonTests
         var (_, _, perfect) = await season.PlayAsync(5, "student");
         Assert.Equal((10, 10, new LadderState("student", 6, true)), (perfect.Score, perfect.MaxScore, perfect.Ladder));
         // No personal ranking: the reply carries no rank, and there is no personal board to see.
-        Assert.Equal((null, null, false), (perfect.NationalRank, perfect.UnitRank, perfect.RankPending));
+        Assert.Equal((null, false), (perfect.NationalRank, perfect.RankPending));
         Assert.Equal(HttpStatusCode.NotFound, (await player.GetAsync("/api/rankings/2025-june/main/top")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await player.GetAsync("/api/rankings/2025-june/main/me")).StatusCode);
 

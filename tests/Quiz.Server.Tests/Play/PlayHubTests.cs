@@ -126,7 +126,7 @@ public sealed class PlayHubTests(PlayHubTests.Server server) : IClassFixture<Pla
 
         Assert.Equal((4, 5, 4), (result.Score, result.MaxScore, result.Correct));
         Assert.Equal(16_000, result.DurationMs);
-        Assert.Equal((1L, 1L, 1L), (result.NationalRank, result.UnitRank, result.OrganisationRank));
+        Assert.Equal(1L, result.NationalRank);
         Assert.False(result.RankPending);
         Assert.Equal(2, result.AttemptsLeft);
         Assert.Equal(5, result.Review.Count);
@@ -148,10 +148,9 @@ public sealed class PlayHubTests(PlayHubTests.Server server) : IClassFixture<Pla
         _app.Clock.Advance(TimeSpan.FromMinutes(5)); // the round has left memory
         var later = await FinishAsync(round.RoundId);
 
-        // Every field, the unit and organisation ranks and the attempts left among them.
+        // Every field, the national rank and the attempts left among them.
         Assert.Equivalent(first, later, strict: true);
-        Assert.NotNull(later.UnitRank);
-        Assert.NotNull(later.OrganisationRank);
+        Assert.NotNull(later.NationalRank);
         Assert.Equal(2, later.AttemptsLeft);
     }
 
@@ -169,9 +168,8 @@ public sealed class PlayHubTests(PlayHubTests.Server server) : IClassFixture<Pla
 
         var later = await FinishAsync(round.RoundId);
 
-        Assert.Equal((1L, 1L, 1L), (first.NationalRank, first.UnitRank, first.OrganisationRank));
-        Assert.Equal((first.NationalRank, first.UnitRank, first.OrganisationRank, first.AttemptsLeft, first.RankPending),
-            (later.NationalRank, later.UnitRank, later.OrganisationRank, later.AttemptsLeft, later.RankPending));
+        Assert.Equal(1L, first.NationalRank);
+        Assert.Equal((first.NationalRank, first.AttemptsLeft, first.RankPending), (later.NationalRank, later.AttemptsLeft, later.RankPending));
     }
 
     [Fact]
@@ -187,7 +185,7 @@ public sealed class PlayHubTests(PlayHubTests.Server server) : IClassFixture<Pla
 
         var result = await other.Connection.InvokeAsync<RoundResult>("Finish", new FinishRequest(round.RoundId));
 
-        Assert.Equal((1L, 1L, (long?)null), (result.NationalRank, result.UnitRank, result.OrganisationRank));
+        Assert.Equal(1L, result.NationalRank);
     }
 
     [Fact]

@@ -3133,10 +3133,6 @@ export interface components {
             autoFinished: boolean;
             /** Format: int64 */
             nationalRank: null | number;
-            /** Format: int64 */
-            unitRank: null | number;
-            /** Format: int64 */
-            organisationRank: null | number;
             rankPending: boolean;
             /** Format: int32 */
             attemptsLeft: number;
