@@ -56,7 +56,11 @@ public sealed record UnitBase(UnitLevel Level, string Code, string? ParentCode, 
 /// <summary>Pushed when a cached top list or a unit board changed (for dashboards).</summary>
 public sealed record RankingChange(string CampaignId, BoardKey? Board, UnitBoardKey? UnitBoard);
 
-public sealed record RebuildReport(string CampaignId, long Rounds, long Participants, TimeSpan Elapsed);
+/// <param name="Covered">
+/// The node missed rounds that another node's rebuild (or catch-up) had read from the store
+/// since: it replayed only the rounds stored after that one, instead of rebuilding the campaign.
+/// </param>
+public sealed record RebuildReport(string CampaignId, long Rounds, long Participants, TimeSpan Elapsed, bool Covered = false);
 
 /// <param name="Differences">The first differences found (at most 100), readable.</param>
 public sealed record ReconcileReport(string CampaignId, long BoardsChecked, long MembersChecked, long DifferenceCount, IReadOnlyList<string> Differences)

@@ -43,10 +43,17 @@ public interface IRankingEngine : IAsyncDisposable
     /// Rebuilds every board of a campaign from the store. <paramref name="roundsAfter"/>(id) must stream
     /// the campaign's rounds with RoundId &gt; id in RoundId order. While it runs, finishes answer Pending;
     /// rounds committed meanwhile are picked up by further passes, so nothing is lost. Memory is bounded
-    /// by the boards themselves, not by the number of rounds. Also the catch-up after a Redis outage,
-    /// and the in-process engine's start-up load.
+    /// by the boards themselves, not by the number of rounds. Also the in-process engine's start-up load.
     /// </summary>
     Task<RebuildReport> RebuildAsync(string campaignId, Func<long, IAsyncEnumerable<RoundFinished>> roundsAfter, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The catch-up of a campaign this node missed rounds of (<see cref="NeedsCatchUp"/>): a
+    /// rebuild, unless another node's rebuild has read the missed rounds since, in which case only
+    /// the rounds stored after that one are replayed (<see cref="RebuildReport.Covered"/>).
+    /// </summary>
+    Task<RebuildReport> CatchUpAsync(string campaignId, Func<long, IAsyncEnumerable<RoundFinished>> roundsAfter, CancellationToken cancellationToken = default) =>
+        RebuildAsync(campaignId, roundsAfter, cancellationToken);
 
     /// <summary>Compares the live boards with a recomputation from <paramref name="rounds"/> (all the campaign's rounds in RoundId order).</summary>
     Task<ReconcileReport> ReconcileAsync(string campaignId, IAsyncEnumerable<RoundFinished> rounds, CancellationToken cancellationToken = default);

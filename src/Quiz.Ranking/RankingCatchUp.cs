@@ -4,7 +4,7 @@ public static class RankingCatchUp
 {
     /// <summary>
     /// Brings a campaign's boards back in line with the store after an outage: retries
-    /// <see cref="IRankingEngine.RebuildAsync"/> until the ranking store answers. Start it from
+    /// <see cref="IRankingEngine.CatchUpAsync"/> until the ranking store answers. Start it from
     /// <see cref="IRankingEngine.CatchUpNeeded"/>.
     /// </summary>
     public static async Task<RebuildReport> RunAsync(IRankingEngine engine, string campaignId,
@@ -14,7 +14,7 @@ public static class RankingCatchUp
         {
             try
             {
-                return await engine.RebuildAsync(campaignId, roundsAfter, cancellationToken);
+                return await engine.CatchUpAsync(campaignId, roundsAfter, cancellationToken);
             }
             catch (RankingUnavailableException)
             {

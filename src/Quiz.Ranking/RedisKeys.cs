@@ -18,6 +18,9 @@ namespace Quiz.Ranking;
 /// {c:X}:b:STAGE:d:yyyyMMdd     each person's best of that day (rule BestOfDaySummed)
 /// {c:X}:b:STAGE:g:GROUP        each person's best in that group, e.g. a scene (rule BestPerGroupSummed)
 /// {c:X}:applied              rounds applied (the store's count of results, once caught up)
+/// {c:X}:asked                catch-up tickets taken by nodes that missed rounds (a counter)
+/// {c:X}:covered              the last ticket a completed rebuild or catch-up had read before reading the store,
+/// {c:X}:through                and the highest round id it applied (see RedisRankingEngine.RebuildAsync)
 /// </code>
 /// Units' figures are not here: the store counts them (unit_daily_stats). Keys a campaign had
 /// from before (":seen:", ":uc", ":days", ":bases") are unread, and a rebuild deletes them.
@@ -29,6 +32,9 @@ static class RedisKeys
     public static RedisKey Epoch(string c) => Prefix(c) + ":epoch";
     public static RedisKey Last(string c) => Prefix(c) + ":last";
     public static RedisKey Applied(string c) => Prefix(c) + ":applied";
+    public static RedisKey Asked(string c) => Prefix(c) + ":asked";
+    public static RedisKey Covered(string c) => Prefix(c) + ":covered";
+    public static RedisKey Through(string c) => Prefix(c) + ":through";
     public static RedisKey DayBest(string c, string stage, DateOnly day) => Prefix(c) + ":b:" + stage + ":d:" + Day(day);
     public static RedisKey GroupBest(string c, string stage, string group) => Prefix(c) + ":b:" + stage + ":g:" + group;
 

@@ -23,6 +23,8 @@ public sealed class RedisRankingEngine : IRankingEngine
     readonly BoardCache cache;
     readonly ITimer? refreshTimer;
     readonly ConcurrentDictionary<string, byte> needsCatchUp = new(StringComparer.Ordinal);
+    /// <summary>This node's catch-up ticket per campaign it missed rounds of (<see cref="RebuildAsync"/>), until it has caught up.</summary>
+    readonly ConcurrentDictionary<string, long> tickets = new(StringComparer.Ordinal);
     /// <summary>Campaigns whose epoch key this process has made sure of.</summary>
     readonly ConcurrentDictionary<string, byte> knownCampaigns = new(StringComparer.Ordinal);
     /// <summary>The rebuild running on this node per campaign, which a second caller joins.</summary>
@@ -95,7 +97,7 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// <summary>Marked for a catch-up: a finish or a rebuild of this process missed rounds.</summary>
     internal bool MissedRounds(string campaignId) => needsCatchUp.ContainsKey(campaignId);
 
-    void MarkForCatchUp(string campaignId)
+    internal void MarkForCatchUp(string campaignId)
     {
         if (needsCatchUp.TryAdd(campaignId, 0)) CatchUpNeeded?.Invoke(campaignId);
     }
@@ -476,14 +478,20 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// beside an admin's rebuild, or the other way round) waits for that one and gets its report:
     /// the one running writes every round stored until it ends.
     /// </summary>
-    public async Task<RebuildReport> RebuildAsync(string campaignId, Func<long, IAsyncEnumerable<RoundFinished>> roundsAfter, CancellationToken cancellationToken = default)
+    public Task<RebuildReport> RebuildAsync(string campaignId, Func<long, IAsyncEnumerable<RoundFinished>> roundsAfter, CancellationToken cancellationToken = default) =>
+        RebuildAsync(campaignId, roundsAfter, catchUp: false, cancellationToken);
+
+    public Task<RebuildReport> CatchUpAsync(string campaignId, Func<long, IAsyncEnumerable<RoundFinished>> roundsAfter, CancellationToken cancellationToken = default) =>
+        RebuildAsync(campaignId, roundsAfter, catchUp: true, cancellationToken);
+
+    async Task<RebuildReport> RebuildAsync(string campaignId, Func<long, IAsyncEnumerable<RoundFinished>> roundsAfter, bool catchUp, CancellationToken cancellationToken)
     {
         var mine = new TaskCompletionSource<RebuildReport>(TaskCreationOptions.RunContinuationsAsynchronously);
         while (!rebuilding.TryAdd(campaignId, mine.Task))
             if (rebuilding.TryGetValue(campaignId, out var running)) return await running.WaitAsync(cancellationToken);
         try
         {
-            var report = await RebuildAloneAsync(campaignId, roundsAfter, mine.Task, cancellationToken);
+            var report = await RebuildAloneAsync(campaignId, roundsAfter, catchUp, mine.Task, cancellationToken);
             mine.SetResult(report);
             return report;
         }
@@ -499,10 +507,26 @@ public sealed class RedisRankingEngine : IRankingEngine
         }
     }
 
-    async Task<RebuildReport> RebuildAloneAsync(string campaignId, Func<long, IAsyncEnumerable<RoundFinished>> roundsAfter, Task<RebuildReport> mine,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// A node that missed rounds (a batch failed: Redis away, or its keys gone) declines its live
+    /// finishes until it has caught up, so that none overtakes a missed round of the same person.
+    /// After an outage every node has missed rounds, and each used to rebuild the whole campaign in
+    /// turn, each under the hold, every finish of the campaign pending until the last was done
+    /// (three nodes, three rebuilds). Tickets make one rebuild serve them all: a node that missed
+    /// rounds takes a ticket (INCR of <c>asked</c>) once Redis answers; a rebuild reads
+    /// <c>asked</c> after taking the hold and before reading the store, and when it is done records
+    /// it as <c>covered</c>, with <c>through</c>, the highest round id it applied. The rounds a node
+    /// missed in a failed batch were committed before the batch was sent, so before its ticket:
+    /// when <c>covered</c> has reached its ticket, a rebuild read them all. What the node declined
+    /// since then is in the store after <c>through</c>: it replays those, under the hold (a few
+    /// seconds' rounds, not the campaign), and is caught up. An explicit rebuild (an admin's, not
+    /// <paramref name="catchUp"/>) always rebuilds the whole campaign.
+    /// </summary>
+    async Task<RebuildReport> RebuildAloneAsync(string campaignId, Func<long, IAsyncEnumerable<RoundFinished>> roundsAfter, bool catchUp,
+        Task<RebuildReport> mine, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
+        long? coveredThrough = null;
         // Hold every node's live finishes (they answer Pending and are replayed below). The hold
         // is a lease of this node's: another node's rebuild of the campaign must not run beside
         // this one (each deletes the keys the other writes), and the expiry frees the campaign
@@ -511,6 +535,13 @@ public sealed class RedisRankingEngine : IRankingEngine
         // is tried again), so this node's own hold is taken back.
         try
         {
+            if (catchUp && needsCatchUp.ContainsKey(campaignId))
+            {
+                var ticket = tickets.TryGetValue(campaignId, out var taken) ? taken
+                    : tickets.GetOrAdd(campaignId, await db.StringIncrementAsync(RedisKeys.Asked(campaignId)));
+                var covered = await db.StringGetAsync([RedisKeys.Covered(campaignId), RedisKeys.Through(campaignId)]);
+                if ((long?)covered[0] >= ticket) coveredThrough = (long?)covered[1] ?? 0;
+            }
             var hold = RedisKeys.Hold(campaignId);
             if (!await db.LockTakeAsync(hold, holder, HoldFor) && !await db.LockExtendAsync(hold, holder, HoldFor))
                 throw new RankingUnavailableException($"Campaign {campaignId} is being rebuilt by another node.", null);
@@ -527,12 +558,24 @@ public sealed class RedisRankingEngine : IRankingEngine
         {
             // Loaded up front: a NOSCRIPT retry would resend replayed rounds out of order.
             await LoadScriptsAsync();
-            await db.StringIncrementAsync(RedisKeys.Epoch(campaignId));
-            await DeleteCampaignKeysAsync(campaignId);
-
-            // The bulk of the rounds is replayed in memory and written as final boards; the
-            // rounds that arrive meanwhile go through the finish script on top of them.
-            var (rounds, last) = await BulkLoadAsync(campaignId, roundsAfter(0), cancellationToken);
+            // Read just before the store is: every ticket up to it was taken after its node's missed
+            // rounds were committed, so the reads below find them.
+            long asked, rounds, last;
+            if (coveredThrough is { } through && await db.KeyExistsAsync(RedisKeys.Epoch(campaignId)))
+            {
+                asked = (long?)await db.StringGetAsync(RedisKeys.Asked(campaignId)) ?? 0;
+                (rounds, last) = (0, through); // the boards hold every round to there: only the rounds after it
+            }
+            else
+            {
+                coveredThrough = null;
+                await db.StringIncrementAsync(RedisKeys.Epoch(campaignId));
+                await DeleteCampaignKeysAsync(campaignId);
+                asked = (long?)await db.StringGetAsync(RedisKeys.Asked(campaignId)) ?? 0;
+                // The bulk of the rounds is replayed in memory and written as final boards; the
+                // rounds that arrive meanwhile go through the finish script on top of them.
+                (rounds, last) = await BulkLoadAsync(campaignId, roundsAfter(0), cancellationToken);
+            }
             for (var pass = 0; pass < 4; pass++)
             {
                 var (n, max) = await ReplayAsync(campaignId, roundsAfter(last), cancellationToken);
@@ -541,13 +584,15 @@ public sealed class RedisRankingEngine : IRankingEngine
                 if (n < 100) break;
             }
             var participants = await db.HashLengthAsync(RedisKeys.Last(campaignId));
+            await db.StringSetAsync([new(RedisKeys.Covered(campaignId), asked), new(RedisKeys.Through(campaignId), last)]);
             needsCatchUp.TryRemove(campaignId, out _);
+            tickets.TryRemove(campaignId, out _);
             await db.LockReleaseAsync(RedisKeys.Hold(campaignId), holder);
             rebuilding.TryRemove(KeyValuePair.Create(campaignId, mine));
             cache.Invalidate(campaignId);
             // Rounds whose finish raced the release: one last pass (duplicates are skipped by round id).
             var (t, _) = await ReplayAsync(campaignId, roundsAfter(last), cancellationToken);
-            return new RebuildReport(campaignId, rounds + t, participants, Stopwatch.GetElapsedTime(started));
+            return new RebuildReport(campaignId, rounds + t, participants, Stopwatch.GetElapsedTime(started), Covered: coveredThrough is not null);
         }
         catch (RankingUnavailableException)
         {
@@ -594,7 +639,8 @@ public sealed class RedisRankingEngine : IRankingEngine
 
     async Task DeleteCampaignKeysAsync(string campaignId)
     {
-        var keep = new HashSet<RedisKey> { RedisKeys.Hold(campaignId), RedisKeys.Epoch(campaignId) };
+        // The tickets outlive a rebuild: a node's ticket counts against the next rebuild's reading.
+        var keep = new HashSet<RedisKey> { RedisKeys.Hold(campaignId), RedisKeys.Epoch(campaignId), RedisKeys.Asked(campaignId) };
         foreach (var endpoint in redis.GetEndPoints())
         {
             var server = redis.GetServer(endpoint);

@@ -247,7 +247,14 @@ public sealed class ShardedRankingEngine : IRankingEngine
     /// catch-up after one shard's outage costs that shard's share of the store), else every shard
     /// (an explicit rebuild); the rebuilt shards run in parallel, each on the rounds of its own people.
     /// </summary>
-    public async Task<RebuildReport> RebuildAsync(string campaignId, Func<long, IAsyncEnumerable<RoundFinished>> roundsAfter, CancellationToken cancellationToken = default)
+    public Task<RebuildReport> RebuildAsync(string campaignId, Func<long, IAsyncEnumerable<RoundFinished>> roundsAfter, CancellationToken cancellationToken = default) =>
+        RebuildAsync(campaignId, roundsAfter, catchUp: false, cancellationToken);
+
+    /// <summary>As <see cref="RebuildAsync"/>, each shard catching up as <see cref="RedisRankingEngine.CatchUpAsync"/> does.</summary>
+    public Task<RebuildReport> CatchUpAsync(string campaignId, Func<long, IAsyncEnumerable<RoundFinished>> roundsAfter, CancellationToken cancellationToken = default) =>
+        RebuildAsync(campaignId, roundsAfter, catchUp: true, cancellationToken);
+
+    async Task<RebuildReport> RebuildAsync(string campaignId, Func<long, IAsyncEnumerable<RoundFinished>> roundsAfter, bool catchUp, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var which = Enumerable.Range(0, shards.Length).Where(s => shards[s].MissedRounds(campaignId)).ToList();
@@ -261,9 +268,12 @@ public sealed class ShardedRankingEngine : IRankingEngine
             which = [.. Enumerable.Range(0, shards.Length).Where(s => !health[s].KeysPresent)];
         }
         if (which.Count == 0) which = [.. Enumerable.Range(0, shards.Length)];
-        var reports = await Task.WhenAll(which.Select(s => shards[s].RebuildAsync(campaignId, after => OnShard(roundsAfter(after), s, cancellationToken), cancellationToken)));
+        var reports = await Task.WhenAll(which.Select(s => catchUp
+            ? shards[s].CatchUpAsync(campaignId, after => OnShard(roundsAfter(after), s, cancellationToken), cancellationToken)
+            : shards[s].RebuildAsync(campaignId, after => OnShard(roundsAfter(after), s, cancellationToken), cancellationToken)));
         cache.Invalidate(campaignId);
-        return new RebuildReport(campaignId, reports.Sum(r => r.Rounds), reports.Sum(r => r.Participants), Stopwatch.GetElapsedTime(started));
+        return new RebuildReport(campaignId, reports.Sum(r => r.Rounds), reports.Sum(r => r.Participants), Stopwatch.GetElapsedTime(started),
+            Covered: reports.All(r => r.Covered));
     }
 
     async IAsyncEnumerable<RoundFinished> OnShard(IAsyncEnumerable<RoundFinished> rounds, int shard, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)

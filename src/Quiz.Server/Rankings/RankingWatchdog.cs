@@ -81,6 +81,7 @@ public sealed class RankingWatchdog(
 
         logger.LogWarning("Rankings of {Campaign} are caught up from the store: {Reason}", campaignId, reason);
         var report = await RankingCatchUp.RunAsync(engine, campaignId, rankings.RoundsForRebuild(campaignId, storedNow, progress: null, ct), TimeSpan.FromSeconds(2), ct);
-        logger.LogInformation("Rankings of {Campaign} caught up: {Rounds} rounds", campaignId, report.Rounds);
+        logger.LogInformation("Rankings of {Campaign} caught up: {Rounds} rounds{How}", campaignId, report.Rounds,
+            report.Covered ? ", those after another node's rebuild, which had read the rounds this node missed" : ", the campaign rebuilt");
     }
 }

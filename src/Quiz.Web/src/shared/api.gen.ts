@@ -3051,6 +3051,8 @@ export interface components {
             /** Format: int64 */
             participants: number;
             elapsed: string;
+            /** @default false */
+            covered: boolean;
         };
         ReconcileReport: {
             campaignId: string;
