@@ -7,7 +7,7 @@ namespace Quiz.Ranking;
 /// <summary>
 /// The top-N lists and unit boards that dashboards read, refreshed about once a second instead
 /// of per request (a ZREVRANGE of 100 costs ~20× a rank lookup), and the subscription that pushes
-/// the boards that changed. A board joins the refresh when first read and leaves it when nobody
+/// the unit boards that changed (the dashboards'; nobody is pushed a top list). A board joins the refresh when first read and leaves it when nobody
 /// has read it for <see cref="RankingOptions.CacheIdleExpiry"/>.
 /// </summary>
 public sealed class BoardCache(RankingOptions options, TimeProvider time)
@@ -98,7 +98,6 @@ public sealed class BoardCache(RankingOptions options, TimeProvider time)
                     var fp = Fingerprint(list);
                     if (fp == e.Fingerprint) continue;
                     (e.Value, e.Fingerprint) = (list, fp);
-                    Publish(new RankingChange(key.CampaignId, key, null));
                 }
             if (buildUnits is not null)
                 foreach (var (key, e) in units)
@@ -108,7 +107,7 @@ public sealed class BoardCache(RankingOptions options, TimeProvider time)
                     if (boards.Fingerprint == e.Fingerprint) { e.Value = boards; continue; }
                     (e.Value, e.Fingerprint) = (boards, boards.Fingerprint);
                     foreach (var level in Enum.GetValues<UnitLevel>())
-                        Publish(new RankingChange(key.Campaign, null, new UnitBoardKey(key.Campaign, level, UnitMetric.Participants, key.Day)));
+                        Publish(new RankingChange(key.Campaign, new UnitBoardKey(key.Campaign, level, UnitMetric.Participants, key.Day)));
                 }
         }
         finally { refreshing.Release(); }

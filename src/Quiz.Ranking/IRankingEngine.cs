@@ -34,10 +34,12 @@ public interface IRankingEngine : IAsyncDisposable
     Task<IReadOnlyList<BoardEntry>> GetAroundAsync(BoardKey board, long participantId, int k, CancellationToken cancellationToken = default);
     Task<long> GetSizeAsync(BoardKey board, CancellationToken cancellationToken = default);
 
-    /// <summary>Refreshes the cached top lists and publishes changes (runs by itself about once a second).</summary>
+    /// <summary>
+    /// Refreshes the cached top lists (runs by itself about once a second). Nothing is pushed of
+    /// them: the dashboards are pushed the unit boards, which the store's figures make
+    /// (<c>UnitStandings</c>), and a phone reads a top list when it shows one.
+    /// </summary>
     Task RefreshAsync(CancellationToken cancellationToken = default);
-    /// <summary>Changed top lists. Each subscriber has its own buffer; a slow one loses the oldest changes.</summary>
-    IAsyncEnumerable<RankingChange> WatchAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Rebuilds every board of a campaign from the store. <paramref name="roundsAfter"/>(id) must stream

@@ -471,7 +471,6 @@ public sealed class RedisRankingEngine : IRankingEngine
     public Task RefreshAsync(CancellationToken cancellationToken = default) =>
         Guard(async () => { await cache.RefreshAsync(FetchTop); return 0; }, 0);
 
-    public IAsyncEnumerable<RankingChange> WatchAsync(CancellationToken cancellationToken = default) => cache.WatchAsync(cancellationToken);
 
     /// <summary>
     /// A second caller while a rebuild of the campaign runs on this node (the watchdog's catch-up
@@ -514,7 +513,7 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// turn, each under the hold, every finish of the campaign pending until the last was done
     /// (three nodes, three rebuilds). Tickets make one rebuild serve them all: a node that missed
     /// rounds takes a ticket (INCR of <c>asked</c>) once Redis answers; a rebuild reads
-    /// <c>asked</c> after taking the hold and before reading the store, and when it is done records
+    /// <c>asked</c> under the hold before its last pass over the store, and when it is done records
     /// it as <c>covered</c>, with <c>through</c>, the highest round id it applied. The rounds a node
     /// missed in a failed batch were committed before the batch was sent, so before its ticket:
     /// when <c>covered</c> has reached its ticket, a rebuild read them all. What the node declined
@@ -558,20 +557,14 @@ public sealed class RedisRankingEngine : IRankingEngine
         {
             // Loaded up front: a NOSCRIPT retry would resend replayed rounds out of order.
             await LoadScriptsAsync();
-            // Read just before the store is: every ticket up to it was taken after its node's missed
-            // rounds were committed, so the reads below find them.
-            long asked, rounds, last;
+            long rounds, last;
             if (coveredThrough is { } through && await db.KeyExistsAsync(RedisKeys.Epoch(campaignId)))
-            {
-                asked = (long?)await db.StringGetAsync(RedisKeys.Asked(campaignId)) ?? 0;
                 (rounds, last) = (0, through); // the boards hold every round to there: only the rounds after it
-            }
             else
             {
                 coveredThrough = null;
                 await db.StringIncrementAsync(RedisKeys.Epoch(campaignId));
                 await DeleteCampaignKeysAsync(campaignId);
-                asked = (long?)await db.StringGetAsync(RedisKeys.Asked(campaignId)) ?? 0;
                 // The bulk of the rounds is replayed in memory and written as final boards; the
                 // rounds that arrive meanwhile go through the finish script on top of them.
                 (rounds, last) = await BulkLoadAsync(campaignId, roundsAfter(0), cancellationToken);
@@ -583,6 +576,14 @@ public sealed class RedisRankingEngine : IRankingEngine
                 last = Math.Max(last, max);
                 if (n < 100) break;
             }
+            // Read under the hold, just before a last pass over the store: every ticket up to it was
+            // taken after its node's missed rounds were committed, so the reads have found them by
+            // the end of that pass. A node that asked while this rebuild ran (minutes, at 20 million)
+            // is served by it.
+            var asked = (long?)await db.StringGetAsync(RedisKeys.Asked(campaignId)) ?? 0;
+            var (final, finalMax) = await ReplayAsync(campaignId, roundsAfter(last), cancellationToken);
+            rounds += final;
+            last = Math.Max(last, finalMax);
             var participants = await db.HashLengthAsync(RedisKeys.Last(campaignId));
             await db.StringSetAsync([new(RedisKeys.Covered(campaignId), asked), new(RedisKeys.Through(campaignId), last)]);
             needsCatchUp.TryRemove(campaignId, out _);

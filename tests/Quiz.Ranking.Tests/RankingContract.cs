@@ -198,21 +198,16 @@ public abstract class RankingContract
     }
 
     [Fact]
-    public async Task TopListsComeFromTheCacheAndChangesArePushed()
+    public async Task TopListsComeFromTheCacheUntilItsRefresh()
     {
         await using var engine = await CreateEngineAsync();
         var s = new TestStore();
         await engine.RecordFinishAsync(s.Round(1, 3));
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await using var changes = engine.WatchAsync(cts.Token).GetAsyncEnumerator(cts.Token);
-        var next = changes.MoveNextAsync();
         Assert.Single(await engine.GetTopAsync(National(s), 10));
         await engine.RecordFinishAsync(s.Round(2, 4));
         Assert.Single(await engine.GetTopAsync(National(s), 10)); // cached until the refresh
         Assert.Equal(2, (await engine.GetMemberAsync(National(s), 1))!.Rank); // ranks are live
         await engine.RefreshAsync();
-        Assert.True(await next);
-        Assert.Equal(National(s), changes.Current.Board);
         Assert.Equal([2L, 1], (await engine.GetTopAsync(National(s), 10)).Select(e => e.ParticipantId));
     }
 

@@ -116,8 +116,7 @@ public sealed class DashboardPusher(UnitStandings standings, IHubContext<Dashboa
         var changed = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>();
         var watch = Task.Run(async () =>
         {
-            await foreach (var change in standings.WatchAsync(stoppingToken))
-                if (change.UnitBoard is not null) changed[change.CampaignId] = true;
+            await foreach (var change in standings.WatchAsync(stoppingToken)) changed[change.CampaignId] = true;
         }, stoppingToken);
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
         try
