@@ -87,7 +87,6 @@ public sealed class InProcessRankingEngine : IRankingEngine
 
     public Task RefreshAsync(CancellationToken cancellationToken = default) => cache.RefreshAsync(FetchTop);
 
-
     public async Task<RebuildReport> RebuildAsync(string campaignId, Func<long, IAsyncEnumerable<RoundFinished>> roundsAfter, CancellationToken cancellationToken = default)
     {
         var started = Stopwatch.GetTimestamp();

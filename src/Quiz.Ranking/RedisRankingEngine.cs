@@ -471,7 +471,6 @@ public sealed class RedisRankingEngine : IRankingEngine
     public Task RefreshAsync(CancellationToken cancellationToken = default) =>
         Guard(async () => { await cache.RefreshAsync(FetchTop); return 0; }, 0);
 
-
     /// <summary>
     /// A second caller while a rebuild of the campaign runs on this node (the watchdog's catch-up
     /// beside an admin's rebuild, or the other way round) waits for that one and gets its report:
