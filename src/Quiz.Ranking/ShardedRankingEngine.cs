@@ -240,7 +240,6 @@ public sealed class ShardedRankingEngine : IRankingEngine
     public Task RefreshAsync(CancellationToken cancellationToken = default) =>
         Guard(async () => { await cache.RefreshAsync(FetchTop); return 0; }, 0);
 
-
     /// <summary>
     /// Rebuilds the shards that missed rounds, else the shards that lost the campaign's keys (a
     /// catch-up after one shard's outage costs that shard's share of the store), else every shard
