@@ -10,6 +10,12 @@ using Microsoft.Data.Sqlite;
 // questions each, drawn from 300. Each way reads every person once, three times over; the
 // figures are a read's wall time, the process's CPU time and the bytes the process allocated.
 //   dotnet run -c Release --project loadtests/Quiz.StoreBench
+// With the argument unit-standings it measures the unit boards' refresh instead (UnitStandingsBench.cs).
+if (args is ["unit-standings", ..])
+{
+    UnitStandingsBench.Run();
+    return;
+}
 var path = Path.Combine(Path.GetTempPath(), $"quiz-storebench-{Environment.ProcessId}.db");
 var store = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true }.ToString();
 const int People = 10_000, RoundsEach = 12;
