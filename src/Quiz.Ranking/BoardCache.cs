@@ -7,14 +7,15 @@ namespace Quiz.Ranking;
 /// <summary>
 /// The top-N lists and unit boards that dashboards read, refreshed about once a second instead
 /// of per request (a ZREVRANGE of 100 costs ~20× a rank lookup), and the subscription that pushes
-/// the unit boards that changed (the dashboards'; nobody is pushed a top list). A board joins the refresh when first read and leaves it when nobody
-/// has read it for <see cref="RankingOptions.CacheIdleExpiry"/>.
+/// the unit boards that changed (the dashboards'; nobody is pushed a top list). A board joins the
+/// refresh when first read and leaves it when nobody has read it for <see cref="RankingOptions.CacheIdleExpiry"/>.
 /// </summary>
 public sealed class BoardCache(RankingOptions options, TimeProvider time)
 {
     sealed class Entry<T>(T value, long fingerprint, long touched)
     {
         public T Value = value;
+        /// <summary>A unit board's, to push only what changed; a top list keeps none (nothing is pushed of it).</summary>
         public long Fingerprint = fingerprint;
         public long Touched = touched;
     }
@@ -33,7 +34,7 @@ public sealed class BoardCache(RankingOptions options, TimeProvider time)
         if (!tops.TryGetValue(board, out var e))
         {
             var list = await fetch(board, options.TopCacheDepth);
-            e = tops.GetOrAdd(board, new Entry<IReadOnlyList<BoardEntry>>(list, Fingerprint(list), Now));
+            e = tops.GetOrAdd(board, new Entry<IReadOnlyList<BoardEntry>>(list, 0, Now));
             Wake();
         }
         e.Touched = Now;
@@ -82,7 +83,7 @@ public sealed class BoardCache(RankingOptions options, TimeProvider time)
         if (HasBoards) Wake();
     }
 
-    /// <summary>Re-reads every cached board and publishes the ones that changed.</summary>
+    /// <summary>Re-reads every cached board and publishes the unit boards that changed.</summary>
     /// <remarks>An engine caches top lists and no unit boards; the store's unit boards no top lists: each passes what it caches.</remarks>
     public async Task RefreshAsync(Func<BoardKey, int, Task<IReadOnlyList<BoardEntry>>>? fetchTop, Func<string, DateOnly?, Task<UnitBoards>>? buildUnits = null)
     {
@@ -94,10 +95,7 @@ public sealed class BoardCache(RankingOptions options, TimeProvider time)
                 foreach (var (key, e) in tops)
                 {
                     if (e.Touched < idleBefore) { tops.TryRemove(key, out _); continue; }
-                    var list = await fetchTop(key, options.TopCacheDepth);
-                    var fp = Fingerprint(list);
-                    if (fp == e.Fingerprint) continue;
-                    (e.Value, e.Fingerprint) = (list, fp);
+                    e.Value = await fetchTop(key, options.TopCacheDepth);
                 }
             if (buildUnits is not null)
                 foreach (var (key, e) in units)
@@ -106,8 +104,7 @@ public sealed class BoardCache(RankingOptions options, TimeProvider time)
                     var boards = await buildUnits(key.Campaign, key.Day);
                     if (boards.Fingerprint == e.Fingerprint) { e.Value = boards; continue; }
                     (e.Value, e.Fingerprint) = (boards, boards.Fingerprint);
-                    foreach (var level in Enum.GetValues<UnitLevel>())
-                        Publish(new RankingChange(key.Campaign, new UnitBoardKey(key.Campaign, level, UnitMetric.Participants, key.Day)));
+                    Publish(new RankingChange(key.Campaign, key.Day));
                 }
         }
         finally { refreshing.Release(); }
@@ -138,12 +135,4 @@ public sealed class BoardCache(RankingOptions options, TimeProvider time)
     }
 
     long Now => time.GetTimestamp() * 1000 / time.TimestampFrequency;
-
-    static long Fingerprint(IReadOnlyList<BoardEntry> list)
-    {
-        var h = new HashCode();
-        foreach (var e in list) { h.Add(e.ParticipantId); h.Add(e.Value); }
-        h.Add(list.Count);
-        return h.ToHashCode();
-    }
 }

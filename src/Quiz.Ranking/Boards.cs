@@ -53,8 +53,8 @@ public sealed record UnitStanding(
 /// </summary>
 public sealed record UnitBase(UnitLevel Level, string Code, string? ParentCode, long Headcount);
 
-/// <summary>Pushed when a cached unit board changed (for dashboards).</summary>
-public sealed record RankingChange(string CampaignId, UnitBoardKey UnitBoard);
+/// <summary>Pushed when a campaign's cached unit boards (of the whole campaign, or of <paramref name="Day"/>) changed, for dashboards.</summary>
+public sealed record RankingChange(string CampaignId, DateOnly? Day);
 
 /// <param name="Covered">
 /// The node missed rounds that another node's rebuild (or catch-up) had read from the store

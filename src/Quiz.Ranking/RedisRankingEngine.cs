@@ -291,23 +291,22 @@ public sealed class RedisRankingEngine : IRankingEngine
     internal RedisKey KeyOf(BoardKey board) => keyCache.Board(board.CampaignId, board.StageId, board.Scope, board.Code);
 
     /// <summary>
-    /// Members with a value greater than <paramref name="value"/> on each of <paramref name="boards"/>
-    /// (a finish's national, unit and organisation boards: one caller, one task, whatever the
-    /// number of boards); concurrent callers share a script call. Null while the shard is being
-    /// rebuilt or after it lost the campaign's keys (then it is marked for a catch-up).
+    /// Members with a value greater than <paramref name="value"/> on <paramref name="board"/>;
+    /// concurrent callers share a script call. Null while the shard is being rebuilt or after it
+    /// lost the campaign's keys (then it is marked for a catch-up).
     /// </summary>
-    internal Task<long[]?> CountAboveAsync(string campaignId, RedisKey[] boards, long value)
+    internal Task<long?> CountAboveAsync(string campaignId, RedisKey board, long value)
     {
-        var count = new PendingCount(campaignId, boards, value);
+        var count = new PendingCount(campaignId, board, value);
         countQueues.GetOrAdd(campaignId, static (_, self) => new Coalescer<PendingCount>(MemberBatch / 2, BatchesInFlight, self.SendCountsAsync), this).Add(count);
         return count.Task;
     }
 
     /// <summary>A count to be sent; its result is null when the shard cannot count whole (see <see cref="RedisScripts.Counts"/>).</summary>
-    sealed class PendingCount(string campaignId, RedisKey[] boards, long value) : TaskCompletionSource<long[]?>
+    sealed class PendingCount(string campaignId, RedisKey board, long value) : TaskCompletionSource<long?>
     {
         public string CampaignId { get; } = campaignId;
-        public RedisKey[] Boards { get; } = boards;
+        public RedisKey Board { get; } = board;
         public long Value { get; } = value;
     }
 
@@ -318,14 +317,9 @@ public sealed class RedisRankingEngine : IRankingEngine
             var campaign = batch[0].CampaignId;
             var ck = keyCache.Campaign(campaign);
             var keys = new ScriptKeys(ck.Hold, ck.Epoch);
-            var args = new RedisValue[batch.Sum(c => c.Boards.Length) * 2];
-            var a = 0;
-            foreach (var count in batch)
-                foreach (var board in count.Boards)
-                {
-                    args[a++] = keys.Number(board);
-                    args[a++] = count.Value;
-                }
+            var args = new RedisValue[batch.Count * 2];
+            for (var i = 0; i < batch.Count; i++)
+                (args[2 * i], args[2 * i + 1]) = (keys.Number(batch[i].Board), batch[i].Value);
             var r = (long[])(await Evaluate(RedisScripts.Counts, keys.ToArray(), args))!;
             if (r.Length > 0 && r[0] < 0)
             {
@@ -333,12 +327,7 @@ public sealed class RedisRankingEngine : IRankingEngine
                 foreach (var count in batch) count.TrySetResult(null);
                 return;
             }
-            var at = 0;
-            foreach (var count in batch)
-            {
-                count.TrySetResult(r.AsSpan(at, count.Boards.Length).ToArray());
-                at += count.Boards.Length;
-            }
+            for (var i = 0; i < batch.Count; i++) batch[i].TrySetResult(r[i]);
         }
         catch (Exception e)
         {

@@ -130,8 +130,8 @@ public sealed class ShardedRankingEngine : IRankingEngine
         var local = await shards[home].RecordFinishAsync(round, cancellationToken);
         if (local.Pending || local.NationalRank is null || shards.Length == 1) return local;
         // The others count on the national board only: one count a shard, whatever the person's units.
-        var ahead = await AheadElsewhereAsync(round.CampaignId, home, [shards[home].KeyOf(BoardKey.National(round.CampaignId, round.StageId))], local.Value);
-        return ahead is null ? FinishRanks.PendingRanks : local with { NationalRank = local.NationalRank + ahead[0] };
+        var ahead = await AheadElsewhereAsync(round.CampaignId, home, shards[home].KeyOf(BoardKey.National(round.CampaignId, round.StageId)), local.Value);
+        return ahead is null ? FinishRanks.PendingRanks : local with { NationalRank = local.NationalRank + ahead };
     }
 
     /// <summary>Campaigns whose epoch every shard holds, as far as this node has made sure: one lookup a finish after the first.</summary>
@@ -149,15 +149,15 @@ public sealed class ShardedRankingEngine : IRankingEngine
     }
 
     /// <summary>
-    /// Members ahead of <paramref name="value"/> on each board, summed over every shard but
+    /// Members ahead of <paramref name="value"/> on the board, summed over every shard but
     /// <paramref name="except"/>; null when a shard did not answer within the finish's bound, or
     /// could not count whole (being rebuilt, or restarted empty).
     /// </summary>
-    async Task<long[]?> AheadElsewhereAsync(string campaignId, int except, RedisKey[] boards, long value)
+    async Task<long?> AheadElsewhereAsync(string campaignId, int except, RedisKey board, long value)
     {
-        var counts = new List<Task<long[]?>>(shards.Length - 1);
+        var counts = new List<Task<long?>>(shards.Length - 1);
         for (var s = 0; s < shards.Length; s++)
-            if (s != except) counts.Add(shards[s].CountAboveAsync(campaignId, boards, value));
+            if (s != except) counts.Add(shards[s].CountAboveAsync(campaignId, board, value));
         try
         {
             await Task.WhenAll(counts).WaitAsync(options.FinishTimeout);
@@ -166,11 +166,11 @@ public sealed class ShardedRankingEngine : IRankingEngine
         {
             return null;
         }
-        var ahead = new long[boards.Length];
+        long ahead = 0;
         foreach (var count in counts)
         {
             if (count.Result is not { } each) return null; // a shard being rebuilt, or that lost its keys
-            for (var b = 0; b < boards.Length; b++) ahead[b] += each[b];
+            ahead += each;
         }
         return ahead;
     }
@@ -203,8 +203,8 @@ public sealed class ShardedRankingEngine : IRankingEngine
                 var home = ShardOf(participantId);
                 var own = await shards[home].GetMemberAsync(board, participantId, cancellationToken);
                 if (own is null || shards.Length == 1) return own;
-                var ahead = await AheadElsewhereAsync(board.CampaignId, home, [shards[home].KeyOf(board)], own.Value);
-                return ahead is null ? null : own with { Rank = own.Rank + ahead[0] };
+                var ahead = await AheadElsewhereAsync(board.CampaignId, home, shards[home].KeyOf(board), own.Value);
+                return ahead is null ? null : own with { Rank = own.Rank + ahead.Value };
             }
             if (await FindAsync(board, participantId) is not { } found) return null;
             // A unit board lives whole on its province's shard; the others are counted on every shard.
@@ -317,10 +317,10 @@ public sealed class ShardedRankingEngine : IRankingEngine
     /// <summary>Members ahead of <paramref name="value"/> on the board over every shard, for a read.</summary>
     async Task<long> AheadEverywhereAsync(BoardKey board, long value)
     {
-        var counts = await Task.WhenAll(shards.Select(s => s.CountAboveAsync(board.CampaignId, [s.KeyOf(board)], value)));
+        var counts = await Task.WhenAll(shards.Select(s => s.CountAboveAsync(board.CampaignId, s.KeyOf(board), value)));
         return counts.Any(c => c is null)
             ? throw new RankingUnavailableException($"A shard of campaign {board.CampaignId} is being caught up.", null)
-            : counts.Sum(c => c![0]);
+            : counts.Sum(c => c!.Value);
     }
 
     /// <summary>A read answers <paramref name="unavailable"/> when a shard is away, or being caught up (its counts would be short).</summary>
