@@ -58,7 +58,8 @@ public sealed record RankingChange(string CampaignId, DateOnly? Day);
 
 /// <param name="Covered">
 /// The node missed rounds that another node's rebuild (or catch-up) had read from the store
-/// since: it replayed only the rounds stored after that one, instead of rebuilding the campaign.
+/// since: it replayed only the rounds stored after that one, instead of rebuilding the campaign,
+/// and <paramref name="Participants"/> counts the people of the rounds it replayed.
 /// </param>
 public sealed record RebuildReport(string CampaignId, long Rounds, long Participants, TimeSpan Elapsed, bool Covered = false);
 

@@ -32,6 +32,7 @@ public sealed class CampaignBoards(string campaignId)
     readonly Dictionary<long, long> people = new();
     public Dictionary<string, Stage> Stages { get; } = new(StringComparer.Ordinal);
     public long Participants => people.Count;
+    public bool Knows(long participantId) => people.ContainsKey(participantId);
     /// <summary>Rounds applied, duplicates not counted: what the Redis engine's "applied" counter holds.</summary>
     public long AppliedRounds { get; private set; }
 

@@ -7,7 +7,14 @@ namespace Quiz.Ranking;
 /// </summary>
 public interface IRankingEngine : IAsyncDisposable
 {
-    /// <summary>Puts a finished (already committed) round on its boards and returns the person's ranks.</summary>
+    /// <summary>
+    /// Puts a finished (already committed) round on its boards and returns the person's ranks.
+    /// Sent again (a Finish retried on another node after the first died between its commit and
+    /// its reply), a round of a rule that adds rounds up changes nothing; a best-of-all round
+    /// changes no board either, but should the first node have ranked it before dying, the Redis
+    /// engine counts it twice in <see cref="CampaignHealth.AppliedRounds"/>: it keeps no per-person
+    /// guard for that rule (RedisScripts.Finish), and a node's start rebuilds such a campaign.
+    /// </summary>
     Task<FinishRanks> RecordFinishAsync(RoundFinished round, CancellationToken cancellationToken = default);
 
     /// <summary>True when a campaign's boards missed rounds (Redis was unreachable) and need <see cref="RebuildAsync"/>, and while one runs.</summary>

@@ -10,8 +10,10 @@ namespace Quiz.Ranking;
 /// <code>
 /// {c:X}:hold                 present while a rebuild/catch-up runs: live finishes answer Pending
 /// {c:X}:epoch                present while the campaign's keys are; bumped by each rebuild
-/// {c:X}:last                 hash participant → last applied round id (duplicates change nothing);
-///                            its fields are exactly the campaign's participants
+/// {c:X}:last                 hash participant → last applied round id of the rules that add rounds up
+///                            (sum, group bests): a duplicate changes nothing. A best-of-all round
+///                            needs no guard (a repeat raises nothing), and its ~3 µs a finish are
+///                            spared (BENCHMARKS.md, "A finish without a guard for best-of-all").
 /// {c:X}:b:STAGE:n            individual boards (sorted sets, score = RankScore): national,
 /// {c:X}:b:STAGE:u:UNIT         lowest-level unit,
 /// {c:X}:b:STAGE:o:ORG          organisation,
@@ -20,7 +22,10 @@ namespace Quiz.Ranking;
 /// {c:X}:applied              rounds applied (the store's count of results, once caught up)
 /// {c:X}:asked                catch-up tickets taken by nodes that missed rounds (a counter)
 /// {c:X}:covered              the last ticket a completed rebuild or catch-up had read before reading the store,
-/// {c:X}:through                and the highest round id it applied (see RedisRankingEngine.RebuildAsync)
+/// {c:X}:through                and the highest round id it applied (see RedisRankingEngine.RebuildAsync),
+/// {c:X}:through-applied        and the rounds applied to there
+/// {c:X}:held                 sorted set of the rounds a hold turned away (score = member = round id):
+///                            the rebuild applies those its passes did not read, once, as it releases
 /// </code>
 /// Units' figures are not here: the store counts them (unit_daily_stats). Keys a campaign had
 /// from before (":seen:", ":uc", ":days", ":bases") are unread, and a rebuild deletes them.
@@ -35,6 +40,8 @@ static class RedisKeys
     public static RedisKey Asked(string c) => Prefix(c) + ":asked";
     public static RedisKey Covered(string c) => Prefix(c) + ":covered";
     public static RedisKey Through(string c) => Prefix(c) + ":through";
+    public static RedisKey ThroughApplied(string c) => Prefix(c) + ":through-applied";
+    public static RedisKey Held(string c) => Prefix(c) + ":held";
     public static RedisKey DayBest(string c, string stage, DateOnly day) => Prefix(c) + ":b:" + stage + ":d:" + Day(day);
     public static RedisKey GroupBest(string c, string stage, string group) => Prefix(c) + ":b:" + stage + ":g:" + group;
 
@@ -72,10 +79,10 @@ static class RedisKeys
         /// <summary>Where a round's group best is kept: by day (rule BestOfDaySummed) or by its group (BestPerGroupSummed).</summary>
         public RedisKey GroupBest(string c, RoundFinished r) =>
             r.Rule == AggregationRule.BestOfDaySummed ? DayBest(c, r.StageId, r.Day) : GroupBest(c, r.StageId, r.Group!);
-        public CampaignKeys Campaign(string c) => campaigns.GetOrAdd(c, static c => new CampaignKeys(Hold(c), Epoch(c), Last(c), Applied(c)));
+        public CampaignKeys Campaign(string c) => campaigns.GetOrAdd(c, static c => new CampaignKeys(Hold(c), Epoch(c), Last(c), Applied(c), Held(c)));
     }
 
-    public sealed record CampaignKeys(RedisKey Hold, RedisKey Epoch, RedisKey Last, RedisKey Applied);
+    public sealed record CampaignKeys(RedisKey Hold, RedisKey Epoch, RedisKey Last, RedisKey Applied, RedisKey Held);
 
     public static string Day(DateOnly day) => day.ToString("yyyyMMdd");
 }

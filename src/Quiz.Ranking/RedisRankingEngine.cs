@@ -107,7 +107,9 @@ public sealed class RedisRankingEngine : IRankingEngine
         var encoded = round.Validate();
         var campaign = round.CampaignId;
         // Until the catch-up, a live write could overtake a missed earlier round of the same person.
-        if (needsCatchUp.ContainsKey(campaign) || rebuilding.ContainsKey(campaign)) return Task.FromResult(FinishRanks.PendingRanks);
+        // (While this node rebuilds otherwise, its finishes go to Redis like any node's: the hold
+        // turns them away and keeps their ids, which the rebuild applies as it releases.)
+        if (needsCatchUp.ContainsKey(campaign)) return Task.FromResult(FinishRanks.PendingRanks);
         return Bounded(knownCampaigns.ContainsKey(campaign) ? Enqueue(round, encoded) : FirstFinishAsync(round, encoded));
     }
 
@@ -222,7 +224,7 @@ public sealed class RedisRankingEngine : IRankingEngine
     Task<RedisResult> Finishes(string campaign, int count, Func<int, (RoundFinished Round, long Encoded)> at, bool replay)
     {
         var ck = keyCache.Campaign(campaign);
-        var keys = new ScriptKeys(ck.Hold, ck.Epoch, ck.Last, ck.Applied);
+        var keys = new ScriptKeys(ck.Hold, ck.Epoch, ck.Last, ck.Applied, ck.Held);
         var args = new RedisValue[1 + count * RedisScripts.FinishArgStride];
         args[0] = replay ? "1" : "0";
         for (var i = 0; i < count; i++)
@@ -513,7 +515,7 @@ public sealed class RedisRankingEngine : IRankingEngine
         Task<RebuildReport> mine, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        long? coveredThrough = null;
+        (long Through, long Applied)? coveredThrough = null;
         // Hold every node's live finishes (they answer Pending and are replayed below). The hold
         // is a lease of this node's: another node's rebuild of the campaign must not run beside
         // this one (each deletes the keys the other writes), and the expiry frees the campaign
@@ -526,8 +528,8 @@ public sealed class RedisRankingEngine : IRankingEngine
             {
                 var ticket = tickets.TryGetValue(campaignId, out var taken) ? taken
                     : tickets.GetOrAdd(campaignId, await db.StringIncrementAsync(RedisKeys.Asked(campaignId)));
-                var covered = await db.StringGetAsync([RedisKeys.Covered(campaignId), RedisKeys.Through(campaignId)]);
-                if ((long?)covered[0] >= ticket) coveredThrough = (long?)covered[1] ?? 0;
+                var covered = await db.StringGetAsync([RedisKeys.Covered(campaignId), RedisKeys.Through(campaignId), RedisKeys.ThroughApplied(campaignId)]);
+                if ((long?)covered[0] >= ticket && covered[1].HasValue && covered[2].HasValue) coveredThrough = ((long)covered[1], (long)covered[2]);
             }
             var hold = RedisKeys.Hold(campaignId);
             if (!await db.LockTakeAsync(hold, holder, HoldFor) && !await db.LockExtendAsync(hold, holder, HoldFor))
@@ -545,9 +547,15 @@ public sealed class RedisRankingEngine : IRankingEngine
         {
             // Loaded up front: a NOSCRIPT retry would resend replayed rounds out of order.
             await LoadScriptsAsync();
-            long rounds, last;
-            if (coveredThrough is { } through && await db.KeyExistsAsync(RedisKeys.Epoch(campaignId)))
-                (rounds, last) = (0, through); // the boards hold every round to there: only the rounds after it
+            // Rounds read from the store: each is applied once, so with what the boards held
+            // before they are the applied count, set under the hold at the end. (The script counts
+            // as it goes, but a covered catch-up replays best-of-all rounds other nodes applied
+            // live since, which it cannot tell apart: see RedisScripts.Finish.)
+            long rounds, last, appliedBefore;
+            var people = new HashSet<long>();
+            CampaignBoards? model = null;
+            if (coveredThrough is { } covered && await db.KeyExistsAsync(RedisKeys.Epoch(campaignId)))
+                (rounds, last, appliedBefore) = (0, covered.Through, covered.Applied); // the boards hold every round to there: only the rounds after it
             else
             {
                 coveredThrough = null;
@@ -555,13 +563,20 @@ public sealed class RedisRankingEngine : IRankingEngine
                 await DeleteCampaignKeysAsync(campaignId);
                 // The bulk of the rounds is replayed in memory and written as final boards; the
                 // rounds that arrive meanwhile go through the finish script on top of them.
-                (rounds, last) = await BulkLoadAsync(campaignId, roundsAfter(0), cancellationToken);
+                (model, last) = await BulkLoadAsync(campaignId, roundsAfter(0), cancellationToken);
+                (rounds, appliedBefore) = (model.AppliedRounds, 0);
+            }
+            void Seen(long participant)
+            {
+                if (model?.Knows(participant) != true) people.Add(participant);
             }
             for (var pass = 0; pass < 4; pass++)
             {
-                var (n, max) = await ReplayAsync(campaignId, roundsAfter(last), cancellationToken);
+                var (n, max) = await ReplayAsync(campaignId, roundsAfter(last), Seen, cancellationToken);
                 rounds += n;
                 last = Math.Max(last, max);
+                // Held rounds up to here were read: the held set stays the size of a pass, not of a 20 M rebuild's minutes.
+                await db.SortedSetRemoveRangeByScoreAsync(RedisKeys.Held(campaignId), double.NegativeInfinity, last);
                 if (n < 100) break;
             }
             // Read under the hold, just before a last pass over the store: every ticket up to it was
@@ -569,19 +584,38 @@ public sealed class RedisRankingEngine : IRankingEngine
             // the end of that pass. A node that asked while this rebuild ran (minutes, at 20 million)
             // is served by it.
             var asked = (long?)await db.StringGetAsync(RedisKeys.Asked(campaignId)) ?? 0;
-            var (final, finalMax) = await ReplayAsync(campaignId, roundsAfter(last), cancellationToken);
-            rounds += final;
-            last = Math.Max(last, finalMax);
-            var participants = await db.HashLengthAsync(RedisKeys.Last(campaignId));
-            await db.StringSetAsync([new(RedisKeys.Covered(campaignId), asked), new(RedisKeys.Through(campaignId), last)]);
+            // From here this node's finishes go to Redis, where the hold turns them away and keeps
+            // them: what it declined until now was committed before, so the last pass reads it.
             needsCatchUp.TryRemove(campaignId, out _);
             tickets.TryRemove(campaignId, out _);
-            await db.LockReleaseAsync(RedisKeys.Hold(campaignId), holder);
+            var (final, finalMax) = await ReplayAsync(campaignId, roundsAfter(last), Seen, cancellationToken);
+            rounds += final;
+            last = Math.Max(last, finalMax);
+            var applied = appliedBefore + rounds;
+            await db.StringSetAsync([new(RedisKeys.Applied(campaignId), applied), new(RedisKeys.Covered(campaignId), asked),
+                new(RedisKeys.Through(campaignId), last), new(RedisKeys.ThroughApplied(campaignId), applied)]);
+            var held = await Evaluate(RedisScripts.Release, [RedisKeys.Hold(campaignId), RedisKeys.Held(campaignId)], [holder, last]);
             rebuilding.TryRemove(KeyValuePair.Create(campaignId, mine));
             cache.Invalidate(campaignId);
-            // Rounds whose finish raced the release: one last pass (duplicates are skipped by round id).
-            var (t, _) = await ReplayAsync(campaignId, roundsAfter(last), cancellationToken);
-            return new RebuildReport(campaignId, rounds + t, participants, Stopwatch.GetElapsedTime(started), Covered: coveredThrough is not null);
+            // The finishes the hold turned away after the last pass read the store: applied now,
+            // once each (a finish after the release applies itself). Null: the hold had lapsed, and
+            // whoever holds it now applies them.
+            long late = 0;
+            if (!held.IsNull && (long[])held! is { Length: > 0 } ids)
+            {
+                var wanted = ids.ToHashSet();
+                (late, _) = await ReplayAsync(campaignId, Only(roundsAfter(last), wanted), Seen, cancellationToken);
+            }
+            return new RebuildReport(campaignId, rounds + late, (model?.Participants ?? 0) + people.Count, Stopwatch.GetElapsedTime(started), Covered: coveredThrough is not null);
+
+            static async IAsyncEnumerable<RoundFinished> Only(IAsyncEnumerable<RoundFinished> rounds, HashSet<long> ids)
+            {
+                await foreach (var round in rounds)
+                {
+                    if (ids.Remove(round.RoundId)) yield return round;
+                    if (ids.Count == 0) yield break;
+                }
+            }
         }
         catch (RankingUnavailableException)
         {
@@ -651,18 +685,20 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// A rebuild's first pass: every round so far applied to an in-memory model of the campaign
     /// (<see cref="CampaignBoards"/>, which applies the rules exactly as the finish script does),
     /// then the model written as the keys the script would have left: boards and group bests with
-    /// multi-member ZADD, the last-round hash with multi-field HSET, and the applied count. Through the script a round
+    /// multi-member ZADD, the last-round hash with multi-field HSET (when a stage adds rounds up), and the applied count. Through the script a round
     /// costs Redis ~50–90 µs at 1 M members (a skiplist walk per board, per round); here a member
     /// costs ~1–2 µs once, whatever the number of rounds it played.
     /// </summary>
-    async Task<(long Count, long MaxRoundId)> BulkLoadAsync(string campaignId, IAsyncEnumerable<RoundFinished> rounds, CancellationToken cancellationToken)
+    async Task<(CampaignBoards Model, long MaxRoundId)> BulkLoadAsync(string campaignId, IAsyncEnumerable<RoundFinished> rounds, CancellationToken cancellationToken)
     {
         var model = new CampaignBoards(campaignId);
         long n = 0, max = 0;
+        var guarded = false;
         await foreach (var round in rounds.WithCancellation(cancellationToken))
         {
             if (round.CampaignId != campaignId) throw new ArgumentException($"Round {round.RoundId} belongs to campaign {round.CampaignId}, not {campaignId}.");
             model.Apply(round, round.Validate(), replay: true);
+            guarded |= round.Rule != AggregationRule.BestOfAll;
             n++;
             max = Math.Max(max, round.RoundId);
             if (n % 200_000 == 0) await HoldAsync(campaignId);
@@ -682,10 +718,12 @@ public sealed class RedisRankingEngine : IRankingEngine
         await HoldAsync(campaignId);
 
         var keys = keyCache.Campaign(campaignId);
-        await writes.HashAsync(db, keys.Last, model.People().Select(p => new HashEntry(p.ParticipantId, p.LastRoundId)));
+        // Only the rules that add rounds up read the guard (RedisScripts.Finish): a campaign of
+        // best-of-all stages keeps no hash of its millions of participants.
+        if (guarded) await writes.HashAsync(db, keys.Last, model.People().Select(p => new HashEntry(p.ParticipantId, p.LastRoundId)));
         writes.Add(db.StringSetAsync(keys.Applied, model.AppliedRounds));
         await writes.DrainAsync();
-        return (n, max);
+        return (model, max);
     }
 
     /// <summary>
@@ -728,7 +766,7 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// the order sent, so a person's rounds apply in order, and memory stays bounded whatever the
     /// number of rounds.
     /// </summary>
-    async Task<(long Count, long MaxRoundId)> ReplayAsync(string campaignId, IAsyncEnumerable<RoundFinished> rounds, CancellationToken cancellationToken)
+    async Task<(long Count, long MaxRoundId)> ReplayAsync(string campaignId, IAsyncEnumerable<RoundFinished> rounds, Action<long>? seen, CancellationToken cancellationToken)
     {
         var window = new Queue<((RoundFinished Round, long Encoded)[] Rounds, Task<RedisResult> Reply)>();
         var batch = new List<(RoundFinished Round, long Encoded)>(ReplayBatch);
@@ -753,6 +791,7 @@ public sealed class RedisRankingEngine : IRankingEngine
         {
             if (round.CampaignId != campaignId) throw new ArgumentException($"Round {round.RoundId} belongs to campaign {round.CampaignId}, not {campaignId}.");
             batch.Add((round, round.Validate()));
+            seen?.Invoke(round.ParticipantId);
             n++;
             max = Math.Max(max, round.RoundId);
             if (batch.Count == ReplayBatch) Send();

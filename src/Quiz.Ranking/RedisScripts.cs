@@ -55,24 +55,34 @@ sealed class RedisScripts
     /// Applies a batch of rounds of one campaign, in order: mirrors <see cref="CampaignBoards.Apply"/>
     /// step for step. The hold and epoch are read once a batch.
     /// KEYS: hold, epoch, last (hash participant → last applied round id), the applied-rounds
-    /// counter, then every board of the batch once; rounds name them by index into KEYS.
+    /// counter, held (the rounds a hold turned away), then every board of the batch once; rounds
+    /// name them by index into KEYS.
     /// ARGV: replay (1 ignores hold), then <see cref="FinishArgStride"/> per round: participant, round id,
     /// rule (b best of all | s sum | g best of each group summed, the group being a day or a scene),
     /// encoded round, and the KEYS indexes of: national board, unit board, organisation board (0
     /// none), the group-best board (0 unless rule g).
+    /// Only the rules that add rounds up (s, g) are guarded by the person's last round id: a
+    /// best-of-all round applied twice raises nothing, so its HGET and HSET (~3 µs of ~17 at 1 M
+    /// members) are spared. Such a round is counted in applied each time it is sent: a repeated
+    /// Finish is answered from memory, a rebuild sets the count from the rounds it read
+    /// (RedisRankingEngine.RebuildAsync), and only a round ranked by a node that died before its
+    /// reply and finished again on another is counted twice (see IRankingEngine.RecordFinishAsync).
     /// Units' participants, rounds and points are not counted here: the store counts them exactly
-    /// (unit_daily_stats), and the dashboards read them there. Counting them here cost a finish
-    /// ~4.5 µs of Redis's ~24.5 at 1 M members, and on a sharded campaign the busiest shard's
-    /// HINCRBYs besides (BENCHMARKS.md, "What a finish could shed").
-    /// Returns {-1} when held, {-2} when the campaign's keys are gone (Redis lost its data), else
-    /// {epoch, then <see cref="FinishReplyStride"/> per round: value (-1 none), national rank}.
-    /// The unit and organisation boards are written, not counted: their ranks are read with the
-    /// person's standing (<see cref="FinishRanks"/>).
+    /// (unit_daily_stats), and the dashboards read them there.
+    /// Returns {-1} when held (the rounds' ids added to held), {-2} when the campaign's keys are
+    /// gone (Redis lost its data), else {epoch, then <see cref="FinishReplyStride"/> per round:
+    /// value (-1 none), national rank}. The unit and organisation boards are written, not counted:
+    /// their ranks are read with the person's standing (<see cref="FinishRanks"/>).
     /// </summary>
     public static readonly Script Finish = new(Packing + Counting + """
 
         local state = redis.call('MGET', KEYS[1], KEYS[2])
-        if ARGV[1] ~= '1' and state[1] then return {-1} end
+        if ARGV[1] ~= '1' and state[1] then
+          local ids = {}
+          for i = 3, #ARGV, 8 do ids[#ids + 1] = ARGV[i]; ids[#ids + 1] = ARGV[i] end
+          redis.call('ZADD', KEYS[5], unpack(ids))
+          return {-1}
+        end
         if not state[2] then return {-2} end
         local out, n, applied = {tonumber(state[2])}, 1, 0
         for i = 2, #ARGV, 8 do
@@ -83,13 +93,14 @@ sealed class RedisScripts
           if oi > 0 then org = KEYS[oi] end
           -- the person's value as an exact string; false when not on the board
           local new
-          local last = redis.call('HGET', KEYS[3], pid)
+          local rule = ARGV[i + 2]
+          local last = false
+          if rule ~= 'b' then last = redis.call('HGET', KEYS[3], pid) end
           if last and tonumber(id) <= tonumber(last) then
             new = redis.call('ZSCORE', nat, pid)
           else
-            redis.call('HSET', KEYS[3], pid, id)
+            if rule ~= 'b' then redis.call('HSET', KEYS[3], pid, id) end
             applied = applied + 1
-            local rule = ARGV[i + 2]
             if rule == 'b' then
               -- GT CH adds or raises in one step and says whether it did
               if redis.call('ZADD', nat, 'GT', 'CH', v, pid) == 1 then
@@ -194,5 +205,18 @@ sealed class RedisScripts
         return out
         """);
 
-    public static readonly IReadOnlyList<Script> All = [Finish, Members, Around, Counts];
+    /// <summary>
+    /// Ends a rebuild's hold and hands over the rounds it turned away since, in one step: a finish
+    /// held after the handover would be lost. KEYS: hold, held. ARGV: the holder, the highest round
+    /// id the rebuild's passes read. Returns the held round ids above it (those below were read),
+    /// or nil when the hold is no longer the caller's.
+    /// </summary>
+    public static readonly Script Release = new("""
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
+        local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[2], '+inf')
+        redis.call('DEL', KEYS[1], KEYS[2])
+        return ids
+        """);
+
+    public static readonly IReadOnlyList<Script> All = [Finish, Members, Around, Counts, Release];
 }

@@ -11,7 +11,7 @@ public abstract class RankingContract
     protected readonly FakeTimeProvider Time = new(TestStore.Start);
     protected abstract Task<IRankingEngine> CreateEngineAsync();
 
-    static BoardKey National(TestStore s, string stage = "main") => BoardKey.National(s.Campaign, stage);
+    private protected static BoardKey National(TestStore s, string stage = "main") => BoardKey.National(s.Campaign, stage);
 
     [Fact]
     public async Task RanksByScoreThenDurationThenFinishTime()

@@ -33,6 +33,51 @@ public class RedisRankingTests(RedisServerFixture redis) : RankingContract, ICla
         Assert.True((await engine.ReconcileAsync(s.Campaign, s.All)).Matches);
     }
 
+    /// <summary>
+    /// A finish the hold turns away after the rebuild's last pass read the store is applied once,
+    /// as the hold is released; a finish after the release applies itself and is not applied again.
+    /// Best-of-all rounds, which the finish script does not guard: the applied count tells a round
+    /// applied twice.
+    /// </summary>
+    [Fact]
+    public async Task AFinishHeldAfterTheLastPassIsAppliedOnceAtTheReleaseAndOneAfterTheReleaseIsNotReplayed()
+    {
+        await using var admin = await CreateEngineAsync();
+        await using var node = await CreateEngineAsync(); // another node, playing on
+        var s = new TestStore();
+        for (var p = 1; p <= 50; p++) await admin.RecordFinishAsync(s.Round(p, p % 10));
+        RoundFinished? held = null, after = null;
+        var passes = 0;
+        async IAsyncEnumerable<RoundFinished> RoundsAfter(long from)
+        {
+            var pass = from == 0 ? 0 : ++passes;
+            // The pass after the release reads the store once the node's finish applied itself.
+            if (pass == 3)
+            {
+                after = s.Round(52, 45);
+                Assert.False((await node.RecordFinishAsync(after)).Pending);
+            }
+            await foreach (var r in s.RoundsAfter(from)) yield return r;
+            // The last pass has read the store: a finish committed now is turned away by the hold.
+            if (pass == 2)
+            {
+                held = s.Round(51, 40);
+                Assert.True((await node.RecordFinishAsync(held)).Pending);
+            }
+        }
+
+        var report = await admin.RebuildAsync(s.Campaign, RoundsAfter);
+        Assert.Equal(3, passes);
+        Assert.Equal(51, report.Rounds);
+        Assert.Equal(51, report.Participants);
+        Assert.Equal(40, (await admin.GetMemberAsync(National(s), 51))!.Parts.Score);
+        Assert.NotNull(await admin.GetMemberAsync(National(s), 52));
+        Assert.Equal(52, (await admin.CheckAsync(s.Campaign)).AppliedRounds);
+        Assert.True((await admin.ReconcileAsync(s.Campaign, s.All)).Matches);
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Configuration);
+        Assert.Equal(0, await connection.GetDatabase().SortedSetLengthAsync("{c:" + s.Campaign + "}:held"));
+    }
+
     [Fact]
     public async Task ARebuildOnAnotherNodeHoldsTheCampaignSoThisNodeDoesNotRebuildItBesideThatOne()
     {

@@ -43,6 +43,26 @@ public sealed class RedisEngineTests : IAsyncLifetime
         Assert.Equal(2, await _app.Service<IRankingEngine>().GetSizeAsync(BoardKey.National(PlayWorld.CampaignId, "main")));
     }
 
+    /// <summary>
+    /// A weak network's retried Finish is answered from the round kept in memory, not sent to the
+    /// boards again: a best-of-all round sent twice would be counted twice (the finish script
+    /// keeps no guard for that rule), and a node's start rebuilds a campaign whose count is off.
+    /// </summary>
+    [Fact]
+    public async Task ARepeatedFinishAnswersTheSameRankAndTheRoundIsCountedOnce()
+    {
+        var registered = await PlayWorld.RegisterAsync(_app, region: PlayWorld.County);
+        var rounds = _app.Service<RoundService>();
+        var id = registered.Participant.ParticipantId;
+        var round = await rounds.StartAsync(id, new StartRoundRequest(PlayWorld.CampaignId));
+        var first = await rounds.FinishAsync(id, new FinishRequest(round.RoundId));
+        var again = await rounds.FinishAsync(id, new FinishRequest(round.RoundId)); // still in memory
+
+        Assert.False(again.RankPending);
+        Assert.Equal(first.NationalRank, again.NationalRank);
+        Assert.Equal(1, (await _app.Service<IRankingEngine>().CheckAsync(PlayWorld.CampaignId)).AppliedRounds);
+    }
+
     [Fact]
     public async Task WhileRedisIsDownRoundsCommitWithRanksPendingAndTheBoardsCatchUpAfter()
     {
