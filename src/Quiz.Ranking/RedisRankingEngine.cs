@@ -552,6 +552,8 @@ public sealed class RedisRankingEngine : IRankingEngine
             // as it goes, but a covered catch-up replays best-of-all rounds other nodes applied
             // live since, which it cannot tell apart: see RedisScripts.Finish.)
             long rounds, last, appliedBefore;
+            // The people the passes add to the bulk load's (the model is kept through the passes,
+            // seconds of rounds, to tell them apart: its peak was the bulk load's anyway).
             var people = new HashSet<long>();
             CampaignBoards? model = null;
             if (coveredThrough is { } covered && await db.KeyExistsAsync(RedisKeys.Epoch(campaignId)))
