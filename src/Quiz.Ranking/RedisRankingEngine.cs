@@ -25,6 +25,11 @@ public sealed class RedisRankingEngine : IRankingEngine
     readonly ConcurrentDictionary<string, byte> needsCatchUp = new(StringComparer.Ordinal);
     /// <summary>This node's catch-up ticket per campaign it missed rounds of (<see cref="RebuildAsync"/>), until it has caught up.</summary>
     readonly ConcurrentDictionary<string, long> tickets = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Per campaign this node missed rounds of: the highest id among them, or long.MaxValue when
+    /// a failure named no rounds (<see cref="RebuildAsync"/>).
+    /// </summary>
+    readonly ConcurrentDictionary<string, long> missedThrough = new(StringComparer.Ordinal);
     /// <summary>Campaigns whose epoch key this process has made sure of.</summary>
     readonly ConcurrentDictionary<string, byte> knownCampaigns = new(StringComparer.Ordinal);
     /// <summary>The rebuild running on this node per campaign, which a second caller joins.</summary>
@@ -97,8 +102,18 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// <summary>Marked for a catch-up: a finish or a rebuild of this process missed rounds.</summary>
     internal bool MissedRounds(string campaignId) => needsCatchUp.ContainsKey(campaignId);
 
-    internal void MarkForCatchUp(string campaignId)
+    /// <summary>
+    /// A rebuild of this node's failed (Redis away, its hold lost): it reads every round from the
+    /// store, so it missed none of its own, and the rounds still to catch up are those marked
+    /// before. Keeping their ids lets a rebuild on another node cover this node.
+    /// </summary>
+    void MarkRebuildFailed(string campaignId) =>
+        MarkForCatchUp(campaignId, missedThrough.TryGetValue(campaignId, out var missed) ? missed : long.MaxValue);
+
+    /// <param name="missedRoundId">The highest id of the rounds missed; long.MaxValue when not known.</param>
+    internal void MarkForCatchUp(string campaignId, long missedRoundId = long.MaxValue)
     {
+        missedThrough.AddOrUpdate(campaignId, missedRoundId, (_, had) => Math.Max(had, missedRoundId));
         if (needsCatchUp.TryAdd(campaignId, 0)) CatchUpNeeded?.Invoke(campaignId);
     }
 
@@ -137,7 +152,7 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// gone (Redis restarted without its data), and the campaign is caught up. Made sure of once.
     /// </summary>
     async Task<FinishRanks> FirstFinishAsync(RoundFinished round, long encoded) =>
-        await EnsureCampaignAsync(round.CampaignId) ? await Enqueue(round, encoded) : FinishRanks.PendingRanks;
+        await EnsureCampaignAsync(round.CampaignId, round.RoundId) ? await Enqueue(round, encoded) : FinishRanks.PendingRanks;
 
     static readonly Task<bool> Known = Task.FromResult(true);
 
@@ -147,7 +162,8 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// not only the player's: a shard nobody has played on yet is then told apart from a shard
     /// that lost its keys.
     /// </summary>
-    internal Task<bool> EnsureCampaignAsync(string campaign)
+    /// <param name="roundId">The round that waits for it, missed when Redis is unreachable; none for a shard asked on another's behalf.</param>
+    internal Task<bool> EnsureCampaignAsync(string campaign, long roundId = long.MaxValue)
     {
         if (knownCampaigns.ContainsKey(campaign)) return Known;
         return Ensure();
@@ -162,7 +178,7 @@ public sealed class RedisRankingEngine : IRankingEngine
             }
             catch (Exception e) when (Unreachable(e))
             {
-                MarkForCatchUp(campaign);
+                MarkForCatchUp(campaign, roundId);
                 return false;
             }
         }
@@ -208,12 +224,12 @@ public sealed class RedisRankingEngine : IRankingEngine
         {
             var call = Finishes(campaign, batch.Count, i => (batch[i].Round, batch[i].Encoded), replay: false);
             var reply = (long[])(await call)!;
-            var ranks = Ranks(campaign, batch.Count, reply, replay: false);
+            var ranks = Ranks(campaign, batch.Count, reply, replay: false, batch.Max(f => f.Round.RoundId));
             for (var i = 0; i < batch.Count; i++) batch[i].TrySetResult(ranks[i]);
         }
         catch (Exception e)
         {
-            if (Unreachable(e)) MarkForCatchUp(campaign);
+            if (Unreachable(e)) MarkForCatchUp(campaign, batch.Max(f => f.Round.RoundId));
             foreach (var f in batch)
                 if (Unreachable(e)) f.TrySetResult(FinishRanks.PendingRanks);
                 else f.TrySetException(e);
@@ -244,14 +260,14 @@ public sealed class RedisRankingEngine : IRankingEngine
     }
 
     /// <summary>Reads a finish script's reply: each round's ranks.</summary>
-    FinishRanks[] Ranks(string campaign, int count, long[] reply, bool replay)
+    FinishRanks[] Ranks(string campaign, int count, long[] reply, bool replay, long maxRoundId)
     {
         var ranks = new FinishRanks[count];
         if (reply[0] < 0)
         {
             if (reply[0] == -2)
             {
-                MarkForCatchUp(campaign);
+                MarkForCatchUp(campaign, maxRoundId);
                 // Redis lost the campaign under a running rebuild: that rebuild must start over.
                 if (replay) throw new RankingUnavailableException($"Campaign {campaign}'s keys vanished during a rebuild.", null);
             }
@@ -508,7 +524,10 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// missed in a failed batch were committed before the batch was sent, so before its ticket:
     /// when <c>covered</c> has reached its ticket, a rebuild read them all. What the node declined
     /// since then is in the store after <c>through</c>: it replays those, under the hold (a few
-    /// seconds' rounds, not the campaign), and is caught up. An explicit rebuild (an admin's, not
+    /// seconds' rounds, not the campaign), and is caught up. A node whose watchdog looks only after
+    /// such a rebuild ended takes its ticket too late for it, but is covered by ids instead: when
+    /// every round it failed to apply has an id at or below <c>through</c> (ids follow commit
+    /// order), that rebuild read them. An explicit rebuild (an admin's, not
     /// <paramref name="catchUp"/>) always rebuilds the whole campaign.
     /// </summary>
     async Task<RebuildReport> RebuildAloneAsync(string campaignId, Func<long, IAsyncEnumerable<RoundFinished>> roundsAfter, bool catchUp,
@@ -524,20 +543,29 @@ public sealed class RedisRankingEngine : IRankingEngine
         // is tried again), so this node's own hold is taken back.
         try
         {
-            if (catchUp && needsCatchUp.ContainsKey(campaignId))
-            {
-                var ticket = tickets.TryGetValue(campaignId, out var taken) ? taken
-                    : tickets.GetOrAdd(campaignId, await db.StringIncrementAsync(RedisKeys.Asked(campaignId)));
-                var covered = await db.StringGetAsync([RedisKeys.Covered(campaignId), RedisKeys.Through(campaignId), RedisKeys.ThroughApplied(campaignId)]);
-                if ((long?)covered[0] >= ticket && covered[1].HasValue && covered[2].HasValue) coveredThrough = ((long)covered[1], (long)covered[2]);
-            }
+            long? ticket = catchUp && needsCatchUp.ContainsKey(campaignId)
+                ? tickets.TryGetValue(campaignId, out var taken) ? taken
+                    : tickets.GetOrAdd(campaignId, await db.StringIncrementAsync(RedisKeys.Asked(campaignId)))
+                : null;
             var hold = RedisKeys.Hold(campaignId);
             if (!await db.LockTakeAsync(hold, holder, HoldFor) && !await db.LockExtendAsync(hold, holder, HoldFor))
                 throw new RankingUnavailableException($"Campaign {campaignId} is being rebuilt by another node.", null);
+            if (ticket is not null)
+            {
+                // Read under the hold: a rebuild that ended a moment ago has written them.
+                var covered = await db.StringGetAsync([RedisKeys.Covered(campaignId), RedisKeys.Through(campaignId), RedisKeys.ThroughApplied(campaignId)]);
+                // Or by ids: results' ids follow commit order (on PostgreSQL too: the group commit
+                // takes turns), so a rebuild that applied through id T read every round at or
+                // below it. A node whose missed rounds all lie there is covered, even when it looks
+                // only after that rebuild ended (its ticket then came too late for it).
+                var missed = missedThrough.GetValueOrDefault(campaignId, long.MaxValue);
+                if (covered[1].HasValue && covered[2].HasValue && ((long?)covered[0] >= ticket || missed <= (long)covered[1]))
+                    coveredThrough = ((long)covered[1], (long)covered[2]);
+            }
         }
         catch (Exception e) when (Unreachable(e))
         {
-            MarkForCatchUp(campaignId);
+            MarkRebuildFailed(campaignId);
             throw new RankingUnavailableException($"Rebuilding campaign {campaignId} failed: Redis is unreachable.", e);
         }
         // Renewed in the background too: writing the boards of 20 million people takes longer than the expiry.
@@ -588,6 +616,7 @@ public sealed class RedisRankingEngine : IRankingEngine
             var asked = (long?)await db.StringGetAsync(RedisKeys.Asked(campaignId)) ?? 0;
             // From here this node's finishes go to Redis, where the hold turns them away and keeps
             // them: what it declined until now was committed before, so the last pass reads it.
+            missedThrough.TryRemove(campaignId, out _);
             needsCatchUp.TryRemove(campaignId, out _);
             tickets.TryRemove(campaignId, out _);
             var (final, finalMax) = await ReplayAsync(campaignId, roundsAfter(last), Seen, cancellationToken);
@@ -621,12 +650,12 @@ public sealed class RedisRankingEngine : IRankingEngine
         }
         catch (RankingUnavailableException)
         {
-            MarkForCatchUp(campaignId);
+            MarkRebuildFailed(campaignId);
             throw;
         }
         catch (Exception e) when (Unreachable(e))
         {
-            MarkForCatchUp(campaignId);
+            MarkRebuildFailed(campaignId);
             throw new RankingUnavailableException($"Rebuilding campaign {campaignId} failed: Redis is unreachable.", e);
         }
         finally
@@ -778,7 +807,7 @@ public sealed class RedisRankingEngine : IRankingEngine
             while (inFlight > keep)
             {
                 var (sent, reply) = window.Dequeue();
-                Ranks(campaignId, sent.Length, (long[])(await reply)!, replay: true);
+                Ranks(campaignId, sent.Length, (long[])(await reply)!, replay: true, sent.Max(r => r.Round.RoundId));
                 inFlight -= sent.Length;
             }
         }

@@ -120,7 +120,7 @@ public sealed class RedisOutageTests(ClusterFixture cluster, ITestOutputHelper o
                     return response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<ReconcileReport>() : null;
                 }, r => r is { Matches: true });
                 Assert.True(own is { Matches: true }, $"quiz{node} is not caught up: {own?.DifferenceCount} differences");
-                foreach (var line in cluster.NodeLogSince($"quiz{node}", logFrom[node]).Where(l => l.Contains(" caught up: ")))
+                foreach (var line in cluster.NodeLogSince($"quiz{node}", logFrom[node]).Where(l => l.Contains(" caught up")))
                     output.WriteLine($"quiz{node}: {line}");
             }
         }

@@ -127,6 +127,43 @@ public class RedisOutageTests : IAsyncLifetime
         Assert.True((await a.ReconcileAsync(s.Campaign, s.All)).Matches);
     }
 
+    /// <summary>
+    /// A node whose watchdog looks only after another node's rebuild has ended takes its ticket
+    /// too late for that rebuild, but the rounds it missed have ids at or below the last one that
+    /// rebuild applied (ids follow commit order): it replays only what followed, instead of
+    /// rebuilding the campaign once more.
+    /// </summary>
+    [Fact]
+    public async Task ANodeThatLooksOnlyAfterAnotherNodesRebuildEndedReplaysOnlyWhatFollowedIt()
+    {
+        await using var a = await RedisRankingEngine.ConnectAsync(redis.Configuration);
+        await using var b = await RedisRankingEngine.ConnectAsync(redis.Configuration); // a second node
+        var s = new TestStore();
+        for (var p = 1; p <= 20; p++) Assert.False((await (p % 2 == 0 ? a : b).RecordFinishAsync(s.Round(p, p % 6))).Pending);
+
+        // Both nodes finish a round while Redis is away (it comes back empty).
+        await redis.StopAsync();
+        Assert.True((await a.RecordFinishAsync(s.Round(21, 5))).Pending);
+        Assert.True((await b.RecordFinishAsync(s.Round(22, 4))).Pending);
+        await redis.StartAsync();
+        for (var i = 0; i < 100 && !(a.NeedsCatchUp(s.Campaign) && b.NeedsCatchUp(s.Campaign)); i++) await Task.Delay(100);
+        Assert.True(a.NeedsCatchUp(s.Campaign) && b.NeedsCatchUp(s.Campaign));
+        for (var i = 0; i < 100 && !(await a.CheckAsync(s.Campaign)).Reachable; i++) await Task.Delay(100); // reconnected
+
+        var first = await a.CatchUpAsync(s.Campaign, s.RoundsAfter);
+        Assert.False(first.Covered); // the keys were gone: rebuilt
+        Assert.Equal(22, first.Rounds);
+        Assert.False((await a.RecordFinishAsync(s.Round(23, 3))).Pending); // play goes on
+
+        var second = await b.CatchUpAsync(s.Campaign, s.RoundsAfter);
+        Assert.True(second.Covered);
+        Assert.Equal(1, second.Rounds);
+        Assert.False(b.NeedsCatchUp(s.Campaign));
+        Assert.False((await b.RecordFinishAsync(s.Round(24, 1))).Pending);
+        Assert.True((await b.ReconcileAsync(s.Campaign, s.All)).Matches);
+        Assert.Equal(s.Rounds.Count, (await b.CheckAsync(s.Campaign)).AppliedRounds);
+    }
+
     [Fact]
     public async Task AnEngineStartedWhileRedisIsDownAnswersPendingAndEmptyReads()
     {
