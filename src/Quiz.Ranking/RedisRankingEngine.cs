@@ -222,9 +222,9 @@ public sealed class RedisRankingEngine : IRankingEngine
         var campaign = batch[0].Round.CampaignId;
         try
         {
-            var call = Finishes(campaign, batch.Count, i => (batch[i].Round, batch[i].Encoded), replay: false);
-            var reply = (long[])(await call)!;
-            var ranks = Ranks(campaign, batch.Count, reply, replay: false, batch.Max(f => f.Round.RoundId));
+            Func<int, (RoundFinished Round, long Encoded)> at = i => (batch[i].Round, batch[i].Encoded);
+            var reply = (long[])(await Finishes(campaign, batch.Count, at, replay: false))!;
+            var ranks = Ranks(campaign, batch.Count, at, reply, replay: false);
             for (var i = 0; i < batch.Count; i++) batch[i].TrySetResult(ranks[i]);
         }
         catch (Exception e)
@@ -259,15 +259,15 @@ public sealed class RedisRankingEngine : IRankingEngine
         return Evaluate(RedisScripts.Finish, keys.ToArray(), args);
     }
 
-    /// <summary>Reads a finish script's reply: each round's ranks.</summary>
-    FinishRanks[] Ranks(string campaign, int count, long[] reply, bool replay, long maxRoundId)
+    /// <summary>Reads a finish script's reply: each round's ranks (<paramref name="at"/>, the rounds sent, is read only when the keys are gone).</summary>
+    FinishRanks[] Ranks(string campaign, int count, Func<int, (RoundFinished Round, long Encoded)> at, long[] reply, bool replay)
     {
         var ranks = new FinishRanks[count];
         if (reply[0] < 0)
         {
             if (reply[0] == -2)
             {
-                MarkForCatchUp(campaign, maxRoundId);
+                MarkForCatchUp(campaign, Enumerable.Range(0, count).Max(i => at(i).Round.RoundId));
                 // Redis lost the campaign under a running rebuild: that rebuild must start over.
                 if (replay) throw new RankingUnavailableException($"Campaign {campaign}'s keys vanished during a rebuild.", null);
             }
@@ -807,7 +807,7 @@ public sealed class RedisRankingEngine : IRankingEngine
             while (inFlight > keep)
             {
                 var (sent, reply) = window.Dequeue();
-                Ranks(campaignId, sent.Length, (long[])(await reply)!, replay: true, sent.Max(r => r.Round.RoundId));
+                Ranks(campaignId, sent.Length, i => sent[i], (long[])(await reply)!, replay: true);
                 inFlight -= sent.Length;
             }
         }

@@ -71,16 +71,9 @@ public class RedisOutageTests : IAsyncLifetime
         var s = new TestStore();
         for (var p = 1; p <= 30; p++) Assert.False((await a.RecordFinishAsync(s.Round(p, p % 6))).Pending);
 
-        // Both nodes finish a round while Redis is away (it comes back empty): each missed one.
-        await redis.StopAsync();
-        Assert.True((await a.RecordFinishAsync(s.Round(31, 5))).Pending);
-        Assert.True((await b.RecordFinishAsync(s.Round(32, 4))).Pending);
-        await redis.StartAsync();
-        for (var i = 0; i < 100 && !(a.NeedsCatchUp(s.Campaign) && b.NeedsCatchUp(s.Campaign)); i++) await Task.Delay(100);
-        Assert.True(a.NeedsCatchUp(s.Campaign) && b.NeedsCatchUp(s.Campaign));
+        await EachMissesARoundWhileRedisIsAwayAsync(s, (a, 31), (b, 32), reconnecting: admin);
 
         // A rebuild on the third node (an admin's) holds the campaign while both take their tickets.
-        for (var i = 0; i < 100 && !(await admin.CheckAsync(s.Campaign)).Reachable; i++) await Task.Delay(100); // reconnected
         var held = new HeldRebuild(s.RoundsAfter);
         var rebuild = admin.RebuildAsync(s.Campaign, held.RoundsAfter);
         await Task.WhenAny(held.Reading, rebuild);
@@ -141,14 +134,7 @@ public class RedisOutageTests : IAsyncLifetime
         var s = new TestStore();
         for (var p = 1; p <= 20; p++) Assert.False((await (p % 2 == 0 ? a : b).RecordFinishAsync(s.Round(p, p % 6))).Pending);
 
-        // Both nodes finish a round while Redis is away (it comes back empty).
-        await redis.StopAsync();
-        Assert.True((await a.RecordFinishAsync(s.Round(21, 5))).Pending);
-        Assert.True((await b.RecordFinishAsync(s.Round(22, 4))).Pending);
-        await redis.StartAsync();
-        for (var i = 0; i < 100 && !(a.NeedsCatchUp(s.Campaign) && b.NeedsCatchUp(s.Campaign)); i++) await Task.Delay(100);
-        Assert.True(a.NeedsCatchUp(s.Campaign) && b.NeedsCatchUp(s.Campaign));
-        for (var i = 0; i < 100 && !(await a.CheckAsync(s.Campaign)).Reachable; i++) await Task.Delay(100); // reconnected
+        await EachMissesARoundWhileRedisIsAwayAsync(s, (a, 21), (b, 22), reconnecting: a);
 
         var first = await a.CatchUpAsync(s.Campaign, s.RoundsAfter);
         Assert.False(first.Covered); // the keys were gone: rebuilt
@@ -162,6 +148,23 @@ public class RedisOutageTests : IAsyncLifetime
         Assert.False((await b.RecordFinishAsync(s.Round(24, 1))).Pending);
         Assert.True((await b.ReconcileAsync(s.Campaign, s.All)).Matches);
         Assert.Equal(s.Rounds.Count, (await b.CheckAsync(s.Campaign)).AppliedRounds);
+    }
+
+    /// <summary>
+    /// Two nodes each finish a round while Redis is away (it comes back empty): each missed one,
+    /// answered pending, and needs a catch-up; then <paramref name="reconnecting"/> reaches Redis again.
+    /// </summary>
+    async Task EachMissesARoundWhileRedisIsAwayAsync(TestStore s, (RedisRankingEngine Node, int Participant) first,
+        (RedisRankingEngine Node, int Participant) second, RedisRankingEngine reconnecting)
+    {
+        await redis.StopAsync();
+        Assert.True((await first.Node.RecordFinishAsync(s.Round(first.Participant, 5))).Pending);
+        Assert.True((await second.Node.RecordFinishAsync(s.Round(second.Participant, 4))).Pending);
+        await redis.StartAsync();
+        bool Both() => first.Node.NeedsCatchUp(s.Campaign) && second.Node.NeedsCatchUp(s.Campaign);
+        for (var i = 0; i < 100 && !Both(); i++) await Task.Delay(100);
+        Assert.True(Both());
+        for (var i = 0; i < 100 && !(await reconnecting.CheckAsync(s.Campaign)).Reachable; i++) await Task.Delay(100);
     }
 
     [Fact]
