@@ -266,7 +266,7 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
     {
         Phone phone;
         Func<LiveJoinRequest, Task<LiveJoined>> join;
-        if (options.LiveClient == "hubconnection")
+        if (options.Client == "hubconnection")
         {
             var hub = server.Connection("/hubs/live", null);
             phone = new Phone { Answer = (r, c) => hub.InvokeAsync<LiveAnswerAck>("Answer", r, c), Close = hub.DisposeAsync };
@@ -361,7 +361,7 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
         var text = $"""
             # Load test: live session
 
-            Command: `{options.Command}`; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {RunReport.DescribeMachine()}; {took.TotalSeconds:F0} s; phones on the {options.LiveClient} client.
+            Command: `{options.Command}`; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {RunReport.DescribeMachine()}; {took.TotalSeconds:F0} s; phones on the {options.Client} client.
 
             {line}
 

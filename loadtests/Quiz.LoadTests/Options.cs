@@ -44,8 +44,8 @@ public sealed record Options
     public int SourceAddresses { get; init; }
     public string Out { get; init; } = "loadtests/results";
     public bool Negotiate { get; init; }
-    /// <summary>Live: the phones' client, "raw" (<see cref="RawHub"/>) or "hubconnection" (the .NET SignalR client).</summary>
-    public string LiveClient { get; init; } = "raw";
+    /// <summary>The phones' hub client, "raw" (<see cref="RawHub"/>) or "hubconnection" (the .NET SignalR client).</summary>
+    public string Client { get; init; } = "raw";
     /// <summary>
     /// live: phones of a warm-up session played before the measured one, so the measured questions
     /// meet a server whose hot paths the JIT has already optimised, as on a server that has been
@@ -100,7 +100,7 @@ public sealed record Options
             SourceAddresses = I("source-addresses") ?? 0,
             Out = S("out") ?? o.Out,
             Negotiate = S("negotiate") is not null,
-            LiveClient = S("live-client") ?? o.LiveClient,
+            Client = S("client") ?? S("live-client") ?? o.Client,
             LiveWarmup = I("live-warmup") ?? o.LiveWarmup,
             LiveQuietFanout = S("live-quiet-fanout") is { } quiet ? bool.Parse(quiet) : o.LiveQuietFanout,
             Command = S("command") ?? "Quiz.LoadTests " + string.Join(' ', args),
@@ -109,7 +109,8 @@ public sealed record Options
         if (scenario == "baseline" && !echoInFlightGiven) o = o with { EchoInFlight = o.InFlight };
         if (scenario == "baseline" && !echoSecondsGiven) o = o with { EchoSeconds = o.DurationSeconds };
         if (values.Count > 0) throw new ArgumentException($"unknown option --{values.Keys.First()}\n{Usage}");
-        if (o.LiveClient is not ("raw" or "hubconnection")) throw new ArgumentException("--live-client: raw or hubconnection");
+        if (o.Client is not ("raw" or "hubconnection")) throw new ArgumentException("--client: raw or hubconnection");
+        if (o.Negotiate && o.Client == "raw") throw new ArgumentException("--negotiate: the raw client never negotiates; add --client hubconnection");
         if (o.LiveWarmup is < 0 or > 5_000) throw new ArgumentException("--live-warmup: 0 to 5,000 phones");
         if (o.SourceAddresses is < 0 or > 10_000) throw new ArgumentException("--source-addresses: 0 to 10,000");
         if (o.Participants is < 1 or > 19_000) throw new ArgumentException("--participants: 1 to 19,000 (the file-descriptor limit is 20,000 a process)");
@@ -157,8 +158,9 @@ public sealed record Options
           --server-log FILE[,FILE...]  the server's console output (each node's, for a cluster), where registration reads its verification codes
           --source-addresses K phones spread over K loopback addresses 127.a.b.1 (for nginx's ip_hash in front of a cluster)  [0]
           --out DIR            where the report goes                                      [loadtests/results]
-          --negotiate          negotiate before the WebSocket (as browsers do); default: skip it
-          --live-client C      live: the phones' client, raw (a bare WebSocket speaking the hub protocol) or hubconnection  [raw]
+          --negotiate          negotiate before the WebSocket (as browsers do; with --client hubconnection); default: skip it
+          --client C           the phones' hub client: raw (a bare WebSocket speaking the hub protocol) or hubconnection
+                               (the .NET SignalR client, ~2 x the generator's CPU a connection); --live-client is the same  [raw]
           --live-warmup N      live: N phones play 3 questions in a session of their own first, not measured (0: none)  [1000]
           --live-quiet-fanout B  live: hold off the generator's own collections while a question goes out (true/false)  [true]
           --max-seconds S      hard stop of the whole run                                 [from the options]

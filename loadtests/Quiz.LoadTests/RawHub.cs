@@ -16,7 +16,7 @@ namespace Quiz.LoadTests;
 /// the server's CPU while a question went out (perf, BENCHMARKS.md). Here a phone is one socket,
 /// one receive loop and one buffer; what arrives is read with one <see cref="JsonDocument"/>.
 /// </summary>
-public sealed class RawHub : IAsyncDisposable
+public sealed class RawHub : IHubClient
 {
     private const byte Separator = 0x1e;
     private static readonly byte[] Handshake = Encoding.UTF8.GetBytes("{\"protocol\":\"json\",\"version\":1}\u001e");
@@ -35,6 +35,9 @@ public sealed class RawHub : IAsyncDisposable
 
     /// <summary>Each invocation the server pushes: its target and first argument (valid only during the call).</summary>
     public Action<string, JsonElement>? Pushed { get; set; }
+
+    /// <summary>Once, when the receive loop ends: the server closed, the socket failed, or this client was disposed.</summary>
+    public event Func<Exception?, Task>? Closed;
 
     public static async Task<RawHub> ConnectAsync(ClientWebSocket socket, CancellationToken ct)
     {
@@ -92,6 +95,7 @@ public sealed class RawHub : IAsyncDisposable
         var buffer = GC.AllocateUninitializedArray<byte>(4096, pinned: true);
         var filled = 0;
         var handshaken = false;
+        Exception? failure = null;
         try
         {
             while (!_closed.IsCancellationRequested)
@@ -116,11 +120,16 @@ public sealed class RawHub : IAsyncDisposable
                 filled -= start;
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or WebSocketException) { }
+        catch (OperationCanceledException) { }
+        catch (Exception e)
+        {
+            failure = e; // the socket failed, or the server sent what is not the protocol
+        }
         finally
         {
             foreach (var call in _calls.Values) call.TrySetException(new RawHubException("the connection closed"));
         }
+        if (Closed is { } closed) await closed(failure);
     }
 
     private void Handshaken(ReadOnlyMemory<byte> record)

@@ -11,7 +11,7 @@ public sealed record Phase(string Name, string Description, ScenarioRun Run, Dat
 }
 
 /// <summary>A participant with an open connection to /hubs/play.</summary>
-public sealed record Player(Participant Participant, HubConnection Hub);
+public sealed record Player(Participant Participant, IHubClient Hub);
 
 /// <summary>
 /// The scenarios of issue 7 built from the runner's pieces: the opening burst, the sustained
@@ -39,9 +39,38 @@ public sealed class Scenarios(Options options, QuizServer server, CancellationTo
     public string? MetricsAtPeak { get; private set; }
     private long _open, _peak, _lost;
     /// <summary>Connections this client is closing on purpose: their Closed event is not a loss.</summary>
-    private readonly ConcurrentDictionary<HubConnection, bool> _closing = new();
+    private readonly ConcurrentDictionary<IHubClient, bool> _closing = new();
+    /// <summary>Open connections, for the raw client's pings.</summary>
+    private readonly ConcurrentDictionary<IHubClient, bool> _connected = new();
 
     public async Task RunAsync()
+    {
+        using var quiet = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var pinging = KeepAliveAsync(quiet.Token);
+        try { await PlayAndEchoAsync(); }
+        finally
+        {
+            await quiet.CancelAsync();
+            await pinging;
+        }
+    }
+
+    /// <summary>Raw clients ping when idle, as HubConnection does by itself: the server drops a client silent for 30 s.</summary>
+    private async Task KeepAliveAsync(CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(5), ct);
+                foreach (var hub in _connected.Keys)
+                    _ = hub.KeepAliveAsync(TimeSpan.FromSeconds(15), ct).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    private async Task PlayAndEchoAsync()
     {
         _regions = await server.LeafRegionsAsync(200, stop);
         if (options.Campaign == Options.LoadCampaign) await server.PutLoadCampaignAsync(options.Campaign, options.AdminKey!, stop);
@@ -185,7 +214,7 @@ public sealed class Scenarios(Options options, QuizServer server, CancellationTo
         var useEcho = await server.HasEchoHubAsync(stop);
         if (!useEcho) EchoMethod = "CurrentRound on /hubs/play (the server has no /hubs/echo)";
         var count = Math.Max(1, tokens.Count);
-        var connections = new HubConnection?[count];
+        var connections = new IHubClient?[count];
         var opened = 0;
         var open = Scenario.Create("echo-connect", async context =>
             {
@@ -199,7 +228,7 @@ public sealed class Scenarios(Options options, QuizServer server, CancellationTo
             .WithLoadSimulations(Simulation.IterationsForConstant(Math.Min(100, count), count, TimeSpan.FromSeconds(120)));
         await MeasureAsync(open, $"{count} connections to {(useEcho ? "/hubs/echo" : "/hubs/play")}, 100 at a time");
 
-        var live = connections.Where(c => c is not null).Cast<HubConnection>().ToArray();
+        var live = connections.Where(c => c is not null).Cast<IHubClient>().ToArray();
         var inFlight = Math.Min(options.EchoInFlight, Math.Max(1, live.Length * 4));
         var turns = new long[inFlight];
         var echo = Scenario.Create("echo", async context =>
@@ -243,16 +272,41 @@ public sealed class Scenarios(Options options, QuizServer server, CancellationTo
         var n = Interlocked.Increment(ref _mobiles);
         var mobile = $"139{(_mobileBase + n) % 100_000_000:D8}";
         var registration = new Registration($"压测{n}", mobile, _regions[(int)(n % _regions.Count)], null, Tracks[n % Tracks.Length]);
-        return Step.Run("register", context, () => Bounded(context, ct => server.RegisterAsync(registration, ct)));
+        // Timed whole ("register") and by part, so a slow registration shows where it waits: the
+        // form's request, the code's way through the server's log, or the code's proof.
+        return Step.Run("register", context, () => Bounded(context, async ct =>
+        {
+            var http = server.Source();
+            var sent = await Step.Run("register: send code", context, () => server.SendCodeAsync(http, registration, ct));
+            var code = await Step.Run("register: read code", context, () => server.ReadCodeAsync(sent, ct));
+            return await Step.Run("register: verify", context, () => server.VerifyAsync(http, sent, code, ct));
+        }));
     }
 
     private static readonly string[] Tracks = ["general", "elderly", "student", "workplace", "countryside"];
 
-    private async Task<HubConnection> ConnectAsync(ScenarioContext context, string path, string? token, string step)
+    private async Task<IHubClient> ConnectAsync(ScenarioContext context, string path, string? token, string step)
     {
-        var hub = server.Connection(path, token);
+        IHubClient hub;
+        if (options.Client == "raw")
+            hub = await Step.Run(step, context, () => Bounded(context, ct => server.RawHubAsync(path, token, ct)));
+        else
+        {
+            var connection = new HubConnectionClient(server.Connection(path, token));
+            try
+            {
+                await Step.Run(step, context, () => Bounded(context, connection.StartAsync));
+            }
+            catch
+            {
+                await connection.DisposeAsync();
+                throw;
+            }
+            hub = connection;
+        }
         hub.Closed += error =>
         {
+            _connected.TryRemove(hub, out _);
             if (error is not null || !_closing.ContainsKey(hub))
             {
                 Interlocked.Increment(ref _lost);
@@ -261,15 +315,7 @@ public sealed class Scenarios(Options options, QuizServer server, CancellationTo
             Interlocked.Decrement(ref _open);
             return Task.CompletedTask;
         };
-        try
-        {
-            await Step.Run(step, context, () => Bounded(context, hub.StartAsync));
-        }
-        catch
-        {
-            await hub.DisposeAsync();
-            throw;
-        }
+        _connected[hub] = true;
         ScenarioRunner.InterlockedMax(ref _peak, Interlocked.Increment(ref _open));
         return hub;
     }
@@ -309,7 +355,7 @@ public sealed class Scenarios(Options options, QuizServer server, CancellationTo
         await Bounded(context, async ct => { await call(ct); return true; });
 
     /// <summary>Closes connections 64 at a time, within two minutes at most.</summary>
-    private async Task CloseAsync(IEnumerable<HubConnection> hubs)
+    private async Task CloseAsync(IEnumerable<IHubClient> hubs)
     {
         var all = hubs.ToList();
         foreach (var hub in all) _closing[hub] = true;

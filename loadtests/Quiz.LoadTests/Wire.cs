@@ -94,12 +94,26 @@ public sealed class QuizServer : IDisposable
     /// <summary>As a person registers: the form, the code sent to the number (read from the server's log), the token.</summary>
     public async Task<Participant> RegisterAsync(Registration registration, CancellationToken ct)
     {
-        if (_log is null) throw new InvalidOperationException("registering needs the server's log for its verification codes: give --server-log");
         var http = NextSource().Http;
+        var sent = await SendCodeAsync(http, registration, ct);
+        return await VerifyAsync(http, sent, await ReadCodeAsync(sent, ct), ct);
+    }
+
+    /// <summary>The registration's three parts, for a caller that times each: the form sent, the code read, the code proven.</summary>
+    public HttpClient Source() => NextSource().Http;
+
+    public async Task<VerificationSent> SendCodeAsync(HttpClient http, Registration registration, CancellationToken ct)
+    {
+        if (_log is null) throw new InvalidOperationException("registering needs the server's log for its verification codes: give --server-log");
         using var response = await http.PostAsJsonAsync("/api/participants/register", registration, Json, ct);
         if (!response.IsSuccessStatusCode) throw new HttpStatusException(response.StatusCode, await response.Content.ReadAsStringAsync(ct));
-        var sent = (await response.Content.ReadFromJsonAsync<VerificationSent>(Json, ct))!;
-        var code = await _log.CodeAsync(sent.VerificationId, ct);
+        return (await response.Content.ReadFromJsonAsync<VerificationSent>(Json, ct))!;
+    }
+
+    public Task<string> ReadCodeAsync(VerificationSent sent, CancellationToken ct) => _log!.CodeAsync(sent.VerificationId, ct);
+
+    public async Task<Participant> VerifyAsync(HttpClient http, VerificationSent sent, string code, CancellationToken ct)
+    {
         using var verified = await http.PostAsJsonAsync("/api/participants/verify", new Verify(sent.VerificationId, code), Json, ct);
         if (!verified.IsSuccessStatusCode) throw new HttpStatusException(verified.StatusCode, await verified.Content.ReadAsStringAsync(ct));
         var registered = (await verified.Content.ReadFromJsonAsync<Registered>(Json, ct))!;
