@@ -132,7 +132,9 @@ public static class ParticipantsApi
             case Verifications.Outcome.Invalid:
                 return Invalid();
         }
-        var participant = await registry.GetAsync(result.ParticipantId, ct) ?? throw new InvalidOperationException("A verified participant is missing.");
+        // Only once the transaction that created them has committed, as WriteAsync returns.
+        var participant = result.Created is { } created ? registry.Remember(created)
+            : await registry.GetAsync(result.ParticipantId, ct) ?? throw new InvalidOperationException("A verified participant is missing.");
         return TypedResults.Ok(new Registered(tokens.Issue(participant.Id), View(participant, units)));
     }
 

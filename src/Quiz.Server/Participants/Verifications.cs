@@ -72,7 +72,8 @@ public sealed class Verifications(StoreWriter writer, ParticipantTokens tokens, 
 
     public enum Outcome { Verified, WrongCode, TooManyAttempts, Invalid }
 
-    public sealed record Checked(Outcome Outcome, long ParticipantId = 0, int AttemptsLeft = 0);
+    /// <param name="Created">The participant when this verification created them (a new number), so the caller need not read them back.</param>
+    public sealed record Checked(Outcome Outcome, long ParticipantId = 0, int AttemptsLeft = 0, Participant? Created = null);
 
     /// <summary>Stores the pending registration with a new code and counts the send; the caller then sends the code.</summary>
     public async Task<(Started Started, string? Code)> StartAsync(ParticipantRegistry.Profile profile, CancellationToken ct = default)
@@ -146,9 +147,11 @@ public sealed class Verifications(StoreWriter writer, ParticipantTokens tokens, 
                 return new Checked(Outcome.WrongCode, AttemptsLeft: options.MaxAttempts - attempts);
             }
             await connection.ExecuteAsync("DELETE FROM verifications WHERE id = @verificationId", new { verificationId }, tx);
-            var id = await ParticipantRegistry.CreateOrFindAsync(connection, tx, new ParticipantRegistry.NewParticipant(
+            var (id, created) = await ParticipantRegistry.CreateOrFindAsync(connection, tx, new ParticipantRegistry.NewParticipant(
                 pending.MobileHash, pending.MobileMasked, pending.Nickname, pending.RegionCode, pending.OrganisationCode, pending.Track, now.ToString("O"), pending.InvitedBy));
-            return new Checked(Outcome.Verified, id);
+            return new Checked(Outcome.Verified, id, Created: created
+                ? new Participant(id, pending.Nickname, pending.MobileMasked, pending.RegionCode, pending.OrganisationCode, pending.Track)
+                : null);
         }, ct);
     }
 

@@ -35,6 +35,20 @@ public sealed class RegistrationTests(SeededServer server) : IClassFixture<Seede
     }
 
     [Fact]
+    public async Task ANewNumbersAnswerAfterItsCodeIsTheParticipantAsStored()
+    {
+        // The answer is built from the verification's own row, not read back: it must say what the store holds.
+        var registered = await PlayWorld.RegisterAsync(_app, mobile: "13655556666", region: PlayWorld.OtherCounty, track: "student");
+        await using var connection = await _app.Service<Database>().OpenAsync();
+        var row = await connection.QuerySingleAsync<(long Id, string Nickname, string Masked, string Region, string? Organisation, string Track)>(
+            "SELECT id, nickname, mobile_masked, region_code, organisation_code, track FROM participants WHERE mobile_masked = '136****6666'");
+
+        var p = registered.Participant;
+        Assert.Equal(row, (p.ParticipantId, p.Nickname, p.MobileMasked, p.Region[^1].Code, p.Organisation?.Code, p.Track));
+        Assert.Equal((PlayWorld.OtherCounty, "student", PlayWorld.Bank), (row.Region, row.Track, row.Organisation));
+    }
+
+    [Fact]
     public async Task RegisteringAKnownNumberAnswersExactlyAsANewOneAndRevealsNothing()
     {
         await PlayWorld.RegisterAsync(_app, mobile: "13811112222");
