@@ -10,7 +10,13 @@ using Microsoft.Data.Sqlite;
 // questions each, drawn from 300. Each way reads every person once, three times over; the
 // figures are a read's wall time, the process's CPU time and the bytes the process allocated.
 //   dotnet run -c Release --project loadtests/Quiz.StoreBench
-// With the argument unit-standings it measures the unit boards' refresh instead (UnitStandingsBench.cs).
+// With the argument unit-standings it measures the unit boards' refresh instead (UnitStandingsBench.cs),
+// with draw a start's question draw (DrawBench.cs).
+if (args is ["draw", ..])
+{
+    DrawBench.Run();
+    return;
+}
 if (args is ["unit-standings", ..])
 {
     UnitStandingsBench.Run();

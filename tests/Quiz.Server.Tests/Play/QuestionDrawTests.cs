@@ -87,6 +87,43 @@ public sealed class QuestionDrawTests : IAsyncLifetime
         Assert.True(orders.Count > 5, "options come in many orders");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void TheDirectDrawGivesEachQuestionTheChanceTheScanGivesIt(bool spread)
+    {
+        // Four categories of 12, 6, 3 and 1 questions, three of the first seen: a round of three
+        // takes the categories by their unseen questions (9, 6, 3, 1), not each alike.
+        var pool = new[] { ("a", 12), ("b", 6), ("c", 3), ("d", 1) }
+            .SelectMany(c => Enumerable.Range(0, c.Item2).Select(i => new StoredQuestion(
+                new Question($"{c.Item1}{i}", QuestionTypes.Single, "?", ["x", "y"], "A", "", "", ["general"], c.Item1, 1, []), 1)))
+            .ToList();
+        var seen = new HashSet<string> { "a0", "a1", "a2" };
+        var candidates = new QuestionDraw.Candidates(pool);
+        const int draws = 40_000;
+        var direct = new Dictionary<string, int>();
+        var scan = new Dictionary<string, int>();
+        var (directRandom, scanRandom) = (new Random(11), new Random(12));
+        for (var i = 0; i < draws; i++)
+        {
+            var one = QuestionDraw.Pick(candidates, 3, seen, spread, directRandom);
+            Assert.Equal(3, one.Select(q => q.Question.Id).Distinct().Count());
+            if (spread) Assert.Equal(3, one.Select(q => q.Question.Category).Distinct().Count());
+            foreach (var q in one) direct[q.Question.Id] = direct.GetValueOrDefault(q.Question.Id) + 1;
+            foreach (var q in QuestionDraw.PickByScan(pool, 3, seen, spread, scanRandom)) scan[q.Question.Id] = scan.GetValueOrDefault(q.Question.Id) + 1;
+        }
+
+        Assert.DoesNotContain(direct.Keys, seen.Contains);
+        foreach (var q in pool.Select(q => q.Question.Id).Except(seen))
+        {
+            var (d, c) = (direct.GetValueOrDefault(q), scan.GetValueOrDefault(q));
+            // Two independent counts of one chance: their difference stays within five of its standard deviations.
+            Assert.True(Math.Abs(d - c) <= 5 * Math.Sqrt(d + c) + 1, $"{q}: {d} direct against {c} by the scan");
+        }
+        // The lone question of category d: by its weight, far from the 3 in 4 of categories drawn alike.
+        if (spread) Assert.InRange(direct["d0"] / (double)draws, 0.27, 0.34); // 0.304 by its weights
+    }
+
     [Fact]
     public async Task APoolTooSmallForARoundDrawsNothing()
     {
