@@ -11,6 +11,7 @@ using StackExchange.Redis;
 // at half the saturated rate, rank queries, Redis memory a member, and a rebuild from the "store".
 // BENCH_PARTS (to iterate on one engine): any of redis, inproc, rebuild; default all.
 // BENCH_WORKERS: concurrent Redis callers (default 64).
+// BENCH_INPROC_WORKERS: threads finishing on the in-process engine's fill (default: one a core).
 // BENCH_SHARD_BY: with several Redis addresses, Participant (default) or Province (Ranking:ShardBy).
 var participants = args.Length > 0 ? int.Parse(args[0]) : 1_000_000;
 var redisAddresses = (args.Length > 1 ? args[1] : "127.0.0.1:6379").Split(';', StringSplitOptions.RemoveEmptyEntries);
@@ -18,6 +19,7 @@ var zaddPerSecond = args.Length > 2 ? double.Parse(args[2], System.Globalization
 var updates = participants / 5;
 var queries = Math.Min(500_000, participants);
 var workers = int.TryParse(Environment.GetEnvironmentVariable("BENCH_WORKERS"), out var w) ? w : 64;
+var inprocWorkers = int.TryParse(Environment.GetEnvironmentVariable("BENCH_INPROC_WORKERS"), out var iw) ? iw : Environment.ProcessorCount;
 var parts = (Environment.GetEnvironmentVariable("BENCH_PARTS") ?? "redis,inproc,rebuild").Split(',');
 bool Runs(string part) => parts.Contains(part);
 
@@ -139,7 +141,7 @@ if (Runs("inproc"))
         Console.WriteLine(FormattableString.Invariant($"  cpu an operation: {(Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cpu0) / f.Operations * 1e6:F1} µs"));
         return f;
     }
-    inprocFill = await WithCpu(Measure.SaturatedAsync("in-process finish (fill)", participants, Environment.ProcessorCount, Finish));
+    inprocFill = await WithCpu(Measure.SaturatedAsync("in-process finish (fill)", participants, inprocWorkers, Finish));
     await WithCpu(Measure.SaturatedAsync("in-process finish (full board)", updates, Environment.ProcessorCount, i => Finish(participants + i)));
     var national = BoardKey.National(campaign.Id, "main");
     await Measure.SaturatedAsync("in-process rank query", queries, Environment.ProcessorCount,
