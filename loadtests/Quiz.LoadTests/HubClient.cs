@@ -14,9 +14,6 @@ public interface IHubClient : IAsyncDisposable
 
     /// <summary>Called once when the connection ends, with the error if it failed.</summary>
     event Func<Exception?, Task>? Closed;
-
-    /// <summary>A ping if nothing was sent for <paramref name="idle"/> (the server drops a client silent for 30 s); nothing for a client that pings by itself.</summary>
-    Task KeepAliveAsync(TimeSpan idle, CancellationToken ct);
 }
 
 /// <summary>The .NET SignalR client behind <see cref="IHubClient"/>; it pings by itself.</summary>
@@ -31,8 +28,6 @@ public sealed class HubConnectionClient(HubConnection hub) : IHubClient
         add => hub.Closed += value;
         remove => hub.Closed -= value;
     }
-
-    public Task KeepAliveAsync(TimeSpan idle, CancellationToken ct) => Task.CompletedTask;
 
     public ValueTask DisposeAsync() => hub.DisposeAsync();
 }

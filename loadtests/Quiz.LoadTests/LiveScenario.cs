@@ -95,7 +95,7 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
         var phones = new ConcurrentBag<Phone>();
         var joinClock = Stopwatch.StartNew();
         using var keepAlive = new CancellationTokenSource();
-        var pinging = KeepAliveAsync(phones, keepAlive.Token);
+        var pinging = RawHub.PingIdleAsync(() => phones.Select(p => p.Raw).OfType<RawHub>(), keepAlive.Token);
         await Parallel.ForEachAsync(Enumerable.Range(0, participants), new ParallelOptions { MaxDegreeOfParallelism = 200, CancellationToken = stop }, async (i, ct) =>
         {
             try
@@ -300,22 +300,6 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
             await phone.Close();
             throw;
         }
-    }
-
-    /// <summary>Raw phones ping when idle, as HubConnection does by itself: the server drops a client silent for 30 s.</summary>
-    private static async Task KeepAliveAsync(IEnumerable<Phone> phones, CancellationToken ct)
-    {
-        try
-        {
-            while (true)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(5), ct);
-                foreach (var phone in phones)
-                    if (phone.Raw is { } raw)
-                        _ = raw.KeepAliveAsync(TimeSpan.FromSeconds(15), ct).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
-        catch (OperationCanceledException) { }
     }
 
     private async Task<LiveSession> CreateSessionAsync(int questions)

@@ -76,8 +76,27 @@ public sealed class RawHub : IHubClient
         finally { _calls.TryRemove(id, out _); }
     }
 
+    /// <summary>
+    /// Until <paramref name="ct"/> ends, every 5 s, a ping from each of <paramref name="hubs"/> (read
+    /// anew each time) that sent nothing for 15 s, as HubConnection pings by itself: the server
+    /// drops a client silent for 30 s.
+    /// </summary>
+    public static async Task PingIdleAsync(Func<IEnumerable<RawHub>> hubs, CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(5), ct);
+                foreach (var hub in hubs())
+                    _ = hub.KeepAliveAsync(TimeSpan.FromSeconds(15), ct).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
     /// <summary>A ping when nothing was sent for this long: the server drops a client silent for 30 s.</summary>
-    public Task KeepAliveAsync(TimeSpan idle, CancellationToken ct) =>
+    private Task KeepAliveAsync(TimeSpan idle, CancellationToken ct) =>
         Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastSent)) < idle || _socket.State != WebSocketState.Open ? Task.CompletedTask : SendAsync(Ping, ct);
 
     private async Task SendAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct)

@@ -40,34 +40,19 @@ public sealed class Scenarios(Options options, QuizServer server, CancellationTo
     private long _open, _peak, _lost;
     /// <summary>Connections this client is closing on purpose: their Closed event is not a loss.</summary>
     private readonly ConcurrentDictionary<IHubClient, bool> _closing = new();
-    /// <summary>Open connections, for the raw client's pings.</summary>
-    private readonly ConcurrentDictionary<IHubClient, bool> _connected = new();
+    /// <summary>Open raw connections, for their pings.</summary>
+    private readonly ConcurrentDictionary<RawHub, bool> _raw = new();
 
     public async Task RunAsync()
     {
         using var quiet = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        var pinging = KeepAliveAsync(quiet.Token);
+        var pinging = RawHub.PingIdleAsync(() => _raw.Keys, quiet.Token);
         try { await PlayAndEchoAsync(); }
         finally
         {
             await quiet.CancelAsync();
             await pinging;
         }
-    }
-
-    /// <summary>Raw clients ping when idle, as HubConnection does by itself: the server drops a client silent for 30 s.</summary>
-    private async Task KeepAliveAsync(CancellationToken ct)
-    {
-        try
-        {
-            while (true)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(5), ct);
-                foreach (var hub in _connected.Keys)
-                    _ = hub.KeepAliveAsync(TimeSpan.FromSeconds(15), ct).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
-        catch (OperationCanceledException) { }
     }
 
     private async Task PlayAndEchoAsync()
@@ -306,7 +291,7 @@ public sealed class Scenarios(Options options, QuizServer server, CancellationTo
         }
         hub.Closed += error =>
         {
-            _connected.TryRemove(hub, out _);
+            if (hub is RawHub raw) _raw.TryRemove(raw, out _);
             if (error is not null || !_closing.ContainsKey(hub))
             {
                 Interlocked.Increment(ref _lost);
@@ -315,7 +300,7 @@ public sealed class Scenarios(Options options, QuizServer server, CancellationTo
             Interlocked.Decrement(ref _open);
             return Task.CompletedTask;
         };
-        _connected[hub] = true;
+        if (hub is RawHub opened) _raw[opened] = true;
         ScenarioRunner.InterlockedMax(ref _peak, Interlocked.Increment(ref _open));
         return hub;
     }

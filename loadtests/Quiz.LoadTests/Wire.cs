@@ -91,15 +91,11 @@ public sealed class QuizServer : IDisposable
     public Uri BaseUri { get; }
     public bool SkipNegotiation { get; }
 
-    /// <summary>As a person registers: the form, the code sent to the number (read from the server's log), the token.</summary>
-    public async Task<Participant> RegisterAsync(Registration registration, CancellationToken ct)
-    {
-        var http = NextSource().Http;
-        var sent = await SendCodeAsync(http, registration, ct);
-        return await VerifyAsync(http, sent, await ReadCodeAsync(sent, ct), ct);
-    }
-
-    /// <summary>The registration's three parts, for a caller that times each: the form sent, the code read, the code proven.</summary>
+    /// <summary>
+    /// A registration as a person makes it, in three parts a caller times one by one: the form
+    /// sent, the code read from the server's log (where the embedded run sends it), the code
+    /// proven for the token. All three from one source address: <see cref="Source"/>.
+    /// </summary>
     public HttpClient Source() => NextSource().Http;
 
     public async Task<VerificationSent> SendCodeAsync(HttpClient http, Registration registration, CancellationToken ct)
