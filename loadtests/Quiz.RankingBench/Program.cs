@@ -73,10 +73,14 @@ if (Runs("redis"))
     foreach (var admin in admins) await admin.ExecuteAsync("CONFIG", "RESETSTAT");
     redisFill = await WithCpu(Measure.SaturatedAsync("redis finish (fill, rank returned)", participants, workers, Finish));
     // Server time per command; evalsha is a script call, which applies a batch of finishes.
-    for (var i = 0; i < admins.Length; i++)
-        foreach (var (command, stats) in (await admins[i].InfoAsync("commandstats")).SelectMany(g => g).Select(kv => (kv.Key, kv.Value)))
-            if (command is "cmdstat_evalsha" or "cmdstat_zadd" or "cmdstat_zcount" or "cmdstat_hget" or "cmdstat_hset" or "cmdstat_setbit" or "cmdstat_hincrby")
-                Console.WriteLine($"  redis{(admins.Length > 1 ? $" shard {i}" : "")} {command}: {stats[..stats.IndexOf(",rejected", StringComparison.Ordinal)]}");
+    await PrintCommandStats();
+    async Task PrintCommandStats()
+    {
+        for (var i = 0; i < admins.Length; i++)
+            foreach (var (command, stats) in (await admins[i].InfoAsync("commandstats")).SelectMany(g => g).Select(kv => (kv.Key, kv.Value)))
+                if (command is "cmdstat_evalsha" or "cmdstat_zadd" or "cmdstat_zcount" or "cmdstat_zscore" or "cmdstat_zcard" or "cmdstat_hget" or "cmdstat_hset" or "cmdstat_setbit" or "cmdstat_hincrby")
+                    Console.WriteLine($"  redis{(admins.Length > 1 ? $" shard {i}" : "")} {command}: {stats[..stats.IndexOf(",rejected", StringComparison.Ordinal)]}");
+    }
     await WithCpu(Measure.SaturatedAsync("redis finish (full board)", updates / 2, workers, i => Finish(participants + i)));
     var (pause0, gcs0) = (GC.GetTotalPauseDuration(), GC.CollectionCount(0));
     redisPaced = await Measure.PacedAsync($"redis finish at {redisFill.PerSecond / 2:N0}/s", redisFill.PerSecond / 2, TimeSpan.FromSeconds(5),
@@ -84,8 +88,10 @@ if (Runs("redis"))
     // Causes of the tail: this process's GC pauses, and other work on the machine (load average).
     Console.WriteLine($"  during it: {GC.CollectionCount(0) - gcs0} GCs pausing {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds:F0} ms in all; load average {LoadAverage()}");
     var national = BoardKey.National(campaign.Id, "main");
+    foreach (var admin in admins) await admin.ExecuteAsync("CONFIG", "RESETSTAT");
     redisQueries = await WithCpu(Measure.SaturatedAsync("redis rank query", queries, workers,
         i => engine.GetMemberAsync(national, (i * 7919) % participants + 1)));
+    await PrintCommandStats();
     long usage = 0;
     foreach (var mux in muxes) usage += (long)await mux.GetDatabase().ExecuteAsync("MEMORY", "USAGE", "{c:bench-redis}:b:main:n", "SAMPLES", "0");
     bytesPerMember = (double)usage / await engine.GetSizeAsync(national);
