@@ -12,26 +12,16 @@ public sealed class SortedBoardTests
         public readonly List<(long Value, long Id)> Members = [];
         public readonly Dictionary<long, long> Values = [];
 
-        static int Compare((long Value, long Id) a, (long Value, long Id) b) =>
-            a.Value != b.Value ? b.Value.CompareTo(a.Value) : a.Id.CompareTo(b.Id);
+        static readonly Comparer<(long Value, long Id)> Order = Comparer<(long Value, long Id)>.Create(
+            (a, b) => a.Value != b.Value ? b.Value.CompareTo(a.Value) : a.Id.CompareTo(b.Id));
 
-        public int IndexOf((long, long) m)
-        {
-            var i = Members.BinarySearch(m, Comparer<(long, long)>.Create(Compare));
-            return i;
-        }
+        public int IndexOf((long, long) m) => Members.BinarySearch(m, Order);
 
         public void Set(long id, long value)
         {
             if (Values.TryGetValue(id, out var old)) Members.RemoveAt(IndexOf((old, id)));
             Values[id] = value;
             Members.Insert(~IndexOf((value, id)), (value, id));
-        }
-
-        public void Remove(long id)
-        {
-            Members.RemoveAt(IndexOf((Values[id], id)));
-            Values.Remove(id);
         }
 
         public long RankOf(long value) => Members.Count(m => m.Value > value) + 1;
