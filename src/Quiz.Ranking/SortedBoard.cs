@@ -18,14 +18,14 @@ namespace Quiz.Ranking;
 /// </summary>
 public sealed class SortedBoard
 {
-    internal readonly record struct Member(long Value, long ParticipantId)
+    readonly record struct Member(long Value, long ParticipantId)
     {
         /// <summary>Board order: greater values first, then lower participant ids.</summary>
         public static int Compare(in Member a, in Member b) =>
             a.Value != b.Value ? (a.Value > b.Value ? -1 : 1) : a.ParticipantId.CompareTo(b.ParticipantId);
     }
 
-    internal const int Capacity = 64;
+    const int Capacity = 64;
     /// <summary>A node this small after a removal merges with a neighbour that leaves room to grow.</summary>
     const int MergeBelow = Capacity / 4, MergedAtMost = Capacity * 3 / 4;
 
@@ -176,13 +176,12 @@ public sealed class SortedBoard
             before += inner.SizeBefore(i);
             node = inner.Child[i];
         }
-        var leaf = (Leaf)node;
-        var at = LowerBound(leaf, key);
-        found = at < leaf.Count && Member.Compare(leaf.Items[at], key) == 0;
+        found = Find((Leaf)node, key, out var at);
         return before + at;
     }
 
-    static int LowerBound(Leaf leaf, in Member key)
+    /// <summary>Whether the leaf holds <paramref name="key"/>; <paramref name="at"/> is its position, or where it would go.</summary>
+    static bool Find(Leaf leaf, in Member key, out int at)
     {
         int lo = 0, hi = leaf.Count;
         while (lo < hi)
@@ -190,7 +189,8 @@ public sealed class SortedBoard
             var mid = (lo + hi) >>> 1;
             if (Member.Compare(leaf.Items[mid], key) < 0) lo = mid + 1; else hi = mid;
         }
-        return lo;
+        at = lo;
+        return at < leaf.Count && Member.Compare(leaf.Items[at], key) == 0;
     }
 
     /// <summary>Appends up to <paramref name="count"/> members from position <paramref name="start"/> of the subtree.</summary>
@@ -238,12 +238,12 @@ public sealed class SortedBoard
         low = default;
         if (node is Leaf leaf)
         {
-            var at = LowerBound(leaf, key);
-            if (at < leaf.Count && Member.Compare(leaf.Items[at], key) == 0) return false;
+            if (Find(leaf, key, out var at)) return false;
             if (leaf.Count == Capacity)
             {
-                var half = new Leaf();
-                MoveUpperHalf(leaf.Items, ref leaf.Count, half.Items, ref half.Count);
+                var half = new Leaf { Count = Capacity / 2 };
+                ((Span<Member>)leaf.Items)[(Capacity / 2)..].CopyTo(half.Items);
+                leaf.Count = Capacity / 2;
                 right = half;
                 low = half.Items[0];
                 if (at > leaf.Count) { at -= leaf.Count; leaf = half; }
@@ -294,14 +294,6 @@ public sealed class SortedBoard
         return true;
     }
 
-    static void MoveUpperHalf(Span<Member> from, ref int fromCount, Span<Member> to, ref int toCount)
-    {
-        var moved = fromCount / 2;
-        from[(fromCount - moved)..fromCount].CopyTo(to);
-        toCount = moved;
-        fromCount -= moved;
-    }
-
     void Remove(in Member key)
     {
         if (!RemoveFrom(root, key)) return;
@@ -315,8 +307,7 @@ public sealed class SortedBoard
     {
         if (node is Leaf leaf)
         {
-            var at = LowerBound(leaf, key);
-            if (at == leaf.Count || Member.Compare(leaf.Items[at], key) != 0) return false;
+            if (!Find(leaf, key, out var at)) return false;
             Span<Member> items = leaf.Items;
             items[(at + 1)..leaf.Count].CopyTo(items[at..]);
             leaf.Count--;
