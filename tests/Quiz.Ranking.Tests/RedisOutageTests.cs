@@ -4,13 +4,18 @@ namespace Quiz.Ranking.Tests;
 public class RedisOutageTests : IAsyncLifetime
 {
     readonly RedisServerFixture redis = new();
+    /// <summary>
+    /// An outage answers "pending" at once (the connection fails fast), not by the 200 ms bound on
+    /// a finish's wait; a longer bound keeps a busy test machine from reading as an outage.
+    /// </summary>
+    static readonly RankingOptions Options = new() { Engine = "Redis", FinishTimeout = TimeSpan.FromSeconds(5) };
     public Task InitializeAsync() => redis.InitializeAsync();
     public Task DisposeAsync() => redis.DisposeAsync();
 
     [Fact]
     public async Task FinishesDuringAnOutageArePendingAndCaughtUpFromTheStore()
     {
-        await using var engine = await RedisRankingEngine.ConnectAsync(redis.Configuration);
+        await using var engine = await RedisRankingEngine.ConnectAsync(redis.Configuration, Options);
         var s = new TestStore();
         var needed = new List<string>();
         engine.CatchUpNeeded += needed.Add;
@@ -65,9 +70,9 @@ public class RedisOutageTests : IAsyncLifetime
     [Fact]
     public async Task OneRebuildAfterAnOutageCatchesUpEveryNodeThatAskedBeforeItsLastPass()
     {
-        await using var a = await RedisRankingEngine.ConnectAsync(redis.Configuration);
-        await using var b = await RedisRankingEngine.ConnectAsync(redis.Configuration); // a second node
-        await using var admin = await RedisRankingEngine.ConnectAsync(redis.Configuration); // a third
+        await using var a = await RedisRankingEngine.ConnectAsync(redis.Configuration, Options);
+        await using var b = await RedisRankingEngine.ConnectAsync(redis.Configuration, Options); // a second node
+        await using var admin = await RedisRankingEngine.ConnectAsync(redis.Configuration, Options); // a third
         var s = new TestStore();
         for (var p = 1; p <= 30; p++) Assert.False((await a.RecordFinishAsync(s.Round(p, p % 6))).Pending);
 
@@ -129,8 +134,8 @@ public class RedisOutageTests : IAsyncLifetime
     [Fact]
     public async Task ANodeThatLooksOnlyAfterAnotherNodesRebuildEndedReplaysOnlyWhatFollowedIt()
     {
-        await using var a = await RedisRankingEngine.ConnectAsync(redis.Configuration);
-        await using var b = await RedisRankingEngine.ConnectAsync(redis.Configuration); // a second node
+        await using var a = await RedisRankingEngine.ConnectAsync(redis.Configuration, Options);
+        await using var b = await RedisRankingEngine.ConnectAsync(redis.Configuration, Options); // a second node
         var s = new TestStore();
         for (var p = 1; p <= 20; p++) Assert.False((await (p % 2 == 0 ? a : b).RecordFinishAsync(s.Round(p, p % 6))).Pending);
 
@@ -171,7 +176,7 @@ public class RedisOutageTests : IAsyncLifetime
     public async Task AnEngineStartedWhileRedisIsDownAnswersPendingAndEmptyReads()
     {
         await redis.StopAsync();
-        await using var engine = await RedisRankingEngine.ConnectAsync(redis.Configuration);
+        await using var engine = await RedisRankingEngine.ConnectAsync(redis.Configuration, Options);
         var s = new TestStore();
         Assert.True((await engine.RecordFinishAsync(s.Round(1, 5))).Pending);
         Assert.Empty(await engine.GetTopAsync(BoardKey.National(s.Campaign, "main"), 10));
