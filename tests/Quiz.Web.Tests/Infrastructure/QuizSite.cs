@@ -82,6 +82,9 @@ public sealed class QuizSite : WebApplicationFactory<Program>, IAsyncLifetime
         var errors = await Services.GetRequiredService<AccountStore>().CreateAsync(AdminName, Password, Roles.Admin, null);
         Assert.Empty(errors);
         Directory.CreateDirectory(Screenshots);
+        // An expectation waits for a state, it does not time the page (speed is measured in benchmarks):
+        // Playwright's 5 s default failed a round's first question on a CI machine busy with other work.
+        Assertions.SetDefaultExpectTimeout(15_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
