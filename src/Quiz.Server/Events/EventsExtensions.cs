@@ -37,6 +37,17 @@ public static class EventsExtensions
                     ReferenceDataSync.ConfigureEndpoint(transport, context);
                 });
         });
+        // A node asked to stop (SIGTERM, as a rolling deploy asks) must exit within the host's 30 s.
+        // MassTransit's stop otherwise waits without a bound: for a projection message in its ~18 s of
+        // retries, and for receive endpoints still reconnecting after a broker bounce (its disposal
+        // after the host's stop passes no token at all). A message cut short loses nothing: its
+        // rounds are in the store, and the catch-up applies what no projection recorded (the
+        // projections' watermarks keep a round from counting twice).
+        builder.Services.AddOptions<MassTransitHostOptions>().Configure(host =>
+        {
+            host.ConsumerStopTimeout = TimeSpan.FromSeconds(5);
+            host.StopTimeout = TimeSpan.FromSeconds(15);
+        });
         builder.Services.AddSingleton<CompletedRounds>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CompletedRounds>());
         builder.Services.AddSingleton<ReferenceDataSync>();

@@ -78,7 +78,27 @@ public sealed class ServerProcess : IAsyncDisposable
     {
         using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await _process.WaitForExitAsync(timeout.Token); // also waits for the redirected output to end
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token); // also waits for the redirected output to end
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"the server did not exit within 30 s of SIGTERM.\n{await StacksAsync()}\nThe last of its output:\n{string.Join('\n', Output.TakeLast(60))}");
+        }
+    }
+
+    /// <summary>The managed stacks of the running server, where dotnet-stack is installed (a hang's only witness).</summary>
+    private async Task<string> StacksAsync()
+    {
+        var tool = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dotnet", "tools", "dotnet-stack");
+        if (!File.Exists(tool)) return "(no stacks: `dotnet tool install -g dotnet-stack` to see them)";
+        var start = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "report", "-p", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }) start.ArgumentList.Add(arg);
+        using var stack = Process.Start(start)!;
+        var text = await stack.StandardOutput.ReadToEndAsync();
+        await stack.WaitForExitAsync();
+        return text + await stack.StandardError.ReadToEndAsync();
     }
 
     /// <summary>The process's exit code, once it has exited.</summary>
