@@ -84,21 +84,38 @@ public sealed class ServerProcess : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            throw new TimeoutException($"the server did not exit within 30 s of SIGTERM.\n{await StacksAsync()}\nThe last of its output:\n{string.Join('\n', Output.TakeLast(60))}");
+            throw new TimeoutException($"the server did not exit within 30 s of SIGTERM.\nWhat it waits on (dotnet-dump):\n{await WhatItWaitsOnAsync()}\nThe last of its output:\n{string.Join('\n', Output.TakeLast(60))}");
         }
     }
 
-    /// <summary>The managed stacks of the running server, where dotnet-stack is installed (a hang's only witness).</summary>
-    private async Task<string> StacksAsync()
+    /// <summary>
+    /// What the running server waits on: its async state machines and its threads' stacks, from a
+    /// dump by dotnet-dump (the repository's local tool, restored by test.sh). A hang in an await
+    /// shows on no thread, so the async stacks are its only witness.
+    /// </summary>
+    private async Task<string> WhatItWaitsOnAsync()
     {
-        var tool = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dotnet", "tools", "dotnet-stack");
-        if (!File.Exists(tool)) return "(no stacks: `dotnet tool install -g dotnet-stack` to see them)";
-        var start = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "report", "-p", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }) start.ArgumentList.Add(arg);
-        using var stack = Process.Start(start)!;
-        var text = await stack.StandardOutput.ReadToEndAsync();
-        await stack.WaitForExitAsync();
-        return text + await stack.StandardError.ReadToEndAsync();
+        var dump = Path.Combine(Path.GetTempPath(), $"quiz-hang-{_process.Id}.dmp");
+        try
+        {
+            var collected = await DotnetDumpAsync("collect", "-p", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "-o", dump, "--type", "Heap");
+            if (!File.Exists(dump)) return $"(no dump: {collected})";
+            return await DotnetDumpAsync("analyze", dump, "-c", "dumpasync --coalesce", "-c", "clrstack -all", "-c", "exit");
+        }
+        finally { File.Delete(dump); }
+    }
+
+    private static async Task<string> DotnetDumpAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
+        foreach (var arg in new[] { "tool", "run", "dotnet-dump" }.Concat(args)) start.ArgumentList.Add(arg);
+        using var tool = Process.Start(start)!;
+        var output = tool.StandardOutput.ReadToEndAsync();
+        var errors = tool.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try { await tool.WaitForExitAsync(timeout.Token); }
+        catch (OperationCanceledException) { tool.Kill(); }
+        return await output + await errors;
     }
 
     /// <summary>The process's exit code, once it has exited.</summary>
