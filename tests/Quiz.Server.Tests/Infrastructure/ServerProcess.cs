@@ -114,7 +114,7 @@ public sealed class ServerProcess : IAsyncDisposable
         var errors = tool.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         try { await tool.WaitForExitAsync(timeout.Token); }
-        catch (OperationCanceledException) { tool.Kill(); }
+        catch (OperationCanceledException) { tool.Kill(entireProcessTree: true); }
         return await output + await errors;
     }
 
