@@ -23,14 +23,16 @@
 #   --counters     record dotnet-counters (System.Runtime, Kestrel, SignalR, the memory pool) of the server to a CSV
 #   --trace S      record a dotnet-trace of the server for S seconds, --trace-after D seconds
 #                  (default 20) after the server is up; --trace-profile P picks the profile
-#                  (default dotnet-sampled-thread-time: where threads wait; cpu-sampling: CPU alone)
+#                  (default dotnet-sampled-thread-time: where threads wait; gc-verbose: collections and
+#                  allocation ticks; gc-collect: collections alone; CPU by function is perf's, as in BENCHMARKS.md)
+# Both tools are the repository's own (dotnet-tools.json), restored on first use.
 # The report (Markdown and JSON), the server log and any counters or trace go to loadtests/results/.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 results="$root/loadtests/results"
 scenario="${1:-}"
 if [ -z "$scenario" ] || [[ "$scenario" == -* ]]; then
-  sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 shift
@@ -96,6 +98,18 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 work="$(mktemp -d)"
 stamp="$(date +%Y%m%d-%H%M%S)"
 server_pid=""; redis_pid=""; counters_pid=""; trace_pid=""; pg_pid=""; pg_dir=""; cluster_dir=""
+
+# local_tool NAME: the path of a repository-local tool's assembly (dotnet-tools.json), restored on
+# first use. Run as `dotnet <path>` rather than `dotnet tool run`, which starts the tool as a child
+# process: the pid this script stops must be the tool's own.
+local_tool() {
+  local name="$1" version dll
+  version="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["tools"][sys.argv[2]]["version"])' \
+    "$root/dotnet-tools.json" "$name" 2>/dev/null)" || return 1
+  (cd "$root" && dotnet tool restore >/dev/null 2>&1) || return 1
+  dll="$(ls "${NUGET_PACKAGES:-$HOME/.nuget/packages}/$name/$version"/tools/*/any/"$name.dll" 2>/dev/null | head -n 1)"
+  [ -n "$dll" ] && echo "$dll"
+}
 
 stop_pid() { # stop_pid PID: TERM, then KILL after 20 s; only processes this script started
   local pid="$1" i
@@ -207,23 +221,22 @@ $up || { log "the server did not come up within 60 s:"; tail -n 30 "$work/server
 log "server $server_pid on $url$($redis && echo ", ranking on redis-server $redis_pid :$redis_port")$([ -n "$pg_pid" ] && echo ", store on PostgreSQL :$pg_port")"
 
 if $counters; then
-  if command -v dotnet-counters >/dev/null || [ -x "$HOME/.dotnet/tools/dotnet-counters" ]; then
-    "$(command -v dotnet-counters || echo "$HOME/.dotnet/tools/dotnet-counters")" collect -p "$server_pid" --format csv \
+  if counters_dll="$(local_tool dotnet-counters)"; then
+    dotnet "$counters_dll" collect -p "$server_pid" --format csv \
       -o "$results/$scenario-$stamp.counters.csv" --refresh-interval 1 \
       --counters System.Runtime,Microsoft.AspNetCore.Server.Kestrel,Microsoft.AspNetCore.Http.Connections,Microsoft.AspNetCore.MemoryPool >/dev/null 2>&1 &
     counters_pid=$!
   else
-    log "--counters: dotnet-counters is not installed (dotnet tool install -g dotnet-counters)"
+    log "--counters: dotnet-counters could not be restored (dotnet tool restore, dotnet-tools.json)"
   fi
 fi
 if [ "$trace" != 0 ]; then
-  tracer="$(command -v dotnet-trace || echo "$HOME/.dotnet/tools/dotnet-trace")"
-  if [ -x "$tracer" ]; then
-    (sleep "$trace_after"; exec "$tracer" collect -p "$server_pid" --profile "$trace_profile" --duration "00:00:$(printf %02d "$trace")" \
+  if tracer="$(local_tool dotnet-trace)"; then
+    (sleep "$trace_after"; exec dotnet "$tracer" collect -p "$server_pid" --profile "$trace_profile" --duration "00:00:$(printf %02d "$trace")" \
       -o "$results/$scenario-$stamp.nettrace" >"$results/$scenario-$stamp.trace.log" 2>&1) &
     trace_pid=$!
   else
-    log "--trace: dotnet-trace is not installed (dotnet tool install -g dotnet-trace)"
+    log "--trace: dotnet-trace could not be restored (dotnet tool restore, dotnet-tools.json)"
   fi
 fi
 
