@@ -72,6 +72,14 @@ public sealed class Database : IAsyncDisposable
     /// </summary>
     public Task<DbConnection> OpenWriterAsync(CancellationToken ct = default) => OpenAsync(keepStatements: true, ct);
 
+    /// <summary>
+    /// The writer's page cache: 64 MiB instead of SQLite's 2 MiB. Its inserts land on random pages
+    /// of the indexes keyed by person or round id, so with 2 MiB most of them were read back from
+    /// the OS at every batch (a pread a page). Only the writer gains: a reader's cache is emptied
+    /// whenever a read transaction finds the database changed, which under play is every time.
+    /// </summary>
+    private const string WriterCache = " PRAGMA cache_size = -65536;";
+
     private async Task<DbConnection> OpenAsync(bool keepStatements, CancellationToken ct)
     {
         if (_postgres is not null) return await _postgres.OpenConnectionAsync(ct);
@@ -81,7 +89,8 @@ public sealed class Database : IAsyncDisposable
         // synchronous=FULL: a commit is on disk before we tell anyone it happened (rule 2);
         // group commit keeps the fsync count low.
         await using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; PRAGMA synchronous = FULL;";
+        pragma.CommandText = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; PRAGMA synchronous = FULL;"
+            + (keepStatements ? WriterCache : "");
         await pragma.ExecuteNonQueryAsync(ct);
         return connection;
     }

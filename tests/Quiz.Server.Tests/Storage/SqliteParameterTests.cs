@@ -57,6 +57,17 @@ public sealed class SqliteParameterTests : IDisposable
     }
 
     [Fact]
+    public async Task TheWritersConnectionKeepsALargerPageCacheThanAReadersConnection()
+    {
+        // The writer's inserts land on random index pages; a reader's cache is emptied whenever the
+        // database changed, so only the writer is given the larger one (Database.WriterCache).
+        await using var writer = await _database.OpenWriterAsync();
+        await using var reader = await _database.OpenAsync();
+        Assert.Equal(-65536L, await writer.ExecuteScalarAsync<long>("PRAGMA cache_size"));
+        Assert.Equal(-2000L, await reader.ExecuteScalarAsync<long>("PRAGMA cache_size"));
+    }
+
+    [Fact]
     public async Task TheWritersConnectionCompilesATextOnceAndBindsEachExecutionsOwnValues()
     {
         await using var connection = await WriterWithTableAsync();
