@@ -62,7 +62,7 @@ public sealed class RoundService(
             var questions = await draw.DrawAsync(stage, participant.Track, seen, Random.Shared, ct, scene);
             if (questions.Count == 0) throw Error(PlayErrors.NoQuestions, "the question pool of this stage is too small");
 
-            var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+            var id = NewRoundId(now);
             var dayText = day.ToString("yyyy-MM-dd");
             // The attempt is claimed in the store, in the transaction that records the round, so
             // the cap holds whichever node a start reaches.
@@ -109,6 +109,22 @@ public sealed class RoundService(
             round.Questions.Select((q, i) => new QuestionView(i, q.Question.Id, q.Question.Type, q.Question.Stem,
                 q.Order.Select(o => q.Question.Options[o]).ToList())).ToList(),
             round.StartedAt, round.Deadline, now, round.Stage.QuestionSeconds, round.Stage.ShowAnswers, round.AttemptsLeft, given, round.Scene);
+    }
+
+    /// <summary>
+    /// A round's id: the start's Unix milliseconds (6 bytes, big-endian), then 6 random bytes, in
+    /// lower-case hex (24 characters). Ids that grow with time land at the end of the rounds' and
+    /// the results' indexes on the id, on pages the store writer has just written; random ids put
+    /// every start and every finish on a random page of each (BENCHMARKS.md, "Round ids in time
+    /// order"). An id is no secret: every call checks that the round is the caller's.
+    /// </summary>
+    internal static string NewRoundId(DateTimeOffset startedAt)
+    {
+        Span<byte> id = stackalloc byte[12];
+        var ms = startedAt.ToUnixTimeMilliseconds();
+        for (var i = 5; i >= 0; i--, ms >>= 8) id[i] = (byte)ms;
+        RandomNumberGenerator.Fill(id[6..]);
+        return Convert.ToHexStringLower(id);
     }
 
     // ---- answer ---------------------------------------------------------------------------
