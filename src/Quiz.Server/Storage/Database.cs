@@ -74,7 +74,7 @@ public sealed class Database : IAsyncDisposable
 
     /// <summary>
     /// The writer's page cache: 64 MiB instead of SQLite's 2 MiB. Its inserts land on random pages
-    /// of the indexes keyed by person or round id, so with 2 MiB most of them were read back from
+    /// of the indexes keyed by person or question, so with 2 MiB most of them were read back from
     /// the OS at every batch (a pread a page). Only the writer gains: a reader's cache is emptied
     /// whenever a read transaction finds the database changed, which under play is every time.
     /// </summary>
