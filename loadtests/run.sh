@@ -99,15 +99,17 @@ work="$(mktemp -d)"
 stamp="$(date +%Y%m%d-%H%M%S)"
 server_pid=""; redis_pid=""; counters_pid=""; trace_pid=""; pg_pid=""; pg_dir=""; cluster_dir=""
 
-# local_tool NAME: the path of a repository-local tool's assembly (dotnet-tools.json), restored on
-# first use. Run as `dotnet <path>` rather than `dotnet tool run`, which starts the tool as a child
-# process: the pid this script stops must be the tool's own.
+# local_tool NAME: the path of a repository-local tool's assembly (dotnet-tools.json), restored
+# when it is not there yet. Run as `dotnet <path>` rather than `dotnet tool run`, which starts the
+# tool as a child process: the pid this script stops must be the tool's own.
 local_tool() {
   local name="$1" version dll
   version="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["tools"][sys.argv[2]]["version"])' \
     "$root/dotnet-tools.json" "$name" 2>/dev/null)" || return 1
-  (cd "$root" && dotnet tool restore >/dev/null 2>&1) || return 1
-  dll="$(ls "${NUGET_PACKAGES:-$HOME/.nuget/packages}/$name/$version"/tools/*/any/"$name.dll" 2>/dev/null | head -n 1)"
+  # NUGET_PACKAGES, when set, is not always where `dotnet tool restore` leaves a tool: look in both.
+  find_dll() { ls {"${NUGET_PACKAGES:-$HOME/.nuget/packages}","$HOME/.nuget/packages"}/"$name/$version"/tools/*/any/"$name.dll" 2>/dev/null | head -n 1; }
+  dll="$(find_dll)"
+  [ -n "$dll" ] || { (cd "$root" && dotnet tool restore >/dev/null 2>&1) && dll="$(find_dll)"; }
   [ -n "$dll" ] && echo "$dll"
 }
 

@@ -63,14 +63,14 @@ public sealed class Database : IAsyncDisposable
     /// <summary>The SQLite file; empty on PostgreSQL.</summary>
     public string FilePath { get; }
 
-    public Task<DbConnection> OpenAsync(CancellationToken ct = default) => OpenAsync(keepStatements: false, ct);
+    public Task<DbConnection> OpenAsync(CancellationToken ct = default) => OpenAsync(writer: false, ct);
 
     /// <summary>
     /// The store writer's connection, which it keeps open: on SQLite each SQL text it runs is
     /// compiled once (<see cref="PrefixedSqliteConnection"/>); on PostgreSQL a pooled connection
     /// like any other.
     /// </summary>
-    public Task<DbConnection> OpenWriterAsync(CancellationToken ct = default) => OpenAsync(keepStatements: true, ct);
+    public Task<DbConnection> OpenWriterAsync(CancellationToken ct = default) => OpenAsync(writer: true, ct);
 
     /// <summary>
     /// The writer's page cache: 64 MiB instead of SQLite's 2 MiB. Its inserts land on random pages
@@ -80,17 +80,17 @@ public sealed class Database : IAsyncDisposable
     /// </summary>
     private const string WriterCache = " PRAGMA cache_size = -65536;";
 
-    private async Task<DbConnection> OpenAsync(bool keepStatements, CancellationToken ct)
+    private async Task<DbConnection> OpenAsync(bool writer, CancellationToken ct)
     {
         if (_postgres is not null) return await _postgres.OpenConnectionAsync(ct);
-        var connection = new PrefixedSqliteConnection(_sqlite, keepStatements);
+        var connection = new PrefixedSqliteConnection(_sqlite, keepStatements: writer);
         await connection.OpenAsync(ct);
         // Per-connection settings: SQLite does not remember them in the file.
         // synchronous=FULL: a commit is on disk before we tell anyone it happened (rule 2);
         // group commit keeps the fsync count low.
         await using var pragma = connection.CreateCommand();
         pragma.CommandText = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; PRAGMA synchronous = FULL;"
-            + (keepStatements ? WriterCache : "");
+            + (writer ? WriterCache : "");
         await pragma.ExecuteNonQueryAsync(ct);
         return connection;
     }
