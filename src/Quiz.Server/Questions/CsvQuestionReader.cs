@@ -11,6 +11,12 @@ public static class CsvQuestionReader
     public static async Task ReadAsync(ImportOptions limits, string path, string name, QuestionFileReader.Result result, CancellationToken ct)
     {
         await using var stream = File.OpenRead(path);
+        await ReadAsync(limits, stream, name, result, ct);
+    }
+
+    /// <summary>Reads from a seekable stream; a test counts through it how far a read went.</summary>
+    internal static async Task ReadAsync(ImportOptions limits, Stream stream, string name, QuestionFileReader.Result result, CancellationToken ct)
+    {
         var encoding = await DetectEncodingAsync(stream, ct);
         stream.Position = 0;
         using var reader = new StreamReader(stream, encoding, detectEncodingFromByteOrderMarks: false);
