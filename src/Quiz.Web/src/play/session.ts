@@ -33,6 +33,8 @@ export const session = reactive({
   clockOffset: 0,
   result: null as RoundResult | null,
   finishing: false,
+  /** A start is on its way (waiting for the connection, then the server): the button waits with it. */
+  starting: false,
   error: null as string | null,
   /** A good news line for the next screen (e.g. the invitation was recorded with the sign-up). */
   notice: null as string | null,
@@ -208,8 +210,9 @@ export async function resume() {
 /** Starts a round; `scene` is required when the stage has scenes (the picker's choice), else left out. */
 export async function startRound(scene: string | null = null) {
   const campaign = session.campaign;
-  if (!campaign) return;
+  if (!campaign || session.starting) return;
   session.error = null;
+  session.starting = true;
   try {
     const connection = await ready();
     const request = scene ? { campaignId: campaign.id, scene } : { campaignId: campaign.id };
@@ -227,6 +230,8 @@ export async function startRound(scene: string | null = null) {
     if (code === "unknown-scene") await reloadCampaign();
     // A refused scene sends the player back to the picker, wherever the start came from.
     if (refused) session.view = "home";
+  } finally {
+    session.starting = false;
   }
 }
 
