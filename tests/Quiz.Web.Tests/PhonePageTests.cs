@@ -96,23 +96,30 @@ public sealed class PhonePageTests(QuizSite site)
             await letThrough.Task;
             await route.ContinueAsync();
         });
-        await Phone.RegisterAsync(site, page, "老周", Yaohai);
-        for (var waited = 0; Volatile.Read(ref negotiations) == 0; waited += 50)
+        try
         {
-            Assert.True(waited < 10_000, "the page never began to connect");
-            await Task.Delay(50);
-        }
+            await Phone.RegisterAsync(site, page, "老周", Yaohai);
+            for (var waited = 0; Volatile.Read(ref negotiations) == 0; waited += 50)
+            {
+                Assert.True(waited < 10_000, "the page never began to connect");
+                await Task.Delay(50);
+            }
 
-        // The tap is taken (once it was lost on a button greyed out while connecting), and the
-        // button says it is on its way until the round is there.
-        var start = page.Locator("[data-test=start]");
-        await Assertions.Expect(start).ToBeEnabledAsync();
-        await start.ClickAsync();
-        await Assertions.Expect(start).ToBeDisabledAsync();
-        await Assertions.Expect(start).ToHaveTextAsync("正在开始……");
-        letThrough.SetResult();
-        await Assertions.Expect(page.Locator("[data-test=progress]")).ToHaveTextAsync("第 1 / 5 题");
-        await page.UnrouteAllAsync();
+            // The tap is taken (once it was lost on a button greyed out while connecting), and the
+            // button says it is on its way until the round is there.
+            var start = page.Locator("[data-test=start]");
+            await Assertions.Expect(start).ToBeEnabledAsync();
+            await start.ClickAsync();
+            await Assertions.Expect(start).ToBeDisabledAsync();
+            await Assertions.Expect(start).ToHaveTextAsync("正在开始……");
+            letThrough.SetResult();
+            await Assertions.Expect(page.Locator("[data-test=progress]")).ToHaveTextAsync("第 1 / 5 题");
+        }
+        finally
+        {
+            letThrough.TrySetResult(); // a failed check must not leave the route holding the page
+            await page.UnrouteAllAsync();
+        }
     }
 
     [Fact]
