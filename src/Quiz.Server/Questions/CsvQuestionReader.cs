@@ -14,12 +14,12 @@ public static class CsvQuestionReader
         await ReadAsync(limits, stream, name, result, ct);
     }
 
-    /// <summary>Reads from a seekable stream; a test counts through it how far a read went.</summary>
+    /// <summary>Reads from a seekable stream and leaves it open: a test reads its position to see how far the read went.</summary>
     internal static async Task ReadAsync(ImportOptions limits, Stream stream, string name, QuestionFileReader.Result result, CancellationToken ct)
     {
         var encoding = await DetectEncodingAsync(stream, ct);
         stream.Position = 0;
-        using var reader = new StreamReader(stream, encoding, detectEncodingFromByteOrderMarks: false);
+        using var reader = new StreamReader(stream, encoding, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
         var csv = new CsvParser(reader, limits.MaxFieldChars);
         try
         {
