@@ -8,7 +8,10 @@ namespace Quiz.LoadTests;
 /// Registration needs the code the server sends to the number. On the embedded run its Log
 /// provider writes it to the server's console ("verification code for 139****0001: 123456
 /// (verification …)"), which run.sh sends to a file: this follows that file, as a person reads
-/// their text messages, and hands each verification its code.
+/// their text messages, and hands each verification its code. Each file is followed on a thread
+/// of its own: a follower on the thread pool waited behind the phones' work items at every poll,
+/// and in the opening burst the step "register: read code" took 130–580 ms on average (p95
+/// 0.6–1.9 s), a wait of the stand-in's own; on its own thread 66–107 ms (BENCHMARKS.md).
 /// </summary>
 public sealed partial class ServerLog : IAsyncDisposable
 {
@@ -18,7 +21,8 @@ public sealed partial class ServerLog : IAsyncDisposable
 
     /// <param name="paths">The server's log file, or each node's when several nodes send codes (deploy/cluster.sh).</param>
     public ServerLog(IEnumerable<string> paths) =>
-        _follow = Task.WhenAll(paths.Select(path => Task.Run(() => FollowAsync(path, _stop.Token))).ToList());
+        _follow = Task.WhenAll(paths.Select(path => Task.Factory.StartNew(() => Follow(path, _stop.Token), _stop.Token,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToList());
 
     /// <summary>The code of one verification, once the server has written it.</summary>
     public async Task<string> CodeAsync(string verificationId, CancellationToken ct)
@@ -39,19 +43,19 @@ public sealed partial class ServerLog : IAsyncDisposable
         }
     }
 
-    private async Task FollowAsync(string path, CancellationToken ct)
+    private void Follow(string path, CancellationToken ct)
     {
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, useAsync: true);
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
         var decoder = Encoding.UTF8.GetDecoder();
         var bytes = new byte[1 << 16];
         var chars = new char[Encoding.UTF8.GetMaxCharCount(bytes.Length)];
         var line = new StringBuilder();
         while (!ct.IsCancellationRequested)
         {
-            var read = await file.ReadAsync(bytes, ct);
+            var read = file.Read(bytes);
             if (read == 0)
             {
-                await Task.Delay(5, ct); // the end for now: the server writes more
+                Thread.Sleep(2); // the end for now: the server writes more
                 continue;
             }
             var count = decoder.GetChars(bytes, 0, read, chars, 0);
