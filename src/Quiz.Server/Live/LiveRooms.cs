@@ -362,8 +362,20 @@ public sealed class LiveRooms(
     private (Throttle Audience, Throttle Answered) ThrottlesOf(LiveRoom room) =>
         // Looked up before GetOrAdd, whose closure would be made on every answer.
         _throttles.TryGetValue(room.Id, out var throttles) ? throttles : _throttles.GetOrAdd(room.Id, _ => (
-        new Throttle(clock, TimeSpan.FromSeconds(1), () => hub.Clients.Group(Everyone(room.Id)).LiveAudience(new LiveAudience(room.Id, room.Audience)), logger),
+        new Throttle(clock, TimeSpan.FromSeconds(1), () => AudienceAsync(room), logger),
         new Throttle(clock, TimeSpan.FromMilliseconds(250), () => hub.Clients.Group(Hosts(room.Id)).LiveAnswered(new LiveAnswered(room.Id, room.Index, room.Answered)), logger)));
+
+    /// <summary>
+    /// The audience count goes to every phone only while the room is in its lobby, where the phones
+    /// show it. Once questions run it goes to the hosts alone, and a phone reads the count in each
+    /// reveal (<see cref="LiveYou.Audience"/>): in a room of 10,000, a latecomer's join would
+    /// otherwise be a push to all 10,000 phones each second, landing in the questions' own pushes.
+    /// </summary>
+    private Task AudienceAsync(LiveRoom room)
+    {
+        var count = new LiveAudience(room.Id, room.Audience);
+        return hub.Clients.Group(room.Phase == LivePhase.Lobby ? Everyone(room.Id) : Hosts(room.Id)).LiveAudience(count);
+    }
 
     /// <summary>
     /// At most one push an interval, and always one after the last change: a room of 10,000 phones

@@ -358,6 +358,46 @@ public sealed class LiveSessionTests(LiveSessionTests.Server server) : IClassFix
     }
 
     [Fact]
+    public async Task TheAudienceGoesToEveryPhoneInTheLobbyAndOnlyToHostsOnceQuestionsRun()
+    {
+        var session = await CreateAsync();
+        var host = Hub(await StaffCookiesAsync("counter", Quiz.Server.Security.Roles.Admin, null));
+        var hostCounts = new ConcurrentQueue<int>();
+        host.On<LiveAudience>("LiveAudience", m => hostCounts.Enqueue(m.Audience));
+        await host.StartAsync();
+        await host.InvokeAsync<LiveHostView>("Host", session.Id);
+        var a = await JoinAsync(session.Code, "甲");
+        var phoneCounts = new ConcurrentQueue<int>();
+        a.Hub.On<LiveAudience>("LiveAudience", m => phoneCounts.Enqueue(m.Audience));
+
+        // In the lobby the count reaches the phones (at most once a second).
+        await JoinAsync(session.Code, "乙");
+        _app.Clock.Advance(TimeSpan.FromSeconds(1));
+        await WaitForAsync(() => phoneCounts.Contains(2) && hostCounts.Contains(2), "the lobby's count of 2 on the phone and the host");
+
+        // Once a question runs, a latecomer's count goes to the hosts only.
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "show");
+        await Next(a.Questions);
+        await JoinAsync(session.Code, "丙");
+        _app.Clock.Advance(TimeSpan.FromSeconds(1));
+        await WaitForAsync(() => hostCounts.Contains(3), "the latecomer's count on the host");
+        // A reply on the phone's connection comes after anything the server sent it before.
+        await a.AnswerAsync(0, 1);
+        Assert.DoesNotContain(3, phoneCounts);
+        // The phone reads the count in its reveal instead.
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "close");
+        await host.InvokeAsync<LiveHostView>("Command", session.Id, "reveal");
+        Assert.Equal(3, (await Next(a.Results)).Audience);
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition() && waited.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(10);
+        Assert.True(condition(), $"not seen within 10 s: {what}");
+    }
+
+    [Fact]
     public async Task PauseStopsTheClockAndSkipScoresNothing()
     {
         var session = await CreateAsync();

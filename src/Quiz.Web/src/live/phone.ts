@@ -188,6 +188,8 @@ function takeJoined(joined: LiveJoined) {
   live.title = joined.title;
   live.phase = joined.phase;
   live.you = joined.you;
+  // Once questions run, the count comes with each reveal, not pushed: a latecomer starts from this one.
+  live.audience = joined.you.audience;
   if (!sameSession) { live.reveal = null; live.ended = null; }
   if (joined.question) takeQuestion(joined.question);
   else if (joined.phase === "lobby") live.question = null;
