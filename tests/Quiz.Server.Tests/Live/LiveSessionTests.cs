@@ -373,14 +373,14 @@ public sealed class LiveSessionTests(LiveSessionTests.Server server) : IClassFix
         // In the lobby the count reaches the phones (at most once a second).
         await JoinAsync(session.Code, "乙");
         _app.Clock.Advance(TimeSpan.FromSeconds(1));
-        await WaitForAsync(() => phoneCounts.Contains(2) && hostCounts.Contains(2), "the lobby's count of 2 on the phone and the host");
+        Assert.True(await SeenAsync(() => phoneCounts.Contains(2) && hostCounts.Contains(2)), "the lobby's count of 2 on the phone and the host");
 
         // Once a question runs, a latecomer's count goes to the hosts only.
         await host.InvokeAsync<LiveHostView>("Command", session.Id, "show");
         await Next(a.Questions);
         await JoinAsync(session.Code, "丙");
         _app.Clock.Advance(TimeSpan.FromSeconds(1));
-        await WaitForAsync(() => hostCounts.Contains(3), "the latecomer's count on the host");
+        Assert.True(await SeenAsync(() => hostCounts.Contains(3)), "the latecomer's count on the host");
         // A reply on the phone's connection comes after anything the server sent it before.
         await a.AnswerAsync(0, 1);
         Assert.DoesNotContain(3, phoneCounts);
@@ -390,12 +390,7 @@ public sealed class LiveSessionTests(LiveSessionTests.Server server) : IClassFix
         Assert.Equal(3, (await Next(a.Results)).Audience);
     }
 
-    private static async Task WaitForAsync(Func<bool> condition, string what)
-    {
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (!condition() && waited.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(10);
-        Assert.True(condition(), $"not seen within 10 s: {what}");
-    }
+    private static Task<bool> SeenAsync(Func<bool> pushed) => Eventually.ReadAsync(() => Task.FromResult(pushed()), seen => seen, TimeSpan.FromSeconds(10));
 
     [Fact]
     public async Task PauseStopsTheClockAndSkipScoresNothing()
