@@ -278,7 +278,7 @@ write_nginx_conf() {
         split($0, w, /[[:space:]]+/); addr = (w[1] == "" ? w[3] : w[2]); sub(/;$/, "", addr)
         if (addr in node) { if (!done) { printf "%s", servers; done = 1 } next }
       }
-      /^[[:space:]]*listen[[:space:]]/ { sub(/listen[[:space:]]+[^;]+;/, "listen " listen ";") }
+      /^[[:space:]]*listen[[:space:]]/ { sub(/listen[[:space:]]+[^[:space:];]+/, "listen " listen) }
       /^[[:space:]]*access_log[[:space:]]+\// { sub(/access_log[[:space:]]+[^;]+;/, "access_log " d "/logs/nginx.access.log;") }
       { print }
       /^http[[:space:]]*\{/ {

@@ -36,7 +36,17 @@ public static class HttpBasics
         // completions still arrive on pool threads (DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS is
         // not set), so a handler that blocks (SQLite) holds a pool thread, never the socket engine's.
         // Setting Server:InlineScheduling (default true).
-        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = builder.Configuration.GetValue("Server:InlineScheduling", true));
+        // The listen queue holds the connections the kernel has completed and Kestrel has not yet
+        // accepted. Kestrel's default of 512 overflowed in the opening burst (1,000 new WebSockets a
+        // second while both cores were busy: 2,600–9,900 overflows a run by `nstat
+        // TcpExtListenOverflows`), and the kernel drops each connection past the queue, which then
+        // waits a second or more for its retry (BENCHMARKS.md). The kernel caps the queue at
+        // net.core.somaxconn (4,096 on current kernels). Setting Server:Backlog (default 4096).
+        builder.WebHost.UseSockets(o =>
+        {
+            o.UnsafePreferInlineScheduling = builder.Configuration.GetValue("Server:InlineScheduling", true);
+            o.Backlog = builder.Configuration.GetValue("Server:Backlog", 4096);
+        });
         builder.Services.AddProblemDetails();
         builder.Services.AddQuizOpenApi();
         builder.Services.AddEnumsAsStrings();

@@ -1,4 +1,6 @@
+using System.Net;
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
@@ -98,6 +100,49 @@ public sealed class ServerProcessTests : IDisposable
         Assert.Equal(700, refused);
         Assert.DoesNotContain("   at ", log);
         Assert.True(log.Length < 4_000 + 2 * refused, $"{log.Length} bytes of log:\n{log}");
+    }
+
+    /// <summary>
+    /// When a campaign opens, phones connect faster than a node with both cores busy accepts them.
+    /// The kernel holds the connections it has completed in the listen queue until Kestrel takes
+    /// them; past the queue's length it drops each new one, which then waits a second or more for
+    /// a retry (Kestrel's default of 512 overflowed thousands of times in one opening burst:
+    /// BENCHMARKS.md). The node here accepts nothing at all while stopped, and 1,500 arrive.
+    /// </summary>
+    [Fact]
+    public async Task ConnectionsArrivingFasterThanItAcceptsWaitInTheListenQueueInsteadOfBeingDropped()
+    {
+        const int arriving = 1_500;
+        var somaxconn = int.Parse(File.ReadAllText("/proc/sys/net/core/somaxconn").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(somaxconn >= arriving, $"net.core.somaxconn is {somaxconn}: the kernel caps every listen queue there, below the {arriving} connections this test sends");
+        await using var server = await ServerProcess.StartInAsync(_folder);
+        var sockets = new System.Collections.Concurrent.ConcurrentBag<Socket>();
+        int connected;
+        await server.PauseAsync();
+        try
+        {
+            // Each waits 3 s: past a full queue the kernel drops the SYN, and the retries come at 1 and 3 s.
+            var attempts = Enumerable.Range(0, arriving).Select(async _ =>
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                sockets.Add(socket);
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+                try
+                {
+                    await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, server.Address.Port), timeout.Token);
+                    return true;
+                }
+                catch (Exception e) when (e is OperationCanceledException or SocketException) { return false; }
+            });
+            connected = (await Task.WhenAll(attempts)).Count(c => c);
+        }
+        finally { await server.ResumeAsync(); }
+        foreach (var socket in sockets) socket.Dispose();
+
+        Assert.Equal(arriving, connected);
+        // Running again, it takes the queue and serves as before.
+        using var http = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(30) };
+        Assert.Equal("ok", await http.GetStringAsync("/healthz"));
     }
 
     [Fact]

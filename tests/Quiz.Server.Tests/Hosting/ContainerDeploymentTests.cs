@@ -81,7 +81,7 @@ public sealed class ContainerDeploymentTests(ITestOutputHelper output)
     [InlineData("nginx is not sticky", "nginx", "        ip_hash;\n", "", "ip_hash")]
     [InlineData("nginx spreads a live room over the nodes", "nginx", "hash $arg_room consistent;", "ip_hash;", "hash $arg_room consistent")]
     [InlineData("nginx does not upgrade WebSockets", "nginx", "            proxy_set_header Upgrade $http_upgrade;\n", "", "Upgrade")]
-    [InlineData("nginx listens elsewhere", "nginx", "listen 80;", "listen 8000;", "listen")]
+    [InlineData("nginx listens elsewhere", "nginx", "listen 80 ", "listen 8000 ", "listen")]
     [InlineData("the image exposes another port", "dockerfile", "EXPOSE 8080", "EXPOSE 80", "EXPOSE")]
     [InlineData("the health check asks another path", "dockerfile", "/healthz", "/health", "HEALTHCHECK")]
     [InlineData("the image runs as root", "dockerfile", "USER $APP_UID\n", "", "USER")]

@@ -118,6 +118,19 @@ public sealed class ServerProcess : IAsyncDisposable
         return await output + await errors;
     }
 
+    /// <summary>SIGSTOP: the process runs nothing until <see cref="ResumeAsync"/>, as a node whose cores are all taken; the kernel still answers for its sockets.</summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    /// <summary>SIGCONT after <see cref="PauseAsync"/>.</summary>
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", [signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
     /// <summary>The process's exit code, once it has exited.</summary>
     public int ExitCode => _process.ExitCode;
 
