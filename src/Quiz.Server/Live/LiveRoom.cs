@@ -130,12 +130,37 @@ public sealed class LiveRoom
             if (_players.TryGetValue(playerId, out var player) && player.ConnectionId == connectionId) player.ConnectionId = null;
     }
 
-    /// <summary>Every connected phone's result of the last revealed question (a phone seated since: none answered).</summary>
-    public IReadOnlyList<(string ConnectionId, LiveYou You)> Results()
+    /// <summary>
+    /// Every connected phone's result of the last revealed question (a phone seated since: none
+    /// answered), in the first <paramref name="count"/> places of an array the caller hands back
+    /// with <see cref="GiveBackResults"/>. For 10,000 phones a list of them is a large object
+    /// (~260 KB), and large objects count towards a full collection: a reveal that made one set
+    /// off a background gen-2 collection that ran through the next question's fan-out
+    /// (BENCHMARKS.md, live sessions). The room keeps one array for its reveals; ArrayPool.Shared
+    /// would not do, as it keeps a returned array for the thread that returned it, and a reveal
+    /// runs on whichever pool thread the host's call came in on.
+    /// </summary>
+    public (string ConnectionId, LiveYou You)[] TakeResults(out int count)
     {
         lock (_gate)
-            return _players.Values.Where(p => p.ConnectionId is not null).Select(p => (p.ConnectionId!, LastOf(p))).ToList();
+        {
+            var results = Interlocked.Exchange(ref _spareResults, null);
+            if (results is null || results.Length < _players.Count) results = new (string, LiveYou)[_players.Count + _players.Count / 8];
+            count = 0;
+            foreach (var player in _players.Values)
+                if (player.ConnectionId is not null) results[count++] = (player.ConnectionId, LastOf(player));
+            return results;
+        }
     }
+
+    /// <summary>The array of <see cref="TakeResults"/>, cleared, for the next reveal.</summary>
+    public void GiveBackResults((string ConnectionId, LiveYou You)[] results)
+    {
+        Array.Clear(results);
+        _spareResults = results;
+    }
+
+    private (string, LiveYou)[]? _spareResults;
 
     public LiveYou YouOf(Player player)
     {

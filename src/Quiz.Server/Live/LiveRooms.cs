@@ -251,10 +251,22 @@ public sealed class LiveRooms(
                 // Each phone one message with its own result in it, not the room's reveal and then its
                 // result: 10,000 frames fewer to write (and for phones to read) at the room's busiest moment.
                 await hub.Clients.Group(Hosts(room.Id)).LiveReveal(revealed.Message);
-                var results = room.Results();
-                await Task.WhenAll(results.Select(r => hub.Clients.Client(r.ConnectionId).LiveReveal(revealed.Message with { You = r.You })));
+                var results = room.TakeResults(out var phones);
+                try
+                {
+                    // A send that is not done at once is one whose phone reads slowly; only those are
+                    // awaited (a task array for all 10,000 would be a large object every reveal).
+                    List<Task>? pending = null;
+                    for (var i = 0; i < phones; i++)
+                    {
+                        var sent = hub.Clients.Client(results[i].ConnectionId).LiveReveal(revealed.Message with { You = results[i].You });
+                        if (!sent.IsCompletedSuccessfully) (pending ??= []).Add(sent);
+                    }
+                    if (pending is not null) await Task.WhenAll(pending);
+                }
+                finally { room.GiveBackResults(results); }
                 logger.LogInformation("Question {Index} of live session {Session} revealed: {Answers} answers stored in {StoredMs:F0} ms, then pushed to {Phones} phones in {PushedMs:F0} ms",
-                    room.Index, room.Id, revealed.Answers.Count, stored.TotalMilliseconds, results.Count, (Stopwatch.GetElapsedTime(started) - stored).TotalMilliseconds);
+                    room.Index, room.Id, revealed.Answers.Count, stored.TotalMilliseconds, phones, (Stopwatch.GetElapsedTime(started) - stored).TotalMilliseconds);
                 return null;
             }
             case "end":

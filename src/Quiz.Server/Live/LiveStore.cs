@@ -134,15 +134,16 @@ public sealed class LiveStore(Database database, StoreWriter writer)
         });
 
     /// <summary>
-    /// A question's answers (all of <paramref name="questionIndex"/>) in one statement. Row by row
-    /// (Dapper's list form) made seven parameter objects and their name lookups a row, ~30 MB of
-    /// garbage for 10,000 phones, collected during the next question's fan-out; a set is a few
-    /// values whatever the room's size.
+    /// A question's answers (all of <paramref name="questionIndex"/>): one statement on PostgreSQL,
+    /// statements of <see cref="AnswersPerStatement"/> rows on SQLite. Row by row (Dapper's list
+    /// form) made seven parameter objects and their name lookups a row, ~30 MB of garbage for
+    /// 10,000 phones, collected during the next question's fan-out; a set is a few values whatever
+    /// the room's size.
     /// </summary>
-    private Task<int> InsertAnswersAsync(DbConnection connection, DbTransaction tx, string sessionId, long questionIndex, IReadOnlyList<AnswerRow> answers)
+    private async Task<int> InsertAnswersAsync(DbConnection connection, DbTransaction tx, string sessionId, long questionIndex, IReadOnlyList<AnswerRow> answers)
     {
         if (database.IsPostgres)
-            return connection.ExecuteAsync("""
+            return await connection.ExecuteAsync("""
                 INSERT INTO live_answers (session_id, question_index, player_id, choices, correct, points, elapsed_ms)
                 SELECT @sessionId, @questionIndex, a.* FROM unnest(@players, @choices, @correct, @points, @elapsed) AS a
                 """, new
@@ -152,25 +153,38 @@ public sealed class LiveStore(Database database, StoreWriter writer)
                     correct = answers.Select(a => a.Correct).ToArray(), points = answers.Select(a => a.Points).ToArray(),
                     elapsed = answers.Select(a => a.ElapsedMs).ToArray(),
                 }, tx);
-        // SQLite has no arrays: the rows go as one JSON array of arrays, taken apart by json_each.
-        var rows = new System.Buffers.ArrayBufferWriter<byte>(answers.Count * 32);
-        using (var json = new Utf8JsonWriter(rows))
+        // SQLite has no arrays: the rows go as a JSON array of arrays, taken apart by json_each, a
+        // few hundred rows at a time so that neither the text nor its buffer is a large object
+        // (~330 KB of JSON for 10,000 rows in one: large objects count towards a full collection,
+        // which then ran through the next question's fan-out; BENCHMARKS.md, live sessions).
+        var rows = new System.Buffers.ArrayBufferWriter<byte>(AnswersPerStatement * 40);
+        using var json = new Utf8JsonWriter(rows);
+        var inserted = 0;
+        for (var from = 0; from < answers.Count; from += AnswersPerStatement)
         {
+            rows.ResetWrittenCount();
+            json.Reset(rows);
             json.WriteStartArray();
-            foreach (var a in answers)
+            for (var i = from; i < Math.Min(from + AnswersPerStatement, answers.Count); i++)
             {
+                var a = answers[i];
                 json.WriteStartArray();
                 json.WriteNumberValue(a.PlayerId); json.WriteStringValue(a.Choices);
                 json.WriteNumberValue(a.Correct); json.WriteNumberValue(a.Points); json.WriteNumberValue(a.ElapsedMs);
                 json.WriteEndArray();
             }
             json.WriteEndArray();
+            json.Flush();
+            inserted += await connection.ExecuteAsync("""
+                INSERT INTO live_answers (session_id, question_index, player_id, choices, correct, points, elapsed_ms)
+                SELECT @sessionId, @questionIndex, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(@rows)
+                """, new { sessionId, questionIndex, rows = System.Text.Encoding.UTF8.GetString(rows.WrittenSpan) }, tx);
         }
-        return connection.ExecuteAsync("""
-            INSERT INTO live_answers (session_id, question_index, player_id, choices, correct, points, elapsed_ms)
-            SELECT @sessionId, @questionIndex, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(@rows)
-            """, new { sessionId, questionIndex, rows = System.Text.Encoding.UTF8.GetString(rows.WrittenSpan) }, tx);
+        return inserted;
     }
+
+    /// <summary>Rows of one INSERT on SQLite: at most ~40 bytes of JSON a row, so the text (two bytes a character) stays under the 85,000 bytes of a large object.</summary>
+    internal const int AnswersPerStatement = 500;
 
     public async Task<(List<PlayerRow> Players, List<QuestionRow> Questions, List<AnswerRow> Answers)> PlayedAsync(string sessionId, CancellationToken ct = default)
     {

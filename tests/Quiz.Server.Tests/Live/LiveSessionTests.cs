@@ -542,6 +542,30 @@ public sealed class LiveSessionTests(LiveSessionTests.Server server) : IClassFix
         Assert.Equal(HttpStatusCode.Forbidden, outside.StatusCode);
     }
 
+    /// <summary>
+    /// A reveal stores its answers a few hundred rows a statement on SQLite (LiveStore.AnswersPerStatement;
+    /// one statement for a whole room made a large object): every row arrives once, as given,
+    /// across the statements' edges and with a part-filled last one.
+    /// </summary>
+    [Fact]
+    public async Task ARevealsAnswersAreStoredWholeAcrossStatements()
+    {
+        var session = await CreateAsync();
+        var room = (await _app.Service<LiveRooms>().RoomAsync(session.Id))!;
+        var count = 2 * LiveStore.AnswersPerStatement + 201;
+        string[] choices = ["1", "0,2", "3", "0,1,2,3"];
+        var answers = Enumerable.Range(1, count)
+            .Select(i => new LiveStore.AnswerRow(0, i, choices[i % choices.Length], i % 3 == 0 ? 1 : 0, i % 3 == 0 ? 500 + i : 0, 20_000 - i))
+            .ToList();
+        var store = _app.Service<LiveStore>();
+        await store.SaveQuestionAsync(session.Id, room.Owner,
+            new LiveStore.QuestionRow(0, "GEN-00", 1, LiveStore.Name(LiveRoundKind.MustAnswer), 0, DateTimeOffset.UtcNow.ToString("O"), null), answers);
+
+        var (_, questions, stored) = await store.PlayedAsync(session.Id, CancellationToken.None);
+        Assert.Single(questions);
+        Assert.Equal(answers, stored);
+    }
+
     [Fact]
     public async Task ANodeThatTakesASessionOverFindsItsPlayersAndRevealedQuestionsInTheStore()
     {
