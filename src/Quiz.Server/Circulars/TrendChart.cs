@@ -20,7 +20,7 @@ public static class TrendChart
 
     public static byte[] Png(IReadOnlyList<CircularService.TrendDay> days)
     {
-        var canvas = new Canvas(Width, Height, White);
+        using var canvas = new Canvas(Width, Height, White);
         var top = Math.Max(1, days.Count == 0 ? 1 : days.Max(d => Math.Max(d.Rounds, d.Participants)));
         var scale = NiceCeiling(top + top / 10 + 1); // headroom above the tallest bar
         int plotWidth = Width - Left - Right, plotHeight = Height - Top - Bottom;
@@ -69,16 +69,26 @@ public static class TrendChart
     private readonly record struct Rgb(byte R, byte G, byte B);
 
     /// <summary>An RGB bitmap with the few drawing operations the chart needs, and its PNG encoding.</summary>
-    private sealed class Canvas(int width, int height, Rgb background)
+    private sealed class Canvas(int width, int height, Rgb background) : IDisposable
     {
         private readonly byte[] _pixels = Solid(width * height, background);
 
+        /// <summary>
+        /// The last canvas's pixels, for the next chart. A chart's 2 MB is a large object, and large
+        /// objects count towards a full collection: a node issuing the evening's circulars (a chart
+        /// each) set off a background gen-2 collection every few charts (BENCHMARKS.md).
+        /// </summary>
+        private static byte[]? _spare;
+
         private static byte[] Solid(int count, Rgb colour)
         {
-            var pixels = new byte[count * 3];
+            var pixels = Interlocked.Exchange(ref _spare, null);
+            if (pixels is null || pixels.Length != count * 3) pixels = new byte[count * 3];
             for (var i = 0; i < pixels.Length; i += 3) (pixels[i], pixels[i + 1], pixels[i + 2]) = (colour.R, colour.G, colour.B);
             return pixels;
         }
+
+        public void Dispose() => _spare = _pixels;
 
         public void Fill(int x, int y, int w, int h, Rgb colour)
         {

@@ -18,8 +18,14 @@ namespace Quiz.Server.Events;
 /// </summary>
 public sealed class CompletedRounds(IBus bus, ILogger<CompletedRounds> logger) : BackgroundService
 {
-    /// <summary>At most this many rounds a message.</summary>
-    public const int MaxRounds = 200;
+    /// <summary>
+    /// At most this many rounds a message. The in-memory bus serialises a message to JSON too, and
+    /// each consumer parses it again: 200 rounds (~270 KB) made the text and the parser's buffers
+    /// large objects, which count towards a full collection (two or three background gen-2
+    /// collections in every opening burst, BENCHMARKS.md). 16 of the longest rounds are under
+    /// 40 KB, and what a message costs the bus is still shared by 16.
+    /// </summary>
+    public const int MaxRounds = 16;
 
     /// <summary>How long the first round of a message waits for others.</summary>
     private static readonly TimeSpan Gather = TimeSpan.FromMilliseconds(10);

@@ -57,7 +57,16 @@ public static class Spreadsheets
     {
         var sheet = rows.Select(row => header.ToDictionary(column => column, column => row.GetValueOrDefault(column) is string text ? Defuse(text) : row.GetValueOrDefault(column))).ToList();
         using var stream = new MemoryStream();
-        stream.SaveAs(sheet, excelType: ExcelType.XLSX);
+        stream.SaveAs(sheet, excelType: ExcelType.XLSX, configuration: XlsxWriting);
         return stream.ToArray();
     }
+
+    /// <summary>
+    /// MiniExcel writes each part of the file (sheet, workbook, styles...) through a writer with a
+    /// buffer of 512 K characters by default: 1 MB of characters and 1.5 MB of bytes a part, all on
+    /// the large object heap, ~15 MB for a file of one row. Large objects count towards a full
+    /// collection: a node issuing the day's circulars made 37 background gen-2 collections in two
+    /// seconds (BENCHMARKS.md). 16 K characters keep both buffers small objects.
+    /// </summary>
+    private static readonly MiniExcelLibs.OpenXml.OpenXmlConfiguration XlsxWriting = new() { BufferSize = 16 * 1024 };
 }
