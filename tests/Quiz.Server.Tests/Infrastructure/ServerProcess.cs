@@ -76,7 +76,7 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>SIGTERM, as a service manager stops it: the server shuts down and flushes its log, then exits.</summary>
     public async Task StopAsync()
     {
-        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+        await SignalAsync("-TERM"); // a server that has already exited is not an error here
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         try
         {
@@ -119,16 +119,17 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>SIGSTOP: the process runs nothing until <see cref="ResumeAsync"/>, as a node whose cores are all taken; the kernel still answers for its sockets.</summary>
-    public Task PauseAsync() => SignalAsync("-STOP");
+    public async Task PauseAsync() => Assert.Equal(0, await SignalAsync("-STOP"));
 
     /// <summary>SIGCONT after <see cref="PauseAsync"/>.</summary>
-    public Task ResumeAsync() => SignalAsync("-CONT");
+    public async Task ResumeAsync() => Assert.Equal(0, await SignalAsync("-CONT"));
 
-    private async Task SignalAsync(string signal)
+    /// <summary>Sends a signal with kill(1); its exit code (non-zero when the process is gone).</summary>
+    private async Task<int> SignalAsync(string signal)
     {
         using var kill = Process.Start("kill", [signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         await kill.WaitForExitAsync();
-        Assert.Equal(0, kill.ExitCode);
+        return kill.ExitCode;
     }
 
     /// <summary>The process's exit code, once it has exited.</summary>
