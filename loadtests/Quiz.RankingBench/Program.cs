@@ -78,7 +78,8 @@ if (Runs("redis"))
     {
         for (var i = 0; i < admins.Length; i++)
             foreach (var (command, stats) in (await admins[i].InfoAsync("commandstats")).SelectMany(g => g).Select(kv => (kv.Key, kv.Value)))
-                if (command is "cmdstat_evalsha" or "cmdstat_zadd" or "cmdstat_zcount" or "cmdstat_zscore" or "cmdstat_zcard" or "cmdstat_hget" or "cmdstat_hset" or "cmdstat_setbit" or "cmdstat_hincrby")
+                if (command is "cmdstat_evalsha" or "cmdstat_zadd" or "cmdstat_zcount" or "cmdstat_zscore" or "cmdstat_zcard" or "cmdstat_hget" or "cmdstat_hset" or "cmdstat_setbit" or "cmdstat_hincrby"
+                    or "cmdstat_zrevrank" or "cmdstat_zrevrange" or "cmdstat_zrangebyscore" or "cmdstat_zrevrangebyscore")
                     Console.WriteLine($"  redis{(admins.Length > 1 ? $" shard {i}" : "")} {command}: {stats[..stats.IndexOf(",rejected", StringComparison.Ordinal)]}");
     }
     await WithCpu(Measure.SaturatedAsync("redis finish (full board)", updates / 2, workers, i => Finish(participants + i)));
@@ -92,6 +93,37 @@ if (Runs("redis"))
     redisQueries = await WithCpu(Measure.SaturatedAsync("redis rank query", queries, workers,
         i => engine.GetMemberAsync(national, (i * 7919) % participants + 1)));
     await PrintCommandStats();
+
+    // The standing a phone reads after every round (GET /api/rankings/{campaign}/{stage}/me?around=0:
+    // its national, county and organisation places with each board's size): as the endpoint read
+    // it until 2026-12-06 (the list around the person, then a lookup and a size a board, one after
+    // the other: seven engine calls) and as it reads it now (GetStandingsAsync: one).
+    var standingReads = Math.Min(200_000, participants);
+    BoardKey[] BoardsOf(long person)
+    {
+        var first = campaign.Round(person, total);
+        return first.OrganisationId is { } org
+            ? [national, BoardKey.Unit(campaign.Id, "main", first.RegionPath[^1]), BoardKey.Organisation(campaign.Id, "main", org)]
+            : [national, BoardKey.Unit(campaign.Id, "main", first.RegionPath[^1])];
+    }
+    long Person(long i) => (i * 7919 + 13) % participants + 1;
+    foreach (var admin in admins) await admin.ExecuteAsync("CONFIG", "RESETSTAT");
+    var standingBefore = await WithCpu(Measure.SaturatedAsync("redis standing, seven calls (the read until 2026-12-06)", standingReads, workers, async i =>
+    {
+        var person = Person(i);
+        await engine.GetAroundAsync(national, person, 0);
+        foreach (var board in BoardsOf(person))
+            if (await engine.GetMemberAsync(board, person) is not null) await engine.GetSizeAsync(board);
+    }));
+    await PrintCommandStats();
+    foreach (var admin in admins) await admin.ExecuteAsync("CONFIG", "RESETSTAT");
+    var standingNow = await WithCpu(Measure.SaturatedAsync("redis standing, one call (GetStandingsAsync)", standingReads, workers, async i =>
+    {
+        var person = Person(i);
+        if ((await engine.GetStandingsAsync(BoardsOf(person), person))[0] is null) throw new InvalidOperationException($"{person} has no national standing");
+    }));
+    await PrintCommandStats();
+    Console.WriteLine(FormattableString.Invariant($"standing after a round: one call {standingNow.PerSecond:F0}/s, seven calls {standingBefore.PerSecond:F0}/s ({standingNow.PerSecond / standingBefore.PerSecond:F2} ×)"));
     long usage = 0;
     foreach (var mux in muxes) usage += (long)await mux.GetDatabase().ExecuteAsync("MEMORY", "USAGE", "{c:bench-redis}:b:main:n", "SAMPLES", "0");
     bytesPerMember = (double)usage / await engine.GetSizeAsync(national);

@@ -19,6 +19,9 @@ public sealed record BoardEntry(long ParticipantId, long Rank, long Value)
     public RankParts Parts => RankScore.Decode(Value);
 }
 
+/// <summary>A member's place on a board with the board's size ("第 N 名 / 共 M 人"): see <see cref="IRankingEngine.GetStandingsAsync"/>.</summary>
+public sealed record BoardStanding(BoardEntry Entry, long Size);
+
 /// <summary>Levels of the two unit hierarchies: regions (province → city → county) and organisations (type → organisation).</summary>
 public enum UnitLevel { Province, City, County, OrganisationType, Organisation }
 

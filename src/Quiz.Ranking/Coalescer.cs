@@ -26,6 +26,18 @@ sealed class Coalescer<T>(int maxBatch, int maxInFlight, Func<List<T>, Task> sen
         _ = RunAsync();
     }
 
+    /// <summary>Several items of one caller, queued at once so that they leave in one batch (up to <c>maxBatch</c>).</summary>
+    public void AddAll(ReadOnlySpan<T> items)
+    {
+        lock (queue)
+        {
+            foreach (var item in items) queue.Enqueue(item);
+            if (inFlight >= maxInFlight) return;
+            inFlight++;
+        }
+        _ = RunAsync();
+    }
+
     /// <summary>One sending slot: sends batches while items are queued, then frees the slot.</summary>
     async Task RunAsync()
     {

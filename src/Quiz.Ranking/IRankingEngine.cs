@@ -40,6 +40,14 @@ public interface IRankingEngine : IAsyncDisposable
     /// <summary>The member and up to <paramref name="k"/> members either side, best first.</summary>
     Task<IReadOnlyList<BoardEntry>> GetAroundAsync(BoardKey board, long participantId, int k, CancellationToken cancellationToken = default);
     Task<long> GetSizeAsync(BoardKey board, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// A member's rank and value on each of <paramref name="boards"/> (boards of one campaign), with
+    /// each board's size: what a phone reads after every round (its national, county and
+    /// organisation places, "第 N 名 / 共 M 人"). One call where a lookup and a size a board took two
+    /// each: the Redis engine answers it with one script call a shard. Null for a board the member
+    /// is not on, and for every board while Redis is unreachable.
+    /// </summary>
+    Task<IReadOnlyList<BoardStanding?>> GetStandingsAsync(IReadOnlyList<BoardKey> boards, long participantId, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Refreshes the cached top lists (runs by itself about once a second). Nothing is pushed of

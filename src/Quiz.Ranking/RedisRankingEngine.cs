@@ -313,15 +313,31 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// concurrent callers share a script call. Null while the shard is being rebuilt or after it
     /// lost the campaign's keys (then it is marked for a catch-up).
     /// </summary>
-    internal Task<long?> CountAboveAsync(string campaignId, RedisKey board, long value)
+    internal Task<Ahead?> CountAboveAsync(string campaignId, RedisKey board, long value)
     {
         var count = new PendingCount(campaignId, board, value);
-        countQueues.GetOrAdd(campaignId, static (_, self) => new Coalescer<PendingCount>(MemberBatch / 2, BatchesInFlight, self.SendCountsAsync), this).Add(count);
+        CountQueue(campaignId).Add(count);
         return count.Task;
     }
 
+    /// <summary>As <see cref="CountAboveAsync"/> for several (board, value) of one caller, sent in one script call.</summary>
+    internal Task<Ahead?>[] CountAboveAsync(string campaignId, ReadOnlySpan<(RedisKey Board, long Value)> counts)
+    {
+        var pending = new PendingCount[counts.Length];
+        var tasks = new Task<Ahead?>[counts.Length];
+        for (var i = 0; i < counts.Length; i++) tasks[i] = (pending[i] = new PendingCount(campaignId, counts[i].Board, counts[i].Value)).Task;
+        CountQueue(campaignId).AddAll(pending);
+        return tasks;
+    }
+
+    Coalescer<PendingCount> CountQueue(string campaignId) =>
+        countQueues.GetOrAdd(campaignId, static (_, self) => new Coalescer<PendingCount>(MemberBatch / 2, BatchesInFlight, self.SendCountsAsync), this);
+
+    /// <summary>Members ahead of a value on a shard's part of a board, and that part's size.</summary>
+    internal readonly record struct Ahead(long Count, long Size);
+
     /// <summary>A count to be sent; its result is null when the shard cannot count whole (see <see cref="RedisScripts.Counts"/>).</summary>
-    sealed class PendingCount(string campaignId, RedisKey board, long value) : TaskCompletionSource<long?>
+    sealed class PendingCount(string campaignId, RedisKey board, long value) : TaskCompletionSource<Ahead?>
     {
         public string CampaignId { get; } = campaignId;
         public RedisKey Board { get; } = board;
@@ -345,7 +361,7 @@ public sealed class RedisRankingEngine : IRankingEngine
                 foreach (var count in batch) count.TrySetResult(null);
                 return;
             }
-            for (var i = 0; i < batch.Count; i++) batch[i].TrySetResult(r[i]);
+            for (var i = 0; i < batch.Count; i++) batch[i].TrySetResult(new Ahead(r[2 * i], r[2 * i + 1]));
         }
         catch (Exception e)
         {
@@ -407,13 +423,38 @@ public sealed class RedisRankingEngine : IRankingEngine
 
     public Task<BoardEntry?> GetMemberAsync(BoardKey board, long participantId, CancellationToken cancellationToken = default)
     {
-        var lookup = new PendingMember(keyCache.Board(board.CampaignId, board.StageId, board.Scope, board.Code), participantId);
-        memberQueues.GetOrAdd(board.CampaignId, static (_, self) => new Coalescer<PendingMember>(MemberBatch, BatchesInFlight, self.SendMembersAsync), this).Add(lookup);
-        return Guard(() => lookup.Task, null);
+        var lookup = new PendingMember(KeyOf(board), participantId);
+        MemberQueue(board.CampaignId).Add(lookup);
+        return Guard(async () => (await lookup.Task)?.Entry, null);
     }
 
+    public Task<IReadOnlyList<BoardStanding?>> GetStandingsAsync(IReadOnlyList<BoardKey> boards, long participantId, CancellationToken cancellationToken = default)
+    {
+        if (boards.Count == 0) return Task.FromResult<IReadOnlyList<BoardStanding?>>([]);
+        var lookups = StandingsAsync(boards, participantId);
+        return Guard(async () => (IReadOnlyList<BoardStanding?>)await Task.WhenAll(lookups), new BoardStanding?[boards.Count]);
+    }
+
+    /// <summary>
+    /// A member's standing on each board of one campaign, asked in one script call (the lookups
+    /// leave together); on a shard, the standing among the shard's own members. Null for a board
+    /// the member is not on, and while Redis is unreachable (as a lookup answers).
+    /// </summary>
+    internal Task<BoardStanding?>[] StandingsAsync(IReadOnlyList<BoardKey> boards, long participantId)
+    {
+        var campaignId = InProcessRankingEngine.OneCampaign(boards);
+        var lookups = new PendingMember[boards.Count];
+        var tasks = new Task<BoardStanding?>[boards.Count];
+        for (var i = 0; i < boards.Count; i++) tasks[i] = (lookups[i] = new PendingMember(KeyOf(boards[i]), participantId)).Task;
+        MemberQueue(campaignId).AddAll(lookups);
+        return tasks;
+    }
+
+    Coalescer<PendingMember> MemberQueue(string campaignId) =>
+        memberQueues.GetOrAdd(campaignId, static (_, self) => new Coalescer<PendingMember>(MemberBatch, BatchesInFlight, self.SendMembersAsync), this);
+
     /// <summary>A rank lookup waiting for its batch's reply (continuations inline, as <see cref="PendingFinish"/>).</summary>
-    sealed class PendingMember(RedisKey board, long participantId) : TaskCompletionSource<BoardEntry?>
+    sealed class PendingMember(RedisKey board, long participantId) : TaskCompletionSource<BoardStanding?>
     {
         public RedisKey Board { get; } = board;
         public long ParticipantId { get; } = participantId;
@@ -436,7 +477,7 @@ public sealed class RedisRankingEngine : IRankingEngine
             }
             var r = (long[])(await Evaluate(RedisScripts.Members, keys.ToArray(), args))!;
             for (var i = 0; i < batch.Count; i++)
-                batch[i].TrySetResult(r[2 * i] == 0 ? null : new BoardEntry(batch[i].ParticipantId, r[2 * i], r[2 * i + 1]));
+                batch[i].TrySetResult(r[3 * i] == 0 ? null : new BoardStanding(new BoardEntry(batch[i].ParticipantId, r[3 * i], r[3 * i + 1]), r[3 * i + 2]));
         }
         catch (Exception e)
         {

@@ -158,18 +158,23 @@ sealed class RedisScripts
 
     /// <summary>
     /// Rank lookups of a batch of callers. KEYS: every board of the batch once. ARGV: pairs of
-    /// (KEYS index, participant). Returns {rank, value} per pair; rank 0 when not on the board.
+    /// (KEYS index, participant). Returns {rank, value, board size} per pair; rank 0 when not on
+    /// the board. The size is the ZCARD the rank is counted from: a standing ("第 N 名 / 共 M 人")
+    /// gets it without a call of its own.
     /// </summary>
-    public static readonly Script Members = new(Counting + """
-        local out = {}
+    public static readonly Script Members = new("""
+        local out, n = {}, 0
         for i = 1, #ARGV, 2 do
           local key = KEYS[tonumber(ARGV[i])]
           local v = redis.call('ZSCORE', key, ARGV[i + 1])
           if v then
-            out[i], out[i + 1] = rank(key, v), tonumber(v)
+            -- 1 + the members with a greater value: all of them less those at or below it (see above())
+            local size = redis.call('ZCARD', key)
+            out[n + 1], out[n + 2], out[n + 3] = size - redis.call('ZCOUNT', key, '-inf', v) + 1, tonumber(v), size
           else
-            out[i], out[i + 1] = 0, 0
+            out[n + 1], out[n + 2], out[n + 3] = 0, 0, 0
           end
+          n = n + 3
         end
         return out
         """);
@@ -179,15 +184,19 @@ sealed class RedisScripts
     /// rank). KEYS: hold, epoch, then every board of the batch once. ARGV: pairs of (KEYS index,
     /// value). Returns the count of members with a greater value per pair; {-1} while the shard is
     /// being rebuilt and {-2} when it lost the campaign's keys, as the finish script does: its
-    /// counts would be short, and the ranks made of them wrong.
+    /// counts would be short, and the ranks made of them wrong. Each count comes with the board's
+    /// size on the shard (the ZCARD it is counted from), so a standing's sizes cost no call.
     /// </summary>
-    public static readonly Script Counts = new(Counting + """
+    public static readonly Script Counts = new("""
         local state = redis.call('MGET', KEYS[1], KEYS[2])
         if state[1] then return {-1} end
         if not state[2] then return {-2} end
         local out = {}
         for i = 1, #ARGV, 2 do
-          out[(i + 1) / 2] = above(KEYS[tonumber(ARGV[i])], ARGV[i + 1])
+          -- the members with a greater value: all of them less those at or below it (see above())
+          local key = KEYS[tonumber(ARGV[i])]
+          local size = redis.call('ZCARD', key)
+          out[i], out[i + 1] = size - redis.call('ZCOUNT', key, '-inf', ARGV[i + 1]), size
         end
         return out
         """);

@@ -155,7 +155,7 @@ public sealed class ShardedRankingEngine : IRankingEngine
     /// </summary>
     async Task<long?> AheadElsewhereAsync(string campaignId, int except, RedisKey board, long value)
     {
-        var counts = new List<Task<long?>>(shards.Length - 1);
+        var counts = new List<Task<RedisRankingEngine.Ahead?>>(shards.Length - 1);
         for (var s = 0; s < shards.Length; s++)
             if (s != except) counts.Add(shards[s].CountAboveAsync(campaignId, board, value));
         try
@@ -170,7 +170,7 @@ public sealed class ShardedRankingEngine : IRankingEngine
         foreach (var count in counts)
         {
             if (count.Result is not { } each) return null; // a shard being rebuilt, or that lost its keys
-            ahead += each;
+            ahead += each.Count;
         }
         return ahead;
     }
@@ -236,6 +236,48 @@ public sealed class ShardedRankingEngine : IRankingEngine
 
     public Task<long> GetSizeAsync(BoardKey board, CancellationToken cancellationToken = default) =>
         Guard(async () => (await Task.WhenAll(shards.Select(s => s.GetSizeAsync(board, cancellationToken)))).Sum(), 0L);
+
+    /// <summary>
+    /// By participant: the member's standing among their home shard's own people (one script call),
+    /// then, for each board they are on, the members ahead and the board's size on every other
+    /// shard (one script call a shard): two steps, however many boards. By province: a lookup and
+    /// a size a board, as <see cref="GetMemberAsync"/> and <see cref="GetSizeAsync"/> answer them.
+    /// </summary>
+    public Task<IReadOnlyList<BoardStanding?>> GetStandingsAsync(IReadOnlyList<BoardKey> boards, long participantId, CancellationToken cancellationToken = default) =>
+        Guard<IReadOnlyList<BoardStanding?>>(async () =>
+        {
+            var standings = new BoardStanding?[boards.Count];
+            if (boards.Count == 0) return standings;
+            var campaignId = InProcessRankingEngine.OneCampaign(boards);
+            if (byProvince)
+            {
+                for (var i = 0; i < boards.Count; i++)
+                    if (await GetMemberAsync(boards[i], participantId, cancellationToken) is { } entry)
+                        standings[i] = new BoardStanding(entry, await GetSizeAsync(boards[i], cancellationToken));
+                return standings;
+            }
+            var home = ShardOf(participantId);
+            var own = await Task.WhenAll(shards[home].StandingsAsync(boards, participantId));
+            if (shards.Length == 1) return own;
+            var on = Enumerable.Range(0, boards.Count).Where(i => own[i] is not null).ToArray();
+            if (on.Length == 0) return standings;
+            var elsewhere = new List<Task<RedisRankingEngine.Ahead?>[]>(shards.Length - 1);
+            for (var s = 0; s < shards.Length; s++)
+                if (s != home) elsewhere.Add(shards[s].CountAboveAsync(campaignId, on.Select(i => (shards[s].KeyOf(boards[i]), own[i]!.Entry.Value)).ToArray()));
+            await Task.WhenAll(elsewhere.SelectMany(e => e));
+            for (var j = 0; j < on.Length; j++)
+            {
+                var (rank, size) = (own[on[j]]!.Entry.Rank, own[on[j]]!.Size);
+                foreach (var shard in elsewhere)
+                {
+                    // A shard being caught up cannot count whole: the read answers none, as a lookup does.
+                    if (shard[j].Result is not { } ahead) return new BoardStanding?[boards.Count];
+                    (rank, size) = (rank + ahead.Count, size + ahead.Size);
+                }
+                standings[on[j]] = new BoardStanding(own[on[j]]!.Entry with { Rank = rank }, size);
+            }
+            return standings;
+        }, new BoardStanding?[boards.Count]);
 
     public Task RefreshAsync(CancellationToken cancellationToken = default) =>
         Guard(async () => { await cache.RefreshAsync(FetchTop); return 0; }, 0);
@@ -320,7 +362,7 @@ public sealed class ShardedRankingEngine : IRankingEngine
         var counts = await Task.WhenAll(shards.Select(s => s.CountAboveAsync(board.CampaignId, s.KeyOf(board), value)));
         return counts.Any(c => c is null)
             ? throw new RankingUnavailableException($"A shard of campaign {board.CampaignId} is being caught up.", null)
-            : counts.Sum(c => c!.Value);
+            : counts.Sum(c => c!.Value.Count);
     }
 
     /// <summary>A read answers <paramref name="unavailable"/> when a shard is away, or being caught up (its counts would be short).</summary>

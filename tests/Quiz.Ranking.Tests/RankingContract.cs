@@ -212,6 +212,57 @@ public abstract class RankingContract
     }
 
     /// <summary>
+    /// The standing a phone reads after every round, in one call: the person's rank and value on
+    /// the national, county and organisation boards with each board's size, against a brute force
+    /// over the rounds so far (ties included; with several shards, counted and sized on every one).
+    /// A board the person is not on answers null, and so does every board for someone who never played.
+    /// </summary>
+    [Fact]
+    public async Task AStandingGivesEachBoardsRankValueAndSizeAsABruteForceModelDoes()
+    {
+        await using var engine = await CreateEngineAsync();
+        var s = new TestStore();
+        var random = new Random(20230615);
+        var people = Enumerable.Range(1, 60).Select(p => (Id: (long)p, Province: $"{11 + p % 4}", Org: random.Next(3) == 0 ? null : $"o{random.Next(2)}"))
+            .Select(p => (p.Id, p.Province, County: $"{p.Province}01k{random.Next(2)}", p.Org)).ToList();
+        var played = new List<(RoundFinished Round, string County, string? Org)>();
+        (long Rank, long Value, long Size)? Expected(IEnumerable<(RoundFinished Round, string County, string? Org)> rounds, long participant)
+        {
+            var values = BruteForce.Values(rounds.Select(r => r.Round));
+            return values.TryGetValue(participant, out var v) ? (1 + values.Values.Count(x => x > v), v, values.Count) : null;
+        }
+        for (var i = 0; i < 150; i++)
+        {
+            var p = people[random.Next(people.Count)];
+            var round = s.Round(p.Id, random.Next(0, 6), 60_000, atSeconds: 30, path: [p.Province, p.Province + "01", p.County], org: p.Org);
+            played.Add((round, p.County, p.Org));
+            Assert.False((await engine.RecordFinishAsync(round)).Pending);
+            // Their own boards, and an organisation they are not in (null).
+            var otherOrg = p.Org == "o0" ? "o1" : "o0";
+            var boards = new[] { National(s), BoardKey.Unit(s.Campaign, "main", p.County), BoardKey.Organisation(s.Campaign, "main", p.Org ?? otherOrg) };
+            var standings = await engine.GetStandingsAsync(boards, p.Id);
+            Assert.Equal(3, standings.Count);
+            Assert.Equal(Expected(played, p.Id), Of(standings[0]));
+            Assert.Equal(Expected(played.Where(r => r.County == p.County), p.Id), Of(standings[1]));
+            Assert.Equal(p.Org is null ? null : Expected(played.Where(r => r.Org == p.Org), p.Id), Of(standings[2]));
+            Assert.All(standings, st => Assert.True(st is null || st.Entry.ParticipantId == p.Id));
+        }
+        // Everyone's standing at the end, and someone who never played.
+        foreach (var p in people)
+        {
+            var standings = await engine.GetStandingsAsync([National(s), BoardKey.Unit(s.Campaign, "main", p.County)], p.Id);
+            Assert.Equal(Expected(played, p.Id), Of(standings[0]));
+            Assert.Equal(Expected(played.Where(r => r.County == p.County), p.Id), Of(standings[1]));
+        }
+        Assert.All(await engine.GetStandingsAsync([National(s), BoardKey.Unit(s.Campaign, "main", "1101k0")], 999), Assert.Null);
+        Assert.Empty(await engine.GetStandingsAsync([], 1));
+        await Assert.ThrowsAsync<ArgumentException>(() => engine.GetStandingsAsync([National(s), BoardKey.National("another", "main")], 1));
+
+        static (long Rank, long Value, long Size)? Of(BoardStanding? standing) =>
+            standing is null ? null : (standing.Entry.Rank, standing.Entry.Value, standing.Size);
+    }
+
+    /// <summary>
     /// Every rank a finish answers, and every rank a lookup or the list around a person answers,
     /// against a brute force over the rounds so far: few scores and one duration and time make many
     /// ties, which must share a rank (with several Redis shards, ties across shards).

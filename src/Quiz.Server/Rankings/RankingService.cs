@@ -126,13 +126,11 @@ public sealed class RankingService(
         }).ToList();
     }
 
-    public async Task<Standing?> StandingAsync(BoardKey board, long participantId, CancellationToken ct = default)
-    {
-        var entry = await engine.GetMemberAsync(board, participantId, ct);
-        if (entry is null) return null;
-        var parts = entry.Parts;
-        return new Standing(entry.Rank, parts.Score, parts.DurationUnits * RankScore.DurationUnitMs, await engine.GetSizeAsync(board, ct));
-    }
+    /// <summary>The person's standing on each board (of one campaign), read in one engine call; null where they are not on it.</summary>
+    public async Task<IReadOnlyList<(BoardEntry Entry, Standing Standing)?>> StandingsAsync(IReadOnlyList<BoardKey> boards, long participantId, CancellationToken ct = default) =>
+        (await engine.GetStandingsAsync(boards, participantId, ct)).Select(s => s is { Entry: var entry }
+            ? (entry, new Standing(entry.Rank, entry.Parts.Score, entry.Parts.DurationUnits * RankScore.DurationUnitMs, s.Size))
+            : ((BoardEntry, Standing)?)null).ToList();
 
     public UnitRow Row(UnitStanding s) => new(s.Code, NameOf(s.Level, s.Code), LevelName(s.Level), s.ParentCode, s.Participants, s.Headcount,
         s.ParticipationRate, s.Rounds, s.Points, s.AveragePoints, s.SiblingRank, s.NationalRank);

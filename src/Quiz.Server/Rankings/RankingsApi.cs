@@ -60,13 +60,21 @@ public static class RankingsApi
         if (me is null) return TypedResults.NotFound();
         var national = BoardKey.National(campaignId, stageId);
         var path = store.RegionPathOf(me.RegionCode);
-        var aroundMe = await rankings.Engine.GetAroundAsync(national, me.Id, Math.Clamp(around ?? 5, 0, 20), ct);
+        // The three places in one engine call: the phone reads them after every round (BENCHMARKS.md,
+        // "The standing after a round"). With around=0 (the result page) the list around the person
+        // is the person alone, which the national place already is: no walk of the board for it.
+        List<BoardKey> boards = [national, BoardKey.Unit(campaignId, stageId, path[^1])];
+        if (me.OrganisationCode is { } org) boards.Add(BoardKey.Organisation(campaignId, stageId, org));
+        var standings = await rankings.StandingsAsync(boards, me.Id, ct);
+        var k = Math.Clamp(around ?? 5, 0, 20);
+        IReadOnlyList<BoardEntry> aroundMe = k > 0 ? await rankings.Engine.GetAroundAsync(national, me.Id, k, ct)
+            : standings[0] is { Entry: var mine } ? [mine] : [];
         var unitLevel = (UnitLevel)(path.Count - 1);
         var myUnit = await unitStandings.GetUnitAsync(new UnitBoardKey(campaignId, unitLevel, UnitMetric.Participants), path[^1], ct);
         return TypedResults.Ok(new MyRanks(
-            await rankings.StandingAsync(national, me.Id, ct),
-            await rankings.StandingAsync(BoardKey.Unit(campaignId, stageId, path[^1]), me.Id, ct),
-            me.OrganisationCode is { } org ? await rankings.StandingAsync(BoardKey.Organisation(campaignId, stageId, org), me.Id, ct) : null,
+            standings[0]?.Standing,
+            standings[1]?.Standing,
+            standings.Count > 2 ? standings[2]?.Standing : null,
             await rankings.NamedAsync(aroundMe, ct),
             myUnit is null ? null : rankings.Row(myUnit)));
     }

@@ -86,6 +86,29 @@ public sealed class RankingsApiTests : IAsyncLifetime
         Assert.Equal((2L, 1L, 1L), (ranks.MyUnit.Participants, ranks.MyUnit.SiblingRank, ranks.MyUnit.NationalRank));
     }
 
+    /// <summary>
+    /// The result page's read after every round (around=0): the person alone in the list around
+    /// them, named and placed as on the national board, with their three places and each board's size.
+    /// </summary>
+    [Fact]
+    public async Task AroundZeroListsThePersonAloneWithEveryPlace()
+    {
+        await PlayAsync(5, 10);
+        await PlayAsync(4, 10, region: PlayWorld.OtherCounty);
+        var me = await PlayAsync(3, 10);
+        await Staff.FlushRankingsAsync(_app);
+        using var client = _app.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", me.Token);
+
+        var ranks = await client.GetFromJsonAsync<RankingsApi.MyRanks>($"/api/rankings/{PlayWorld.CampaignId}/main/me?around=0");
+
+        Assert.Equal(new RankingService.Standing(3, 3, 10_000, 3), ranks!.National);
+        Assert.Equal(new RankingService.Standing(2, 3, 10_000, 2), ranks.Unit);
+        Assert.Equal(new RankingService.Standing(3, 3, 10_000, 3), ranks.Organisation);
+        var alone = Assert.Single(ranks.Around);
+        Assert.Equal((me.Id, 3L, 3, 10_000, "测试用户", "瑶海区"), (alone.ParticipantId, alone.Rank, alone.Score, alone.DurationMs, alone.Nickname, alone.Region));
+    }
+
     [Fact]
     public async Task UnitBoardsRankUnitsByTheChosenMetric()
     {
