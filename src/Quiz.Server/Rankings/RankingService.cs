@@ -119,11 +119,17 @@ public sealed class RankingService(
             .ToDictionary(p => p.Id);
         return entries.Select(e =>
         {
-            var parts = e.Parts;
             var person = people.GetValueOrDefault(e.ParticipantId);
-            return new Entry(e.Rank, e.ParticipantId, person.Nickname ?? "?", person.RegionCode is null ? null : units.Region(person.RegionCode)?.Name,
-                parts.Score, parts.DurationUnits * RankScore.DurationUnitMs);
+            return Named(e, person.Nickname, person.RegionCode);
         }).ToList();
+    }
+
+    /// <summary>An entry named by what the caller already knows of the person (no read of the store).</summary>
+    public Entry Named(BoardEntry e, string? nickname, string? regionCode)
+    {
+        var parts = e.Parts;
+        return new Entry(e.Rank, e.ParticipantId, nickname ?? "?", regionCode is null ? null : units.Region(regionCode)?.Name,
+            parts.Score, parts.DurationUnits * RankScore.DurationUnitMs);
     }
 
     /// <summary>The person's standing on each board (of one campaign), read in one engine call; null where they are not on it.</summary>

@@ -66,16 +66,17 @@ public static class RankingsApi
         List<BoardKey> boards = [national, BoardKey.Unit(campaignId, stageId, path[^1])];
         if (me.OrganisationCode is { } org) boards.Add(BoardKey.Organisation(campaignId, stageId, org));
         var standings = await rankings.StandingsAsync(boards, me.Id, ct);
+        // ... and named from the person's own record, without a read of the store.
         var k = Math.Clamp(around ?? 5, 0, 20);
-        IReadOnlyList<BoardEntry> aroundMe = k > 0 ? await rankings.Engine.GetAroundAsync(national, me.Id, k, ct)
-            : standings[0] is { Entry: var mine } ? [mine] : [];
+        List<RankingService.Entry> aroundMe = k > 0 ? await rankings.NamedAsync(await rankings.Engine.GetAroundAsync(national, me.Id, k, ct), ct)
+            : standings[0] is { Entry: var mine } ? [rankings.Named(mine, me.Nickname, me.RegionCode)] : [];
         var unitLevel = (UnitLevel)(path.Count - 1);
         var myUnit = await unitStandings.GetUnitAsync(new UnitBoardKey(campaignId, unitLevel, UnitMetric.Participants), path[^1], ct);
         return TypedResults.Ok(new MyRanks(
             standings[0]?.Standing,
             standings[1]?.Standing,
             standings.Count > 2 ? standings[2]?.Standing : null,
-            await rankings.NamedAsync(aroundMe, ct),
+            aroundMe,
             myUnit is null ? null : rankings.Row(myUnit)));
     }
 
