@@ -11,6 +11,15 @@ public sealed record BoardKey(string CampaignId, string StageId, BoardScope Scop
     public static BoardKey Organisation(string campaignId, string stageId, string organisationId) => new(campaignId, stageId, BoardScope.Organisation, organisationId);
 
     public override string ToString() => Code is null ? $"{CampaignId}/{StageId}/{Scope}" : $"{CampaignId}/{StageId}/{Scope}/{Code}";
+
+    /// <summary>The one campaign of <paramref name="boards"/> (at least one); boards of two are refused.</summary>
+    public static string CampaignOf(IReadOnlyList<BoardKey> boards)
+    {
+        var campaignId = boards[0].CampaignId;
+        for (var i = 1; i < boards.Count; i++)
+            if (boards[i].CampaignId != campaignId) throw new ArgumentException("The boards are of one campaign.", nameof(boards));
+        return campaignId;
+    }
 }
 
 /// <param name="Rank">1-based competition rank: 1 + the number of members with a greater value.</param>

@@ -76,22 +76,13 @@ public sealed class InProcessRankingEngine : IRankingEngine
     public Task<IReadOnlyList<BoardStanding?>> GetStandingsAsync(IReadOnlyList<BoardKey> boards, long participantId, CancellationToken cancellationToken = default)
     {
         var standings = new BoardStanding?[boards.Count];
-        if (boards.Count == 0 || !campaigns.TryGetValue(OneCampaign(boards), out var campaign)) return Task.FromResult<IReadOnlyList<BoardStanding?>>(standings);
+        if (boards.Count == 0 || !campaigns.TryGetValue(BoardKey.CampaignOf(boards), out var campaign)) return Task.FromResult<IReadOnlyList<BoardStanding?>>(standings);
         // One lock for them all: the places are of one moment.
         lock (campaign.Gate)
             for (var i = 0; i < boards.Count; i++)
                 if (campaign.Find(boards[i]) is { } b && Member(campaign, boards[i], b, participantId) is { } entry)
                     standings[i] = new BoardStanding(entry, b.Count);
         return Task.FromResult<IReadOnlyList<BoardStanding?>>(standings);
-    }
-
-    /// <summary>The campaign of boards that must all be of one.</summary>
-    internal static string OneCampaign(IReadOnlyList<BoardKey> boards)
-    {
-        var campaignId = boards[0].CampaignId;
-        for (var i = 1; i < boards.Count; i++)
-            if (boards[i].CampaignId != campaignId) throw new ArgumentException("The boards of a standing are of one campaign.", nameof(boards));
-        return campaignId;
     }
 
     Task<T> Read<T>(BoardKey key, Func<CampaignBoards, SortedBoard, T> read, T none)

@@ -442,7 +442,7 @@ public sealed class RedisRankingEngine : IRankingEngine
     /// </summary>
     internal Task<BoardStanding?>[] StandingsAsync(IReadOnlyList<BoardKey> boards, long participantId)
     {
-        var campaignId = InProcessRankingEngine.OneCampaign(boards);
+        var campaignId = BoardKey.CampaignOf(boards);
         var lookups = new PendingMember[boards.Count];
         var tasks = new Task<BoardStanding?>[boards.Count];
         for (var i = 0; i < boards.Count; i++) tasks[i] = (lookups[i] = new PendingMember(KeyOf(boards[i]), participantId)).Task;

@@ -40,9 +40,13 @@ sealed class RedisScripts
         -- (v, +inf] walks the skiplist four times (to v, its rank, to the tail, the tail's rank);
         -- over [-inf, v] twice, since the range starts at the head: ~20 % less a count on a 5 M
         -- board (BENCHMARKS.md, issue 18). ZREVRANK costs the same as ZCOUNT and breaks ties.
-        local function above(key, v) return redis.call('ZCARD', key) - redis.call('ZCOUNT', key, '-inf', v) end
+        -- With the board's size, which the count is made from: a standing ("第 N 名 / 共 M 人") gets it free.
+        local function aboveAndSize(key, v)
+          local size = redis.call('ZCARD', key)
+          return size - redis.call('ZCOUNT', key, '-inf', v), size
+        end
         -- competition rank: 1 + members with a greater value
-        local function rank(key, v) return above(key, v) + 1 end
+        local function rank(key, v) return (aboveAndSize(key, v)) + 1 end
 
         """;
 
@@ -159,18 +163,16 @@ sealed class RedisScripts
     /// <summary>
     /// Rank lookups of a batch of callers. KEYS: every board of the batch once. ARGV: pairs of
     /// (KEYS index, participant). Returns {rank, value, board size} per pair; rank 0 when not on
-    /// the board. The size is the ZCARD the rank is counted from: a standing ("第 N 名 / 共 M 人")
-    /// gets it without a call of its own.
+    /// the board (the size comes with the count: <c>aboveAndSize</c>).
     /// </summary>
-    public static readonly Script Members = new("""
+    public static readonly Script Members = new(Counting + """
         local out, n = {}, 0
         for i = 1, #ARGV, 2 do
           local key = KEYS[tonumber(ARGV[i])]
           local v = redis.call('ZSCORE', key, ARGV[i + 1])
           if v then
-            -- 1 + the members with a greater value: all of them less those at or below it (see above())
-            local size = redis.call('ZCARD', key)
-            out[n + 1], out[n + 2], out[n + 3] = size - redis.call('ZCOUNT', key, '-inf', v) + 1, tonumber(v), size
+            local ahead, size = aboveAndSize(key, v)
+            out[n + 1], out[n + 2], out[n + 3] = ahead + 1, tonumber(v), size
           else
             out[n + 1], out[n + 2], out[n + 3] = 0, 0, 0
           end
@@ -185,18 +187,15 @@ sealed class RedisScripts
     /// value). Returns the count of members with a greater value per pair; {-1} while the shard is
     /// being rebuilt and {-2} when it lost the campaign's keys, as the finish script does: its
     /// counts would be short, and the ranks made of them wrong. Each count comes with the board's
-    /// size on the shard (the ZCARD it is counted from), so a standing's sizes cost no call.
+    /// size on the shard (<c>aboveAndSize</c>), so a standing's sizes cost no call.
     /// </summary>
-    public static readonly Script Counts = new("""
+    public static readonly Script Counts = new(Counting + """
         local state = redis.call('MGET', KEYS[1], KEYS[2])
         if state[1] then return {-1} end
         if not state[2] then return {-2} end
         local out = {}
         for i = 1, #ARGV, 2 do
-          -- the members with a greater value: all of them less those at or below it (see above())
-          local key = KEYS[tonumber(ARGV[i])]
-          local size = redis.call('ZCARD', key)
-          out[i], out[i + 1] = size - redis.call('ZCOUNT', key, '-inf', ARGV[i + 1]), size
+          out[i], out[i + 1] = aboveAndSize(KEYS[tonumber(ARGV[i])], ARGV[i + 1])
         end
         return out
         """);

@@ -248,7 +248,7 @@ public sealed class ShardedRankingEngine : IRankingEngine
         {
             var standings = new BoardStanding?[boards.Count];
             if (boards.Count == 0) return standings;
-            var campaignId = InProcessRankingEngine.OneCampaign(boards);
+            var campaignId = BoardKey.CampaignOf(boards);
             if (byProvince)
             {
                 for (var i = 0; i < boards.Count; i++)

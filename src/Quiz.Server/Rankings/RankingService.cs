@@ -134,9 +134,12 @@ public sealed class RankingService(
 
     /// <summary>The person's standing on each board (of one campaign), read in one engine call; null where they are not on it.</summary>
     public async Task<IReadOnlyList<(BoardEntry Entry, Standing Standing)?>> StandingsAsync(IReadOnlyList<BoardKey> boards, long participantId, CancellationToken ct = default) =>
-        (await engine.GetStandingsAsync(boards, participantId, ct)).Select(s => s is { Entry: var entry }
-            ? (entry, new Standing(entry.Rank, entry.Parts.Score, entry.Parts.DurationUnits * RankScore.DurationUnitMs, s.Size))
-            : ((BoardEntry, Standing)?)null).ToList();
+        (await engine.GetStandingsAsync(boards, participantId, ct)).Select(s =>
+        {
+            if (s is not { Entry: var entry }) return ((BoardEntry, Standing)?)null;
+            var parts = entry.Parts;
+            return (entry, new Standing(entry.Rank, parts.Score, parts.DurationUnits * RankScore.DurationUnitMs, s.Size));
+        }).ToList();
 
     public UnitRow Row(UnitStanding s) => new(s.Code, NameOf(s.Level, s.Code), LevelName(s.Level), s.ParentCode, s.Participants, s.Headcount,
         s.ParticipationRate, s.Rounds, s.Points, s.AveragePoints, s.SiblingRank, s.NationalRank);
