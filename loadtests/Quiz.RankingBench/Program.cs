@@ -94,8 +94,9 @@ if (Runs("redis"))
         i => engine.GetMemberAsync(national, (i * 7919) % participants + 1)));
     await PrintCommandStats();
 
-    // The standing a phone reads after every round (GET /api/rankings/{campaign}/{stage}/me?around=0:
-    // its national, county and organisation places with each board's size): as the endpoint read
+    // The standing the leaderboard page reads (GET /api/rankings/{campaign}/{stage}/me, and until
+    // 2026-12-06 the result page after every round: the national, county and organisation places
+    // with each board's size; a round's reply carries them since): as the endpoint read
     // it until 2026-12-06 (the list around the person, then a lookup and a size a board, one after
     // the other: seven engine calls) and as it reads it now (GetStandingsAsync: one).
     var standingReads = Math.Min(200_000, participants);

@@ -48,7 +48,7 @@ public sealed class CampaignBoards(string campaignId)
         if (Holding && !replay) return FinishRanks.PendingRanks;
         var stage = StageOf(round.StageId);
         ref var last = ref CollectionsMarshal.GetValueRefOrAddDefault(people, round.ParticipantId, out _);
-        if (round.RoundId <= last) return RanksOf(stage, stage.Values.TryGetValue(round.ParticipantId, out var v) ? v : null);
+        if (round.RoundId <= last) return RanksOf(stage, round, stage.Values.TryGetValue(round.ParticipantId, out var v) ? v : null);
 
         last = round.RoundId;
         AppliedRounds++;
@@ -67,7 +67,7 @@ public sealed class CampaignBoards(string campaignId)
             BoardOf(stage.Units, round.UnitCode).Set(round.ParticipantId, old, value);
             if (round.OrganisationId is { } org) BoardOf(stage.Organisations, org).Set(round.ParticipantId, old, value);
         }
-        return RanksOf(stage, value);
+        return RanksOf(stage, round, value);
     }
 
     /// <summary>A round better than its group's best (a higher score, or the same in a shorter time) replaces that group's part of the total.</summary>
@@ -81,8 +81,14 @@ public sealed class CampaignBoards(string campaignId)
         return value;
     }
 
-    static FinishRanks RanksOf(Stage stage, long? value) =>
-        value is { } v ? new FinishRanks(stage.National.RankOf(v), v, false) : new FinishRanks(null, 0, false);
+    static FinishRanks RanksOf(Stage stage, RoundFinished round, long? value)
+    {
+        if (value is not { } v) return FinishRanks.Unranked;
+        return new FinishRanks(PlaceOn(stage.National, v), PlaceOn(stage.Units.GetValueOrDefault(round.UnitCode), v),
+            round.OrganisationId is { } org ? PlaceOn(stage.Organisations.GetValueOrDefault(org), v) : null, v, false);
+    }
+
+    static Place? PlaceOn(SortedBoard? board, long value) => board is null ? null : new Place(board.RankOf(value), board.Count);
 
     public Stage StageOf(string stageId)
     {

@@ -42,8 +42,8 @@ public interface IRankingEngine : IAsyncDisposable
     Task<long> GetSizeAsync(BoardKey board, CancellationToken cancellationToken = default);
     /// <summary>
     /// A member's rank and value on each of <paramref name="boards"/> (boards of one campaign), with
-    /// each board's size: what a phone reads after every round (its national, county and
-    /// organisation places, "第 N 名 / 共 M 人"). One call where a lookup and a size a board took two
+    /// each board's size: what the leaderboard page shows (the national, county and organisation
+    /// places, "第 N 名 / 共 M 人"; after a round they come with the finish). One call where a lookup and a size a board took two
     /// each: the Redis engine answers it with one script call a shard. Null for a board the member
     /// is not on, and for every board while Redis is unreachable.
     /// </summary>

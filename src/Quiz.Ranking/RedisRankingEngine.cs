@@ -277,7 +277,8 @@ public sealed class RedisRankingEngine : IRankingEngine
         for (var i = 0; i < count; i++)
         {
             var r = reply.AsSpan(1 + i * RedisScripts.FinishReplyStride, RedisScripts.FinishReplyStride);
-            ranks[i] = r[0] < 0 ? new FinishRanks(null, 0, false) : new FinishRanks(r[1], r[0], false);
+            ranks[i] = r[0] < 0 ? FinishRanks.Unranked
+                : new FinishRanks(new Place(r[1], r[2]), new Place(r[3], r[4]), r[5] > 0 ? new Place(r[5], r[6]) : null, r[0], false);
         }
         return ranks;
     }

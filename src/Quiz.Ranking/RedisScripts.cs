@@ -51,7 +51,7 @@ sealed class RedisScripts
         """;
 
     /// <summary>Values a finish reply holds per round.</summary>
-    public const int FinishReplyStride = 2;
+    public const int FinishReplyStride = 7;
     /// <summary>Arguments a finish call takes per round.</summary>
     public const int FinishArgStride = 8;
 
@@ -75,8 +75,8 @@ sealed class RedisScripts
     /// (unit_daily_stats), and the dashboards read them there.
     /// Returns {-1} when held (the rounds' ids added to held), {-2} when the campaign's keys are
     /// gone (Redis lost its data), else {epoch, then <see cref="FinishReplyStride"/> per round:
-    /// value (-1 none), national rank}. The unit and organisation boards are written, not counted:
-    /// their ranks are read with the person's standing (<see cref="FinishRanks"/>).
+    /// value (-1 none), then rank and size on the national, unit and organisation boards (0, 0
+    /// without an organisation)}: the places the result page shows (<see cref="FinishRanks"/>).
     /// </summary>
     public static readonly Script Finish = new(Packing + Counting + """
 
@@ -150,11 +150,21 @@ sealed class RedisScripts
             end
           end
           if new then
-            out[n + 1], out[n + 2] = tonumber(new), rank(nat, new)
+            -- the three boards were just written: their walks to the person are in the caches
+            local a, size = aboveAndSize(nat, new)
+            out[n + 1], out[n + 2], out[n + 3] = tonumber(new), a + 1, size
+            a, size = aboveAndSize(unit, new)
+            out[n + 4], out[n + 5] = a + 1, size
+            if org then
+              a, size = aboveAndSize(org, new)
+              out[n + 6], out[n + 7] = a + 1, size
+            else
+              out[n + 6], out[n + 7] = 0, 0
+            end
           else
-            out[n + 1], out[n + 2] = -1, 0
+            out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5], out[n + 6], out[n + 7] = -1, 0, 0, 0, 0, 0, 0
           end
-          n = n + 2
+          n = n + 7
         end
         if applied > 0 then redis.call('INCRBY', KEYS[4], applied) end
         return out

@@ -77,17 +77,22 @@ public sealed record RoundFinished(
     public string UnitCode => RegionPath[^1];
 }
 
+/// <summary>A 1-based competition rank on a board (equal values share a rank) and the board's size: "第 N 名 / 共 M 人".</summary>
+public readonly record struct Place(long Rank, long Size);
+
 /// <summary>
-/// The reply to a finish: the person's national rank, a 1-based competition rank (equal values
-/// share a rank), and their value on the boards. Only the national rank: the ranks on the
-/// person's county and organisation boards are read with their standing (the result page reads it
-/// anyway, for the boards' sizes), and counting them in every finish cost the Redis engine a
-/// third of its counts, on a sharded campaign two counts on every other shard (BENCHMARKS.md,
-/// "The finish ranks nationally"). <paramref name="Pending"/>: the round is in the store but not
-/// yet on the boards (Redis is unreachable or a rebuild is running); the rank is then null and
-/// the boards catch up later.
+/// The reply to a finish: the person's place on the national board, their county's (the lowest
+/// unit) and their organisation's (null without one), each with the board's size, and their value
+/// on the boards. The finish has just written all three boards, so their places cost it warm
+/// walks; read after the round instead, they cost each Redis shard more than the finish itself
+/// (BENCHMARKS.md, "The places back in the finish"). <paramref name="Pending"/>: the round is in
+/// the store but not yet on the boards (Redis is unreachable or a rebuild is running); the places
+/// are then null and the boards catch up later.
 /// </summary>
-public sealed record FinishRanks(long? NationalRank, long Value, bool Pending)
+public sealed record FinishRanks(Place? National, Place? Unit, Place? Organisation, long Value, bool Pending)
 {
-    public static readonly FinishRanks PendingRanks = new(null, 0, true);
+    public long? NationalRank => National?.Rank;
+    public static readonly FinishRanks PendingRanks = new(null, null, null, 0, true);
+    /// <summary>Not pending, yet the person has no value on the boards (a repeated round of someone the boards do not hold).</summary>
+    public static readonly FinishRanks Unranked = new(null, null, null, 0, false);
 }

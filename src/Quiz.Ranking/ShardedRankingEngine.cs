@@ -128,11 +128,27 @@ public sealed class ShardedRankingEngine : IRankingEngine
         if (shards.Length > 1 && !everyShardKnows.ContainsKey(round.CampaignId) && !await EveryShardKnowsAsync(round.CampaignId))
             return FinishRanks.PendingRanks;
         var local = await shards[home].RecordFinishAsync(round, cancellationToken);
-        if (local.Pending || local.NationalRank is null || shards.Length == 1) return local;
-        // The others count on the national board only: one count a shard, whatever the person's units.
-        var ahead = await AheadElsewhereAsync(round.CampaignId, home, shards[home].KeyOf(BoardKey.National(round.CampaignId, round.StageId)), local.Value);
-        return ahead is null ? FinishRanks.PendingRanks : local with { NationalRank = local.NationalRank + ahead };
+        if (local.Pending || local.National is null || shards.Length == 1) return local;
+        // Each other shard counts its people ahead on the person's boards, all in one script call:
+        // by participant every board is spread over the shards; by province the person's county is
+        // whole on the home shard, but the country and an organisation (whose people may live in
+        // several provinces) are not.
+        var organisation = local.Organisation is not null;
+        var boards = new (RedisKey Board, long Value)[1 + (byProvince ? 0 : 1) + (organisation ? 1 : 0)];
+        boards[0] = (shards[home].KeyOf(BoardKey.National(round.CampaignId, round.StageId)), local.Value);
+        if (!byProvince) boards[1] = (shards[home].KeyOf(BoardKey.Unit(round.CampaignId, round.StageId, round.UnitCode)), local.Value);
+        if (organisation) boards[^1] = (shards[home].KeyOf(BoardKey.Organisation(round.CampaignId, round.StageId, round.OrganisationId!)), local.Value);
+        if (await AheadElsewhereAsync(round.CampaignId, home, boards) is not { } ahead) return FinishRanks.PendingRanks;
+        return local with
+        {
+            National = Plus(local.National, ahead[0]),
+            Unit = byProvince ? local.Unit : Plus(local.Unit, ahead[1]),
+            Organisation = organisation ? Plus(local.Organisation, ahead[^1]) : null,
+        };
     }
+
+    static Place? Plus(Place? own, RedisRankingEngine.Ahead elsewhere) =>
+        own is { } p ? new Place(p.Rank + elsewhere.Count, p.Size + elsewhere.Size) : null;
 
     /// <summary>Campaigns whose epoch every shard holds, as far as this node has made sure: one lookup a finish after the first.</summary>
     readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> everyShardKnows = new(StringComparer.Ordinal);
@@ -149,30 +165,31 @@ public sealed class ShardedRankingEngine : IRankingEngine
     }
 
     /// <summary>
-    /// Members ahead of <paramref name="value"/> on the board, summed over every shard but
-    /// <paramref name="except"/>; null when a shard did not answer within the finish's bound, or
-    /// could not count whole (being rebuilt, or restarted empty).
+    /// Members ahead of each (board, value) and each board's size, summed over every shard but
+    /// <paramref name="except"/> (one script call a shard); null when a shard did not answer
+    /// within the finish's bound, or could not count whole (being rebuilt, or restarted empty).
     /// </summary>
-    async Task<long?> AheadElsewhereAsync(string campaignId, int except, RedisKey board, long value)
+    async Task<RedisRankingEngine.Ahead[]?> AheadElsewhereAsync(string campaignId, int except, (RedisKey Board, long Value)[] boards)
     {
-        var counts = new List<Task<RedisRankingEngine.Ahead?>>(shards.Length - 1);
+        var counts = new List<Task<RedisRankingEngine.Ahead?>[]>(shards.Length - 1);
         for (var s = 0; s < shards.Length; s++)
-            if (s != except) counts.Add(shards[s].CountAboveAsync(campaignId, board, value));
+            if (s != except) counts.Add(shards[s].CountAboveAsync(campaignId, boards));
         try
         {
-            await Task.WhenAll(counts).WaitAsync(options.FinishTimeout);
+            await Task.WhenAll(counts.SelectMany(c => c)).WaitAsync(options.FinishTimeout);
         }
         catch (Exception e) when (Unreachable(e))
         {
             return null;
         }
-        long ahead = 0;
-        foreach (var count in counts)
-        {
-            if (count.Result is not { } each) return null; // a shard being rebuilt, or that lost its keys
-            ahead += each.Count;
-        }
-        return ahead;
+        var sums = new RedisRankingEngine.Ahead[boards.Length];
+        foreach (var shard in counts)
+            for (var b = 0; b < boards.Length; b++)
+            {
+                if (shard[b].Result is not { } each) return null; // a shard being rebuilt, or that lost its keys
+                sums[b] = new RedisRankingEngine.Ahead(sums[b].Count + each.Count, sums[b].Size + each.Size);
+            }
+        return sums;
     }
 
     public async Task<CampaignHealth> CheckAsync(string campaignId, CancellationToken cancellationToken = default)
@@ -203,8 +220,8 @@ public sealed class ShardedRankingEngine : IRankingEngine
                 var home = ShardOf(participantId);
                 var own = await shards[home].GetMemberAsync(board, participantId, cancellationToken);
                 if (own is null || shards.Length == 1) return own;
-                var ahead = await AheadElsewhereAsync(board.CampaignId, home, shards[home].KeyOf(board), own.Value);
-                return ahead is null ? null : own with { Rank = own.Rank + ahead.Value };
+                var ahead = await AheadElsewhereAsync(board.CampaignId, home, [(shards[home].KeyOf(board), own.Value)]);
+                return ahead is null ? null : own with { Rank = own.Rank + ahead[0].Count };
             }
             if (await FindAsync(board, participantId) is not { } found) return null;
             // A unit board lives whole on its province's shard; the others are counted on every shard.

@@ -156,12 +156,12 @@ public abstract class RankingContract
         await engine.RecordFinishAsync(s.Round(1, 5, path: east, org: "a"));
         await engine.RecordFinishAsync(s.Round(2, 4, path: west, org: "a"));
         var r = await engine.RecordFinishAsync(s.Round(3, 3, path: west, org: "b"));
-        Assert.Equal(3L, r.NationalRank);
+        Assert.Equal((new Place(3, 3), new Place(2, 2), new Place(1, 1)), (r.National, r.Unit, r.Organisation));
         Assert.Equal(2L, (await engine.GetMemberAsync(BoardKey.Unit(s.Campaign, "main", "110102"), 3))?.Rank);
         Assert.Equal(1L, (await engine.GetMemberAsync(BoardKey.Organisation(s.Campaign, "main", "b"), 3))?.Rank);
         Assert.Equal(2L, (await engine.GetMemberAsync(BoardKey.Organisation(s.Campaign, "main", "a"), 2))?.Rank);
         var noOrg = await engine.RecordFinishAsync(s.Round(4, 1, path: ["12"], org: null));
-        Assert.Equal(4L, noOrg.NationalRank);
+        Assert.Equal((new Place(4, 4), new Place(1, 1), (Place?)null), (noOrg.National, noOrg.Unit, noOrg.Organisation));
         Assert.Equal(1L, (await engine.GetMemberAsync(BoardKey.Unit(s.Campaign, "main", "12"), 4))?.Rank);
         Assert.Null(await engine.GetMemberAsync(BoardKey.Organisation(s.Campaign, "main", "a"), 4));
         Assert.Equal([2L, 3], (await engine.GetTopAsync(BoardKey.Unit(s.Campaign, "main", "110102"), 5)).Select(e => e.ParticipantId));
@@ -212,7 +212,7 @@ public abstract class RankingContract
     }
 
     /// <summary>
-    /// The standing a phone reads after every round, in one call: the person's rank and value on
+    /// The standing the leaderboard page reads, in one call: the person's rank and value on
     /// the national, county and organisation boards with each board's size, against a brute force
     /// over the rounds so far (ties included; with several shards, counted and sized on every one).
     /// A board the person is not on answers null, and so does every board for someone who never played.
@@ -290,10 +290,13 @@ public abstract class RankingContract
             played.Add((round, p.County, p.Org));
             var ranks = await engine.RecordFinishAsync(round);
             Assert.False(ranks.Pending);
-            Assert.Equal(Expected(played, p.Id), ranks.NationalRank);
-            // The county and organisation ranks are read with the standing, right after the finish.
-            Assert.Equal(Expected(played.Where(r => r.County == p.County), p.Id), (await engine.GetMemberAsync(BoardKey.Unit(s.Campaign, "main", p.County), p.Id))?.Rank);
-            if (p.Org is { } org) Assert.Equal(Expected(played.Where(r => r.Org == org), p.Id), (await engine.GetMemberAsync(BoardKey.Organisation(s.Campaign, "main", org), p.Id))?.Rank);
+            // The finish's three places, each with its board's size (the members who have played on it).
+            long Size(IEnumerable<(RoundFinished Round, string County, string? Org)> on) => on.Select(r => r.Round.ParticipantId).Distinct().LongCount();
+            Assert.Equal(new Place(Expected(played, p.Id), Size(played)), ranks.National);
+            var county = played.Where(r => r.County == p.County).ToList();
+            Assert.Equal(new Place(Expected(county, p.Id), Size(county)), ranks.Unit);
+            var organisation = played.Where(r => r.Org is { } o && o == p.Org).ToList();
+            Assert.Equal(p.Org is null ? null : new Place(Expected(organisation, p.Id), Size(organisation)), ranks.Organisation);
         }
         var national = National(s);
         var values = BruteForce.Values(s.Rounds);

@@ -20,6 +20,7 @@ public sealed class FinishPipeline(
     QuestionBank bank,
     Campaigns.CampaignCatalog campaigns,
     UnitDirectory units,
+    ParticipantRegistry participants,
     IRankingEngine ranking,
     RankingStore rankingStore,
     Events.CompletedRounds completed,
@@ -61,9 +62,10 @@ public sealed class FinishPipeline(
             committed.FirstInCampaign, committed.FirstOfDay,
             rows.Select(r => new CompletedAnswer(r.QuestionId, r.QuestionVersion, r.Chosen, r.Correct)).ToList()));
         // Without personal ranking (2025) the person is still ranked, for the unit boards, but is shown no rank.
-        if (!round.Stage.PersonalRanking) ranks = ranks with { NationalRank = null, Pending = false };
+        if (!round.Stage.PersonalRanking) ranks = ranks with { National = null, Unit = null, Organisation = null, Pending = false };
         var result = new RoundResult(round.Id, score, maxScore, correctCount, round.Questions.Count, duration, auto,
-            ranks.NationalRank, ranks.Pending, round.AttemptsLeft,
+            ranks.National?.Rank, ranks.National?.Size, ranks.Unit?.Rank, ranks.Unit?.Size, ranks.Organisation?.Rank, ranks.Organisation?.Size,
+            ranks.Pending, round.AttemptsLeft,
             round.Questions.Select((q, i) => new ReviewedQuestion(i, answers[i]?.Choices ?? [], q.ShownKey,
                 answers[i]?.Correct ?? false, q.Question.Explanation, q.Question.Source)).ToList(), committed.Ladder);
         metrics.Finishes.Add(1);
@@ -102,7 +104,7 @@ public sealed class FinishPipeline(
 
     private async Task KeepRanksAsync(long resultId, FinishRanks ranks)
     {
-        try { await store.RecordRankAsync(resultId, ranks.NationalRank); }
+        try { await store.RecordPlacesAsync(resultId, ranks.National, ranks.Unit, ranks.Organisation); }
         catch (Exception e) { logger.LogWarning(e, "The ranks of result {Result} could not be kept; a repeated Finish asks the boards", resultId); }
     }
 
@@ -123,21 +125,30 @@ public sealed class FinishPipeline(
             var shown = chosen.Select(c => Array.IndexOf(reference.Order, c - 'A')).Order().ToList();
             review.Add(new ReviewedQuestion((int)position, shown, drawn.ShownKey, correct == 1, stored.Question.Explanation, stored.Question.Source));
         }
-        var (national, pending) = campaigns.Get(row.CampaignId)?.Stage(row.StageId) is { PersonalRanking: false }
-            ? (null, false)
-            : row.NationalRank is { } kept
-            ? (kept, false)
-            : await LiveRankAsync(participantId, row.CampaignId, row.StageId, ct);
+        // Everyone ranked is on a county board: a national rank kept without a county one was kept
+        // before the places were (migration 18), and the repeat asks the boards, as for none kept.
+        var (national, unit, organisation, pending) = campaigns.Get(row.CampaignId)?.Stage(row.StageId) is { PersonalRanking: false }
+            ? (null, null, null, false)
+            : row is { NationalRank: { } n, UnitRank: { } u }
+            ? (new Place(n, row.NationalSize ?? 0), new Place(u, row.UnitSize ?? 0),
+               row.OrganisationRank is { } o ? new Place(o, row.OrganisationSize ?? 0) : (Place?)null, false)
+            : await LivePlacesAsync(participantId, row.CampaignId, row.StageId, ct);
         var ladder = row.LadderStep is { } step ? new Rewards.LadderState(row.Scene ?? "", (int)step, row.LadderRescued == 1) : null;
         var attemptsLeft = row.AttemptsLeft ?? 0; // rounds finished before replies were kept (migration 4)
         return new RoundResult(roundId, (int)row.Score, (int)row.MaxScore, (int)row.Correct, questions.Count, (int)row.DurationMs, row.AutoFinished == 1,
-            national, pending, (int)attemptsLeft, review, ladder);
+            national?.Rank, national?.Size, unit?.Rank, unit?.Size, organisation?.Rank, organisation?.Size, pending, (int)attemptsLeft, review, ladder);
     }
 
-    /// <summary>The person's national rank now, for a repeated Finish whose first reply's rank was not kept.</summary>
-    private async Task<(long? National, bool Pending)> LiveRankAsync(long participantId, string campaignId, string stageId, CancellationToken ct)
+    /// <summary>The person's places now, for a repeated Finish whose first reply's places were not kept.</summary>
+    private async Task<(Place? National, Place? Unit, Place? Organisation, bool Pending)> LivePlacesAsync(
+        long participantId, string campaignId, string stageId, CancellationToken ct)
     {
-        var national = await ranking.GetMemberAsync(BoardKey.National(campaignId, stageId), participantId, ct);
-        return national is null ? (null, true) : (national.Rank, false);
+        if (await participants.GetAsync(participantId, ct) is not { } person) return (null, null, null, true);
+        List<BoardKey> boards = [BoardKey.National(campaignId, stageId), BoardKey.Unit(campaignId, stageId, rankingStore.RegionPathOf(person.RegionCode)[^1])];
+        if (person.OrganisationCode is { } org) boards.Add(BoardKey.Organisation(campaignId, stageId, org));
+        var standings = await ranking.GetStandingsAsync(boards, participantId, ct);
+        static Place? PlaceOf(BoardStanding? s) => s is null ? null : new Place(s.Entry.Rank, s.Size);
+        return standings[0] is null ? (null, null, null, true)
+            : (PlaceOf(standings[0]), PlaceOf(standings[1]), boards.Count > 2 ? PlaceOf(standings[2]) : null, false);
     }
 }

@@ -27,16 +27,17 @@ public sealed record AnswerResult(int Position, bool Correct, bool Late, IReadOn
 public sealed record FinishRequest(string RoundId);
 
 /// <summary>
-/// A finished round, sent only after it is committed to the store. The national rank is 1-based;
-/// when <see cref="RankPending"/> the ranking could not be reached and the rank follows later; it
-/// is null on a stage without personal ranking. The county and organisation ranks are read with
-/// the person's standing (<c>GET /api/rankings/{campaign}/{stage}/me</c>), not carried here. <see cref="Ladder"/>: the scene's ladder after this
-/// round, on a stage with ladders (2025's roles), else null.
+/// A finished round, sent only after it is committed to the store. The person's places: on the
+/// national board, their county's (the lowest unit) and their organisation's (null without one),
+/// each a 1-based rank with the board's size ("第 N 名 / 共 M 人"); when <see cref="RankPending"/>
+/// the ranking could not be reached and they follow later; null on a stage without personal
+/// ranking. <see cref="Ladder"/>: the scene's ladder after this round, on a stage with ladders
+/// (2025's roles), else null.
 /// </summary>
 public sealed record RoundResult(
     string RoundId, int Score, int MaxScore, int Correct, int QuestionCount, int DurationMs, bool AutoFinished,
-    long? NationalRank, bool RankPending, int AttemptsLeft,
-    IReadOnlyList<ReviewedQuestion> Review, Rewards.LadderState? Ladder = null);
+    long? NationalRank, long? NationalBoardSize, long? UnitRank, long? UnitBoardSize, long? OrganisationRank, long? OrganisationBoardSize,
+    bool RankPending, int AttemptsLeft, IReadOnlyList<ReviewedQuestion> Review, Rewards.LadderState? Ladder = null);
 
 /// <summary>Each question after the round: the key and explanation, whatever the stage shows during it.</summary>
 public sealed record ReviewedQuestion(int Position, IReadOnlyList<int> Chosen, IReadOnlyList<int> Key, bool Correct, string Explanation, string Source);

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
 using Dapper;
+using Quiz.Ranking;
 using Quiz.Server.Storage;
 
 namespace Quiz.Server.Play;
@@ -354,31 +355,45 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     });
 
     /// <summary>
-    /// The national rank a finish reply gave, kept so that a repeated Finish answers the same (not
+    /// The places a finish reply gave, kept so that a repeated Finish answers the same (not
     /// awaited by the finish: the round itself is already durable; a crash before this commit
-    /// leaves NULL, and the repeat then asks the boards).
+    /// leaves NULLs, and the repeat then asks the boards).
     /// </summary>
-    public Task RecordRankAsync(long resultId, long? national) => writer.WriteAsync(Ranks, new RankRow(resultId, national));
+    public Task RecordPlacesAsync(long resultId, Place? national, Place? unit, Place? organisation) =>
+        writer.WriteAsync(Places, new PlaceRow(resultId, national?.Rank, national?.Size, unit?.Rank, unit?.Size, organisation?.Rank, organisation?.Size));
 
-    private sealed record RankRow(long ResultId, long? National);
+    private sealed record PlaceRow(long ResultId, long? NationalRank, long? NationalSize, long? UnitRank, long? UnitSize, long? OrganisationRank, long? OrganisationSize);
 
-    /// <summary>A group's ranks in one UPDATE on PostgreSQL (arrays unnested); one UPDATE each on SQLite.</summary>
-    private static readonly WriteKind<RankRow, int> Ranks = new(async (connection, tx, rows) =>
+    /// <summary>A group's places in one UPDATE on PostgreSQL (arrays unnested); one UPDATE each on SQLite.</summary>
+    private static readonly WriteKind<PlaceRow, int> Places = new(async (connection, tx, rows) =>
     {
         if (connection is Npgsql.NpgsqlConnection)
             await connection.ExecuteAsync("""
-                UPDATE results SET national_rank = r.national
-                FROM unnest(@Ids::bigint[], @National::bigint[]) AS r(id, national)
+                UPDATE results SET national_rank = r.nr, national_size = r.ns, unit_rank = r.ur, unit_size = r.us,
+                                   organisation_rank = r.orr, organisation_size = r.os
+                FROM unnest(@Ids::bigint[], @Nr::bigint[], @Ns::bigint[], @Ur::bigint[], @Us::bigint[], @Orr::bigint[], @Os::bigint[])
+                     AS r(id, nr, ns, ur, us, orr, os)
                 WHERE results.id = r.id
-                """, new { Ids = rows.Select(r => r.ResultId).ToArray(), National = rows.Select(r => r.National).ToArray() }, tx);
+                """, new
+            {
+                Ids = rows.Select(r => r.ResultId).ToArray(),
+                Nr = rows.Select(r => r.NationalRank).ToArray(), Ns = rows.Select(r => r.NationalSize).ToArray(),
+                Ur = rows.Select(r => r.UnitRank).ToArray(), Us = rows.Select(r => r.UnitSize).ToArray(),
+                Orr = rows.Select(r => r.OrganisationRank).ToArray(), Os = rows.Select(r => r.OrganisationSize).ToArray(),
+            }, tx);
         else
             foreach (var r in rows)
-                await connection.ExecuteAsync("UPDATE results SET national_rank = @National WHERE id = @ResultId", r, tx);
+                await connection.ExecuteAsync("""
+                    UPDATE results SET national_rank = @NationalRank, national_size = @NationalSize, unit_rank = @UnitRank, unit_size = @UnitSize,
+                                       organisation_rank = @OrganisationRank, organisation_size = @OrganisationSize
+                    WHERE id = @ResultId
+                    """, r, tx);
         return new int[rows.Count];
     });
 
     public sealed record FinishedRow(long Id, string CampaignId, string StageId, string Day, long Score, long MaxScore, long Correct, long DurationMs,
-        long AutoFinished, long? AttemptsLeft, long? NationalRank, long? LadderStep, long? LadderRescued, string? Scene);
+        long AutoFinished, long? AttemptsLeft, long? NationalRank, long? NationalSize, long? UnitRank, long? UnitSize, long? OrganisationRank,
+        long? OrganisationSize, long? LadderStep, long? LadderRescued, string? Scene);
 
     public sealed record StoredAnswer(long Position, string Chosen, long Correct);
 
@@ -389,7 +404,8 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
         await using var connection = await database.OpenAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<FinishedRow>("""
             SELECT id, campaign_id AS CampaignId, stage_id AS StageId, day, score, max_score AS MaxScore, correct, duration_ms AS DurationMs,
-                   auto_finished AS AutoFinished, attempts_left AS AttemptsLeft, national_rank AS NationalRank,
+                   auto_finished AS AutoFinished, attempts_left AS AttemptsLeft, national_rank AS NationalRank, national_size AS NationalSize,
+                   unit_rank AS UnitRank, unit_size AS UnitSize, organisation_rank AS OrganisationRank, organisation_size AS OrganisationSize,
                    ladder_step AS LadderStep, ladder_rescued AS LadderRescued,
                    (SELECT scene FROM rounds WHERE rounds.id = results.round_id) AS Scene
             FROM results WHERE round_id = @roundId AND participant_id = @participantId

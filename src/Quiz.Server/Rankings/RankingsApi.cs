@@ -17,6 +17,8 @@ public static class RankingsApi
         open.MapGet("/{stageId}/me", Me).RequireAuthorization(Access.ParticipantPolicy)
             .WithSummary("My ranks (national, unit, organisation), the people around me, and my unit's rank.");
         open.MapGet("/units", Units).WithSummary("Units of a level ranked by a metric, for the campaign or one day.");
+        open.MapGet("/units/mine", MyUnit).RequireAuthorization(Access.ParticipantPolicy)
+            .WithSummary("My county's row (participants) among its level's units: what the result page shows beside the round's places.");
 
         var admin = routes.MapGroup("/api/admin/rankings/{campaignId}").WithTags("Rankings").RequireAdmin();
         admin.MapPost("/rebuild", async Task<Results<Ok<RebuildReport>, NotFound, ProblemHttpResult>> (string campaignId, CampaignCatalog campaigns, RankingService rankings, CancellationToken ct) =>
@@ -60,9 +62,9 @@ public static class RankingsApi
         if (me is null) return TypedResults.NotFound();
         var national = BoardKey.National(campaignId, stageId);
         var path = store.RegionPathOf(me.RegionCode);
-        // The three places in one engine call: the phone reads them after every round (BENCHMARKS.md,
-        // "The standing after a round"). With around=0 (the result page) the list around the person
-        // is the person alone, which the national place already is: no walk of the board for it.
+        // The three places in one engine call (BENCHMARKS.md, "The standing after a round"). With
+        // around=0 the list around the person is the person alone, which the national place
+        // already is: no walk of the board for it.
         List<BoardKey> boards = [national, BoardKey.Unit(campaignId, stageId, path[^1])];
         if (me.OrganisationCode is { } org) boards.Add(BoardKey.Organisation(campaignId, stageId, org));
         var standings = await rankings.StandingsAsync(boards, me.Id, ct);
@@ -70,14 +72,31 @@ public static class RankingsApi
         var k = Math.Clamp(around ?? 5, 0, 20);
         List<RankingService.Entry> aroundMe = k > 0 ? await rankings.NamedAsync(await rankings.Engine.GetAroundAsync(national, me.Id, k, ct), ct)
             : standings[0] is { Entry: var mine } ? [rankings.Named(mine, me.Nickname, me.RegionCode)] : [];
-        var unitLevel = (UnitLevel)(path.Count - 1);
-        var myUnit = await unitStandings.GetUnitAsync(new UnitBoardKey(campaignId, unitLevel, UnitMetric.Participants), path[^1], ct);
+        var myUnit = await UnitOfAsync(campaignId, path, unitStandings, ct);
         return TypedResults.Ok(new MyRanks(
             standings[0]?.Standing,
             standings[1]?.Standing,
             standings.Count > 2 ? standings[2]?.Standing : null,
             aroundMe,
             myUnit is null ? null : rankings.Row(myUnit)));
+    }
+
+    /// <summary>The person's lowest unit on the board of its level by participants (cached: no personal board is read).</summary>
+    private static Task<UnitStanding?> UnitOfAsync(string campaignId, IReadOnlyList<string> regionPath, UnitStandings unitStandings, CancellationToken ct) =>
+        unitStandings.GetUnitAsync(new UnitBoardKey(campaignId, (UnitLevel)(regionPath.Count - 1), UnitMetric.Participants), regionPath[^1], ct);
+
+    /// <summary>
+    /// The result page's read after a round: the round's reply carries the person's places, so
+    /// only their county's standing among its siblings is read, from the unit boards' cache.
+    /// </summary>
+    private static async Task<Results<Ok<RankingService.UnitRow>, NotFound>> MyUnit(
+        string campaignId, ClaimsPrincipal user, CampaignCatalog campaigns, ParticipantRegistry participants,
+        RankingService rankings, UnitStandings unitStandings, RankingStore store, CancellationToken ct)
+    {
+        if (campaigns.Get(campaignId) is null) return TypedResults.NotFound();
+        if (await participants.GetAsync(user.ParticipantId(), ct) is not { } me) return TypedResults.NotFound();
+        return await UnitOfAsync(campaignId, store.RegionPathOf(me.RegionCode), unitStandings, ct) is { } unit
+            ? TypedResults.Ok(rankings.Row(unit)) : TypedResults.NotFound();
     }
 
     private static async Task<Results<Ok<List<RankingService.UnitRow>>, NotFound, ValidationProblem>> Units(

@@ -78,8 +78,8 @@ public sealed class RankingFaultTests : IAsyncLifetime
             {
                 await hub.StartAsync();
                 var (said, again) = (first.Result, await hub.InvokeAsync<RoundResult>("Finish", new FinishRequest(first.Result.RoundId)));
-                Assert.Equal((said.Score, said.NationalRank, said.AttemptsLeft, said.RankPending),
-                    (again.Score, again.NationalRank, again.AttemptsLeft, again.RankPending));
+                Assert.Equal((said.Score, said.NationalRank, said.NationalBoardSize, said.UnitRank, said.UnitBoardSize, said.OrganisationRank, said.AttemptsLeft, said.RankPending),
+                    (again.Score, again.NationalRank, again.NationalBoardSize, again.UnitRank, again.UnitBoardSize, again.OrganisationRank, again.AttemptsLeft, again.RankPending));
             }
 
             await using var burst = new PlayerBurst(server, tokens, Pace);

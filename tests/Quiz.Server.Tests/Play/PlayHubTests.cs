@@ -168,8 +168,9 @@ public sealed class PlayHubTests(PlayHubTests.Server server) : IClassFixture<Pla
 
         var later = await FinishAsync(round.RoundId);
 
-        Assert.Equal(1L, first.NationalRank);
-        Assert.Equal((first.NationalRank, first.AttemptsLeft, first.RankPending), (later.NationalRank, later.AttemptsLeft, later.RankPending));
+        Assert.Equal((1L, 1L, 1L, 1L, 1L, 1L), (first.NationalRank, first.NationalBoardSize, first.UnitRank, first.UnitBoardSize, first.OrganisationRank, first.OrganisationBoardSize));
+        Assert.Equal((first.NationalRank, first.NationalBoardSize, first.UnitRank, first.UnitBoardSize, first.OrganisationRank, first.OrganisationBoardSize, first.AttemptsLeft, first.RankPending),
+            (later.NationalRank, later.NationalBoardSize, later.UnitRank, later.UnitBoardSize, later.OrganisationRank, later.OrganisationBoardSize, later.AttemptsLeft, later.RankPending));
     }
 
     [Fact]
@@ -185,7 +186,9 @@ public sealed class PlayHubTests(PlayHubTests.Server server) : IClassFixture<Pla
 
         var result = await other.Connection.InvokeAsync<RoundResult>("Finish", new FinishRequest(round.RoundId));
 
-        Assert.Equal(1L, result.NationalRank);
+        // First of the two in the country, alone in a county of its own, and of no organisation.
+        Assert.Equal((1L, 2L, 1L, 1L, (long?)null, (long?)null),
+            (result.NationalRank, result.NationalBoardSize, result.UnitRank, result.UnitBoardSize, result.OrganisationRank, result.OrganisationBoardSize));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Quiz.Ranking;
 using Dapper;
 using Quiz.Server.Play;
 using Quiz.Server.Storage;
@@ -109,7 +110,7 @@ public sealed class RoundStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RanksWrittenTogetherLandOnTheirOwnResults()
+    public async Task PlacesWrittenTogetherLandOnTheirOwnResults()
     {
         var a = (await PlayWorld.RegisterAsync(_app)).Participant.ParticipantId;
         var ids = new List<long>();
@@ -117,13 +118,16 @@ public sealed class RoundStoreTests : IAsyncLifetime
 
         await InOneGroupAsync(ids.Select((id, i) => (Func<Task<int>>)(async () =>
         {
-            await Store.RecordRankAsync(id, i == 1 ? null : 10 + i);
+            if (i == 1) await Store.RecordPlacesAsync(id, null, null, null);
+            else await Store.RecordPlacesAsync(id, new Place(10 + i, 100 + i), new Place(20 + i, 200 + i), i == 2 ? new Place(3, 30) : null);
             return 0;
         })));
 
         await using var connection = await _app.Service<Database>().OpenAsync();
-        var ranks = (await connection.QueryAsync<long?>("SELECT national_rank FROM results ORDER BY id")).ToList();
-        Assert.Equal([10L, null, 12L], ranks);
+        var places = (await connection.QueryAsync<(long? Nr, long? Ns, long? Ur, long? Us, long? Or, long? Os)>(
+            "SELECT national_rank, national_size, unit_rank, unit_size, organisation_rank, organisation_size FROM results ORDER BY id")).ToList();
+        Assert.Equal([(10L, 100L, 20L, 200L, null, null), (null, null, null, null, null, null), (12L, 102L, 22L, 202L, 3L, 30L)],
+            places.Select(p => ((long?, long?, long?, long?, long?, long?))p));
     }
 
     [Fact]

@@ -86,8 +86,30 @@ public sealed class RankingsApiTests : IAsyncLifetime
         Assert.Equal((2L, 1L, 1L), (ranks.MyUnit.Participants, ranks.MyUnit.SiblingRank, ranks.MyUnit.NationalRank));
     }
 
+    /// <summary>The result page's read after a round: the reply has the places, so only my county's row is read.</summary>
+    [Fact]
+    public async Task MyUnitAloneIsTheRowMyStandingShows()
+    {
+        await PlayAsync(5, 10, region: PlayWorld.OtherCounty);
+        await PlayAsync(4, 10, region: PlayWorld.OtherCounty);
+        var me = await PlayAsync(3, 10);
+        await Staff.FlushRankingsAsync(_app);
+        using var client = _app.CreateClient();
+        using var anonymous = await client.GetAsync($"/api/rankings/{PlayWorld.CampaignId}/units/mine");
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", me.Token);
+
+        var mine = await client.GetFromJsonAsync<RankingService.UnitRow>($"/api/rankings/{PlayWorld.CampaignId}/units/mine");
+        var ranks = await client.GetFromJsonAsync<RankingsApi.MyRanks>($"/api/rankings/{PlayWorld.CampaignId}/main/me?around=0");
+        using var unknown = await client.GetAsync("/api/rankings/no-such-campaign/units/mine");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal((PlayWorld.County, 1L, 2L), (mine!.Code, mine.Participants, mine.SiblingRank)); // one person here, two in the other county
+        Assert.Equal(ranks!.MyUnit, mine);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
     /// <summary>
-    /// The result page's read after every round (around=0): the person alone in the list around
+    /// The cheap form of the standing (around=0): the person alone in the list around
     /// them, named and placed as on the national board, with their three places and each board's size.
     /// </summary>
     [Fact]
@@ -107,6 +129,9 @@ public sealed class RankingsApiTests : IAsyncLifetime
         Assert.Equal(new RankingService.Standing(3, 3, 10_000, 3), ranks.Organisation);
         var alone = Assert.Single(ranks.Around);
         Assert.Equal((me.Id, 3L, 3, 10_000, "测试用户", "瑶海区"), (alone.ParticipantId, alone.Rank, alone.Score, alone.DurationMs, alone.Nickname, alone.Region));
+        // The round's own reply gave the same places (the person played last: nothing moved since).
+        var r = me.Result;
+        Assert.Equal((3L, 3L, 2L, 2L, 3L, 3L), (r.NationalRank, r.NationalBoardSize, r.UnitRank, r.UnitBoardSize, r.OrganisationRank, r.OrganisationBoardSize));
     }
 
     [Fact]

@@ -1197,6 +1197,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/rankings/{campaignId}/units/mine": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My county's row (participants) among its level's units: what the result page shows beside the round's places. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    campaignId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UnitRow"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/rankings/{campaignId}/rebuild": {
         parameters: {
             query?: never;
@@ -3135,6 +3180,16 @@ export interface components {
             autoFinished: boolean;
             /** Format: int64 */
             nationalRank: null | number;
+            /** Format: int64 */
+            nationalBoardSize: null | number;
+            /** Format: int64 */
+            unitRank: null | number;
+            /** Format: int64 */
+            unitBoardSize: null | number;
+            /** Format: int64 */
+            organisationRank: null | number;
+            /** Format: int64 */
+            organisationBoardSize: null | number;
             rankPending: boolean;
             /** Format: int32 */
             attemptsLeft: number;
