@@ -100,12 +100,10 @@ if (Runs("redis"))
     // it until 2026-12-06 (the list around the person, then a lookup and a size a board, one after
     // the other: seven engine calls) and as it reads it now (GetStandingsAsync: one).
     var standingReads = Math.Min(200_000, participants);
-    BoardKey[] BoardsOf(long person)
+    List<BoardKey> BoardsOf(long person)
     {
         var first = campaign.Round(person, total);
-        return first.OrganisationId is { } org
-            ? [national, BoardKey.Unit(campaign.Id, "main", first.RegionPath[^1]), BoardKey.Organisation(campaign.Id, "main", org)]
-            : [national, BoardKey.Unit(campaign.Id, "main", first.RegionPath[^1])];
+        return BoardKey.OfPerson(campaign.Id, "main", first.RegionPath[^1], first.OrganisationId);
     }
     long Person(long i) => (i * 7919 + 13) % participants + 1;
     foreach (var admin in admins) await admin.ExecuteAsync("CONFIG", "RESETSTAT");

@@ -12,6 +12,14 @@ public sealed record BoardKey(string CampaignId, string StageId, BoardScope Scop
 
     public override string ToString() => Code is null ? $"{CampaignId}/{StageId}/{Scope}" : $"{CampaignId}/{StageId}/{Scope}/{Code}";
 
+    /// <summary>The boards a person is ranked on in a stage: the country's, their county's (lowest unit) and their organisation's if they have one, in that order.</summary>
+    public static List<BoardKey> OfPerson(string campaignId, string stageId, string unitCode, string? organisationId)
+    {
+        List<BoardKey> boards = [National(campaignId, stageId), Unit(campaignId, stageId, unitCode)];
+        if (organisationId is not null) boards.Add(Organisation(campaignId, stageId, organisationId));
+        return boards;
+    }
+
     /// <summary>The one campaign of <paramref name="boards"/> (at least one); boards of two are refused.</summary>
     public static string CampaignOf(IReadOnlyList<BoardKey> boards)
     {

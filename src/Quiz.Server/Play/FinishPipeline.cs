@@ -62,7 +62,7 @@ public sealed class FinishPipeline(
             committed.FirstInCampaign, committed.FirstOfDay,
             rows.Select(r => new CompletedAnswer(r.QuestionId, r.QuestionVersion, r.Chosen, r.Correct)).ToList()));
         // Without personal ranking (2025) the person is still ranked, for the unit boards, but is shown no rank.
-        if (!round.Stage.PersonalRanking) ranks = ranks with { National = null, Unit = null, Organisation = null, Pending = false };
+        if (!round.Stage.PersonalRanking) ranks = FinishRanks.Unranked;
         var result = new RoundResult(round.Id, score, maxScore, correctCount, round.Questions.Count, duration, auto,
             ranks.National?.Rank, ranks.National?.Size, ranks.Unit?.Rank, ranks.Unit?.Size, ranks.Organisation?.Rank, ranks.Organisation?.Size,
             ranks.Pending, round.AttemptsLeft,
@@ -144,8 +144,7 @@ public sealed class FinishPipeline(
         long participantId, string campaignId, string stageId, CancellationToken ct)
     {
         if (await participants.GetAsync(participantId, ct) is not { } person) return (null, null, null, true);
-        List<BoardKey> boards = [BoardKey.National(campaignId, stageId), BoardKey.Unit(campaignId, stageId, rankingStore.RegionPathOf(person.RegionCode)[^1])];
-        if (person.OrganisationCode is { } org) boards.Add(BoardKey.Organisation(campaignId, stageId, org));
+        var boards = BoardKey.OfPerson(campaignId, stageId, rankingStore.RegionPathOf(person.RegionCode)[^1], person.OrganisationCode);
         var standings = await ranking.GetStandingsAsync(boards, participantId, ct);
         static Place? PlaceOf(BoardStanding? s) => s is null ? null : new Place(s.Entry.Rank, s.Size);
         return standings[0] is null ? (null, null, null, true)

@@ -65,8 +65,7 @@ public static class RankingsApi
         // The three places in one engine call (BENCHMARKS.md, "The standing after a round"). With
         // around=0 the list around the person is the person alone, which the national place
         // already is: no walk of the board for it.
-        List<BoardKey> boards = [national, BoardKey.Unit(campaignId, stageId, path[^1])];
-        if (me.OrganisationCode is { } org) boards.Add(BoardKey.Organisation(campaignId, stageId, org));
+        var boards = BoardKey.OfPerson(campaignId, stageId, path[^1], me.OrganisationCode);
         var standings = await rankings.StandingsAsync(boards, me.Id, ct);
         // ... and named from the person's own record, without a read of the store.
         var k = Math.Clamp(around ?? 5, 0, 20);
