@@ -144,6 +144,9 @@ public sealed class PlayHubTests(PlayHubTests.Server server) : IClassFixture<Pla
         var key = await KeyOf(round.Questions[0]);
         await AnswerAsync(round.RoundId, 0, key);
         var first = await FinishAsync(round.RoundId);
+        await using (var connection = await _app.Service<Database>().OpenAsync())
+            for (var i = 0; i < 200 && await connection.ExecuteScalarAsync<long?>("SELECT national_rank FROM results WHERE round_id = @RoundId", round) is null; i++)
+                await Task.Delay(10); // the places are kept by the store writer, after the reply
 
         _app.Clock.Advance(TimeSpan.FromMinutes(5)); // the round has left memory
         var later = await FinishAsync(round.RoundId);
