@@ -11,10 +11,16 @@ using Microsoft.Data.Sqlite;
 // figures are a read's wall time, the process's CPU time and the bytes the process allocated.
 //   dotnet run -c Release --project loadtests/Quiz.StoreBench
 // With the argument unit-standings it measures the unit boards' refresh instead (UnitStandingsBench.cs),
-// with draw a start's question draw (DrawBench.cs).
+// with draw a start's question draw (DrawBench.cs), with projections the projections of finished
+// rounds as the store writer applies them (ProjectionBench.cs).
 if (args is ["draw", ..])
 {
     DrawBench.Run();
+    return;
+}
+if (args is ["projections", ..])
+{
+    await ProjectionBench.RunAsync();
     return;
 }
 if (args is ["unit-standings", ..])
