@@ -23,6 +23,9 @@ public sealed class QuestionStatsConsumer(StoreWriter writer, QuizMetrics metric
         metrics.Projected(Name, rounds.Count, applied);
     }
 
+    /// <summary>Sums of one batch, a question version each: answered, right, and times each option (A–H) was chosen.</summary>
+    private readonly record struct Sums(long Answered, long Correct, long[] Chosen);
+
     /// <summary>
     /// The projection itself, for the consumer and for the catch-up from the store alike: applies
     /// the rounds this projection has not applied yet, and returns how many it applied.
@@ -30,35 +33,63 @@ public sealed class QuestionStatsConsumer(StoreWriter writer, QuizMetrics metric
     public static async Task<int> ApplyAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<RoundCompleted> rounds)
     {
         var applied = 0;
-        var sums = new Dictionary<(string Id, int Version), (long Answered, long Correct, long[] Chosen)>();
+        var sums = new Dictionary<(string Id, int Version), Sums>();
         foreach (var round in await ProjectionGuard.ClaimAsync(connection, tx, Name, rounds, r => r.ResultId))
         {
             applied++;
             foreach (var answer in round.Answers)
             {
                 var key = (answer.QuestionId, answer.QuestionVersion);
-                var s = sums.TryGetValue(key, out var found) ? found : (0L, 0L, new long[8]);
-                foreach (var letter in answer.Chosen) s.Item3[letter - 'A']++;
-                sums[key] = (s.Item1 + (answer.Chosen.Length > 0 ? 1 : 0), s.Item2 + (answer.Correct ? 1 : 0), s.Item3);
+                var s = sums.TryGetValue(key, out var found) ? found : new Sums(0, 0, new long[Options]);
+                foreach (var letter in answer.Chosen) s.Chosen[letter - 'A']++;
+                sums[key] = s with { Answered = s.Answered + (answer.Chosen.Length > 0 ? 1 : 0), Correct = s.Correct + (answer.Correct ? 1 : 0) };
             }
         }
-        foreach (var ((id, version), s) in sums)
-        {
-            // The upsert comes first and takes the row's lock, so the counts it returns are the
-            // latest ones even when another node updates the same question at the same moment
-            // (a read first could be outdated by the time of the write, and lose that node's counts).
-            var counts = JsonSerializer.Deserialize<long[]>(await connection.ExecuteScalarAsync<string>("""
-                INSERT INTO question_stats (question_id, question_version, answered, correct)
-                VALUES (@id, @version, @Answered, @Correct)
-                ON CONFLICT (question_id, question_version) DO UPDATE SET
-                    answered = question_stats.answered + excluded.answered, correct = question_stats.correct + excluded.correct
-                RETURNING option_counts
-                """, new { id, version, s.Answered, s.Correct }, tx) ?? "[0,0,0,0,0,0,0,0]")!;
-            for (var i = 0; i < counts.Length; i++) counts[i] += s.Chosen[i];
-            await connection.ExecuteAsync(
-                "UPDATE question_stats SET option_counts = @Counts WHERE question_id = @id AND question_version = @version",
-                new { id, version, Counts = JsonSerializer.Serialize(counts) }, tx);
-        }
+        if (sums.Count > 0) await UpsertAsync(connection, tx, sums);
         return applied;
     }
+
+    /// <summary>Options a question can have (A–H): a column each, <c>chosen_a</c> to <c>chosen_h</c>.</summary>
+    private const int Options = 8;
+
+    /// <summary>The columns of the times each option was chosen, A first (migration 19).</summary>
+    public static readonly string ChosenColumns = string.Join(", ", Enumerable.Range(0, Options).Select(i => $"chosen_{(char)('a' + i)}"));
+
+    /// <summary>
+    /// Adds a batch's sums to the stored rows in one statement. The upsert adds to the row it
+    /// locks, so counts another node adds to the same question at the same moment are kept. It was
+    /// two statements a question while the option counts were a JSON text (the upsert, then the
+    /// counts written back): ~140 a batch of 16 rounds, half the store writer's statements in play
+    /// (BENCHMARKS.md, "The projections' statements folded").
+    /// </summary>
+    private static Task UpsertAsync(DbConnection connection, DbTransaction tx, Dictionary<(string Id, int Version), Sums> sums)
+    {
+        var rows = sums.ToArray();
+        if (connection is not Npgsql.NpgsqlConnection)
+            // SQLite has no arrays: the rows go as one JSON array of [id, version, answered, right, A, B, ..., H].
+            return connection.ExecuteAsync(SqliteUpsert, new { rows = JsonSerializer.Serialize(rows.Select(r =>
+                (object[])[r.Key.Id, r.Key.Version, r.Value.Answered, r.Value.Correct, .. r.Value.Chosen.Cast<object>()])) }, tx);
+        var arguments = new DynamicParameters();
+        arguments.Add("Ids", rows.Select(r => r.Key.Id).ToArray());
+        arguments.Add("Versions", rows.Select(r => r.Key.Version).ToArray());
+        arguments.Add("Answered", rows.Select(r => r.Value.Answered).ToArray());
+        arguments.Add("Correct", rows.Select(r => r.Value.Correct).ToArray());
+        for (var i = 0; i < Options; i++) arguments.Add($"Chosen{i}", rows.Select(r => r.Value.Chosen[i]).ToArray());
+        return connection.ExecuteAsync(PostgresUpsert, arguments, tx);
+    }
+
+    /// <summary>The upsert of a batch's rows, read from <paramref name="rows"/> (a SELECT of the columns in order).</summary>
+    private static string Upsert(string rows) => $"""
+        INSERT INTO question_stats (question_id, question_version, answered, correct, {ChosenColumns})
+        {rows}
+        ON CONFLICT (question_id, question_version) DO UPDATE SET
+            answered = question_stats.answered + excluded.answered, correct = question_stats.correct + excluded.correct,
+            {string.Join(", ", Enumerable.Range(0, Options).Select(i => $"chosen_{(char)('a' + i)} = question_stats.chosen_{(char)('a' + i)} + excluded.chosen_{(char)('a' + i)}"))}
+        """;
+
+    private static readonly string SqliteUpsert =
+        Upsert($"SELECT {string.Join(", ", Enumerable.Range(0, 4 + Options).Select(i => $"value ->> {i}"))} FROM json_each(@rows) WHERE true");
+
+    private static readonly string PostgresUpsert = Upsert(
+        $"SELECT * FROM unnest(@Ids::text[], @Versions::int[], @Answered::bigint[], @Correct::bigint[], {string.Join(", ", Enumerable.Range(0, Options).Select(i => $"@Chosen{i}::bigint[]"))})");
 }

@@ -52,14 +52,14 @@ public static class QuestionsApi
     private static async Task<Ok<List<QuestionStats>>> Stats(Storage.Database database, QuestionBank bank, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        var rows = await Dapper.SqlMapper.QueryAsync<(string Id, long Version, long Answered, long Correct, string Counts)>(connection,
-            "SELECT question_id, question_version, answered, correct, option_counts FROM question_stats WHERE answered > 0");
+        var rows = await Dapper.SqlMapper.QueryAsync<(string Id, long Version, long Answered, long Correct, long A, long B, long C, long D, long E, long F, long G, long H)>(connection,
+            $"SELECT question_id, question_version, answered, correct, {Events.QuestionStatsConsumer.ChosenColumns} FROM question_stats WHERE answered > 0");
         var stats = new List<QuestionStats>();
-        foreach (var (id, version, answered, correct, counts) in rows)
+        foreach (var (id, version, answered, correct, a, b, c, d, e, f, g, h) in rows)
         {
             if (await bank.GetVersionAsync(id, (int)version, ct) is not { } stored) continue;
             var q = stored.Question;
-            var chosen = System.Text.Json.JsonSerializer.Deserialize<long[]>(counts)!;
+            long[] chosen = [a, b, c, d, e, f, g, h];
             var wrong = Enumerable.Range(0, q.Options.Count).Where(i => !q.Answer.Contains((char)('A' + i)) && chosen[i] > 0)
                 .OrderByDescending(i => chosen[i]).Select(i => new WrongOption(((char)('A' + i)).ToString(), q.Options[i], chosen[i])).FirstOrDefault();
             stats.Add(new QuestionStats(id, (int)version, q.Stem, answered, correct, (double)correct / answered, wrong));

@@ -79,16 +79,16 @@ public sealed class ProjectionTests : IAsyncLifetime
         await using var connection = await _app.Service<Database>().OpenAsync();
         var expected = (await connection.QueryAsync<(string QuestionId, string Chosen, long Correct)>(
             "SELECT question_id, chosen, correct FROM answers")).ToList();
-        var stats = await EventuallyAsync(async () => (await connection.QueryAsync<(string QuestionId, long Answered, long Correct, string OptionCounts)>(
-            "SELECT question_id, answered, correct, option_counts FROM question_stats")).ToList(), s => s.Sum(r => r.Answered) == 15);
+        var stats = await EventuallyAsync(async () => (await connection.QueryAsync<(string QuestionId, long Answered, long Correct, long A, long B, long C, long D, long E, long F, long G, long H)>(
+            $"SELECT question_id, answered, correct, {Quiz.Server.Events.QuestionStatsConsumer.ChosenColumns} FROM question_stats")).ToList(), s => s.Sum(r => r.Answered) == 15);
 
         Assert.Equal(15, stats.Sum(s => s.Answered));
-        foreach (var (questionId, answered, correct, optionCounts) in stats)
+        foreach (var (questionId, answered, correct, a, b, c, d, e, f, g, h) in stats)
         {
             var answers = expected.Where(e => e.QuestionId == questionId).ToList();
             Assert.Equal(answers.Count, answered);
             Assert.Equal(answers.Sum(a => a.Correct), correct);
-            var counts = JsonSerializer.Deserialize<long[]>(optionCounts)!;
+            long[] counts = [a, b, c, d, e, f, g, h];
             for (var option = 0; option < 8; option++)
                 Assert.Equal(answers.Count(a => a.Chosen.Contains((char)('A' + option))), counts[option]);
         }

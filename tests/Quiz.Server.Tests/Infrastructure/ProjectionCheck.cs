@@ -71,7 +71,7 @@ public static class ProjectionCheck
     }
 
     private static async Task<Dictionary<string, string>> ActualQuestionStatsAsync(DbConnection connection) =>
-        (await connection.QueryAsync<(string QuestionId, long Version, long Answered, long Correct, string Counts)>(
-            "SELECT question_id, question_version, answered, correct, option_counts FROM question_stats"))
-        .ToDictionary(r => $"{r.QuestionId} v{r.Version}", r => ((int)r.Answered, r.Correct, string.Join(",", JsonSerializer.Deserialize<long[]>(r.Counts)!)).ToString());
+        (await connection.QueryAsync<(string QuestionId, long Version, long Answered, long Correct, long A, long B, long C, long D, long E, long F, long G, long H)>(
+            "SELECT question_id, question_version, answered, correct, chosen_a, chosen_b, chosen_c, chosen_d, chosen_e, chosen_f, chosen_g, chosen_h FROM question_stats"))
+        .ToDictionary(r => $"{r.QuestionId} v{r.Version}", r => ((int)r.Answered, r.Correct, string.Join(",", r.A, r.B, r.C, r.D, r.E, r.F, r.G, r.H)).ToString());
 }

@@ -53,6 +53,25 @@ public sealed class MigrationTests : IDisposable
     }
 
     [Fact]
+    public async Task OptionCountsKeptAsJsonTextMoveIntoAColumnEach()
+    {
+        await _migrator.MigrateAsync(upTo: 18);
+        await using (var connection = await _database.OpenAsync())
+        {
+            await connection.ExecuteAsync("INSERT INTO question_stats (question_id, question_version, answered, correct, option_counts) VALUES ('Q-1', 2, 7, 4, '[3,1,0,2,0,0,0,9]')");
+            await connection.ExecuteAsync("INSERT INTO question_stats (question_id, question_version, answered, correct) VALUES ('Q-2', 1, 0, 0)");
+        }
+
+        await _migrator.MigrateAsync();
+
+        await using var after = await _database.OpenAsync();
+        var rows = (await after.QueryAsync<(string Id, long Answered, long Correct, long A, long B, long C, long D, long E, long F, long G, long H)>(
+            $"SELECT question_id, answered, correct, {Quiz.Server.Events.QuestionStatsConsumer.ChosenColumns} FROM question_stats ORDER BY question_id")).ToList();
+        Assert.Equal([("Q-1", 7L, 4L, 3L, 1L, 0L, 2L, 0L, 0L, 0L, 9L), ("Q-2", 0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L)], rows);
+        Assert.Equal(0, await after.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM pragma_table_info('question_stats') WHERE name = 'option_counts'"));
+    }
+
+    [Fact]
     public async Task MigratingTwiceDoesNothingTheSecondTime()
     {
         await _migrator.MigrateAsync();
