@@ -8,7 +8,8 @@ using Quiz.Server.Storage;
 /// <summary>
 /// The two projections of finished rounds (question_stats and unit_daily_stats) as the store
 /// writer applies them: batches of 16 rounds of 5 answers (a bus message's most,
-/// CompletedRounds.MaxRounds) over a bank of 427 questions, each batch in its own transaction on
+/// CompletedRounds.MaxRounds) over a bank of 427 questions, by people of 3,000 counties (each in its
+/// city and province) and a quarter of them of one of 200 organisations, each batch in its own transaction on
 /// the writer's connection (its statements kept), on a fresh SQLite store migrated by the server's
 /// own migrations. The figures are a batch's wall time and the bytes it allocated, the apply alone
 /// (the COMMIT's fsync left out; the apply runs synchronously on one thread, so on a quiet machine
@@ -59,11 +60,16 @@ static class ProjectionBench
 
     static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
-    static readonly string[] Regions = ["110000", "110100", "110101"];
+    /// <summary>A county's path: province, city, county (30 provinces of 10 cities of 10 counties).</summary>
+    static string[] Regions(Random random)
+    {
+        var (province, city, county) = (11 + random.Next(30), random.Next(10), random.Next(10));
+        return [$"{province}0000", $"{province}{city:00}00", $"{province}{city:00}{county:00}"];
+    }
 
     static RoundCompleted Round(long resultId, Random random) => new(
         resultId, $"r{resultId}", "bench", "main", 1 + random.Next(10_000), new DateOnly(2026, 6, 15), 80, 100, 60_000,
-        DateTimeOffset.UnixEpoch, Regions, random.Next(4) == 0 ? $"org-{random.Next(200)}" : null, "bank", FirstInCampaign: random.Next(3) == 0,
+        DateTimeOffset.UnixEpoch, Regions(random), random.Next(4) == 0 ? $"org-{random.Next(200)}" : null, "bank", FirstInCampaign: random.Next(3) == 0,
         FirstOfDay: random.Next(2) == 0,
         [.. Enumerable.Range(0, 5).Select(_ => new CompletedAnswer($"q-{random.Next(Questions):000}", 1, ((char)('A' + random.Next(4))).ToString(), random.Next(3) > 0))]);
 }
