@@ -13,8 +13,8 @@ public static class ProjectionGuard
 {
     /// <summary>
     /// The rounds of <paramref name="rounds"/> this projection had not applied yet, now claimed, in
-    /// one statement (SQLite claimed them one by one: 16 statements a projection and batch, a
-    /// fifth of the store writer's statements in play; BENCHMARKS.md, "The projections' statements folded").
+    /// one statement (SQLite claimed them one by one: 16 statements a projection and bus message
+    /// of 16 rounds; BENCHMARKS.md, "The projections' statements folded").
     /// </summary>
     public static async Task<List<T>> ClaimAsync<T>(DbConnection connection, DbTransaction tx, string projection, IReadOnlyList<T> rounds, Func<T, long> resultId)
     {
