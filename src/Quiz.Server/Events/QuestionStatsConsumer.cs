@@ -53,7 +53,10 @@ public sealed class QuestionStatsConsumer(StoreWriter writer, QuizMetrics metric
     private const int Options = 8;
 
     /// <summary>The columns of the times each option was chosen, A first (migration 19).</summary>
-    public static readonly string ChosenColumns = string.Join(", ", Enumerable.Range(0, Options).Select(i => $"chosen_{(char)('a' + i)}"));
+    private static readonly string[] Chosen = [.. Enumerable.Range(0, Options).Select(i => $"chosen_{(char)('a' + i)}")];
+
+    /// <summary><see cref="Chosen"/> as a column list.</summary>
+    public static readonly string ChosenColumns = string.Join(", ", Chosen);
 
     /// <summary>
     /// Adds a batch's sums to the stored rows in one statement. The upsert adds to the row it
@@ -84,7 +87,7 @@ public sealed class QuestionStatsConsumer(StoreWriter writer, QuizMetrics metric
         {rows}
         ON CONFLICT (question_id, question_version) DO UPDATE SET
             answered = question_stats.answered + excluded.answered, correct = question_stats.correct + excluded.correct,
-            {string.Join(", ", Enumerable.Range(0, Options).Select(i => $"chosen_{(char)('a' + i)} = question_stats.chosen_{(char)('a' + i)} + excluded.chosen_{(char)('a' + i)}"))}
+            {string.Join(", ", Chosen.Select(c => $"{c} = question_stats.{c} + excluded.{c}"))}
         """;
 
     private static readonly string SqliteUpsert =

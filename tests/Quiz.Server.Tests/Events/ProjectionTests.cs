@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Dapper;
 using System.Diagnostics.Metrics;
 using Quiz.Server.Diagnostics;

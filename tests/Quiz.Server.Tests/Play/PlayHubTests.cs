@@ -69,6 +69,14 @@ public sealed class PlayHubTests(PlayHubTests.Server server) : IClassFixture<Pla
     }
 
     /// <summary>The right choices for a question, from the bank (the test knows what players don't).</summary>
+    /// <summary>Waits until the store writer has kept the round's places, which it does just after the reply.</summary>
+    private async Task PlacesKeptAsync(string roundId)
+    {
+        await using var connection = await _app.Service<Database>().OpenAsync();
+        for (var i = 0; i < 200 && await connection.ExecuteScalarAsync<long?>("SELECT national_rank FROM results WHERE round_id = @roundId", new { roundId }) is null; i++)
+            await Task.Delay(10);
+    }
+
     private async Task<int[]> KeyOf(QuestionView question)
     {
         var stored = (await _app.Service<Quiz.Server.Questions.QuestionBank>().ListAsync()).Single(q => q.Question.Id == question.QuestionId).Question;
@@ -144,9 +152,7 @@ public sealed class PlayHubTests(PlayHubTests.Server server) : IClassFixture<Pla
         var key = await KeyOf(round.Questions[0]);
         await AnswerAsync(round.RoundId, 0, key);
         var first = await FinishAsync(round.RoundId);
-        await using (var connection = await _app.Service<Database>().OpenAsync())
-            for (var i = 0; i < 200 && await connection.ExecuteScalarAsync<long?>("SELECT national_rank FROM results WHERE round_id = @RoundId", round) is null; i++)
-                await Task.Delay(10); // the places are kept by the store writer, after the reply
+        await PlacesKeptAsync(round.RoundId);
 
         _app.Clock.Advance(TimeSpan.FromMinutes(5)); // the round has left memory
         var later = await FinishAsync(round.RoundId);
@@ -163,9 +169,7 @@ public sealed class PlayHubTests(PlayHubTests.Server server) : IClassFixture<Pla
         await OwnServerAsync();
         var round = await StartAsync();
         var first = await FinishAsync(round.RoundId); // score 0, alone: rank 1 everywhere
-        await using (var connection = await _app.Service<Database>().OpenAsync())
-            for (var i = 0; i < 200 && await connection.ExecuteScalarAsync<long?>("SELECT national_rank FROM results WHERE round_id = @RoundId", round) is null; i++)
-                await Task.Delay(10); // the ranks are kept by the store writer, after the reply
+        await PlacesKeptAsync(round.RoundId);
         await Staff.PlayRoundAsync(_app, PlayWorld.County, PlayWorld.Bank); // a better (or equal) round by someone else
         _app.Clock.Advance(TimeSpan.FromMinutes(5)); // the round has left memory
 
