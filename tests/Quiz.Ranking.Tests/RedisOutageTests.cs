@@ -6,9 +6,10 @@ public class RedisOutageTests : IAsyncLifetime
     readonly RedisServerFixture redis = new();
     /// <summary>
     /// An outage answers "pending" at once (the connection fails fast), not by the 200 ms bound on
-    /// a finish's wait; a longer bound keeps a busy test machine from reading as an outage.
+    /// a finish's wait or the 500 ms bound on a read; longer bounds keep a busy test machine from
+    /// reading as an outage (a board's size read as 0 after the catch-up failed a CI run once).
     /// </summary>
-    static readonly RankingOptions Options = new() { Engine = "Redis", FinishTimeout = TimeSpan.FromSeconds(5) };
+    static readonly RankingOptions Options = new() { Engine = "Redis", FinishTimeout = TimeSpan.FromSeconds(5), ReadTimeout = TimeSpan.FromSeconds(5) };
     public Task InitializeAsync() => redis.InitializeAsync();
     public Task DisposeAsync() => redis.DisposeAsync();
 
