@@ -12,10 +12,20 @@ using Microsoft.Data.Sqlite;
 //   dotnet run -c Release --project loadtests/Quiz.StoreBench
 // With the argument unit-standings it measures the unit boards' refresh instead (UnitStandingsBench.cs),
 // with draw a start's question draw (DrawBench.cs), with projections the projections of finished
-// rounds as the store writer applies them (ProjectionBench.cs).
+// rounds as the store writer applies them (ProjectionBench.cs), with rounds a round's own writes: its
+// start, finish and places (RoundBench.cs). Each runs with the server's setting of the C heap
+// (NativeHeap) unless given --glibc-default, to compare.
+Console.WriteLine(args.Contains("--glibc-default") ? "the C heap: glibc's default"
+    : Quiz.Server.Hosting.NativeHeap.KeepFreedPages() ? $"the C heap: glibc keeps {Quiz.Server.Hosting.NativeHeap.TrimThreshold >> 20} MiB freed (the server's setting)"
+    : "the C heap: as it is (not glibc, or GLIBC_TUNABLES sets it)");
 if (args is ["draw", ..])
 {
     DrawBench.Run();
+    return;
+}
+if (args is ["rounds", ..])
+{
+    await RoundBench.RunAsync();
     return;
 }
 if (args is ["projections", ..])

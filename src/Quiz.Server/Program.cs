@@ -21,6 +21,7 @@ using Quiz.Server.Units;
 // feature's folder holds its endpoints, SQL and types. See ../README.md and docs/.
 
 BufferPool.KeepEnoughForALiveRoom();
+NativeHeap.KeepFreedPages();
 var (command, settings) = Cli.Split(args);
 var builder = WebApplication.CreateBuilder(HttpBasics.Options(settings));
 if (command.Length > 0) Cli.QuietLogging(builder.Logging);

@@ -65,28 +65,35 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
             // Without one scene a day, the attempts row holds no scene ('' always matches).
             var scene = oneScenePerDay ? round.Scene ?? "" : "";
             if (connection is Npgsql.NpgsqlConnection) return await ClaimOnPostgresAsync(connection, tx, round, attemptsPerDay, scene, attemptsPerInvitee);
-            var args = new { round.ParticipantId, round.CampaignId, round.StageId, round.Day, attemptsPerDay, attemptsPerInvitee };
-            var allowed = await connection.ExecuteScalarAsync<int>($"SELECT {AllowedSql}", args, tx);
-            var used = await connection.ExecuteScalarAsync<int?>("""
-                INSERT INTO attempts (participant_id, campaign_id, stage_id, day, used, scene) VALUES (@ParticipantId, @CampaignId, @StageId, @Day, 1, @scene)
-                ON CONFLICT (participant_id, campaign_id, stage_id, day) DO UPDATE SET used = attempts.used + 1, scene = excluded.scene
-                WHERE attempts.used < @allowed AND (attempts.scene = excluded.scene OR attempts.used = 0)
-                RETURNING used
-                """, new { round.ParticipantId, round.CampaignId, round.StageId, round.Day, allowed, scene }, tx);
-            if (used is not { } u || u > allowed)
-            {
-                var held = await connection.QuerySingleOrDefaultAsync<(string Scene, long Used)>("""
-                    SELECT scene, used FROM attempts
-                    WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Day
-                    """, args, tx);
-                return new Claim(null, held.Used > 0 && held.Scene != scene ? held.Scene : null);
-            }
-            await connection.ExecuteAsync("""
-                INSERT INTO rounds (id, campaign_id, stage_id, participant_id, day, started_at, deadline, status, questions, scene, node)
-                VALUES (@Id, @CampaignId, @StageId, @ParticipantId, @Day, @Started, @DeadlineText, 'started', @QuestionsJson, @Scene, @NodeId)
-                """, new { round.Id, round.CampaignId, round.StageId, round.ParticipantId, round.Day, Started = Utc(round.StartedAt), DeadlineText = Utc(round.Deadline), round.QuestionsJson, round.Scene, NodeId }, tx);
-            return new Claim(allowed - u, null);
+            return await ClaimOnSqliteAsync(connection, tx, round, attemptsPerDay, scene, attemptsPerInvitee, NodeId);
         }, ct);
+
+    /// <summary>The claim on SQLite, in process: the cap read, the conditional upsert, the round inserted.</summary>
+    internal static async Task<Claim> ClaimOnSqliteAsync(DbConnection connection, DbTransaction tx, StartedRound round, int attemptsPerDay, string scene,
+        int attemptsPerInvitee, string nodeId)
+    {
+        var args = new { round.ParticipantId, round.CampaignId, round.StageId, round.Day, attemptsPerDay, attemptsPerInvitee };
+        var allowed = await connection.ExecuteScalarAsync<int>($"SELECT {AllowedSql}", args, tx);
+        var used = await connection.ExecuteScalarAsync<int?>("""
+            INSERT INTO attempts (participant_id, campaign_id, stage_id, day, used, scene) VALUES (@ParticipantId, @CampaignId, @StageId, @Day, 1, @scene)
+            ON CONFLICT (participant_id, campaign_id, stage_id, day) DO UPDATE SET used = attempts.used + 1, scene = excluded.scene
+            WHERE attempts.used < @allowed AND (attempts.scene = excluded.scene OR attempts.used = 0)
+            RETURNING used
+            """, new { round.ParticipantId, round.CampaignId, round.StageId, round.Day, allowed, scene }, tx);
+        if (used is not { } u || u > allowed)
+        {
+            var held = await connection.QuerySingleOrDefaultAsync<(string Scene, long Used)>("""
+                SELECT scene, used FROM attempts
+                WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND stage_id = @StageId AND day = @Day
+                """, args, tx);
+            return new Claim(null, held.Used > 0 && held.Scene != scene ? held.Scene : null);
+        }
+        await connection.ExecuteAsync("""
+            INSERT INTO rounds (id, campaign_id, stage_id, participant_id, day, started_at, deadline, status, questions, scene, node)
+            VALUES (@Id, @CampaignId, @StageId, @ParticipantId, @Day, @Started, @DeadlineText, 'started', @QuestionsJson, @Scene, @NodeId)
+            """, new { round.Id, round.CampaignId, round.StageId, round.ParticipantId, round.Day, Started = Utc(round.StartedAt), DeadlineText = Utc(round.Deadline), round.QuestionsJson, round.Scene, NodeId = nodeId }, tx);
+        return new Claim(allowed - u, null);
+    }
 
     /// <summary>
     /// The same claim in one statement (one round trip to PostgreSQL instead of three): the cap
@@ -156,7 +163,7 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     /// <summary>SQLite runs in this process: a statement costs microseconds, so each finish writes its own three.</summary>
     private static readonly WriteKind<FinishedRound, Committed> SqliteFinishes = new(OneByOneAsync);
 
-    private static async Task<Committed[]> OneByOneAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<FinishedRound> rounds)
+    internal static async Task<Committed[]> OneByOneAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<FinishedRound> rounds)
     {
         var committed = new Committed[rounds.Count];
         for (var i = 0; i < rounds.Count; i++) committed[i] = await InsertFinishAsync(connection, tx, rounds[i]);
@@ -362,10 +369,10 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     public Task RecordPlacesAsync(long resultId, Place? national, Place? unit, Place? organisation) =>
         writer.WriteAsync(Places, new PlaceRow(resultId, national?.Rank, national?.Size, unit?.Rank, unit?.Size, organisation?.Rank, organisation?.Size));
 
-    private sealed record PlaceRow(long ResultId, long? NationalRank, long? NationalSize, long? UnitRank, long? UnitSize, long? OrganisationRank, long? OrganisationSize);
+    internal sealed record PlaceRow(long ResultId, long? NationalRank, long? NationalSize, long? UnitRank, long? UnitSize, long? OrganisationRank, long? OrganisationSize);
 
     /// <summary>A group's places in one UPDATE on PostgreSQL (arrays unnested); one UPDATE each on SQLite.</summary>
-    private static readonly WriteKind<PlaceRow, int> Places = new(async (connection, tx, rows) =>
+    internal static readonly WriteKind<PlaceRow, int> Places = new(async (connection, tx, rows) =>
     {
         if (connection is Npgsql.NpgsqlConnection)
             await connection.ExecuteAsync("""
