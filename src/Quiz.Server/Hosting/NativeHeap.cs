@@ -13,7 +13,7 @@ namespace Quiz.Server.Hosting;
 /// a finish cost ~2.5 × its statements' own work (BENCHMARKS.md, "The C heap's give-backs").
 /// Kept up to <see cref="TrimThreshold"/> a heap, the same buffers are reused.
 /// </summary>
-public static partial class NativeHeap
+public static class NativeHeap
 {
     /// <summary>The free top a heap keeps: bounded, so a burst's peak still goes back to the kernel.</summary>
     public const int TrimThreshold = 16 << 20;

@@ -68,7 +68,6 @@ public sealed class PlayHubTests(PlayHubTests.Server server) : IClassFixture<Pla
         return at < 0 ? message : message[(at + marker.Length)..];
     }
 
-    /// <summary>The right choices for a question, from the bank (the test knows what players don't).</summary>
     /// <summary>Waits until the store writer has kept the round's places, which it does just after the reply.</summary>
     private async Task PlacesKeptAsync(string roundId)
     {
@@ -77,6 +76,7 @@ public sealed class PlayHubTests(PlayHubTests.Server server) : IClassFixture<Pla
             await Task.Delay(10);
     }
 
+    /// <summary>The right choices for a question, from the bank (the test knows what players don't).</summary>
     private async Task<int[]> KeyOf(QuestionView question)
     {
         var stored = (await _app.Service<Quiz.Server.Questions.QuestionBank>().ListAsync()).Single(q => q.Question.Id == question.QuestionId).Question;
