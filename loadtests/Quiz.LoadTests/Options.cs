@@ -54,6 +54,11 @@ public sealed record Options
     public int LiveWarmup { get; init; } = 1_000;
     /// <summary>Hold off the generator's own collections while each question goes out (--live-quiet-fanout false to allow them).</summary>
     public bool LiveQuietFanout { get; init; } = true;
+    /// <summary>
+    /// Finish each round by a Finish call after its last answer, as clients did before an answer
+    /// could finish the round (docs/protocol.md); by default the last answer carries <c>finish: true</c>, as the phone page does.
+    /// </summary>
+    public bool FinishCall { get; init; }
     public string Command { get; init; } = "";
     /// <summary>The whole run stops by itself after this long, whatever it is doing.</summary>
     public double MaxSeconds { get; init; }
@@ -103,6 +108,7 @@ public sealed record Options
             Client = S("client") ?? S("live-client") ?? o.Client,
             LiveWarmup = I("live-warmup") ?? o.LiveWarmup,
             LiveQuietFanout = S("live-quiet-fanout") is { } quiet ? bool.Parse(quiet) : o.LiveQuietFanout,
+            FinishCall = S("finish-call") is not null,
             Command = S("command") ?? "Quiz.LoadTests " + string.Join(' ', args),
             MaxSeconds = D("max-seconds") ?? 0,
         };
@@ -163,6 +169,8 @@ public sealed record Options
                                (the .NET SignalR client, ~2 x the generator's CPU a connection); --live-client is the same  [raw]
           --live-warmup N      live: N phones play 3 questions in a session of their own first, not measured (0: none)  [1000]
           --live-quiet-fanout B  live: hold off the generator's own collections while a question goes out (true/false)  [true]
+          --finish-call        end each round with a Finish call after its last answer; default: the last answer
+                               carries finish: true and is recorded as the step "answer+finish"
           --max-seconds S      hard stop of the whole run                                 [from the options]
         """;
 }

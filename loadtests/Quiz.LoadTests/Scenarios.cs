@@ -308,7 +308,12 @@ public sealed class Scenarios(Options options, QuizServer server, CancellationTo
     private Task<RoundView> StartAsync(ScenarioContext context, Player player) =>
         Step.Run("start", context, () => Bounded(context, ct => player.Hub.InvokeAsync<RoundView>("StartRound", new StartRoundRequest(options.Campaign), ct)));
 
-    /// <summary>Answers every question (after the think time, or on the paced schedule) and finishes.</summary>
+    /// <summary>
+    /// Answers every question (after the think time, or on the paced schedule) and finishes: with
+    /// the last answer (<c>finish: true</c>, as the phone page does), or with a Finish call after it
+    /// (--finish-call). Every answer call is a step "answer", the finishing one included; the
+    /// finishing ones are also timed apart as "answer+finish" (their failures count once, in "answer").
+    /// </summary>
     private async Task PlayAsync(ScenarioContext context, Player player, RoundView round, bool paced)
     {
         var started = Stopwatch.GetTimestamp();
@@ -320,9 +325,16 @@ public sealed class Scenarios(Options options, QuizServer server, CancellationTo
                 : TimeSpan.FromMilliseconds(options.ThinkMs);
             if (wait > TimeSpan.Zero) await Task.Delay(wait, context.CancellationToken);
             var choice = question.Options.Count == 0 ? 0 : context.Random.Next(question.Options.Count);
-            await Step.Run("answer", context, () => Bounded(context, ct => player.Hub.InvokeAsync<AnswerResult>(
-                "Answer", new AnswerRequest(round.RoundId, question.Position, [choice]), ct)));
+            var finishing = !options.FinishCall && k == round.Questions.Count - 1;
+            var sent = Stopwatch.GetTimestamp();
+            var answered = await Step.Run("answer", context, () => Bounded(context, ct => player.Hub.InvokeAsync<AnswerResult>(
+                "Answer", new AnswerRequest(round.RoundId, question.Position, [choice], finishing), ct)));
+            if (!finishing) continue;
+            context.Run.Stats.Step("answer+finish").Ok(sent, Stopwatch.GetTimestamp());
+            if (answered.Result is not { } finished) throw new InvalidOperationException($"round {round.RoundId}: the finishing answer came back without the result");
+            if (finished.RankPending) context.Run.Stats.Step("finish:rank-pending").Fail(Stopwatch.GetTimestamp(), Stopwatch.GetTimestamp(), "rank-pending");
         }
+        if (!options.FinishCall) return;
         var result = await Step.Run("finish", context, () => Bounded(context, ct => player.Hub.InvokeAsync<RoundResult>("Finish", new FinishRequest(round.RoundId), ct)));
         // Safe but degraded: the round is stored, the ranking was not reached. Counted as an error of its own.
         if (result.RankPending) context.Run.Stats.Step("finish:rank-pending").Fail(Stopwatch.GetTimestamp(), Stopwatch.GetTimestamp(), "rank-pending");

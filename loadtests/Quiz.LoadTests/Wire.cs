@@ -22,8 +22,8 @@ public sealed record Region(string Code, bool HasChildren);
 public sealed record StartRoundRequest(string CampaignId);
 public sealed record QuestionView(int Position, string Type, IReadOnlyList<string> Options);
 public sealed record RoundView(string RoundId, IReadOnlyList<QuestionView> Questions, DateTimeOffset Deadline, int AttemptsLeft);
-public sealed record AnswerRequest(string RoundId, int Position, int[] Choices);
-public sealed record AnswerResult(int Position, bool Correct, bool Late);
+public sealed record AnswerRequest(string RoundId, int Position, int[] Choices, bool Finish = false);
+public sealed record AnswerResult(int Position, bool Correct, bool Late, RoundResult? Result = null);
 public sealed record FinishRequest(string RoundId);
 public sealed record RoundResult(string RoundId, int Score, bool AutoFinished, long? NationalRank, bool RankPending);
 

@@ -253,12 +253,14 @@ public sealed class NodeLossTests(ClusterFixture cluster, ITestOutputHelper outp
             Assert.Equal([0, 1], resumed.Answers.Select(a => a.Position));
             Assert.True(resumed.ServerNow < resumed.Deadline, "the round's time ran out while the phone reconnected");
 
+            // The last answer finishes the round (finish: true, as the phone page sends it), on this node.
             for (var q = 2; q < resumed.Questions.Count; q++)
             {
                 await Task.Delay(ClusterPlayer.ThinkTime);
-                given.Add(await hub.InvokeAsync<AnswerResult>("Answer", new AnswerRequest(round.RoundId, q, [q % 2])));
+                given.Add(await hub.InvokeAsync<AnswerResult>("Answer", new AnswerRequest(round.RoundId, q, [q % 2], Finish: q == resumed.Questions.Count - 1)));
             }
-            var result = await hub.InvokeAsync<RoundResult>("Finish", new FinishRequest(round.RoundId));
+            var result = Assert.IsType<RoundResult>(given[^1].Result);
+            Assert.Equivalent(result, await hub.InvokeAsync<RoundResult>("Finish", new FinishRequest(round.RoundId)), strict: true);
 
             // The right score: every answer, those given before the node died too, counted once.
             Assert.Equal(given.Count(g => g.Correct), result.Correct);

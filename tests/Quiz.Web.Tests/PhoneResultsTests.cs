@@ -49,6 +49,10 @@ public sealed class PhoneResultsTests(QuizSite site)
         await Assertions.Expect(page.Locator("[data-test=attempts-left]")).ToHaveTextAsync("1 次");
         await Assertions.Expect(page.Locator("[data-test=best-round]")).ToHaveTextAsync($"{best} 分");
 
+        // The hub's messages as the page sends them: the last answer finishes the round, no Finish follows.
+        var sent = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        page.WebSocket += (_, socket) => socket.FrameSent += (_, frame) => { if (frame.Text is { } text) sent.Enqueue(text); };
+
         // The last attempt, on this phone: the first option each time, whose words the review shows.
         await page.ClickAsync("[data-test=start]");
         var chosen = new List<string>();
@@ -77,6 +81,10 @@ public sealed class PhoneResultsTests(QuizSite site)
         });
         await page.ClickAsync("[data-test=finish]");
         await Assertions.Expect(page.Locator("[data-test=result]")).ToBeVisibleAsync();
+        var answers = sent.Where(m => m.Contains("\"target\":\"Answer\"")).ToList();
+        Assert.Equal(5, answers.Count);
+        Assert.Equal([false, false, false, false, true], answers.Select(m => m.Contains("\"finish\":true")));
+        Assert.DoesNotContain(sent, m => m.Contains("\"target\":\"Finish\""));
 
         // Ranks: "rank X of N", and each local rank names its unit.
         var rankOf = new Regex(@"^第 \d+ 名 / 共 \d+ 人$");

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Quiz.Server.Play;
 
 // What travels over /hubs/play. docs/protocol.md describes each one for client writers.
@@ -16,13 +18,20 @@ public sealed record RoundView(
     DateTimeOffset StartedAt, DateTimeOffset Deadline, DateTimeOffset ServerNow, int? QuestionSeconds,
     bool ShowAnswers, int AttemptsLeft, IReadOnlyList<GivenAnswer> Answers, string? Scene);
 
-public sealed record AnswerRequest(string RoundId, int Position, int[] Choices);
+/// <param name="Finish">
+/// Finish the round with this answer, as a Finish right after it would: the reply carries the
+/// round's result (<see cref="AnswerResult.Result"/>), committed first. A phone sends it with its
+/// last answer and saves the Finish call, one round trip on a weak network.
+/// </param>
+public sealed record AnswerRequest(string RoundId, int Position, int[] Choices, bool Finish = false);
 
 /// <summary>
 /// The outcome of one answer. <see cref="Key"/> and <see cref="Explanation"/> are null when the
-/// stage does not show answers during the round.
+/// stage does not show answers during the round. <see cref="Result"/>: the round's result when the
+/// answer asked to finish it, else left out of the message.
 /// </summary>
-public sealed record AnswerResult(int Position, bool Correct, bool Late, IReadOnlyList<int>? Key, string? Explanation);
+public sealed record AnswerResult(int Position, bool Correct, bool Late, IReadOnlyList<int>? Key, string? Explanation,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RoundResult? Result = null);
 
 public sealed record FinishRequest(string RoundId);
 

@@ -152,7 +152,12 @@ public sealed class RoundService(
         });
         if (recorded.Finishing) throw Error(PlayErrors.RoundFinished, "the round is finished");
         if (recorded.New) metrics.Answers.Add(1);
-        return recorded.Choice!.Result;
+        if (!request.Finish) return recorded.Choice!.Result;
+        // A repeat of this call (its reply lost) finds the answer given and the finish under way
+        // or done on this node, so it gets the same result.
+        var result = await FinishAsync(round, auto: false)
+            ?? await finish.StoredAsync(participantId, round.Id, ct) ?? throw Error(PlayErrors.RoundNotFound, "no such round");
+        return recorded.Choice!.Result with { Result = result };
     }
 
     // ---- finish ---------------------------------------------------------------------------

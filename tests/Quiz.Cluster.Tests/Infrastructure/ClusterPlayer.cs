@@ -9,7 +9,8 @@ namespace Quiz.Cluster.Tests.Infrastructure;
 /// A participant playing full rounds through nginx until the day's attempts are used up, as a
 /// phone does when its node dies: the connection drops, the phone connects again (nginx sends it
 /// to a node that is alive), carries on with the round in play (<c>CurrentRound</c>: the rounds
-/// are in Redis) or asks again for the result of a round whose Finish got no answer, and plays on.
+/// are in Redis) or asks again for the result of a round whose Finish (or finishing answer) got no
+/// answer, and plays on.
 /// What the servers acknowledged is kept, with every reconnection and lost round.
 /// </summary>
 public sealed class ClusterPlayer(Phone phone, string token, long participantId, string node)
@@ -58,14 +59,20 @@ public sealed class ClusterPlayer(Phone phone, string token, long participantId,
                     }
                     round ??= await hub.InvokeAsync<RoundView>("StartRound", new StartRoundRequest(ClusterFixture.Campaign), stop);
                     playing = round.RoundId;
+                    // Every other round ends with its last answer (finish: true, as the phone page does), the others with Finish.
+                    var finishWithAnswer = rounds % 2 == 1;
+                    RoundResult? result = null;
                     for (var q = 0; q < round.Questions.Count; q++)
                     {
                         if (round.Answers.Any(a => a.Position == q)) continue; // answered before the node died
                         await Task.Delay(ThinkTime, stop);
-                        await hub.InvokeAsync<AnswerResult>("Answer", new AnswerRequest(round.RoundId, q, [q % 2]), stop);
+                        var last = finishWithAnswer && q == round.Questions.Count - 1;
+                        if (last) unanswered = round.RoundId; // its reply lost, Finish asks for the result
+                        var answered = await hub.InvokeAsync<AnswerResult>("Answer", new AnswerRequest(round.RoundId, q, [q % 2], Finish: last), stop);
+                        if (last) result = answered.Result ?? throw new InvalidOperationException($"round {round.RoundId}: the finishing answer came back without the result");
                     }
                     unanswered = round.RoundId;
-                    var result = await hub.InvokeAsync<RoundResult>("Finish", new FinishRequest(round.RoundId), stop);
+                    result ??= await hub.InvokeAsync<RoundResult>("Finish", new FinishRequest(round.RoundId), stop);
                     unanswered = playing = null;
                     Acknowledged.Enqueue((result, DateTime.UtcNow));
                 }

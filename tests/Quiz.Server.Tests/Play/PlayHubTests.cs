@@ -146,6 +146,63 @@ public sealed class PlayHubTests(PlayHubTests.Server server) : IClassFixture<Pla
     }
 
     [Fact]
+    public async Task TheLastAnswerCanFinishTheRoundInItsOwnCallCommittedBeforeTheReply()
+    {
+        var round = await StartAsync();
+        var plain = new List<AnswerResult>();
+        for (var i = 0; i < round.Questions.Count - 1; i++)
+        {
+            _app.Clock.Advance(TimeSpan.FromSeconds(3));
+            plain.Add(await AnswerAsync(round.RoundId, i, await KeyOf(round.Questions[i])));
+        }
+        _app.Clock.Advance(TimeSpan.FromSeconds(3));
+        var last = round.Questions.Count - 1;
+        var key = await KeyOf(round.Questions[last]);
+
+        var answered = await Hub.InvokeAsync<AnswerResult>("Answer", new AnswerRequest(round.RoundId, last, key, Finish: true));
+
+        // The round was committed before the reply left: its result row is there now.
+        await using (var connection = await _app.Service<Database>().OpenAsync())
+            Assert.Equal(1, await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM results WHERE round_id = @RoundId", round));
+        Assert.True(answered.Correct);
+        var result = Assert.IsType<RoundResult>(answered.Result);
+        Assert.Equal((5, 5, 5), (result.Score, result.MaxScore, result.Correct));
+        Assert.Equal(15_000, result.DurationMs); // ends at the last answer: there was no later Finish
+        Assert.False(result.AutoFinished);
+        Assert.NotNull(result.NationalRank);
+        Assert.Equal(5, result.Review.Count);
+        Assert.All(plain, a => Assert.Null(a.Result));
+        Assert.DoesNotContain("\"result\"", JsonSerializer.Serialize(plain[0], new JsonSerializerOptions(JsonSerializerDefaults.Web)));
+
+        // A repeat of the call (its reply lost) and a Finish after it get the same result; the round takes no more answers.
+        _app.Clock.Advance(TimeSpan.FromSeconds(2));
+        var repeat = await Hub.InvokeAsync<AnswerResult>("Answer", new AnswerRequest(round.RoundId, last, key, Finish: true));
+        Assert.Equivalent(answered, repeat, strict: true);
+        Assert.Equivalent(result, await FinishAsync(round.RoundId), strict: true);
+        Assert.Null(await Hub.InvokeAsync<RoundView?>("CurrentRound", PlayWorld.CampaignId));
+    }
+
+    [Fact]
+    public async Task AnAnswerThatFinishesLeavesTheRestUnansweredAndARefusedOneFinishesNothing()
+    {
+        var round = await StartAsync();
+        var key = await KeyOf(round.Questions[0]);
+
+        Assert.StartsWith(PlayErrors.InvalidRequest, await ErrorOf(() => Hub.InvokeAsync<AnswerResult>("Answer",
+            new AnswerRequest(round.RoundId, 0, [99], Finish: true))));
+        Assert.Equal(round.RoundId, (await Hub.InvokeAsync<RoundView?>("CurrentRound", PlayWorld.CampaignId))?.RoundId);
+
+        _app.Clock.Advance(TimeSpan.FromSeconds(4));
+        var answered = await Hub.InvokeAsync<AnswerResult>("Answer", new AnswerRequest(round.RoundId, 0, key, Finish: true));
+
+        var result = Assert.IsType<RoundResult>(answered.Result);
+        Assert.Equal((1, 1), (result.Score, result.Correct));
+        Assert.Equal(4_000, result.DurationMs);
+        Assert.Equal(PlayErrors.RoundFinished, (await ErrorOf(() => AnswerAsync(round.RoundId, 1, 0))).Split(':')[0]);
+        Assert.Equivalent(result, await FinishAsync(round.RoundId), strict: true);
+    }
+
+    [Fact]
     public async Task ARepeatedFinishLongAfterwardsIsAnsweredFromTheStore()
     {
         var round = await StartAsync();

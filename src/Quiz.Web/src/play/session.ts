@@ -32,6 +32,8 @@ export const session = reactive({
   /** Server time minus phone time, in ms: the countdown runs on the server's clock. */
   clockOffset: 0,
   result: null as RoundResult | null,
+  /** The result the last answer brought (it finished the round), shown when the player moves on. */
+  finished: null as RoundResult | null,
   finishing: false,
   /** A start is on its way (waiting for the connection, then the server): the button waits with it. */
   starting: false,
@@ -169,6 +171,7 @@ function takeRound(view: RoundView) {
   // With answers shown, stay on the last answered question until the player moves on.
   session.position = firstOpen === -1 ? view.questions.length - 1 : firstOpen;
   session.result = null;
+  session.finished = null;
   session.finishing = false;
   session.view = "round";
 }
@@ -238,12 +241,21 @@ export async function startRound(scene: string | null = null) {
 export async function answer(position: number, choices: number[]): Promise<void> {
   if (!session.round) return;
   session.error = null;
+  // The last open question finishes the round in the same call: no Finish round trip after it
+  // (docs/protocol.md, Answer's `finish`).
+  const round = session.round;
+  const last = round.questions.every(q => q.position === position || !!session.answers[q.position]);
   try {
     const connection = await ready();
-    const result = await connection.invoke<AnswerResult>("Answer", { roundId: session.round.roundId, position, choices });
+    const request = last ? { roundId: round.roundId, position, choices, finish: true } : { roundId: round.roundId, position, choices };
+    const result = await connection.invoke<AnswerResult>("Answer", request);
     session.answers[position] = { choices, result };
-    // Without answers shown there is nothing to read: go straight on.
-    if (result.key === null) nextQuestion();
+    if (result.result) session.finished = result.result;
+    // Without answers shown there is nothing to read: go straight on (to the result after the last).
+    if (result.key === null) {
+      if (result.result) showResult(result.result);
+      else nextQuestion();
+    }
   } catch (error) {
     const { code } = hubError(error);
     if (code === "deadline-passed" || code === "round-finished") await finish();
@@ -263,6 +275,10 @@ export function nextQuestion() {
 
 export async function finish() {
   if (!session.round || session.finishing) return;
+  if (session.finished?.roundId === session.round.roundId) {
+    showResult(session.finished);
+    return;
+  }
   session.finishing = true;
   session.error = null;
   const roundId = session.round.roundId;

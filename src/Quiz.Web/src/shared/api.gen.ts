@@ -2327,6 +2327,8 @@ export interface components {
             /** Format: int32 */
             position: number;
             choices: number[];
+            /** @default false */
+            finish: boolean;
         };
         AnswerResult: {
             /** Format: int32 */
@@ -2335,6 +2337,50 @@ export interface components {
             late: boolean;
             key: null | number[];
             explanation: null | string;
+            result?: null | {
+                roundId: string;
+                /** Format: int32 */
+                score: number;
+                /** Format: int32 */
+                maxScore: number;
+                /** Format: int32 */
+                correct: number;
+                /** Format: int32 */
+                questionCount: number;
+                /** Format: int32 */
+                durationMs: number;
+                autoFinished: boolean;
+                /** Format: int64 */
+                nationalRank: null | number;
+                /** Format: int64 */
+                nationalBoardSize: null | number;
+                /** Format: int64 */
+                unitRank: null | number;
+                /** Format: int64 */
+                unitBoardSize: null | number;
+                /** Format: int64 */
+                organisationRank: null | number;
+                /** Format: int64 */
+                organisationBoardSize: null | number;
+                rankPending: boolean;
+                /** Format: int32 */
+                attemptsLeft: number;
+                review: {
+                    /** Format: int32 */
+                    position: number;
+                    chosen: number[];
+                    key: number[];
+                    correct: boolean;
+                    explanation: string;
+                    source: string;
+                }[];
+                ladder?: null | {
+                    scene: string;
+                    /** Format: int32 */
+                    step: number;
+                    rescued: boolean;
+                };
+            };
         };
         AntiforgeryToken: {
             token: string;
@@ -3243,6 +3289,50 @@ export interface components {
                     late: boolean;
                     key: null | number[];
                     explanation: null | string;
+                    result?: null | {
+                        roundId: string;
+                        /** Format: int32 */
+                        score: number;
+                        /** Format: int32 */
+                        maxScore: number;
+                        /** Format: int32 */
+                        correct: number;
+                        /** Format: int32 */
+                        questionCount: number;
+                        /** Format: int32 */
+                        durationMs: number;
+                        autoFinished: boolean;
+                        /** Format: int64 */
+                        nationalRank: null | number;
+                        /** Format: int64 */
+                        nationalBoardSize: null | number;
+                        /** Format: int64 */
+                        unitRank: null | number;
+                        /** Format: int64 */
+                        unitBoardSize: null | number;
+                        /** Format: int64 */
+                        organisationRank: null | number;
+                        /** Format: int64 */
+                        organisationBoardSize: null | number;
+                        rankPending: boolean;
+                        /** Format: int32 */
+                        attemptsLeft: number;
+                        review: {
+                            /** Format: int32 */
+                            position: number;
+                            chosen: number[];
+                            key: number[];
+                            correct: boolean;
+                            explanation: string;
+                            source: string;
+                        }[];
+                        ladder?: null | {
+                            scene: string;
+                            /** Format: int32 */
+                            step: number;
+                            rescued: boolean;
+                        };
+                    };
                 };
             }[];
             scene: null | string;
