@@ -71,7 +71,7 @@ public sealed record Options
         {
             if (!args[i].StartsWith("--")) throw new ArgumentException($"unexpected '{args[i]}'\n{Usage}");
             var key = args[i][2..];
-            if (key is "negotiate" or "preregistered") { values[key] = "true"; continue; }
+            if (key is "negotiate" or "preregistered" or "finish-call") { values[key] = "true"; continue; }
             if (i + 1 >= args.Length) throw new ArgumentException($"--{key} needs a value");
             values[key] = args[++i];
         }
