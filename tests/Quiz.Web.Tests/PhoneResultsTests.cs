@@ -23,6 +23,10 @@ public sealed class PhoneResultsTests(QuizSite site)
     {
         await using var context = await site.NewContextAsync(phone: true);
         var page = await Phone.OpenAsync(context);
+        // The hub's messages as the page sends them, on every socket it opens (it connects as soon as
+        // it has a token): the last answer finishes the round, no Finish follows.
+        var sent = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        page.WebSocket += (_, socket) => socket.FrameSent += (_, frame) => { if (frame.Text is { } text) sent.Enqueue(text); };
 
         // Registered with a work unit, so the result has both local ranks.
         var mobile = QuizSite.NextMobile();
@@ -48,10 +52,6 @@ public sealed class PhoneResultsTests(QuizSite site)
         await page.ReloadAsync();
         await Assertions.Expect(page.Locator("[data-test=attempts-left]")).ToHaveTextAsync("1 次");
         await Assertions.Expect(page.Locator("[data-test=best-round]")).ToHaveTextAsync($"{best} 分");
-
-        // The hub's messages as the page sends them: the last answer finishes the round, no Finish follows.
-        var sent = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        page.WebSocket += (_, socket) => socket.FrameSent += (_, frame) => { if (frame.Text is { } text) sent.Enqueue(text); };
 
         // The last attempt, on this phone: the first option each time, whose words the review shows.
         await page.ClickAsync("[data-test=start]");

@@ -245,18 +245,22 @@ export async function answer(position: number, choices: number[]): Promise<void>
   // (docs/protocol.md, Answer's `finish`).
   const round = session.round;
   const last = round.questions.every(q => q.position === position || !!session.answers[q.position]);
+  // The finishing answer waits for the round's commit: the page says it is handing in meanwhile.
+  if (last) session.finishing = true;
   try {
     const connection = await ready();
     const request = last ? { roundId: round.roundId, position, choices, finish: true } : { roundId: round.roundId, position, choices };
     const result = await connection.invoke<AnswerResult>("Answer", request);
     session.answers[position] = { choices, result };
     if (result.result) session.finished = result.result;
+    if (last) session.finishing = false;
     // Without answers shown there is nothing to read: go straight on (to the result after the last).
     if (result.key === null) {
       if (result.result) showResult(result.result);
       else nextQuestion();
     }
   } catch (error) {
+    if (last) session.finishing = false;
     const { code } = hubError(error);
     if (code === "deadline-passed" || code === "round-finished") await finish();
     else session.error = errorText(error);
