@@ -74,7 +74,7 @@ app.MapSurveys();
 app.MapDiagnostics();
 app.MapPages();
 
-await app.RunAsync();
+await app.RunBoundedAsync();
 return 0;
 
 public partial class Program;
