@@ -37,7 +37,8 @@ public static class EventsExtensions
                     ReferenceDataSync.ConfigureEndpoint(transport, context);
                 });
         });
-        // A node asked to stop (SIGTERM, as a rolling deploy asks) must exit within the host's 30 s.
+        // A node asked to stop (SIGTERM, as a rolling deploy asks) must exit within the host's 30 s
+        // (Hosting/BoundedRun.cs holds that even when these bounds do not, as after a broker bounce).
         // MassTransit's stop otherwise waits without a bound: for a projection message in its ~18 s of
         // retries, and for receive endpoints still reconnecting after a broker bounce (its disposal
         // after the host's stop passes no token at all). A message cut short loses nothing: its

@@ -155,9 +155,7 @@ public sealed class RoundService(
         if (!request.Finish) return recorded.Choice!.Result;
         // A repeat of this call (its reply lost) finds the answer given and the finish under way
         // or done on this node, so it gets the same result.
-        var result = await FinishAsync(round, auto: false)
-            ?? await finish.StoredAsync(participantId, round.Id, ct) ?? throw Error(PlayErrors.RoundNotFound, "no such round");
-        return recorded.Choice!.Result with { Result = result };
+        return recorded.Choice!.Result with { Result = await FinishOrStoredAsync(participantId, round.Id, round, ct) };
     }
 
     // ---- finish ---------------------------------------------------------------------------
@@ -165,10 +163,17 @@ public sealed class RoundService(
     public async Task<RoundResult> FinishAsync(long participantId, FinishRequest? request, CancellationToken ct = default)
     {
         if (request?.RoundId is not { Length: > 0 and <= 64 } roundId) throw Error(PlayErrors.InvalidRequest, "roundId is required");
-        if (await active.FindAsync(roundId) is { } round && round.Participant.Id == participantId
-            && await FinishAsync(round, auto: false) is { } result) return result;
-        return await finish.StoredAsync(participantId, roundId, ct) ?? throw Error(PlayErrors.RoundNotFound, "no such round");
+        var round = await active.FindAsync(roundId) is { } r && r.Participant.Id == participantId ? r : null;
+        return await FinishOrStoredAsync(participantId, roundId, round, ct);
     }
+
+    /// <summary>
+    /// The round finished here if it is in play (<paramref name="round"/>, the caller's), else the
+    /// result the store kept (finished on another node, or long ago): Finish and a finishing Answer alike.
+    /// </summary>
+    private async Task<RoundResult> FinishOrStoredAsync(long participantId, string roundId, ActiveRound? round, CancellationToken ct) =>
+        (round is null ? null : await FinishAsync(round, auto: false))
+        ?? await finish.StoredAsync(participantId, roundId, ct) ?? throw Error(PlayErrors.RoundNotFound, "no such round");
 
     /// <summary>Null when the round left play meanwhile (finished on another node): its result is in the store.</summary>
     private Task<RoundResult?> FinishAsync(ActiveRound round, bool auto) =>
