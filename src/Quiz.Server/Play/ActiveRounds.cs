@@ -23,8 +23,6 @@ public sealed class ActiveRound
     public string? Flag { get; set; }
     /// <summary>Set once, by the first finish on this node (a participant's Finish or the deadline).</summary>
     public Task<RoundResult>? Finishing { get; set; }
-    /// <summary>This node's deadline timer, disposed when the round finishes earlier (it would keep the round in memory).</summary>
-    public ITimer? Timer { get; set; }
     public object Gate { get; } = new();
 }
 
@@ -72,10 +70,19 @@ public interface IActiveRounds
 }
 
 /// <summary>Rounds in play in this process's memory (the embedded default).</summary>
-public sealed class InProcessActiveRounds(TimeProvider clock) : IActiveRounds
+public sealed class InProcessActiveRounds : IActiveRounds, IDisposable
 {
     private readonly ConcurrentDictionary<string, ActiveRound> _rounds = new();
     private readonly ConcurrentDictionary<(long, string), ActiveRound> _current = new();
+    /// <summary>When each finished round leaves memory.</summary>
+    private readonly DueQueue<string> _forget;
+    private readonly TimeProvider _clock;
+
+    public InProcessActiveRounds(TimeProvider clock)
+    {
+        _clock = clock;
+        _forget = new DueQueue<string>(clock, id => _rounds.TryRemove(id, out _));
+    }
 
     public bool SharedDeadlines => false;
 
@@ -118,7 +125,9 @@ public sealed class InProcessActiveRounds(TimeProvider clock) : IActiveRounds
     public Task FinishedAsync(ActiveRound round, TimeSpan keep)
     {
         _current.TryRemove(KeyValuePair.Create((round.Participant.Id, round.Campaign.Id), round));
-        clock.CreateTimer(_ => _rounds.TryRemove(round.Id, out ActiveRound? _), null, keep, Timeout.InfiniteTimeSpan);
+        _forget.Add(round.Id, _clock.GetUtcNow() + keep);
         return Task.CompletedTask;
     }
+
+    public void Dispose() => _forget.Dispose();
 }

@@ -100,12 +100,15 @@ public sealed class RedisActiveRounds : IActiveRounds, IDisposable
     private readonly ConcurrentDictionary<string, ActiveRound> _copies = new();
     /// <summary>Rounds committed while Redis was away, to take out of it when it returns.</summary>
     private readonly ConcurrentQueue<ActiveRound> _unreleased = new();
+    /// <summary>When each copy is dropped.</summary>
+    private readonly DueQueue<string> _dropCopies;
     private readonly TimeProvider _clock;
 
     public RedisActiveRounds(RoundsOptions options, CampaignCatalog campaigns, ParticipantRegistry participants, QuestionBank bank, RoundStore store,
         TimeProvider clock)
     {
         _clock = clock;
+        _dropCopies = new DueQueue<string>(clock, id => _copies.TryRemove(id, out _));
         var config = ConfigurationOptions.Parse(options.Redis);
         // Start while Redis is down, and fail fast meanwhile: a call answers store-unavailable at once.
         config.AbortOnConnectFail = false;
@@ -153,8 +156,7 @@ public sealed class RedisActiveRounds : IActiveRounds, IDisposable
     private void Keep(ActiveRound round)
     {
         if (!_copies.TryAdd(round.Id, round)) { _copies[round.Id] = round; return; }
-        _clock.CreateTimer(_ => _copies.TryRemove(round.Id, out ActiveRound? _), null,
-            round.Deadline - _clock.GetUtcNow() + TimeSpan.FromMinutes(1), Timeout.InfiniteTimeSpan);
+        _dropCopies.Add(round.Id, round.Deadline + TimeSpan.FromMinutes(1));
     }
 
     /// <summary>
@@ -361,5 +363,9 @@ public sealed class RedisActiveRounds : IActiveRounds, IDisposable
         catch (TaskCanceledException e) { throw new RedisConnectionException(ConnectionFailureType.SocketFailure, "Redis did not answer: the call was cancelled", e); }
     }
 
-    public void Dispose() => _redis.Dispose();
+    public void Dispose()
+    {
+        _dropCopies.Dispose();
+        _redis.Dispose();
+    }
 }

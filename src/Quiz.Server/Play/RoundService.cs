@@ -22,7 +22,7 @@ public sealed class RoundService(
     FinishPipeline finish,
     QuizMetrics metrics,
     TimeProvider clock,
-    ILogger<RoundService> logger)
+    ILogger<RoundService> logger) : IDisposable
 {
     /// <summary>
     /// How long a finished round stays in memory, so a repeated Finish (a retry on a flaky network)
@@ -87,7 +87,7 @@ public sealed class RoundService(
                 throw;
             }
             metrics.RoundsStarted.Add(1);
-            if (!active.SharedDeadlines) ScheduleDeadline(round, round.Deadline - now);
+            if (!active.SharedDeadlines) Deadlines.Add(round.Id, round.Deadline);
             return View(round, now);
         }
         finally { gate.Release(); }
@@ -179,7 +179,6 @@ public sealed class RoundService(
     private Task<RoundResult?> FinishAsync(ActiveRound round, bool auto) =>
         active.FinishAsync(round, async playing =>
         {
-            playing.Timer?.Dispose();
             var result = await finish.RunAsync(playing, auto);
             await active.FinishedAsync(playing, KeepFinished);
             return result;
@@ -196,25 +195,47 @@ public sealed class RoundService(
         return true;
     }
 
-    private void ScheduleDeadline(ActiveRound round, TimeSpan dueIn)
+    /// <summary>
+    /// This node's round deadlines (without <see cref="IActiveRounds.SharedDeadlines"/>): one timer
+    /// for all of them. Made on first use, since its action is this service's.
+    /// </summary>
+    private DueQueue<string> Deadlines
     {
-        round.Timer?.Dispose();
-        round.Timer = clock.CreateTimer(_ => _ = FinishAtDeadlineAsync(round), null, dueIn, Timeout.InfiniteTimeSpan);
+        get
+        {
+            if (Volatile.Read(ref _deadlines) is { } made) return made;
+            var queue = new DueQueue<string>(clock, roundId => _ = FinishAtDeadlineAsync(roundId));
+            if (Interlocked.CompareExchange(ref _deadlines, queue, null) is not { } first) return queue;
+            queue.Dispose();
+            return first;
+        }
     }
 
+    private DueQueue<string>? _deadlines;
+
+    /// <summary>
+    /// A deadline come: the round, if still here, finishes with the answers it has. One finished
+    /// earlier and still kept gives its result again (nothing runs); one whose finish failed (the
+    /// store was away) is tried again.
+    /// </summary>
+    private async Task FinishAtDeadlineAsync(string roundId)
+    {
+        try
+        {
+            if (await active.FindAsync(roundId) is not { } round) return; // finished long ago
+            await FinishAsync(round, auto: true);
+        }
+        catch (Exception e) { logger.LogError(e, "Round {Round} could not finish at its deadline; the next Finish retries", roundId); }
+    }
+
+    /// <summary>With rounds in Redis, the shared queue's due round (<see cref="DeadlineWatcher"/>).</summary>
     private async Task FinishAtDeadlineAsync(ActiveRound round)
     {
-        // Timers may fire a millisecond or two early (the clock and the timer wheel differ): never
-        // finish before the deadline, wait out the rest instead.
-        var early = round.Deadline - clock.GetUtcNow();
-        if (early > TimeSpan.Zero && !active.SharedDeadlines)
-        {
-            ScheduleDeadline(round, early + TimeSpan.FromMilliseconds(1));
-            return;
-        }
         try { await FinishAsync(round, auto: true); }
         catch (Exception e) { logger.LogError(e, "Round {Round} could not finish at its deadline; the next Finish retries", round.Id); }
     }
+
+    public void Dispose() => _deadlines?.Dispose();
 
     /// <summary>
     /// At start-up: this node's rounds left "started" by its previous process cannot be resumed
