@@ -177,19 +177,9 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     /// </summary>
     private static async Task<Committed> InsertFinishAsync(DbConnection connection, DbTransaction tx, FinishedRound r)
     {
-        // One statement, the store's "firsts" read inside it; nothing when the round has a result already.
-        var inserted = await connection.QuerySingleOrDefaultAsync<InsertedResult>("""
-            INSERT INTO results (round_id, campaign_id, stage_id, participant_id, day, score, max_score, correct, duration_ms,
-                                 finished_at, auto_finished, flagged, first_in_campaign, first_of_day, attempts_left)
-            SELECT @RoundId, @CampaignId, @StageId, @ParticipantId, @Day, @Score, @MaxScore, @Correct, @DurationMs,
-                   @Finished, @AutoFinished, @Flagged,
-                   CASE WHEN EXISTS (SELECT 1 FROM results WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId) THEN 0 ELSE 1 END,
-                   CASE WHEN EXISTS (SELECT 1 FROM results WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND day = @Day)
-                        THEN 0 ELSE 1 END,
-                   @AttemptsLeft
-            WHERE NOT EXISTS (SELECT 1 FROM results WHERE round_id = @RoundId)
-            RETURNING id AS Id, first_in_campaign AS FirstInCampaign, first_of_day AS FirstOfDay
-            """, new
+        // The store's "firsts" read inside the INSERT; nothing when the round has a result already.
+        var inserted = await connection.QuerySingleOrDefaultAsync<InsertedResult>(
+            connection is Npgsql.NpgsqlConnection ? ResultInsert + ResultOnPostgres : ResultInsert + ResultOnSqlite, new
         {
             r.RoundId, r.CampaignId, r.StageId, r.ParticipantId, r.Day, r.Score, r.MaxScore, r.Correct, r.DurationMs, r.AttemptsLeft,
             // 0/1 integers, not booleans: the same columns on SQLite and PostgreSQL.
@@ -238,6 +228,36 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     private sealed record InsertedResult(long Id, long FirstInCampaign, long FirstOfDay);
 
     /// <summary>
+    /// A finish's result row, with whether it is the person's first in the campaign and of the day.
+    /// A plain INSERT of values: SQLite builds a temporary b-tree at every execution for
+    /// <c>INSERT … SELECT</c> reading the table it inserts into, and another for <c>RETURNING</c>,
+    /// whose pages each cost page faults (BENCHMARKS.md, "A finish without temporary b-trees").
+    /// </summary>
+    private const string ResultInsert = """
+        INSERT INTO results (round_id, campaign_id, stage_id, participant_id, day, score, max_score, correct, duration_ms,
+                             finished_at, auto_finished, flagged, first_in_campaign, first_of_day, attempts_left)
+        VALUES (@RoundId, @CampaignId, @StageId, @ParticipantId, @Day, @Score, @MaxScore, @Correct, @DurationMs,
+                @Finished, @AutoFinished, @Flagged,
+                CASE WHEN EXISTS (SELECT 1 FROM results WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId) THEN 0 ELSE 1 END,
+                CASE WHEN EXISTS (SELECT 1 FROM results WHERE participant_id = @ParticipantId AND campaign_id = @CampaignId AND day = @Day)
+                     THEN 0 ELSE 1 END,
+                @AttemptsLeft)
+        ON CONFLICT (round_id) DO NOTHING
+        """;
+
+    /// <summary>The row just inserted, read back by its id; none when the INSERT inserted nothing.</summary>
+    private const string ResultOnSqlite = """
+        ;
+        SELECT id AS Id, first_in_campaign AS FirstInCampaign, first_of_day AS FirstOfDay FROM results
+        WHERE id = last_insert_rowid() AND changes() = 1
+        """;
+
+    private const string ResultOnPostgres = """
+
+        RETURNING id AS Id, first_in_campaign AS FirstInCampaign, first_of_day AS FirstOfDay
+        """;
+
+    /// <summary>
     /// A round voided as abandoned (its node seemed dead, or Redis was away past the sweeper's grace)
     /// whose finish comes after all, from the node that held it: the person's answers count, and the
     /// attempt the void gave back is taken again. Losing an acknowledged round would be worse than
@@ -246,11 +266,13 @@ public sealed class RoundStore(Database database, StoreWriter writer, IConfigura
     /// <remarks>
     /// By the attempts row's key: written as an EXISTS correlated on every column, SQLite scanned the
     /// whole attempts table (a row per person and day) on every finish, looking the round up once a
-    /// row: ~2 ms of the one writer's time a finish at 10,000 people (BENCHMARKS.md, issue 12).
+    /// row: ~2 ms of the one writer's time a finish at 10,000 people (BENCHMARKS.md, issue 12). By
+    /// equality with the one row, not <c>IN (SELECT …)</c>: SQLite built a temporary b-tree for the
+    /// list at every finish, and another for the rows to update.
     /// </remarks>
     private const string Recharge = """
         UPDATE attempts SET used = used + 1
-        WHERE (participant_id, campaign_id, stage_id, day) IN
+        WHERE (participant_id, campaign_id, stage_id, day) =
               (SELECT participant_id, campaign_id, stage_id, day FROM rounds WHERE id = @RoundId AND status = 'void')
         """;
 
