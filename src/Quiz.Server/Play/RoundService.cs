@@ -185,13 +185,16 @@ public sealed class RoundService(
         });
 
     /// <summary>
-    /// A round whose deadline the shared queue says has passed (<see cref="DeadlineWatcher"/>), on
-    /// whichever node claimed it: finished with the answers it has. False when it is no longer in play.
+    /// A round whose deadline has passed, by this node's queue or, with rounds in Redis, by the
+    /// shared one (<see cref="DeadlineWatcher"/>, on whichever node claimed it): finished with the
+    /// answers it has. One finished earlier and still held gives its result again (nothing runs);
+    /// one whose finish failed (the store was away) is tried again. False when it is no longer in play.
     /// </summary>
     public async Task<bool> FinishDueAsync(string roundId)
     {
         if (await active.FindAsync(roundId) is not { } round) return false;
-        await FinishAtDeadlineAsync(round);
+        try { await FinishAsync(round, auto: true); }
+        catch (Exception e) { logger.LogError(e, "Round {Round} could not finish at its deadline; the next Finish retries", round.Id); }
         return true;
     }
 
@@ -204,7 +207,8 @@ public sealed class RoundService(
         get
         {
             if (Volatile.Read(ref _deadlines) is { } made) return made;
-            var queue = new DueQueue<string>(clock, roundId => _ = FinishAtDeadlineAsync(roundId));
+            // In this process a lookup cannot fail, so nothing is left unobserved.
+            var queue = new DueQueue<string>(clock, roundId => _ = FinishDueAsync(roundId));
             if (Interlocked.CompareExchange(ref _deadlines, queue, null) is not { } first) return queue;
             queue.Dispose();
             return first;
@@ -212,28 +216,6 @@ public sealed class RoundService(
     }
 
     private DueQueue<string>? _deadlines;
-
-    /// <summary>
-    /// A deadline come: the round, if still here, finishes with the answers it has. One finished
-    /// earlier and still kept gives its result again (nothing runs); one whose finish failed (the
-    /// store was away) is tried again.
-    /// </summary>
-    private async Task FinishAtDeadlineAsync(string roundId)
-    {
-        try
-        {
-            if (await active.FindAsync(roundId) is not { } round) return; // finished long ago
-            await FinishAsync(round, auto: true);
-        }
-        catch (Exception e) { logger.LogError(e, "Round {Round} could not finish at its deadline; the next Finish retries", roundId); }
-    }
-
-    /// <summary>With rounds in Redis, the shared queue's due round (<see cref="DeadlineWatcher"/>).</summary>
-    private async Task FinishAtDeadlineAsync(ActiveRound round)
-    {
-        try { await FinishAsync(round, auto: true); }
-        catch (Exception e) { logger.LogError(e, "Round {Round} could not finish at its deadline; the next Finish retries", round.Id); }
-    }
 
     public void Dispose() => _deadlines?.Dispose();
 
