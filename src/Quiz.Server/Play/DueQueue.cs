@@ -48,12 +48,21 @@ public sealed class DueQueue<T> : IDisposable
         }
     }
 
+    /// <summary>
+    /// The longest wait the timer is given. A clock moved (an operator's correction, or tests that
+    /// shift the server's date and back) can put the next item years away, past the most a timer
+    /// takes (~49 days), which would throw on the timer's thread and end the process. Firing with
+    /// nothing due only arms the timer again.
+    /// </summary>
+    private static readonly TimeSpan LongestWait = TimeSpan.FromHours(1);
+
     /// <summary>Under the gate. Never a zero wait: a fake clock would fire the timer inside this call.</summary>
     private void Arm(DateTimeOffset due)
     {
         _armed = due;
         var wait = due - _clock.GetUtcNow();
-        _timer.Change(wait > TimeSpan.FromMilliseconds(1) ? wait : TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+        _timer.Change(wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait > LongestWait ? LongestWait : wait,
+            Timeout.InfiniteTimeSpan);
     }
 
     private void Fire()

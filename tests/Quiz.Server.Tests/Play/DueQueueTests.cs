@@ -62,6 +62,23 @@ public sealed class DueQueueTests
     }
 
     [Fact]
+    public void AnItemYearsAwayWaitsOnTheRealTimerAndFiresWhenItsTimeComes()
+    {
+        // The real timer takes at most ~49 days; tests that move the server's date leave items years away.
+        using (var real = new DueQueue<string>(TimeProvider.System, _fired.Enqueue))
+        {
+            real.Add("far", DateTimeOffset.UtcNow.AddDays(1000));
+            Assert.Equal(1, real.Count);
+        }
+        using var queue = Queue();
+        queue.Add("far", _clock.GetUtcNow().AddDays(1000));
+        _clock.Advance(TimeSpan.FromDays(999));
+        Assert.Empty(_fired);
+        _clock.Advance(TimeSpan.FromDays(1));
+        Assert.Equal(["far"], _fired);
+    }
+
+    [Fact]
     public void ADisposedQueueFiresNothingAndTakesNothing()
     {
         var queue = Queue();
