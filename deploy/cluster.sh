@@ -40,7 +40,6 @@ log() { echo "[cluster.sh] $*" >&2; }
 die() { log "$*"; exit 1; }
 usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 secret() { od -An -N16 -tx1 /dev/urandom | tr -d ' \n'; }
 
 # ------------------------------------------------------------------------------------ processes
@@ -365,11 +364,13 @@ cmd_up() {
   $build && build_server
   load_secrets
   NODE_ARGS="${QUIZ_CLUSTER_NODE_ARGS:-}"
-  NGINX_LOCAL_PORT="$(free_port)"; POSTGRES_LOCAL_PORT="$(free_port)"; REDIS_LOCAL_PORT="$(free_port)"
-  RABBITMQ_LOCAL_PORT="$(free_port)"; RABBITMQ_DIST_LOCAL_PORT="$(free_port)"; EPMD_LOCAL_PORT="$(free_port)"
+  local ports; mapfile -t ports < <(python3 "$root/deploy/free-ports.py" $((6 + NODES))) # distinct, outside the ephemeral range
+  [ "${#ports[@]}" -eq $((6 + NODES)) ] || die "no free loopback ports"
+  NGINX_LOCAL_PORT=${ports[0]}; POSTGRES_LOCAL_PORT=${ports[1]}; REDIS_LOCAL_PORT=${ports[2]}
+  RABBITMQ_LOCAL_PORT=${ports[3]}; RABBITMQ_DIST_LOCAL_PORT=${ports[4]}; EPMD_LOCAL_PORT=${ports[5]}
   RABBITMQ_NODENAME="quiz-cluster-$(secret | cut -c1-8)@localhost"
   [ -f "$state" ] && grep -q '^RABBITMQ_NODENAME=' "$state" && RABBITMQ_NODENAME="$(sed -n 's/^RABBITMQ_NODENAME=//p' "$state")" # its data is named after it
-  for i in $(seq "$NODES"); do printf -v "NODE${i}_PORT" '%s' "$(free_port)"; done
+  for i in $(seq "$NODES"); do printf -v "NODE${i}_PORT" '%s' "${ports[$((5 + i))]}"; done
   write_state
 
   # Anything that fails from here, or an interrupt, stops what was started.

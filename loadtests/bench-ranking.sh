@@ -27,8 +27,9 @@ dir="$(mktemp -d)"
 pids=()
 ports=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$dir"' EXIT
+mapfile -t free < <(python3 "$root/deploy/free-ports.py" "$shards") # distinct, outside the ephemeral range
 for i in $(seq 1 "$shards"); do
-  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+  port="${free[$((i - 1))]}"
   mkdir -p "$dir/$i"
   redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir/$i" --daemonize no \
     --logfile "$dir/$i/redis.log" &

@@ -13,7 +13,7 @@ trap 'pkill -f "$work/server/Quiz.Server.dll" 2>/dev/null || true; rm -rf "$work
 
 echo "building the server (Release)..."
 dotnet build src/Quiz.Server -c Release -o "$work/server" -v quiet -nologo > "$work/build.log"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(python3 deploy/free-ports.py)
 
 # A first start seeds units, campaigns and questions; then stop it.
 dotnet "$work/server/Quiz.Server.dll" --Storage:DataDir="$work/data" --Seed:Path="$PWD/question-bank" --urls "http://127.0.0.1:$port" > "$work/seed.log" 2>&1 &

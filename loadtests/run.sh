@@ -94,7 +94,7 @@ generator_dll="$root/loadtests/Quiz.LoadTests/bin/Release/net10.0/Quiz.LoadTests
 [ "$cluster" -gt 0 ] || [ -f "$server_dll" ] || { log "not built: run without --no-build"; exit 1; }
 [ -f "$generator_dll" ] || { log "not built: run without --no-build"; exit 1; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+free_port() { python3 "$root/deploy/free-ports.py"; } # outside the ephemeral range: see that script
 work="$(mktemp -d)"
 stamp="$(date +%Y%m%d-%H%M%S)"
 server_pid=""; redis_pid=""; counters_pid=""; trace_pid=""; pg_pid=""; pg_dir=""; cluster_dir=""
