@@ -14,6 +14,11 @@ public static class LiveApi
         builder.Services.AddSingleton<LiveStore>();
         builder.Services.AddSingleton<LiveRooms>();
         builder.Services.AddSingleton<JoinLimiter>();
+        // On the real clock, not the server's: the window is the time a fan-out takes, not a date.
+        builder.Services.AddSingleton(sp => new QuietFanout(TimeProvider.System, sp.GetRequiredService<ILogger<QuietFanout>>())
+        {
+            Enabled = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<LiveOptions>>().Value.QuietFanout,
+        });
         builder.Services.AddSingleton<Microsoft.AspNetCore.SignalR.IHubActivator<LiveHub>, LiveHubActivator>();
         builder.Services.Configure<Microsoft.AspNetCore.SignalR.JsonHubProtocolOptions>(o => o.PayloadSerializerOptions.Converters.Add(new LiveAnswerRequestJson()));
         return builder;

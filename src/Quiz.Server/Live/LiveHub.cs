@@ -135,6 +135,9 @@ public sealed record LiveOptions
     public const string Section = "Live";
     public int JoinsPerSecondPerAddress { get; init; } = 20;
 
+    /// <summary>No garbage collection while a question goes out to a room (<see cref="Live.QuietFanout"/>).</summary>
+    public bool QuietFanout { get; init; } = true;
+
     public void Validate()
     {
         if (JoinsPerSecondPerAddress < 1) throw new ArgumentException("Live:JoinsPerSecondPerAddress must be at least 1.");

@@ -21,7 +21,7 @@ namespace Quiz.Server.Live;
 /// </summary>
 public sealed class LiveRooms(
     LiveStore store, QuestionBank bank, UnitDirectory units, UnitScope scope, ParticipantRegistry participants,
-    IHubContext<LiveHub, ILiveClient> hub, TimeProvider clock, ILogger<LiveRooms> logger)
+    IHubContext<LiveHub, ILiveClient> hub, QuietFanout quiet, TimeProvider clock, ILogger<LiveRooms> logger)
 {
     public static string Everyone(string sessionId) => $"live:{sessionId}";
     public static string Hosts(string sessionId) => $"live-host:{sessionId}";
@@ -208,6 +208,7 @@ public sealed class LiveRooms(
                 if (error is not null) return error;
                 // Phones first: the phase in the store is for lists and take-overs, not for the question.
                 ArmDeadline(room);
+                quiet.Hold();
                 var started = Stopwatch.GetTimestamp();
                 await everyone.LiveQuestion(shown!);
                 logger.LogInformation("Question {Index} of live session {Session} shown: queued to {Audience} phones in {PushedMs:F0} ms",
@@ -228,6 +229,7 @@ public sealed class LiveRooms(
                 var (error, resumed) = room.Resume();
                 if (error is not null) return error;
                 ArmDeadline(room);
+                quiet.Hold();
                 await everyone.LiveQuestion(resumed!);
                 await store.SetPhaseAsync(room.Id, room.Owner, LivePhase.Open, clock.GetUtcNow());
                 return null;
