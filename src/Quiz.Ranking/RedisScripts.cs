@@ -50,6 +50,22 @@ sealed class RedisScripts
 
         """;
 
+    // For the scripts that write nothing (lookups, the other shards' counts): a board's size cannot
+    // change while one runs, so it is read once a board instead of once a lookup. A lookup batch of
+    // ~32 on the national board then makes one ZCARD call from Lua where it made 32.
+    const string ReadOnlyCounting = Counting + """
+        local sizes = {}
+        local function aboveAndSizeOnce(key, v)
+          local size = sizes[key]
+          if not size then
+            size = redis.call('ZCARD', key)
+            sizes[key] = size
+          end
+          return size - redis.call('ZCOUNT', key, '-inf', v), size
+        end
+
+        """;
+
     /// <summary>Values a finish reply holds per round.</summary>
     public const int FinishReplyStride = 7;
     /// <summary>Arguments a finish call takes per round.</summary>
@@ -175,13 +191,13 @@ sealed class RedisScripts
     /// (KEYS index, participant). Returns {rank, value, board size} per pair; rank 0 when not on
     /// the board (the size comes with the count: <c>aboveAndSize</c>).
     /// </summary>
-    public static readonly Script Members = new(Counting + """
+    public static readonly Script Members = new(ReadOnlyCounting + """
         local out, n = {}, 0
         for i = 1, #ARGV, 2 do
           local key = KEYS[tonumber(ARGV[i])]
           local v = redis.call('ZSCORE', key, ARGV[i + 1])
           if v then
-            local ahead, size = aboveAndSize(key, v)
+            local ahead, size = aboveAndSizeOnce(key, v)
             out[n + 1], out[n + 2], out[n + 3] = ahead + 1, tonumber(v), size
           else
             out[n + 1], out[n + 2], out[n + 3] = 0, 0, 0
@@ -199,13 +215,13 @@ sealed class RedisScripts
     /// counts would be short, and the ranks made of them wrong. Each count comes with the board's
     /// size on the shard (<c>aboveAndSize</c>), so a standing's sizes cost no call.
     /// </summary>
-    public static readonly Script Counts = new(Counting + """
+    public static readonly Script Counts = new(ReadOnlyCounting + """
         local state = redis.call('MGET', KEYS[1], KEYS[2])
         if state[1] then return {-1} end
         if not state[2] then return {-2} end
         local out = {}
         for i = 1, #ARGV, 2 do
-          out[i], out[i + 1] = aboveAndSize(KEYS[tonumber(ARGV[i])], ARGV[i + 1])
+          out[i], out[i + 1] = aboveAndSizeOnce(KEYS[tonumber(ARGV[i])], ARGV[i + 1])
         end
         return out
         """);
