@@ -41,28 +41,20 @@ sealed class RedisScripts
         -- over [-inf, v] twice, since the range starts at the head: ~20 % less a count on a 5 M
         -- board (BENCHMARKS.md, issue 18). ZREVRANK costs the same as ZCOUNT and breaks ties.
         -- With the board's size, which the count is made from: a standing ("第 N 名 / 共 M 人") gets it free.
-        local function aboveAndSize(key, v)
-          local size = redis.call('ZCARD', key)
+        -- A script that writes nothing passes sizes, a table kept for its call: no size can change
+        -- while it runs, so each board's is read once a call, not once a lookup (a batch of ~32
+        -- lookups on the national board: one ZCARD instead of 32). The finish passes none: it
+        -- counts after its own writes.
+        local function aboveAndSize(key, v, sizes)
+          local size = sizes and sizes[key]
+          if not size then
+            size = redis.call('ZCARD', key)
+            if sizes then sizes[key] = size end
+          end
           return size - redis.call('ZCOUNT', key, '-inf', v), size
         end
         -- competition rank: 1 + members with a greater value
         local function rank(key, v) return (aboveAndSize(key, v)) + 1 end
-
-        """;
-
-    // For the scripts that write nothing (lookups, the other shards' counts): a board's size cannot
-    // change while one runs, so it is read once a board instead of once a lookup. A lookup batch of
-    // ~32 on the national board then makes one ZCARD call from Lua where it made 32.
-    const string ReadOnlyCounting = Counting + """
-        local sizes = {}
-        local function aboveAndSizeOnce(key, v)
-          local size = sizes[key]
-          if not size then
-            size = redis.call('ZCARD', key)
-            sizes[key] = size
-          end
-          return size - redis.call('ZCOUNT', key, '-inf', v), size
-        end
 
         """;
 
@@ -191,13 +183,13 @@ sealed class RedisScripts
     /// (KEYS index, participant). Returns {rank, value, board size} per pair; rank 0 when not on
     /// the board (the size comes with the count: <c>aboveAndSize</c>).
     /// </summary>
-    public static readonly Script Members = new(ReadOnlyCounting + """
-        local out, n = {}, 0
+    public static readonly Script Members = new(Counting + """
+        local out, n, sizes = {}, 0, {}
         for i = 1, #ARGV, 2 do
           local key = KEYS[tonumber(ARGV[i])]
           local v = redis.call('ZSCORE', key, ARGV[i + 1])
           if v then
-            local ahead, size = aboveAndSizeOnce(key, v)
+            local ahead, size = aboveAndSize(key, v, sizes)
             out[n + 1], out[n + 2], out[n + 3] = ahead + 1, tonumber(v), size
           else
             out[n + 1], out[n + 2], out[n + 3] = 0, 0, 0
@@ -215,13 +207,13 @@ sealed class RedisScripts
     /// counts would be short, and the ranks made of them wrong. Each count comes with the board's
     /// size on the shard (<c>aboveAndSize</c>), so a standing's sizes cost no call.
     /// </summary>
-    public static readonly Script Counts = new(ReadOnlyCounting + """
+    public static readonly Script Counts = new(Counting + """
         local state = redis.call('MGET', KEYS[1], KEYS[2])
         if state[1] then return {-1} end
         if not state[2] then return {-2} end
-        local out = {}
+        local out, sizes = {}, {}
         for i = 1, #ARGV, 2 do
-          out[i], out[i + 1] = aboveAndSizeOnce(KEYS[tonumber(ARGV[i])], ARGV[i + 1])
+          out[i], out[i + 1] = aboveAndSize(KEYS[tonumber(ARGV[i])], ARGV[i + 1], sizes)
         end
         return out
         """);
