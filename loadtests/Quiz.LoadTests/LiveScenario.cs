@@ -284,9 +284,8 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
             phone = new Phone { Answer = (r, c) => raw.InvokeAsync<LiveAnswerAck>("Answer", r, c), Close = raw.DisposeAsync, Raw = raw };
             raw.Pushed = (target, message) =>
             {
-                if (target == "LiveQuestion") phone.Question(message.GetProperty("index").GetInt32());
-                else if (target == "LiveReveal" && message.TryGetProperty("you", out var you) && you.ValueKind == JsonValueKind.Object)
-                    phone.You(you.GetProperty("index").GetInt32());
+                if (target.SequenceEqual("LiveQuestion"u8)) { if (RawHub.ReadInt(message, "index") is { } index) phone.Question(index); }
+                else if (target.SequenceEqual("LiveReveal"u8) && RawHub.ReadInt(message, "you", "index") is { } you) phone.You(you);
             };
             join = request => raw.InvokeAsync<LiveJoined>("Join", request, ct);
         }

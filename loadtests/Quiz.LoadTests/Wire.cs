@@ -38,7 +38,7 @@ public sealed class QuizServer : IDisposable
     private readonly ServerLog? _log;
     // Phones behind a balancer that is sticky by address (nginx's ip_hash, deploy/cluster.sh): each
     // source address its own client, registrations and hubs taking them in turn.
-    private readonly (SocketsHttpHandler Handler, HttpClient Http)[] _sources;
+    private readonly (IPAddress? Address, SocketsHttpHandler? Handler, HttpClient Http)[] _sources;
     private long _nextSource;
 
     /// <param name="log">The server's log, where the embedded run writes verification codes; registration needs it.</param>
@@ -54,8 +54,9 @@ public sealed class QuizServer : IDisposable
         _http = new HttpClient(Handler(null)) { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
         _sources = Enumerable.Range(1, sourceAddresses).Select(i =>
         {
-            var handler = Handler(new IPAddress([127, (byte)(1 + i / 250), (byte)(i % 250 + 1), 1]));
-            return (Handler: handler, Http: new HttpClient(handler, disposeHandler: false) { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) });
+            var address = new IPAddress([127, (byte)(1 + i / 250), (byte)(i % 250 + 1), 1]);
+            var handler = Handler(address);
+            return ((IPAddress?)address, (SocketsHttpHandler?)handler, new HttpClient(handler, disposeHandler: false) { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) });
         }).ToArray();
     }
 
@@ -85,8 +86,8 @@ public sealed class QuizServer : IDisposable
     };
 
     /// <summary>The next source address's client and handler, or the default client when there are none.</summary>
-    private (SocketsHttpHandler? Handler, HttpClient Http) NextSource() =>
-        _sources.Length == 0 ? (null, _http) : _sources[Interlocked.Increment(ref _nextSource) % _sources.Length];
+    private (IPAddress? Address, SocketsHttpHandler? Handler, HttpClient Http) NextSource() =>
+        _sources.Length == 0 ? (null, null, _http) : _sources[Interlocked.Increment(ref _nextSource) % _sources.Length];
 
     public Uri BaseUri { get; }
     public bool SkipNegotiation { get; }
@@ -215,15 +216,14 @@ public sealed class QuizServer : IDisposable
     /// <summary>A <see cref="RawHub"/> on <paramref name="path"/>: a bare WebSocket, no negotiation, from the next source address.</summary>
     public async Task<RawHub> RawHubAsync(string path, string? token, CancellationToken ct)
     {
-        var uri = new UriBuilder(new Uri(BaseUri, path)) { Scheme = BaseUri.Scheme == "https" ? "wss" : "ws" }.Uri;
-        var socket = await OpenWebSocketAsync(uri, NextSource().Handler, token, ct);
-        try { return await RawHub.ConnectAsync(socket, ct); }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        if (BaseUri.Scheme != "http") throw new NotSupportedException("the raw client speaks plain ws:// to a loopback server: use --client hubconnection for https");
+        var server = _endpoint ??= new IPEndPoint(
+            IPAddress.TryParse(BaseUri.Host, out var literal) ? literal : (await Dns.GetHostAddressesAsync(BaseUri.Host, AddressFamily.InterNetwork, ct))[0],
+            BaseUri.Port);
+        return await RawHub.ConnectAsync(server, NextSource().Address, BaseUri.Authority, new Uri(BaseUri, path).PathAndQuery, token, ct);
     }
+
+    private IPEndPoint? _endpoint;
 
     /// <summary>A WebSocket to <paramref name="uri"/> with the participant's token, from the source address's handler (or the default one).</summary>
     private static async Task<ClientWebSocket> OpenWebSocketAsync(Uri uri, SocketsHttpHandler? source, string? token, CancellationToken ct)
@@ -247,10 +247,10 @@ public sealed class QuizServer : IDisposable
     public void Dispose()
     {
         _http.Dispose();
-        foreach (var (handler, http) in _sources)
+        foreach (var (_, handler, http) in _sources)
         {
             http.Dispose();
-            handler.Dispose();
+            handler?.Dispose();
         }
     }
 

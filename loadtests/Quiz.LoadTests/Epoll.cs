@@ -1,0 +1,98 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace Quiz.LoadTests;
+
+/// <summary>
+/// One thread that waits on every phone's socket at once (Linux epoll, level-triggered) and hands
+/// each socket with something to read to its <see cref="RawHub"/>. The generator shares the
+/// machine's two cores with the server it measures: with a pending async receive a phone, every
+/// frame the server sent cost the generator an event-thread wake, a thread-pool hop, a failed
+/// second read, <c>ManagedWebSocket</c>'s and the HTTP stream's state machines and a
+/// <c>JsonDocument</c>, ~16–20 µs of CPU while 10,000 phones got a question (perf, BENCHMARKS.md).
+/// Here a frame costs one <c>recv</c> and a scan, and 10,000 arrivals need a few wakes, not 10,000.
+/// Linux only, as the load tests are.
+/// </summary>
+static class Epoll
+{
+    private const int EpollCtlAdd = 1, EpollCtlDel = 2, EpollCtlMod = 3;
+    public const uint In = 0x001, Out = 0x004, Err = 0x008, Hup = 0x010, RdHup = 0x2000;
+    private const int EIntr = 4;
+
+    [StructLayout(LayoutKind.Sequential, Pack = 4)]
+    private struct Event
+    {
+        public uint Events;
+        public ulong Data;
+    }
+
+    [DllImport("libc", SetLastError = true)] private static extern int epoll_create1(int flags);
+    [DllImport("libc", SetLastError = true)] private static extern int epoll_ctl(int epfd, int op, int fd, ref Event ev);
+    [DllImport("libc", SetLastError = true)] private static extern unsafe int epoll_wait(int epfd, Event* events, int maxEvents, int timeout);
+
+    private static readonly ConcurrentDictionary<ulong, RawHub> Hubs = new();
+    private static readonly Lazy<int> Instance = new(Start);
+    private static long _nextId;
+
+    /// <summary>
+    /// Watches <paramref name="socket"/> for <paramref name="events"/> on behalf of the hub that
+    /// <paramref name="id"/> names (from <see cref="Reserve"/>: the hub knows its id before its
+    /// first event, which may come before this returns).
+    /// </summary>
+    public static void Add(Socket socket, ulong id, uint events)
+    {
+        var ev = new Event { Events = events, Data = id };
+        if (epoll_ctl(Instance.Value, EpollCtlAdd, Fd(socket), ref ev) != 0) throw new SocketException(Marshal.GetLastPInvokeError());
+    }
+
+    /// <summary>An id for <paramref name="hub"/>'s events.</summary>
+    public static ulong Reserve(RawHub hub)
+    {
+        var id = (ulong)Interlocked.Increment(ref _nextId);
+        Hubs[id] = hub;
+        return id;
+    }
+
+    public static void Change(Socket socket, ulong id, uint events)
+    {
+        var ev = new Event { Events = events, Data = id };
+        if (epoll_ctl(Instance.Value, EpollCtlMod, Fd(socket), ref ev) != 0) throw new SocketException(Marshal.GetLastPInvokeError());
+    }
+
+    /// <summary>Stops watching; an event already taken for it finds no hub and is dropped.</summary>
+    public static void Remove(Socket socket, ulong id)
+    {
+        Hubs.TryRemove(id, out _);
+        var ev = default(Event);
+        try { epoll_ctl(Instance.Value, EpollCtlDel, Fd(socket), ref ev); }
+        catch (ObjectDisposedException) { } // closing the socket took it out of the set already
+    }
+
+    private static int Fd(Socket socket) => (int)socket.SafeHandle.DangerousGetHandle();
+
+    private static int Start()
+    {
+        var epoll = epoll_create1(0);
+        if (epoll < 0) throw new SocketException(Marshal.GetLastPInvokeError());
+        new Thread(() => Run(epoll)) { IsBackground = true, Name = "phones' epoll" }.Start();
+        return epoll;
+    }
+
+    private static unsafe void Run(int epoll)
+    {
+        const int Batch = 512;
+        var events = stackalloc Event[Batch];
+        while (true)
+        {
+            var n = epoll_wait(epoll, events, Batch, 1000);
+            if (n < 0)
+            {
+                if (Marshal.GetLastPInvokeError() == EIntr) continue;
+                throw new SocketException(Marshal.GetLastPInvokeError());
+            }
+            for (var i = 0; i < n; i++)
+                if (Hubs.TryGetValue(events[i].Data, out var hub)) hub.OnEvents(events[i].Events);
+        }
+    }
+}
