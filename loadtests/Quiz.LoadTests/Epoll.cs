@@ -19,6 +19,9 @@ static class Epoll
     private const int EpollCtlAdd = 1, EpollCtlDel = 2, EpollCtlMod = 3;
     public const uint In = 0x001, Out = 0x004, Err = 0x008, Hup = 0x010, RdHup = 0x2000;
     private const int EIntr = 4;
+    // glibc by its soname: "libc" alone may resolve to libc.so, which is a linker script where
+    // libc6-dev is installed and absent where it is not.
+    private const string LibC = "libc.so.6";
 
     [StructLayout(LayoutKind.Sequential, Pack = 4)]
     private struct Event
@@ -27,9 +30,9 @@ static class Epoll
         public ulong Data;
     }
 
-    [DllImport("libc", SetLastError = true)] private static extern int epoll_create1(int flags);
-    [DllImport("libc", SetLastError = true)] private static extern int epoll_ctl(int epfd, int op, int fd, ref Event ev);
-    [DllImport("libc", SetLastError = true)] private static extern unsafe int epoll_wait(int epfd, Event* events, int maxEvents, int timeout);
+    [DllImport(LibC, SetLastError = true)] private static extern int epoll_create1(int flags);
+    [DllImport(LibC, SetLastError = true)] private static extern int epoll_ctl(int epfd, int op, int fd, ref Event ev);
+    [DllImport(LibC, SetLastError = true)] private static extern unsafe int epoll_wait(int epfd, Event* events, int maxEvents, int timeout);
 
     private static readonly ConcurrentDictionary<ulong, RawHub> Hubs = new();
     private static readonly Lazy<int> Instance = new(Start);
