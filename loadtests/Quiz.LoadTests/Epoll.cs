@@ -16,7 +16,7 @@ namespace Quiz.LoadTests;
 /// </summary>
 static class Epoll
 {
-    private const int EpollCtlAdd = 1, EpollCtlDel = 2, EpollCtlMod = 3;
+    private const int EpollCtlAdd = 1, EpollCtlMod = 3;
     public const uint In = 0x001, Out = 0x004, Err = 0x008, Hup = 0x010, RdHup = 0x2000;
     private const int EIntr = 4;
     // glibc by its soname: "libc" alone may resolve to libc.so, which is a linker script where
@@ -63,14 +63,11 @@ static class Epoll
         if (epoll_ctl(Instance.Value, EpollCtlMod, Fd(socket), ref ev) != 0) throw new SocketException(Marshal.GetLastPInvokeError());
     }
 
-    /// <summary>Stops watching; an event already taken for it finds no hub and is dropped.</summary>
-    public static void Remove(Socket socket, ulong id)
-    {
-        Hubs.TryRemove(id, out _);
-        var ev = default(Event);
-        try { epoll_ctl(Instance.Value, EpollCtlDel, Fd(socket), ref ev); }
-        catch (ObjectDisposedException) { } // closing the socket took it out of the set already
-    }
+    /// <summary>
+    /// Drops the hub's id before its socket closes (closing takes the socket out of the set): an
+    /// event already taken for it finds no hub and is dropped.
+    /// </summary>
+    public static void Forget(ulong id) => Hubs.TryRemove(id, out _);
 
     private static int Fd(Socket socket) => (int)socket.SafeHandle.DangerousGetHandle();
 

@@ -33,6 +33,7 @@ public sealed class RawHub : IHubClient
     private const byte Separator = 0x1e;
     private const int OpText = 0x1, OpClose = 0x8, OpPing = 0x9, OpPong = 0xA;
     private const int MaxFrame = 16 << 20;
+    private static readonly byte[] NormalClosure = [0x03, 0xe8]; // 1000
     private static readonly byte[] Handshake = Encoding.UTF8.GetBytes("{\"protocol\":\"json\",\"version\":1}\u001e");
     private static readonly byte[] Ping = Encoding.UTF8.GetBytes("{\"type\":6}\u001e");
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -253,8 +254,7 @@ public sealed class RawHub : IHubClient
                     Data(payload);
                     break;
                 case OpClose:
-                    lock (_sending)
-                        if (!_closeSent) { _closeSent = true; SendFrame(OpClose, payload.Length >= 2 ? payload[..2] : []); }
+                    SendClose(payload.Length >= 2 ? payload[..2] : []); // the server's status, echoed
                     End(null);
                     break;
                 case OpPing:
@@ -350,8 +350,7 @@ public sealed class RawHub : IHubClient
                 break;
             case 7:
                 // The server closes; its WebSocket close follows.
-                lock (_sending)
-                    if (!_closeSent) { _closeSent = true; SendFrame(OpClose, [0x03, 0xe8]); }
+                SendClose(NormalClosure);
                 break;
         }
 
@@ -450,27 +449,31 @@ public sealed class RawHub : IHubClient
             if (_state == State.Closed) return;
             _state = State.Closed;
         }
-        Epoll.Remove(_socket, _id);
-        _socket.Dispose();
+        Epoll.Forget(_id);
+        _socket.Dispose(); // which takes it out of the epoll set
         foreach (var call in _calls.Values) call.TrySetException(new RawHubException("the connection closed"));
         _opened.TrySetException(failure ?? new RawHubException("the connection closed"));
         _ended.TrySetResult();
         if (raiseClosed && Closed is { } closed) _ = Task.Run(() => closed(failure));
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Sends this side's close frame once, while open; says whether it was sent now.</summary>
+    private bool SendClose(ReadOnlySpan<byte> status)
     {
-        var closing = false;
         lock (_sending)
         {
-            if (_state == State.Open && !_closeSent)
-            {
-                _closeSent = true;
-                closing = true;
-                try { SendFrame(OpClose, [0x03, 0xe8]); } // 1000, a normal closure
-                catch (Exception e) when (e is SocketException or ObjectDisposedException or TimeoutException) { closing = false; }
-            }
+            if (_state != State.Open || _closeSent) return false;
+            _closeSent = true;
+            SendFrame(OpClose, status);
+            return true;
         }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        bool closing;
+        try { closing = SendClose(NormalClosure); }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or TimeoutException) { closing = false; }
         // The server answers with its own close, which ends the connection on the loop's thread.
         if (closing) await _ended.Task.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default);
         End(null);

@@ -38,7 +38,7 @@ public sealed class QuizServer : IDisposable
     private readonly ServerLog? _log;
     // Phones behind a balancer that is sticky by address (nginx's ip_hash, deploy/cluster.sh): each
     // source address its own client, registrations and hubs taking them in turn.
-    private readonly (IPAddress? Address, SocketsHttpHandler? Handler, HttpClient Http)[] _sources;
+    private readonly (IPAddress Address, SocketsHttpHandler Handler, HttpClient Http)[] _sources;
     private long _nextSource;
 
     /// <param name="log">The server's log, where the embedded run writes verification codes; registration needs it.</param>
@@ -56,7 +56,7 @@ public sealed class QuizServer : IDisposable
         {
             var address = new IPAddress([127, (byte)(1 + i / 250), (byte)(i % 250 + 1), 1]);
             var handler = Handler(address);
-            return ((IPAddress?)address, (SocketsHttpHandler?)handler, new HttpClient(handler, disposeHandler: false) { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) });
+            return (address, handler, new HttpClient(handler, disposeHandler: false) { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) });
         }).ToArray();
     }
 
@@ -250,7 +250,7 @@ public sealed class QuizServer : IDisposable
         foreach (var (_, handler, http) in _sources)
         {
             http.Dispose();
-            handler?.Dispose();
+            handler.Dispose();
         }
     }
 
