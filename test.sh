@@ -19,10 +19,7 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || packages+=(nginx)
 command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 fc-list 2>/dev/null | grep -qi wqy || packages+=(fonts-wqy-microhei)
 if [ ${#packages[@]} -gt 0 ]; then
-  echo "Installing ${packages[*]} ..."
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" \
-    || { echo "could not install ${packages[*]}"; echo "0 passed, 1 failed"; exit 1; }
+  deploy/install-packages.sh "${packages[@]}" || { echo "could not install ${packages[*]}"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
 # dotnet-dump (dotnet-tools.json): a test that waits in vain for a server process to exit prints

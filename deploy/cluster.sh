@@ -112,10 +112,8 @@ install_missing() {
   command -v python3 >/dev/null 2>&1 || packages+=(python3)
   command -v curl >/dev/null 2>&1 || packages+=(curl)
   [ ${#packages[@]} -eq 0 ] && return 0
-  log "installing ${packages[*]} (apt-get; services are not started: nothing here uses them)"
-  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >&2 \
-    || die "could not install ${packages[*]}"
+  # Only the programs are used: this script starts instances of its own, not Debian's services.
+  "$root/deploy/install-packages.sh" "${packages[@]}" || die "could not install ${packages[*]}"
 }
 
 # PostgreSQL refuses to run as root: as root it runs as the postgres user, like the tests' fixture.

@@ -17,10 +17,11 @@ while [ $# -gt 0 ]; do
 done
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
-if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
-  echo "redis-server and redis-benchmark are needed: apt-get install -y redis-server redis-tools" >&2
-  exit 1
-fi
+# redis-server and redis-benchmark (Debian's redis-tools), installed when missing.
+needed=()
+command -v redis-server >/dev/null || needed+=(redis-server)
+command -v redis-benchmark >/dev/null || needed+=(redis-tools)
+"$root/deploy/install-packages.sh" "${needed[@]}" || exit 1
 
 # One redis-server a shard, each on a free loopback port, without persistence.
 dir="$(mktemp -d)"

@@ -142,7 +142,7 @@ trap 'exit 130' INT TERM
 
 engine=()
 if $redis; then
-  command -v redis-server >/dev/null || { log "redis-server is needed for --redis: apt-get install -y redis-server"; exit 1; }
+  command -v redis-server >/dev/null || "$root/deploy/install-packages.sh" redis-server || exit 1
   redis_port="$(free_port)"
   redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" \
     --logfile "$work/redis.log" --daemonize no &
@@ -157,7 +157,7 @@ case "$store" in
   sqlite) ;;
   postgres)
     pg_bin=/usr/lib/postgresql/15/bin
-    [ -x "$pg_bin/initdb" ] || { log "PostgreSQL 15 is needed for --store postgres: apt-get install -y postgresql"; exit 1; }
+    [ -x "$pg_bin/initdb" ] || "$root/deploy/install-packages.sh" postgresql || exit 1
     pg_dir="$(mktemp -d /tmp/quiz-load-pg.XXXXXX)"
     as_pg=(); [ "$(id -u)" -eq 0 ] && { chown postgres: "$pg_dir"; as_pg=(runuser -u postgres --); }
     "${as_pg[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$work/initdb.log" 2>&1 \
