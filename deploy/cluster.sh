@@ -111,9 +111,9 @@ install_missing() {
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || packages+=(nginx)
   command -v python3 >/dev/null 2>&1 || packages+=(python3)
   command -v curl >/dev/null 2>&1 || packages+=(curl)
-  [ ${#packages[@]} -eq 0 ] && return 0
   # Only the programs are used: this script starts instances of its own, not Debian's services.
-  "$root/deploy/install-packages.sh" "${packages[@]}" || die "could not install ${packages[*]}"
+  # The installer does nothing when none is missing, and says what it could not install.
+  "$root/deploy/install-packages.sh" "${packages[@]}" || exit 1
 }
 
 # PostgreSQL refuses to run as root: as root it runs as the postgres user, like the tests' fixture.
