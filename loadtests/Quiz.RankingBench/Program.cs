@@ -10,7 +10,11 @@ using StackExchange.Redis;
 // returned), plays a second round for a fifth of them on the full boards, measures finish latency
 // at half the saturated rate, rank queries, Redis memory a member, and a rebuild from the "store".
 // BENCH_PARTS (to iterate on one engine): any of redis, inproc, rebuild; default all.
-// BENCH_WORKERS: concurrent Redis callers (default 64).
+// BENCH_WORKERS: concurrent callers of the Redis finishes (default 64).
+// BENCH_QUERY_WORKERS: concurrent callers of the Redis rank queries (default
+//   256: the engine keeps two batches of 128 lookups in flight to each Redis, and 256 callers fill
+//   that window; BENCHMARKS.md, "Rank queries at the engine's own window"). The rank queries are
+//   also measured at BENCH_WORKERS callers, printed for comparison.
 // BENCH_INPROC_WORKERS: threads finishing on the in-process engine's fill (default: one a core).
 // BENCH_SHARD_BY: with several Redis addresses, Participant (default) or Province (Ranking:ShardBy).
 var participants = args.Length > 0 ? int.Parse(args[0]) : 1_000_000;
@@ -19,6 +23,7 @@ var zaddPerSecond = args.Length > 2 ? double.Parse(args[2], System.Globalization
 var updates = participants / 5;
 var queries = Math.Min(500_000, participants);
 var workers = int.TryParse(Environment.GetEnvironmentVariable("BENCH_WORKERS"), out var w) ? w : 64;
+var queryWorkers = int.TryParse(Environment.GetEnvironmentVariable("BENCH_QUERY_WORKERS"), out var qw) ? qw : 256;
 var inprocWorkers = int.TryParse(Environment.GetEnvironmentVariable("BENCH_INPROC_WORKERS"), out var iw) ? iw : Environment.ProcessorCount;
 var parts = (Environment.GetEnvironmentVariable("BENCH_PARTS") ?? "redis,inproc,rebuild").Split(',');
 bool Runs(string part) => parts.Contains(part);
@@ -31,7 +36,7 @@ var options = new RankingOptions
     ShardBy = Environment.GetEnvironmentVariable("BENCH_SHARD_BY") is { Length: > 0 } by ? by : "Participant",
 };
 options.Validate();
-Console.WriteLine($"participants={participants:N0} second rounds={updates:N0} queries={queries:N0} shards={redisAddresses.Length} shard_by={options.ShardBy} cores={Environment.ProcessorCount} load average: {LoadAverage()}");
+Console.WriteLine($"participants={participants:N0} second rounds={updates:N0} queries={queries:N0} callers={workers} (finishes, standings), {queryWorkers} (rank queries) shards={redisAddresses.Length} shard_by={options.ShardBy} cores={Environment.ProcessorCount} load average: {LoadAverage()}");
 Figures redisFill = Figures.None, redisPaced = Figures.None, redisQueries = Figures.None, inprocFill = Figures.None;
 double bytesPerMember = double.NaN;
 TimeSpan redisRebuild = TimeSpan.Zero;
@@ -90,9 +95,19 @@ if (Runs("redis"))
     Console.WriteLine($"  during it: {GC.CollectionCount(0) - gcs0} GCs pausing {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds:F0} ms in all; load average {LoadAverage()}");
     var national = BoardKey.National(campaign.Id, "main");
     foreach (var admin in admins) await admin.ExecuteAsync("CONFIG", "RESETSTAT");
-    redisQueries = await WithCpu(Measure.SaturatedAsync("redis rank query", queries, workers,
+    redisQueries = await WithCpu(Measure.SaturatedAsync($"redis rank query ({queryWorkers} callers)", queries, queryWorkers,
         i => engine.GetMemberAsync(national, (i * 7919) % participants + 1)));
     await PrintCommandStats();
+    // The same at the finishes' callers, as every run before 2026-12-07 measured it: with fewer
+    // lookups waiting, a script call carries fewer of them, and its own cost and the reply's
+    // wake-up are shared by fewer.
+    if (workers != queryWorkers)
+    {
+        foreach (var admin in admins) await admin.ExecuteAsync("CONFIG", "RESETSTAT");
+        await WithCpu(Measure.SaturatedAsync($"redis rank query ({workers} callers)", queries, workers,
+            i => engine.GetMemberAsync(national, (i * 7919 + 1) % participants + 1)));
+        await PrintCommandStats();
+    }
 
     // The standing the leaderboard page reads (GET /api/rankings/{campaign}/{stage}/me, and until
     // 2026-12-06 the result page after every round: the national, county and organisation places
