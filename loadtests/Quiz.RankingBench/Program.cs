@@ -94,20 +94,20 @@ if (Runs("redis"))
     // Causes of the tail: this process's GC pauses, and other work on the machine (load average).
     Console.WriteLine($"  during it: {GC.CollectionCount(0) - gcs0} GCs pausing {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds:F0} ms in all; load average {LoadAverage()}");
     var national = BoardKey.National(campaign.Id, "main");
-    foreach (var admin in admins) await admin.ExecuteAsync("CONFIG", "RESETSTAT");
-    redisQueries = await WithCpu(Measure.SaturatedAsync($"redis rank query ({queryWorkers} callers)", queries, queryWorkers,
-        i => engine.GetMemberAsync(national, (i * 7919) % participants + 1)));
-    await PrintCommandStats();
+    // Rank lookups of spread-out people (shift: another set of them for a second measure).
+    async Task<Figures> RankQueriesAsync(int callers, int shift)
+    {
+        foreach (var admin in admins) await admin.ExecuteAsync("CONFIG", "RESETSTAT");
+        var figures = await WithCpu(Measure.SaturatedAsync($"redis rank query ({callers} callers)", queries, callers,
+            i => engine.GetMemberAsync(national, (i * 7919 + shift) % participants + 1)));
+        await PrintCommandStats();
+        return figures;
+    }
+    redisQueries = await RankQueriesAsync(queryWorkers, 0);
     // The same at the finishes' callers, as every run before 2026-12-07 measured it: with fewer
     // lookups waiting, a script call carries fewer of them, and its own cost and the reply's
     // wake-up are shared by fewer.
-    if (workers != queryWorkers)
-    {
-        foreach (var admin in admins) await admin.ExecuteAsync("CONFIG", "RESETSTAT");
-        await WithCpu(Measure.SaturatedAsync($"redis rank query ({workers} callers)", queries, workers,
-            i => engine.GetMemberAsync(national, (i * 7919 + 1) % participants + 1)));
-        await PrintCommandStats();
-    }
+    if (workers != queryWorkers) await RankQueriesAsync(workers, 1);
 
     // The standing the leaderboard page reads (GET /api/rankings/{campaign}/{stage}/me, and until
     // 2026-12-06 the result page after every round: the national, county and organisation places
