@@ -26,6 +26,7 @@
 #                  (default dotnet-sampled-thread-time: where threads wait; gc-verbose: collections and
 #                  allocation ticks; gc-collect: collections alone; CPU by function is perf's, as in BENCHMARKS.md)
 # Both tools are the repository's own (dotnet-tools.json), restored on first use.
+# The phones read their sockets on one epoll thread a core (QUIZ_PHONES_EPOLL_THREADS=N to choose).
 # The report (Markdown and JSON), the server log and any counters or trace go to loadtests/results/.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -5,14 +5,18 @@ using System.Runtime.InteropServices;
 namespace Quiz.LoadTests;
 
 /// <summary>
-/// One thread that waits on every phone's socket at once (Linux epoll, level-triggered) and hands
-/// each socket with something to read to its <see cref="RawHub"/>. The generator shares the
+/// A thread a core, each waiting on its share of the phones' sockets at once (Linux epoll,
+/// level-triggered), that hands each socket with something to read to its <see cref="RawHub"/>. The generator shares the
 /// machine's two cores with the server it measures: with a pending async receive a phone, every
 /// frame the server sent cost the generator an event-thread wake, a thread-pool hop, a failed
 /// second read, <c>ManagedWebSocket</c>'s and the HTTP stream's state machines and a
 /// <c>JsonDocument</c>, ~16–20 µs of CPU while 10,000 phones got a question (perf, BENCHMARKS.md).
 /// Here a frame costs one <c>recv</c> and a scan, and 10,000 arrivals need a few wakes, not 10,000.
-/// Linux only, as the load tests are.
+/// One thread for every phone left the second core idle at the end of a fan-out, while that thread
+/// read the frames that had waited in the sockets (BENCHMARKS.md, "The phones' epoll on both
+/// cores"): a real audience reads on 10,000 phones at once. A socket stays with one thread, so a
+/// hub's events never run on two at a time. <c>QUIZ_PHONES_EPOLL_THREADS</c> sets the count
+/// (default: the machine's cores). Linux only, as the load tests are.
 /// </summary>
 static class Epoll
 {
@@ -35,7 +39,7 @@ static class Epoll
     [DllImport(LibC, SetLastError = true)] private static extern unsafe int epoll_wait(int epfd, Event* events, int maxEvents, int timeout);
 
     private static readonly ConcurrentDictionary<ulong, RawHub> Hubs = new();
-    private static readonly Lazy<int> Instance = new(Start);
+    private static readonly Lazy<int[]> Instances = new(Start);
     private static long _nextId;
 
     /// <summary>
@@ -46,7 +50,7 @@ static class Epoll
     public static void Add(Socket socket, ulong id, uint events)
     {
         var ev = new Event { Events = events, Data = id };
-        if (epoll_ctl(Instance.Value, EpollCtlAdd, Fd(socket), ref ev) != 0) throw new SocketException(Marshal.GetLastPInvokeError());
+        if (epoll_ctl(Of(id), EpollCtlAdd, Fd(socket), ref ev) != 0) throw new SocketException(Marshal.GetLastPInvokeError());
     }
 
     /// <summary>An id for <paramref name="hub"/>'s events.</summary>
@@ -60,7 +64,7 @@ static class Epoll
     public static void Change(Socket socket, ulong id, uint events)
     {
         var ev = new Event { Events = events, Data = id };
-        if (epoll_ctl(Instance.Value, EpollCtlMod, Fd(socket), ref ev) != 0) throw new SocketException(Marshal.GetLastPInvokeError());
+        if (epoll_ctl(Of(id), EpollCtlMod, Fd(socket), ref ev) != 0) throw new SocketException(Marshal.GetLastPInvokeError());
     }
 
     /// <summary>
@@ -71,12 +75,25 @@ static class Epoll
 
     private static int Fd(Socket socket) => (int)socket.SafeHandle.DangerousGetHandle();
 
-    private static int Start()
+    /// <summary>The epoll instance of a hub's socket: ids are handed out in turn, so the phones spread evenly.</summary>
+    private static int Of(ulong id)
     {
-        var epoll = epoll_create1(0);
-        if (epoll < 0) throw new SocketException(Marshal.GetLastPInvokeError());
-        new Thread(() => Run(epoll)) { IsBackground = true, Name = "phones' epoll" }.Start();
-        return epoll;
+        var instances = Instances.Value;
+        return instances[(int)(id % (ulong)instances.Length)];
+    }
+
+    private static int[] Start()
+    {
+        var count = int.TryParse(Environment.GetEnvironmentVariable("QUIZ_PHONES_EPOLL_THREADS"), out var n) && n > 0 ? n : Environment.ProcessorCount;
+        var instances = new int[count];
+        for (var i = 0; i < count; i++)
+        {
+            var epoll = epoll_create1(0);
+            if (epoll < 0) throw new SocketException(Marshal.GetLastPInvokeError());
+            new Thread(() => Run(epoll)) { IsBackground = true, Name = $"phones' epoll {i}" }.Start();
+            instances[i] = epoll;
+        }
+        return instances;
     }
 
     private static unsafe void Run(int epoll)

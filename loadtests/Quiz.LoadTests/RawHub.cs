@@ -18,7 +18,7 @@ namespace Quiz.LoadTests;
 /// machine's two cores with the server it measures: the .NET <c>HubConnection</c> keeps two pipes,
 /// a timer and several loops a connection (1.7 × the server's CPU while a live question went out),
 /// and even a <c>ClientWebSocket</c> with a receive pending a phone cost ~16–20 µs of CPU a frame
-/// (BENCHMARKS.md). Here the socket is non-blocking and read by <see cref="Epoll"/>'s one thread
+/// (BENCHMARKS.md). Here the socket is non-blocking and read by one of <see cref="Epoll"/>'s threads
 /// when it has something; a frame is read in place and its record scanned by a
 /// <see cref="Utf8JsonReader"/>, without a document. What the server pushes reaches
 /// <see cref="Pushed"/> on that thread: handlers must be quick.
