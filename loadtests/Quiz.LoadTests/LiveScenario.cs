@@ -38,6 +38,7 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
     private readonly ConcurrentBag<double> _fanout = [], _answers = [];
     private readonly List<double> _boards = [], _generatorPauses = [], _fanoutPauses = [];
     private readonly List<string> _serverFanoutGcs = [];
+    private readonly List<string> _fanoutCpu = [];
     private readonly List<string> _perQuestion = [];
     private readonly List<string> _notes = [];
 
@@ -128,10 +129,11 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
             var index = q;
             var armedAt = Stopwatch.GetTimestamp();
             var answering = Task.WhenAll(all.Select(phone => AnswerAsync(phone, index, armedAt, measured)));
+            var cpuBefore = measured ? Cpu() : null;
             var shownAt = Stopwatch.GetTimestamp();
             var shown = await host.InvokeAsync<LiveHostView>("Command", session.Id, "show", stop);
             if (shown.Index != index) Error($"show: question {shown.Index} shown where {index} was next");
-            var fannedOut = FannedOutAsync(all, index, quiet, pausedBefore, measured);
+            var fannedOut = FannedOutAsync(all, index, quiet, pausedBefore, measured, cpuBefore);
             await answering;
             await fannedOut;
             if (serverBefore is { } before && await ServerGcAsync() is { } after) _serverFanoutGcs.Add(after.Since(before));
@@ -228,10 +230,11 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
     /// Waits until every phone has the question (at most 5 s), ends the region without
     /// collections, and notes the generator's own pauses in the fan-out.
     /// </summary>
-    private async Task FannedOutAsync(IReadOnlyList<Phone> phones, int index, bool quiet, TimeSpan pausedBefore, bool measured)
+    private async Task FannedOutAsync(IReadOnlyList<Phone> phones, int index, bool quiet, TimeSpan pausedBefore, bool measured, CpuTimes? cpuBefore)
     {
         var waited = Stopwatch.StartNew();
         while (waited.Elapsed < TimeSpan.FromSeconds(5) && !EveryoneHas(phones, index)) await Task.Delay(5, stop);
+        if (cpuBefore is not null && Cpu() is { } cpuAfter) _fanoutCpu.Add(cpuAfter.Since(cpuBefore));
         var paused = GC.GetTotalPauseDuration() - pausedBefore;
         if (quiet && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion)
             try { GC.EndNoGCRegion(); } catch (InvalidOperationException) { }
@@ -242,6 +245,21 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
             foreach (var phone in phones) if (phone.QuestionAt[index] == 0) return false;
             return true;
         }
+    }
+
+    /// <summary>
+    /// The time the server's threads and the generator's spent on a CPU and waiting in a run queue
+    /// for one, so far: a slow fan-out tells whether it cost more work or waited for the cores.
+    /// </summary>
+    private CpuTimes? Cpu() =>
+        options.ServerPid is { } pid && ProcessSampler.Schedstat(pid) is { } server && ProcessSampler.Schedstat(Environment.ProcessId) is { } self
+            ? new CpuTimes(server, self) : null;
+
+    private sealed record CpuTimes((double OnCpuMs, double WaitingMs) Server, (double OnCpuMs, double WaitingMs) Generator)
+    {
+        /// <summary>"server 212/35, generator 61/20" (ms on a CPU / waiting for one).</summary>
+        public string Since(CpuTimes before) => string.Create(CultureInfo.InvariantCulture,
+            $"server {Server.OnCpuMs - before.Server.OnCpuMs:F0}/{Server.WaitingMs - before.Server.WaitingMs:F0}, generator {Generator.OnCpuMs - before.Generator.OnCpuMs:F0}/{Generator.WaitingMs - before.Generator.WaitingMs:F0}");
     }
 
     private async Task AnswerAsync(Phone phone, int index, long armedAt, bool measured)
@@ -354,6 +372,7 @@ public sealed class LiveScenario(Options options, QuizServer server, Cancellatio
             - board (close → every phone's place), per question: {string.Join(", ", _boards.Select(b => b.ToString("F0", CultureInfo.InvariantCulture)))} ms
             - the generator's own GC pauses from each show to its reveal: {string.Join(", ", _generatorPauses.Select(b => b.ToString("F0", CultureInfo.InvariantCulture)))} ms
             - of them, while the question went out (show → every phone has it; collections held off there: {options.LiveQuietFanout}): {string.Join(", ", _fanoutPauses.Select(b => b.ToString("F0", CultureInfo.InvariantCulture)))} ms
+            - CPU in each fan-out (show → every phone has it), ms on a CPU / ms waiting for one, summed over each process's threads: {(_fanoutCpu.Count == 0 ? "not read" : string.Join("; ", _fanoutCpu))}
             - the server's GC pauses around each fan-out (its /metrics before the show and after every phone had the question): {(_serverFanoutGcs.Count == 0 ? "not read" : string.Join("; ", _serverFanoutGcs))}
             - errors: {(_errors.IsEmpty ? "none" : string.Join(", ", _errors.Select(e => $"{e.Key} {e.Value}")))}
             {string.Join("\n", _notes.Select(n => "- " + n))}

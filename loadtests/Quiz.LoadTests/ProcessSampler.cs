@@ -64,6 +64,31 @@ public sealed class ProcessSampler : IAsyncDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { return null; }
     }
 
+    /// <summary>
+    /// The time <paramref name="pid"/>'s threads have spent on a CPU and waiting in a run queue for
+    /// one, in ms (each /proc/PID/task/TID/schedstat, in ns, summed; /proc/PID/stat counts 10 ms
+    /// ticks, too coarse for a 200 ms window). A thread that ends between two reads leaves the sum,
+    /// so a difference can fall short by what it used. Null where the kernel keeps no schedstat.
+    /// </summary>
+    public static (double OnCpuMs, double WaitingMs)? Schedstat(int pid)
+    {
+        try
+        {
+            long onCpu = 0, waiting = 0;
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                string text;
+                try { text = File.ReadAllText(Path.Combine(task, "schedstat")); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; } // the thread ended
+                var fields = text.Split(' ');
+                onCpu += long.Parse(fields[0]);
+                waiting += long.Parse(fields[1]);
+            }
+            return (onCpu / 1e6, waiting / 1e6);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { return null; }
+    }
+
     private static long Kb(string line) => long.Parse(line.Split(':')[1].Trim().Split(' ')[0]) * 1024;
 
     /// <summary>CPU and memory between two instants (a phase of the run).</summary>
