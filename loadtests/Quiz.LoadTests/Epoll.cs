@@ -6,11 +6,12 @@ namespace Quiz.LoadTests;
 
 /// <summary>
 /// A thread a core, each waiting on its share of the phones' sockets at once (Linux epoll,
-/// level-triggered), that hands each socket with something to read to its <see cref="RawHub"/>. The generator shares the
-/// machine's two cores with the server it measures: with a pending async receive a phone, every
-/// frame the server sent cost the generator an event-thread wake, a thread-pool hop, a failed
-/// second read, <c>ManagedWebSocket</c>'s and the HTTP stream's state machines and a
-/// <c>JsonDocument</c>, ~16–20 µs of CPU while 10,000 phones got a question (perf, BENCHMARKS.md).
+/// level-triggered) and handing each socket with something to read to its <see cref="RawHub"/>.
+/// The generator shares the machine's two cores with the server it measures: with a pending async
+/// receive a phone, every frame the server sent cost the generator an event-thread wake, a
+/// thread-pool hop, a failed second read, <c>ManagedWebSocket</c>'s and the HTTP stream's state
+/// machines and a <c>JsonDocument</c>, ~16–20 µs of CPU while 10,000 phones got a question (perf,
+/// BENCHMARKS.md).
 /// Here a frame costs one <c>recv</c> and a scan, and 10,000 arrivals need a few wakes, not 10,000.
 /// One thread for every phone left the second core idle at the end of a fan-out, while that thread
 /// read the frames that had waited in the sockets (BENCHMARKS.md, "The phones' epoll on both

@@ -75,16 +75,18 @@ public sealed class ProcessSampler : IAsyncDisposable
         try
         {
             long onCpu = 0, waiting = 0;
+            var read = 0;
             foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
             {
                 string text;
                 try { text = File.ReadAllText(Path.Combine(task, "schedstat")); }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; } // the thread ended
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; } // the thread ended, or no schedstat
                 var fields = text.Split(' ');
                 onCpu += long.Parse(fields[0]);
                 waiting += long.Parse(fields[1]);
+                read++;
             }
-            return (onCpu / 1e6, waiting / 1e6);
+            return read == 0 ? null : (onCpu / 1e6, waiting / 1e6);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { return null; }
     }
